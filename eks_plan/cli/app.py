@@ -1,0 +1,75 @@
+"""The ``eks-plan`` command: one Typer app, one module per sub-command.
+
+Start-up must stay fast (``eks-plan --help`` is measured by ``benchmarks/bench_startup.py``): command
+modules import the library lazily inside the command function, and OR-Tools only when solving.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from eks_plan import __version__
+from eks_plan.cli.output import ExitCode, stderr
+
+app = typer.Typer(
+    name="eks-plan",
+    help=(
+        "Plan Amazon EKS clusters from Kubernetes manifests: instance types, nodes per zone, cost,\n\n"
+        "subnet IP addresses, and the pods that will not schedule.\n\n"
+        "Examples:\n\n"
+        "  eks-plan workloads samples/shop/          what the planner understood\n\n"
+        "  eks-plan size samples/shop/               cost-optimal nodes and pod placement\n\n"
+        "  eks-plan catalog --family 'm7*' --arch arm64"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class _State:
+    debug = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"eks-plan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    _State.debug = debug
+
+
+# Sub-commands: each module defines one function named `command`; keep this list sorted by name.
+# --- commands ---
+# --- end commands ---
+
+
+def main() -> None:
+    """Console-script entry point: runs the app and turns input errors into exit code 2."""
+    from eks_plan.errors import InputError
+
+    try:
+        app()
+    except InputError as error:
+        if _State.debug:
+            raise
+        stderr().print(f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+        sys.exit(ExitCode.INPUT_ERROR)
+    except KeyboardInterrupt:
+        stderr().print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Shared plumbing of every command: output formats, exit codes, stderr console, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from enum import IntEnum, StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class ExitCode(IntEnum):
+    """Exit codes CI understands."""
+
+    OK = 0
+    FINDINGS = 1  # unplaceable pods, exhausted subnets, lint findings at or above --fail-on
+    INPUT_ERROR = 2  # bad flags, unreadable or invalid input
+
+
+class OutputFormat(StrEnum):
+    """``-o`` values shared by every command: a Rich report for people, JSON or YAML for scripts."""
+
+    TABLE = "table"
+    JSON = "json"
+    YAML = "yaml"
+
+
+_stderr: Console | None = None
+_stdout: Console | None = None
+
+
+def stderr() -> Console:
+    """The console for messages and progress (never data)."""
+    global _stderr
+    if _stderr is None:
+        from rich.console import Console
+
+        _stderr = Console(stderr=True, highlight=False)
+    return _stderr
+
+
+def stdout() -> Console:
+    """The console for human-readable reports."""
+    global _stdout
+    if _stdout is None:
+        from rich.console import Console
+
+        _stdout = Console(highlight=False)
+    return _stdout
+
+
+def render_data(data: Any, output: OutputFormat) -> str:
+    """JSON or YAML text of a plain ``dict``/``list`` report."""
+    if output is OutputFormat.JSON:
+        return json.dumps(data, indent=2, sort_keys=False) + "\n"
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def print_data(data: Any, output: OutputFormat) -> None:
+    """Write a machine-readable report to standard output."""
+    sys.stdout.write(render_data(data, output))
+    sys.stdout.flush()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a part:
+    write a temporary file beside it, then rename it into place."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,122 @@
+"""The sizing problem as the solver sees it: groups of identical pods and kinds of node to buy.
+
+This is the contract between the planner front half (manifests + catalogue + ``eks-plan.yaml`` ->
+:class:`Problem`, in :mod:`eks_plan.planning`) and the solver, the verifier and the benchmark. It holds
+plain values only, so a test or a benchmark can build a problem without any YAML or catalogue.
+
+Example: a 3-replica web Deployment and one kind of node::
+
+    >>> from eks_plan.resources import Resources
+    >>> from eks_plan.scheduling.pod import PodSpec
+    >>> web = PodGroup("Deployment/shop/web", 3,
+    ...                PodSpec("shop", (("app", "web"),), Resources({"cpu": 500, "memory": 2**30, "pods": 1})))
+    >>> m7i = NodeOption(pool="default", instance_type="m7i.large", zone="us-east-1a",
+    ...                  capacity_type="on-demand", price_per_hour=0.1008,
+    ...                  allocatable=Resources({"cpu": 1930, "memory": 6903 * 2**20, "pods": 29}),
+    ...                  daemonset_overhead=Resources({"cpu": 100, "memory": 200 * 2**20, "pods": 2}))
+    >>> m7i.usable()["cpu"]            # what pods may use after DaemonSets: 1930m - 100m
+    1830
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from eks_plan.resources import CPU, MEMORY, Resources
+from eks_plan.scheduling.pod import PodSpec
+from eks_plan.scheduling.taints import Taint
+
+ON_DEMAND = "on-demand"
+SPOT = "spot"
+
+
+@dataclass(frozen=True, slots=True)
+class PodGroup:
+    """``count`` interchangeable replicas of one workload; ``key`` is ``Kind/namespace/name``."""
+
+    key: str
+    count: int
+    pod: PodSpec
+
+
+@dataclass(frozen=True, slots=True)
+class NodeOption:
+    """One kind of node the plan may buy: an instance type in a zone, of a capacity type, in a pool.
+
+    ``allocatable`` is the kubelet's allocatable for the type (catalogue node math, including the
+    ``pods`` limit of the CNI mode and node style); ``daemonset_overhead`` is the summed requests of
+    the DaemonSets and add-ons that land on such a node (including their pod slots).
+    """
+
+    pool: str
+    instance_type: str
+    zone: str
+    capacity_type: str
+    price_per_hour: float
+    allocatable: Resources
+    daemonset_overhead: Resources = field(default_factory=Resources)
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    taints: tuple[Taint, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """A readable id, e.g. ``default/m7i.large/us-east-1a/on-demand``."""
+        return f"{self.pool}/{self.instance_type}/{self.zone}/{self.capacity_type}"
+
+    def usable(self, headroom_percent: float = 0.0) -> Resources:
+        """What pods may request on one such node: allocatable less DaemonSet overhead, less the
+        ``headroom_percent`` of allocatable cpu and memory that the plan keeps free.
+
+        Example: 1930m allocatable, 100m DaemonSets, 10% headroom -> 1930 - 100 - 193 = 1637m.
+        """
+        free = self.allocatable - self.daemonset_overhead
+        if headroom_percent:
+            reserve = {
+                name: -(-self.allocatable[name] * int(round(headroom_percent * 100)) // 10000)
+                for name in (CPU, MEMORY)
+            }
+            free = free - reserve
+        return free
+
+
+@dataclass(frozen=True, slots=True)
+class NodePool:
+    """A group of node options the user manages together, with its bounds on the node count."""
+
+    name: str
+    min_nodes: int = 0
+    max_nodes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Everything the solver needs.
+
+    ``zones`` are the zones the cluster spans (the domains of zone spread and zone loss), in order.
+    ``tolerate_zone_loss`` asks that, after losing any one zone, the surviving nodes still hold every
+    pod. ``headroom_percent`` of each node's allocatable cpu and memory stays free.
+    """
+
+    pod_groups: tuple[PodGroup, ...]
+    node_options: tuple[NodeOption, ...]
+    zones: tuple[str, ...]
+    pools: tuple[NodePool, ...] = ()
+    headroom_percent: float = 0.0
+    tolerate_zone_loss: bool = False
+
+    def pool(self, name: str) -> NodePool:
+        for pool in self.pools:
+            if pool.name == name:
+                return pool
+        return NodePool(name)
+
+
+@dataclass(frozen=True, slots=True)
+class SolveOptions:
+    """Knobs of one solve. The same problem and options give the same plan (``seed`` is fixed)."""
+
+    time_limit_seconds: float = 30.0
+    workers: int = 2
+    seed: int = 0
