@@ -7,9 +7,8 @@ traceback unless ``--debug``. Anything else that escapes is a bug in eks-plan.
 Example::
 
     >>> where = SourceLocation("deploy/web.yaml", 12, 9)
-    >>> str(InputError("invalid quantity '12x' in resources.requests.cpu", where,
-    ...                hint="use a Kubernetes quantity such as 500m or 2"))
-    "deploy/web.yaml:12:9: invalid quantity '12x' in resources.requests.cpu (use a Kubernetes quantity such as 500m or 2)"
+    >>> print(InputError("invalid quantity '12x' in requests.cpu", where, hint="use e.g. 500m or 2"))
+    deploy/web.yaml:12:9: invalid quantity '12x' in requests.cpu (use e.g. 500m or 2)
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ Example: a 3-replica web Deployment and one kind of node::
 
     >>> from eks_plan.resources import Resources
     >>> from eks_plan.scheduling.pod import PodSpec
-    >>> web = PodGroup("Deployment/shop/web", 3,
-    ...                PodSpec("shop", (("app", "web"),), Resources({"cpu": 500, "memory": 2**30, "pods": 1})))
+    >>> requests = Resources({"cpu": 500, "memory": 2**30, "pods": 1})
+    >>> web = PodGroup("Deployment/shop/web", 3, PodSpec("shop", (("app", "web"),), requests))
     >>> m7i = NodeOption(pool="default", instance_type="m7i.large", zone="us-east-1a",
     ...                  capacity_type="on-demand", price_per_hour=0.1008,
     ...                  allocatable=Resources({"cpu": 1930, "memory": 6903 * 2**20, "pods": 29}),
@@ -74,7 +74,7 @@ class NodeOption:
         free = self.allocatable - self.daemonset_overhead
         if headroom_percent:
             reserve = {
-                name: -(-self.allocatable[name] * int(round(headroom_percent * 100)) // 10000)
+                name: -(-self.allocatable[name] * round(headroom_percent * 100) // 10000)
                 for name in (CPU, MEMORY)
             }
             free = free - reserve
