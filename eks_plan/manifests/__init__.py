@@ -1,0 +1,1 @@
+"""Reading Kubernetes manifests: files, YAML positions, quantities, and the workload model."""

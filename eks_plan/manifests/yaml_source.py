@@ -1,0 +1,538 @@
+"""YAML documents that remember where every key came from.
+
+PyYAML's ``safe_load`` returns plain objects and forgets positions; kube-linter-style findings need
+``deploy/web.yaml:41:13``. This module composes the node tree with libyaml's C parser (the pure
+Python one when libyaml is missing), builds plain ``dict``/``list``/``str``/``int`` data from it
+itself, and keeps the node tree so :meth:`YamlDocument.location` can answer "where is
+``spec.replicas``?" on demand. Positions therefore cost nothing until someone asks for one.
+
+Building the data here rather than with ``SafeConstructor`` is what lets the reader:
+
+* accept YAML 1.1 oddities real CRDs carry (a bare ``=`` is ``tag:yaml.org,2002:value``, on which
+  ``SafeLoader`` raises), reading them as strings;
+* keep timestamps as the strings they were written as, so data stays JSON-serialisable;
+* refuse alias bombs (a few lines whose aliases expand to billions of nodes) and recursive aliases;
+* spot an unrendered Helm template: ``replicas: {{ .Values.replicas }}`` is valid YAML (a flow
+  mapping whose key is a flow mapping), so it is caught from the node tree, while ``{{`` inside a
+  string (Prometheus alert text, Grafana JSON in a ConfigMap) is left alone.
+
+Example::
+
+    >>> text = "kind: Deployment\\nspec:\\n  replicas: 3\\n  template:\\n    spec:\\n      containers:\\n" \\
+    ...        "      - name: web\\n        resources: {requests: {cpu: 250m}}\\n"
+    >>> [document] = parse_yaml_documents(text, "web.yaml")
+    >>> document.data["spec"]["replicas"]
+    3
+    >>> str(document.location(("spec", "replicas")))
+    'web.yaml:3:3'
+    >>> path = ("spec", "template", "spec", "containers", 0, "resources", "requests", "cpu")
+    >>> str(document.location(path))
+    'web.yaml:8:32'
+    >>> str(document.location(("spec", "template", "spec", "containers", 0, "resources", "limits")))
+    'web.yaml:8:9'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from eks_plan.errors import InputError, SourceLocation
+
+#: The default cap on one input file; ``--max-file-size`` raises it. The largest real manifest in
+#: the shared corpus (Argo CD's install.yaml, mostly CRDs) is 1.9 MB.
+DEFAULT_MAX_FILE_BYTES = 16 * 2**20
+
+#: How far aliases may expand a document beyond its own size before it counts as an alias bomb.
+#: Real manifests use a handful of anchors; a "billion laughs" expands by many orders of magnitude.
+ALIAS_EXPANSION_ALLOWANCE = 100_000
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_BOOL_VALUES = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
+
+PathElement = str | int
+YamlPath = tuple[PathElement, ...]
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+HAS_LIBYAML: bool = _BaseLoader is not yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The C (or Python) safe loader with a memoised implicit-tag resolver.
+
+    The C composer calls the Python resolver once per scalar, and the resolver tries a list of
+    regular expressions each time; manifests repeat the same few thousand plain scalars (``name``,
+    ``TCP``, ``true``), so a cache makes composing about a third faster.
+    """
+
+    _plain_tags: dict[str, str] = {}  # noqa: RUF012 - a deliberate process-wide cache
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                tag = self._plain_tags.get(value)
+                if tag is None:
+                    tag = super().resolve(kind, value, implicit)
+                    if len(self._plain_tags) < 100_000 and len(value) < 200:
+                        self._plain_tags[value] = tag
+                return tag
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """No path-dependent resolvers are registered, so there is nothing to track."""
+
+    def ascend_resolver(self) -> None:
+        """See :meth:`descend_resolver`."""
+
+
+@dataclass(frozen=True, slots=True)
+class YamlDocument:
+    """One YAML document (or a part of one): its plain data and its node tree for positions.
+
+    ``line_offset`` is added to every line the node tree reports, for documents parsed out of a
+    larger file one at a time.
+    """
+
+    data: Any
+    filename: str
+    node: Node | None = None
+    line_offset: int = 0
+
+    @property
+    def start(self) -> SourceLocation:
+        """Where the document (or sub-document) starts."""
+        return self._mark(self.node) if self.node is not None else SourceLocation(self.filename)
+
+    def location(self, path: Sequence[PathElement]) -> SourceLocation:
+        """The position of the key (or sequence item) at ``path``, or of the deepest ancestor found.
+
+        A mapping key is located at the key itself (``replicas`` of ``replicas: 3``), a sequence
+        item at its first character; a path that leaves the document stops at the last node found.
+        """
+        node = self.node
+        if node is None:
+            return SourceLocation(self.filename)
+        found = node
+        mark_node: Node = node
+        for element in path:
+            if isinstance(found, MappingNode):
+                for key_node, value_node in reversed(found.value):  # the last duplicate key wins
+                    if isinstance(key_node, ScalarNode) and key_node.value == str(element):
+                        mark_node, found = key_node, value_node
+                        break
+                else:
+                    break
+            elif isinstance(found, SequenceNode) and isinstance(element, int):
+                if not -len(found.value) <= element < len(found.value):
+                    break
+                found = found.value[element]
+                mark_node = found
+            else:
+                break
+        return self._mark(mark_node)
+
+    def at(self, path: Sequence[PathElement]) -> YamlDocument:
+        """The sub-document at ``path`` (a ``kind: List`` item, say), keeping positions.
+
+        Raises ``KeyError``/``IndexError`` when ``path`` is not in the data.
+        """
+        data = self.data
+        for element in path:
+            data = data[element]
+        node = self.node
+        for element in path:
+            if isinstance(node, MappingNode):
+                node = next(
+                    (v for k, v in reversed(node.value) if isinstance(k, ScalarNode) and k.value == element),
+                    None,
+                )
+            elif isinstance(node, SequenceNode) and isinstance(element, int):
+                node = node.value[element]
+            else:
+                node = None
+            if node is None:
+                break
+        return YamlDocument(data, self.filename, node, self.line_offset)
+
+    def _mark(self, node: Node) -> SourceLocation:
+        mark = node.start_mark
+        return SourceLocation(self.filename, mark.line + 1 + self.line_offset, mark.column + 1)
+
+
+def decode_text(data: bytes, filename: str) -> str:
+    """Bytes of a manifest or config file as text: UTF-8 (a BOM is allowed), else an InputError
+    naming the line and column of the first byte that is not UTF-8.
+
+    >>> decode_text(b"a: 1\\nb: caf\\xe9\\n", "x.yaml")
+    Traceback (most recent call last):
+    ...
+    eks_plan.errors.InputError: x.yaml:2:7: the file is not UTF-8 text: byte 0xe9 is not valid UTF-8 \
+(save the file as UTF-8; Kubernetes manifests must be UTF-8)
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        start = error.start
+        line = data.count(b"\n", 0, start) + 1
+        line_start = data.rfind(b"\n", 0, start) + 1
+        column = len(data[line_start:start].decode("utf-8", errors="replace")) + 1
+        raise InputError(
+            f"the file is not UTF-8 text: byte 0x{data[start]:02x} is not valid UTF-8",
+            SourceLocation(filename, line, column),
+            hint="save the file as UTF-8; Kubernetes manifests must be UTF-8",
+        ) from None
+
+
+def read_text_file(path: Path, display_name: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+    """The text of a file, refusing one larger than ``max_bytes``, unreadable, or not UTF-8.
+
+    ``display_name`` is how messages name the file (the path as the user wrote it).
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", SourceLocation(display_name)) from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InputError(
+            f"cannot read the file: {reason}",
+            SourceLocation(display_name),
+            hint="check that it exists and that you have permission to read it",
+        ) from None
+    if len(data) > max_bytes:
+        raise InputError(
+            f"the file is larger than the {_human_bytes(max_bytes)} limit",
+            SourceLocation(display_name),
+            hint="raise the limit with --max-file-size if this file is really meant to be read",
+        )
+    return decode_text(data, display_name)
+
+
+def _human_bytes(amount: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if amount >= size and amount % size == 0:
+            return f"{amount // size} {unit}"
+    return f"{amount} bytes"
+
+
+def parse_yaml_documents(text: str, filename: str, *, line_offset: int = 0) -> list[YamlDocument]:
+    """Every non-empty document of a YAML (or JSON) text, with positions.
+
+    ``filename`` names the file in positions and messages; ``line_offset`` is the number of lines
+    of the file before ``text`` when ``text`` is a part of it. Empty documents (a trailing ``---``,
+    a comment-only file) are left out. Raises :class:`InputError` for malformed YAML, an
+    unrendered template, an alias bomb or a recursive alias.
+
+    >>> [d.data for d in parse_yaml_documents("a: 1\\n---\\n---\\nb: [x, =]\\n", "f.yaml")]
+    [{'a': 1}, {'b': ['x', '=']}]
+    >>> try:
+    ...     parse_yaml_documents("a: [1, 2\\nb: 3\\n", "f.yaml")
+    ... except InputError as error:
+    ...     print(error.location, error.hint)
+    f.yaml:2:2 while parsing a flow sequence that starts at line 1; fix the YAML syntax at that position
+    """
+    loader = _Loader(text)
+    documents: list[YamlDocument] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
+                continue
+            data = _Builder(text, filename, line_offset).build(node)
+            documents.append(YamlDocument(data, filename, node, line_offset))
+    except yaml.MarkedYAMLError as error:
+        raise _syntax_error(error, text, filename, line_offset) from None
+    except yaml.YAMLError as error:  # ReaderError: a character YAML does not allow
+        position = getattr(error, "position", 0)
+        character = getattr(error, "character", "")
+        raise InputError(
+            f"malformed YAML: character {character!r} is not allowed in YAML",
+            _location_of_index(text, position, filename, line_offset),
+            hint="remove the control character or save the file as UTF-8 text",
+        ) from None
+    except RecursionError:
+        raise InputError(
+            "the YAML is nested too deeply to be a Kubernetes manifest",
+            SourceLocation(filename, line_offset + 1),
+        ) from None
+    finally:
+        loader.dispose()
+    return documents
+
+
+def _location_of_index(text: str, index: int, filename: str, line_offset: int) -> SourceLocation:
+    index = max(0, min(index, len(text)))
+    line = text.count("\n", 0, index)
+    column = index - (text.rfind("\n", 0, index) + 1)
+    return SourceLocation(filename, line + 1 + line_offset, column + 1)
+
+
+#: A ``{{`` where YAML expects a key, a value or a list item (not inside a string).
+_TEMPLATE_LINE = re.compile(r"[ \t]*(?:-[ \t]+)*(?:[^'\"#\s{][^'\"#]*?:[ \t]+)?\{\{")
+_BLOCK_SCALAR_HEADER = re.compile(r"(?:^|[:\-][ \t]|^---[ \t])[ \t]*[|>][0-9+\-]*[ \t]*(?:#.*)?$")
+
+
+def find_template_line(text: str) -> int | None:
+    """The 0-based line of the first ``{{`` that sits where YAML structure is, or ``None``.
+
+    This is the text-only test used where parsing is not possible (the text is not valid YAML) or
+    not wanted (a skipped document). ``{{`` counts as structure when it starts a key, a value or a
+    list item outside a block scalar (``|``/``>``); inside a string, or after other text in a plain
+    scalar (Prometheus alert descriptions), it is payload.
+
+    >>> find_template_line("spec:\\n  replicas: {{ .Values.replicas }}\\n")
+    1
+    >>> find_template_line("data:\\n  tmpl: |\\n    {{ define \\"x\\" }}\\n  m: 'a {{ $value }}'\\n") is None
+    True
+    >>> find_template_line("rules:\\n- description: Pod {{ $labels.pod }} is down\\n") is None
+    True
+    """
+    start = 0
+    while True:
+        found = text.find("{{", start)
+        if found < 0:
+            return None
+        line_start = text.rfind("\n", 0, found) + 1
+        line_end = text.find("\n", found)
+        line_end = len(text) if line_end < 0 else line_end
+        if _TEMPLATE_LINE.match(text, line_start, line_end) and not _inside_block_scalar(text, line_start):
+            return text.count("\n", 0, line_start)
+        start = line_end
+
+
+def _inside_block_scalar(text: str, line_start: int) -> bool:
+    """True when the line starting at ``line_start`` is content of a ``|`` or ``>`` block scalar.
+
+    Walks back through less-indented lines (the line's ancestors) until one is a block scalar
+    header or the top level is reached.
+    """
+    line_end = text.find("\n", line_start)
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    threshold = len(line) - len(line.lstrip(" "))
+    end = line_start - 1
+    while end > 0 and threshold > 0:
+        begin = text.rfind("\n", 0, end) + 1
+        previous = text[begin:end]
+        end = begin - 1
+        stripped = previous.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(previous) - len(stripped)
+        if indent >= threshold:
+            continue
+        if _BLOCK_SCALAR_HEADER.search(previous.rstrip()):
+            return True
+        threshold = indent
+    return False
+
+
+def _template_error(filename: str, line: int) -> InputError:
+    return InputError(
+        "this looks like an unrendered Helm template: '{{ ... }}' is not Kubernetes YAML",
+        SourceLocation(filename, line),
+        hint="render it first, e.g. `helm template my-release ./chart > rendered.yaml`, "
+        "and pass the rendered file",
+    )
+
+
+def _syntax_error(error: yaml.MarkedYAMLError, text: str, filename: str, line_offset: int) -> InputError:
+    template_line = find_template_line(text)
+    if template_line is not None:
+        return _template_error(filename, template_line + 1 + line_offset)
+    mark = error.problem_mark or error.context_mark
+    location = (
+        SourceLocation(filename, mark.line + 1 + line_offset, mark.column + 1)
+        if mark is not None
+        else SourceLocation(filename, line_offset + 1)
+    )
+    problem = (error.problem or "invalid YAML").strip()
+    context = ""
+    if error.context and error.context_mark is not None:
+        context = f"{error.context} that starts at line {error.context_mark.line + 1 + line_offset}; "
+    return InputError(
+        f"malformed YAML: {problem}", location, hint=f"{context}fix the YAML syntax at that position"
+    )
+
+
+class _Builder:
+    """Builds plain data from one composed node tree (see the module docstring for why)."""
+
+    __slots__ = ("_built", "_filename", "_in_progress", "_line_offset", "_nodes", "_sizes", "_text")
+
+    def __init__(self, text: str, filename: str, line_offset: int) -> None:
+        self._text = text
+        self._filename = filename
+        self._line_offset = line_offset
+        self._built: dict[int, Any] = {}
+        self._in_progress: set[int] = set()
+        self._nodes = 0
+        self._sizes: dict[int, int] | None = None
+
+    def build(self, root: Node) -> Any:
+        data = self._build(root)
+        if self._sizes is not None:
+            self._check_expansion(root)
+        return data
+
+    def _where(self, node: Node) -> SourceLocation:
+        mark = node.start_mark
+        return SourceLocation(self._filename, mark.line + 1 + self._line_offset, mark.column + 1)
+
+    def _build(self, node: Node) -> Any:
+        if type(node) is ScalarNode:
+            self._nodes += 1
+            return self._scalar(node)
+        key = id(node)
+        if key in self._built:  # an alias: share the object, measure the expansion later
+            if key in self._in_progress:
+                raise InputError(
+                    "a YAML alias refers to a node that contains it (a recursive alias)",
+                    self._where(node),
+                    hint="Kubernetes manifests cannot be recursive; remove the alias",
+                )
+            if self._sizes is None:
+                self._sizes = {}
+            return self._built[key]
+        self._nodes += 1
+        self._in_progress.add(key)
+        result: Any
+        if type(node) is SequenceNode:
+            result = []
+            self._built[key] = result
+            build = self._build
+            result.extend(build(item) for item in node.value)
+        elif type(node) is MappingNode:
+            result = {}
+            self._built[key] = result
+            self._fill_mapping(node, result)
+        else:  # pragma: no cover - composers produce only the three node kinds
+            raise TypeError(node)
+        self._in_progress.discard(key)
+        return result
+
+    def _fill_mapping(self, node: MappingNode, result: dict[Any, Any]) -> None:
+        if node.flow_style and self._text.startswith("{{", node.start_mark.index):
+            raise _template_error(self._filename, node.start_mark.line + 1 + self._line_offset)
+        merged: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not ScalarNode:
+                raise InputError(
+                    "a mapping key is itself a mapping or a list, which Kubernetes does not accept",
+                    self._where(key_node),
+                    hint="quote the key or fix the indentation",
+                )
+            if key_node.tag == _MERGE:
+                merged.update(self._merge_sources(value_node))
+                continue
+            self._nodes += 1
+            result[self._scalar(key_node)] = self._build(value_node)
+        for merged_key, merged_value in merged.items():
+            result.setdefault(merged_key, merged_value)
+
+    def _merge_sources(self, node: Node) -> dict[Any, Any]:
+        """The keys a ``<<: *anchor`` (or ``<<: [*a, *b]``) merge brings in; earlier sources win."""
+        sources = [node] if type(node) is MappingNode else getattr(node, "value", None)
+        if not isinstance(sources, list) or not all(type(s) is MappingNode for s in sources):
+            raise InputError("a '<<' merge key needs a mapping or a list of mappings", self._where(node))
+        merged: dict[Any, Any] = {}
+        for source in reversed(sources):
+            merged.update(self._build(source))
+        return merged
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag
+        value = node.value
+        if tag == _STR:
+            return value
+        if tag == _INT:
+            return _yaml11_int(value)
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return _BOOL_VALUES[value.lower()]
+        if tag == _FLOAT:
+            return _yaml11_float(value)
+        # Timestamps stay the strings they were written as, ``=`` (YAML 1.1 "value") is a string,
+        # and so is any explicitly tagged scalar (!!binary, custom tags): Kubernetes reads strings.
+        return value
+
+    def _check_expansion(self, root: Node) -> None:
+        expanded = self._expanded_size(root)
+        if expanded > self._nodes + ALIAS_EXPANSION_ALLOWANCE:
+            raise InputError(
+                f"YAML aliases expand this document to {expanded:,} nodes from {self._nodes:,} "
+                "(an alias bomb)",
+                self._where(root),
+                hint="remove the nested anchors and aliases; Kubernetes rejects such documents too",
+            )
+
+    def _expanded_size(self, node: Node) -> int:
+        """Nodes the document would have with every alias copied out (memoised over the DAG)."""
+        assert self._sizes is not None
+        key = id(node)
+        size = self._sizes.get(key)
+        if size is None:
+            if type(node) is SequenceNode:
+                size = 1 + sum(self._expanded_size(item) for item in node.value)
+            elif type(node) is MappingNode:
+                size = 1 + sum(self._expanded_size(k) + self._expanded_size(v) for k, v in node.value)
+            else:
+                size = 1
+            self._sizes[key] = size
+        return size
+
+
+def _yaml11_int(text: str) -> int:
+    """A YAML 1.1 integer as PyYAML reads it (``0x1f``, ``0o17``/``017``, ``1_000``, ``1:30``)."""
+    value = text.replace("_", "")
+    sign = -1 if value[0] == "-" else 1
+    if value[0] in "+-":
+        value = value[1:]
+    if value == "0":
+        return 0
+    if value.startswith("0b"):
+        return sign * int(value[2:], 2)
+    if value.startswith("0x"):
+        return sign * int(value[2:], 16)
+    if value.startswith("0o"):
+        return sign * int(value[2:], 8)
+    if value[0] == "0":
+        return sign * int(value, 8)
+    if ":" in value:
+        total = 0
+        for part in value.split(":"):
+            total = total * 60 + int(part)
+        return sign * total
+    return sign * int(value)
+
+
+def _yaml11_float(text: str) -> float:
+    value = text.replace("_", "").lower()
+    sign = -1.0 if value[0] == "-" else 1.0
+    if value[0] in "+-":
+        value = value[1:]
+    if value == ".inf":
+        return sign * float("inf")
+    if value == ".nan":
+        return float("nan")
+    if ":" in value:
+        total = 0.0
+        for part in value.split(":"):
+            total = total * 60 + float(part)
+        return sign * total
+    return sign * float(value)
