@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from functools import lru_cache
+
+from eks_plan.catalog.capacity import CniMode
 
 #: Addresses in one prefix-delegation prefix: an aligned /28.
 ADDRESSES_PER_PREFIX = 16
@@ -38,16 +39,6 @@ ADDRESSES_PER_PREFIX = 16
 DEFAULT_WARM_ENI_TARGET = 1
 #: ``WARM_PREFIX_TARGET`` of the shipped manifest and Helm chart (ipamd's own default is 0).
 DEFAULT_WARM_PREFIX_TARGET = 1
-
-
-class CniMode(StrEnum):
-    """The VPC CNI modes a plan names (``cni.mode`` in eks-plan.yaml, ``--cni-mode``)."""
-
-    SECONDARY_IP = "secondary-ip"
-    PREFIX_DELEGATION = "prefix-delegation"
-    CUSTOM_NETWORKING = "custom-networking"
-    CUSTOM_NETWORKING_PREFIX_DELEGATION = "custom-networking-prefix-delegation"
-    IPV6 = "ipv6"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +71,16 @@ class NodeNetworkLimits:
 
 @dataclass(frozen=True, slots=True)
 class CniSettings:
-    """The VPC CNI settings that decide how many addresses a node holds.
+    """The VPC CNI settings that decide how many addresses a node holds, as ipamd reads them.
+
+    The ``cni`` section of eks-plan.yaml is read into this by the check-ips command; here a target
+    of 0 means unset, as in ipamd (``warmIPTargetsDefined``: ``warmIPTarget != 0 || ...``).
 
     ``warm_ip_target``/``minimum_ip_target`` of ``None`` mean unset; either set switches ipamd to
     address targets and ``warm_eni_target``/``warm_prefix_target`` are ignored, as in ipamd.
 
-    >>> CniSettings.for_mode(CniMode.CUSTOM_NETWORKING_PREFIX_DELEGATION).mode
-    <CniMode.CUSTOM_NETWORKING_PREFIX_DELEGATION: 'custom-networking-prefix-delegation'>
+    >>> CniSettings.for_mode("custom-networking-prefix").mode
+    <CniMode.CUSTOM_NETWORKING_PREFIX: 'custom-networking-prefix'>
     >>> CniSettings(minimum_ip_target=20).uses_ip_targets
     True
     """
@@ -114,10 +108,8 @@ class CniSettings:
         """Settings for one of the named modes, with any warm targets given as keywords."""
         mode = CniMode(mode)
         flags = {
-            "prefix_delegation": mode
-            in (CniMode.PREFIX_DELEGATION, CniMode.CUSTOM_NETWORKING_PREFIX_DELEGATION, CniMode.IPV6),
-            "custom_networking": mode
-            in (CniMode.CUSTOM_NETWORKING, CniMode.CUSTOM_NETWORKING_PREFIX_DELEGATION),
+            "prefix_delegation": mode.prefix_delegation,
+            "custom_networking": mode.custom_networking,
             "ipv6": mode is CniMode.IPV6,
         }
         return cls(**flags, **settings)  # type: ignore[arg-type]
@@ -127,13 +119,7 @@ class CniSettings:
         """The named mode these settings amount to."""
         if self.ipv6:
             return CniMode.IPV6
-        if self.custom_networking:
-            return (
-                CniMode.CUSTOM_NETWORKING_PREFIX_DELEGATION
-                if self.prefix_delegation
-                else CniMode.CUSTOM_NETWORKING
-            )
-        return CniMode.PREFIX_DELEGATION if self.prefix_delegation else CniMode.SECONDARY_IP
+        return CniMode.of(custom_networking=self.custom_networking, prefix_delegation=self.prefix_delegation)
 
     @property
     def uses_ip_targets(self) -> bool:

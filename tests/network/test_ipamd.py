@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from eks_plan.catalog.capacity import CniMode
 from eks_plan.network.ipamd import (
-    CniMode,
     CniSettings,
     NodeNetworkLimits,
     eni_slots_for_pods,
