@@ -1,0 +1,145 @@
+"""``eks-plan size``: cost-optimal node groups and pod placement for a set of manifests."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from eks_plan.cli.output import (
+    ExitCode,
+    OutputFormat,
+    print_data,
+    render_data,
+    stderr,
+    stdout,
+    write_atomically,
+)
+
+if TYPE_CHECKING:
+    from rich.status import Status
+
+
+class RichProgress:
+    """Shows the solver's progress on stderr: a live status line on a terminal, plain lines in CI logs."""
+
+    def __init__(self, quiet: bool) -> None:
+        self._console = stderr()
+        self._quiet = quiet
+        self._status: Status | None = None
+        self._last_line = 0.0
+
+    def __enter__(self) -> RichProgress:
+        if not self._quiet and self._console.is_terminal:
+            self._status = self._console.status("solving…")
+            self._status.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.stop()
+
+    def on_phase(self, message: str) -> None:
+        if self._quiet:
+            return
+        if self._status is not None:
+            self._status.update(message)
+        else:
+            self._console.print(message)
+
+    def on_progress(self, best_cost: float | None, bound: float, elapsed_seconds: float) -> None:
+        if self._quiet:
+            return
+        if best_cost:
+            gap = max(0.0, (best_cost - bound) / best_cost)
+            line = f"best ${best_cost:.4f}/h, bound ${bound:.4f}/h, gap {gap:.2%}, {elapsed_seconds:.1f} s"
+        else:
+            line = f"searching, bound ${bound:.4f}/h, {elapsed_seconds:.1f} s"
+        if self._status is not None:
+            self._status.update(line)
+        elif time.monotonic() - self._last_line >= 5:
+            self._last_line = time.monotonic()
+            self._console.print(line)
+
+
+def command(
+    paths: list[str] = typer.Argument(..., help="Manifest files or directories, or - for standard input."),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Plan configuration (eks-plan.yaml); default ./eks-plan.yaml if present."
+    ),
+    include: list[str] = typer.Option([], "--include", help="Also read files matching this glob."),
+    replicas: str = typer.Option(
+        None, "--replicas", help="Replica count to size for: min, declared or max (HPA). Default: max."
+    ),
+    region: str | None = typer.Option(None, "--region", help="AWS region (overrides the config)."),
+    zones: list[str] = typer.Option([], "--zone", help="Availability zone (repeatable)."),
+    headroom: float | None = typer.Option(
+        None, "--headroom", help="Percent of each node's allocatable cpu and memory to keep free."
+    ),
+    tolerate_zone_loss: bool | None = typer.Option(
+        None,
+        "--tolerate-zone-loss/--no-tolerate-zone-loss",
+        help="Keep room to re-place the pods of any one lost zone.",
+    ),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds the solver may search."),
+    workers: int = typer.Option(2, "--workers", help="Solver threads."),
+    seed: int = typer.Option(0, "--seed", help="Solver random seed (the same seed gives the same plan)."),
+    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--output", "-o", help="Report format."),
+    plan_out: Path | None = typer.Option(
+        None, "--plan-out", help="Also write the plan as JSON to this file (for eks-plan check-ips --plan)."
+    ),
+    max_file_size: int = typer.Option(
+        16 * 2**20, "--max-file-size", help="Largest manifest file to read, in bytes."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+) -> None:
+    """Size a cluster: instance types, nodes per zone, where every pod lands and what it costs.
+
+    Solves with OR-Tools CP-SAT for the lowest hourly cost, proves a lower bound on that cost, checks
+    the plan node by node, and lists every pod that cannot be placed with the reasons. Exit code 1
+    when any pod cannot be placed, 2 for bad input.
+
+    Examples:
+
+    eks-plan size samples/shop/
+
+    eks-plan size manifests/ -c eks-plan.yaml --tolerate-zone-loss --headroom 10
+
+    helm template my-release ./chart | eks-plan size - -o json --plan-out plan.json
+    """
+    from eks_plan.planning import PlanningOverrides, plan_cluster
+
+    overrides = PlanningOverrides(
+        region=region,
+        zones=tuple(zones),
+        replicas=replicas,
+        headroom_percent=headroom,
+        tolerate_zone_loss=tolerate_zone_loss,
+    )
+    with RichProgress(quiet) as progress:
+        result = plan_cluster(
+            paths,
+            config_path=config,
+            include=tuple(include),
+            overrides=overrides,
+            time_limit_seconds=time_limit,
+            workers=workers,
+            seed=seed,
+            max_file_bytes=max_file_size,
+            observer=progress,
+        )
+    from eks_plan.report.size import plan_data, render_plan
+
+    data = plan_data(result.plan, result.planning)
+    if plan_out is not None:
+        write_atomically(plan_out, render_data(data, OutputFormat.JSON))
+    for warning in result.warnings:
+        stderr().print(f"[yellow]warning:[/] {warning}")
+    if output is OutputFormat.TABLE:
+        render_plan(data, result.plan, result.planning, stdout())
+    else:
+        print_data(data, output)
+    if result.plan.unschedulable:
+        raise typer.Exit(ExitCode.FINDINGS)

@@ -1,0 +1,422 @@
+"""From what the user gave to what the solver needs: manifests + ``eks-plan.yaml`` + catalogue -> Problem.
+
+This is the front half of ``eks-plan size`` (and of ``check-ips`` and ``lint`` when they size in
+place). It decides three things the solver should not have to know about:
+
+- which kinds of node may be bought: every instance type a node pool's filter accepts, in every zone
+  of the pool that offers it, for each capacity type of the pool, priced in the region, with the
+  allocatable the pool's node style and the CNI mode give (:func:`build_node_options`);
+- what every such node loses to DaemonSets before any pod lands: the manifests' DaemonSets and the
+  EKS add-ons, each only on the nodes it selects and tolerates (:class:`DaemonSetLoad`);
+- which pods run on Fargate instead (a Fargate profile selects them), priced per pod.
+
+Example: the default pool over us-east-1 (Karpenter's default NodePool filter) offers every c/m/r
+type of generation 3 or later in three zones::
+
+    >>> from eks_plan.catalog import load_catalog
+    >>> from eks_plan.config import load_config
+    >>> from eks_plan.config.model import replace
+    >>> config = load_config(None)
+    >>> options = node_options_for_config(config, load_catalog(), daemonsets=default_addon_loads(config))
+    >>> sorted({option.zone for option in options})
+    ['us-east-1a', 'us-east-1b', 'us-east-1c']
+    >>> m5 = next(o for o in options if o.instance_type == "m5.large")
+    >>> m5.allocatable["cpu"], m5.allocatable["pods"], m5.daemonset_overhead["cpu"], m5.price_per_hour
+    (1930, 29, 150, 0.096)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from eks_plan.resources import PODS, Resources, total
+from eks_plan.scheduling import NodeSelector, NodeSelectorTerm, untolerated
+from eks_plan.scheduling import labels as well_known
+from eks_plan.scheduling.pod import PodSpec
+from eks_plan.solver.plan import NullObserver, Plan, SolveObserver
+from eks_plan.solver.problem import NodeOption, NodePool, PodGroup, Problem, SolveOptions
+
+if TYPE_CHECKING:
+    from eks_plan.catalog import Catalog, InstanceType
+    from eks_plan.catalog.capacity import NodeSettings
+    from eks_plan.catalog.pricing import Pricing
+    from eks_plan.config.model import AddonDaemonSet, CniSettings, NodePoolConfig, PlanConfig
+    from eks_plan.manifests import ManifestSet, Workload
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonSetLoad:
+    """One DaemonSet's pod, which lands on every node it selects and tolerates.
+
+    Example: aws-node (50m, hostNetwork, tolerates everything) runs on a GPU node tainted
+    ``nvidia.com/gpu:NoSchedule``; a DaemonSet without that toleration does not.
+    """
+
+    name: str
+    pod: PodSpec
+
+    def runs_on(self, labels: Mapping[str, str], taints: Sequence[Any]) -> bool:
+        return self.pod.node_selector.matches(labels) and not untolerated(taints, self.pod.tolerations)
+
+
+@dataclass(frozen=True, slots=True)
+class FargatePlacement:
+    """Replicas of a workload that a Fargate profile sends to Fargate, with their billed size and price."""
+
+    workload: str
+    count: int
+    profile: str
+    vcpu: float
+    memory_gb: float
+    price_per_hour: float
+
+
+@dataclass(frozen=True)
+class PlanningInput:
+    """The solver's problem plus everything the report needs to explain it."""
+
+    problem: Problem
+    region: str
+    workloads: Mapping[str, Workload]
+    daemonsets: tuple[DaemonSetLoad, ...]
+    fargate: tuple[FargatePlacement, ...] = ()
+    control_plane_per_hour: float = 0.0
+    cni_summary: Mapping[str, Any] = field(default_factory=dict)
+    max_pods_by_type: Mapping[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def daemonset_vpc_ip_pods(self, option: NodeOption) -> int:
+        """DaemonSet pods on such a node that take a VPC address (hostNetwork pods do not)."""
+        return sum(
+            1
+            for daemonset in self.daemonsets
+            if not daemonset.pod.host_network and daemonset.runs_on(option.labels, option.taints)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanningOverrides:
+    """Command-line flags that override ``eks-plan.yaml`` (``None``/empty: keep the file's value)."""
+
+    region: str | None = None
+    zones: tuple[str, ...] = ()
+    replicas: str | None = None
+    headroom_percent: float | None = None
+    tolerate_zone_loss: bool | None = None
+
+    def apply(self, config: PlanConfig) -> PlanConfig:
+        changes: dict[str, Any] = {}
+        if self.region is not None:
+            changes["region"] = self.region
+        if self.zones:
+            changes["zones"] = self.zones
+        if self.replicas is not None:
+            from eks_plan.config.model import ReplicaMode
+
+            try:
+                changes["replicas"] = ReplicaMode(self.replicas)
+            except ValueError:
+                from eks_plan.errors import InputError
+
+                raise InputError(f"--replicas must be min, declared or max, not '{self.replicas}'") from None
+        if self.headroom_percent is not None:
+            changes["headroom_percent"] = self.headroom_percent
+        if self.tolerate_zone_loss is not None:
+            changes["tolerate_zone_loss"] = self.tolerate_zone_loss
+        return config.with_overrides(**changes) if changes else config
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    """What ``eks-plan size`` computed: the plan, its inputs, and warnings for stderr."""
+
+    plan: Plan
+    planning: PlanningInput
+    manifests: ManifestSet
+    config: PlanConfig
+    warnings: tuple[str, ...]
+
+
+def node_settings(pool: NodePoolConfig, cni: CniSettings) -> NodeSettings:
+    """The catalogue's node settings for a pool: its node style and maxPods, the cluster's CNI."""
+    from eks_plan.catalog.capacity import CniMode, NodeSettings, NodeStyle
+
+    if cni.mode.value == "ipv6":
+        mode = CniMode.IPV6
+    else:
+        mode = CniMode.of(custom_networking=cni.custom_networking, prefix_delegation=cni.prefix_delegation)
+    return NodeSettings(
+        cni_mode=mode,
+        node_style=NodeStyle(pool.node_style.value),
+        max_pods=pool.max_pods,
+        max_eni=cni.max_eni,
+        security_groups_for_pods=cni.security_groups_for_pods,
+    )
+
+
+def addon_load(addon: AddonDaemonSet) -> DaemonSetLoad:
+    """An ``eks-plan.yaml`` add-on as a DaemonSet pod (its requests plus one pod slot)."""
+    from eks_plan.manifests.quantity import canonical_amount
+
+    requests = Resources({name: canonical_amount(name, value) for name, value in addon.requests.items()})
+    pod = PodSpec(
+        namespace=addon.namespace,
+        labels=(("app.kubernetes.io/name", addon.name),),
+        requests=requests + {PODS: 1},
+        node_selector=NodeSelector(NodeSelectorTerm.from_node_selector(addon.node_selector)),
+        tolerations=addon.tolerations,
+        host_network=addon.host_network,
+    )
+    return DaemonSetLoad(f"DaemonSet/{addon.namespace}/{addon.name}", pod)
+
+
+def default_addon_loads(config: PlanConfig) -> tuple[DaemonSetLoad, ...]:
+    """The configured add-on DaemonSets (aws-node and kube-proxy unless the file changes them)."""
+    return tuple(addon_load(addon) for addon in config.addons)
+
+
+def pool_instance_types(pool: NodePoolConfig, catalog: Catalog, region: str) -> list[InstanceType]:
+    """Instance types the pool's filter accepts and the region offers."""
+    return [
+        instance_type
+        for instance_type in catalog
+        if instance_type.offered_in(region)
+        and pool.instances.accepts(
+            instance_type.name,
+            vcpus=instance_type.vcpus,
+            memory_mib=instance_type.memory_mib,
+            arch=instance_type.arch,
+            gpus=instance_type.gpu_count,
+            category=instance_type.category,
+            generation=instance_type.generation,
+        )
+    ]
+
+
+def build_node_options(
+    instance_types: Iterable[InstanceType],
+    *,
+    pool: str,
+    region: str,
+    zones: Sequence[str],
+    capacity_types: Sequence[str],
+    settings: NodeSettings,
+    pricing: Pricing,
+    daemonsets: Sequence[DaemonSetLoad] = (),
+    pool_labels: Mapping[str, str] | None = None,
+    taints: tuple[Any, ...] = (),
+) -> tuple[NodeOption, ...]:
+    """Every (instance type, zone, capacity type) node the pool may buy, with its price, allocatable,
+    labels, taints and DaemonSet overhead. Types without a price for a capacity type are left out
+    (``pricing.warnings`` lists them); a zone that does not offer the type is left out."""
+    from eks_plan.catalog.capacity import allocatable
+    from eks_plan.catalog.labels import node_labels
+
+    options: list[NodeOption] = []
+    for instance_type in instance_types:
+        node_allocatable = allocatable(instance_type, settings)
+        offered = set(instance_type.zones_offered(region)) or set(zones)
+        for zone in zones:
+            if zone not in offered:
+                continue
+            for capacity_type in capacity_types:
+                price = pricing.price_per_hour(instance_type, capacity_type, zone)
+                if price is None:
+                    continue
+                labels = node_labels(
+                    instance_type,
+                    region=region,
+                    zone=zone,
+                    capacity_type=capacity_type,
+                    pool_labels=pool_labels,
+                )
+                overhead = total(d.pod.requests for d in daemonsets if d.runs_on(labels, taints))
+                options.append(
+                    NodeOption(
+                        pool=pool,
+                        instance_type=instance_type.name,
+                        zone=zone,
+                        capacity_type=capacity_type,
+                        price_per_hour=price,
+                        allocatable=node_allocatable,
+                        daemonset_overhead=overhead,
+                        labels=MappingProxyType(labels),
+                        taints=taints,
+                    )
+                )
+    return tuple(options)
+
+
+def _pool_labels(pool: NodePoolConfig) -> dict[str, str]:
+    """The pool's own labels plus the label its node style puts on every node of the pool."""
+    style_label = {
+        "managed-node-group": well_known.NODEGROUP,
+        "karpenter": well_known.NODEPOOL,
+    }.get(pool.node_style.value)
+    labels = {style_label: pool.name} if style_label else {}
+    return {**labels, **pool.labels}
+
+
+def node_options_for_config(
+    config: PlanConfig,
+    catalog: Catalog,
+    *,
+    daemonsets: Sequence[DaemonSetLoad] = (),
+    pricing: Pricing | None = None,
+) -> tuple[NodeOption, ...]:
+    """Node options of every pool of the configuration."""
+    pricing = pricing or make_pricing(config, catalog)
+    options: list[NodeOption] = []
+    for pool in config.node_pools:
+        options.extend(
+            build_node_options(
+                pool_instance_types(pool, catalog, config.region),
+                pool=pool.name,
+                region=config.region,
+                zones=config.pool_zones(pool),
+                capacity_types=[str(capacity) for capacity in pool.capacity_types],
+                settings=node_settings(pool, config.cni),
+                pricing=pricing,
+                daemonsets=daemonsets,
+                pool_labels=_pool_labels(pool),
+                taints=pool.taints,
+            )
+        )
+    return tuple(options)
+
+
+def make_pricing(config: PlanConfig, catalog: Catalog) -> Pricing:
+    from eks_plan.catalog.pricing import PriceSettings, Pricing
+
+    return Pricing(
+        PriceSettings(
+            region=config.region,
+            spot_discount=config.pricing.spot_discount,
+            spot_price_file=config.pricing.spot_price_file,
+            savings_plan_discount=config.pricing.savings_plan_discount,
+        ),
+        catalog,
+    )
+
+
+def _fargate_profile(config: PlanConfig, workload: Workload) -> str | None:
+    labels = workload.pod.label_map
+    for profile in config.fargate_profiles:
+        if profile.matches(workload.namespace, labels):
+            return profile.name
+    return None
+
+
+def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Catalog) -> PlanningInput:
+    """The solver problem for these manifests under this configuration."""
+    from eks_plan.catalog.capacity import max_pods
+    from eks_plan.catalog.fargate import fargate_billed_size, fargate_price_per_hour
+
+    daemonsets = default_addon_loads(config) + tuple(
+        DaemonSetLoad(workload.key, workload.pod) for workload in manifests.daemonsets
+    )
+    pricing = make_pricing(config, catalog)
+    options = node_options_for_config(config, catalog, daemonsets=daemonsets, pricing=pricing)
+
+    groups: list[PodGroup] = []
+    fargate: list[FargatePlacement] = []
+    workloads: dict[str, Workload] = {}
+    notes: list[str] = list(config.defaults_applied)
+    for workload in manifests.pods_to_place:
+        if workload.replicas <= 0:
+            continue
+        workloads[workload.key] = workload
+        profile = _fargate_profile(config, workload)
+        if profile is not None:
+            requests = workload.pod.requests
+            vcpu, memory_gb = fargate_billed_size(requests["cpu"], requests["memory"])
+            fargate.append(
+                FargatePlacement(
+                    workload.key,
+                    workload.replicas,
+                    profile,
+                    vcpu,
+                    memory_gb,
+                    fargate_price_per_hour(requests["cpu"], requests["memory"]),
+                )
+            )
+            continue
+        groups.append(PodGroup(workload.key, workload.replicas, workload.pod))
+
+    max_pods_by_type: dict[str, int] = {}
+    for pool in config.node_pools:
+        settings = node_settings(pool, config.cni)
+        for instance_type in {option.instance_type for option in options if option.pool == pool.name}:
+            max_pods_by_type.setdefault(instance_type, max_pods(catalog.lookup(instance_type), settings))
+
+    problem = Problem(
+        pod_groups=tuple(groups),
+        node_options=options,
+        zones=config.zones,
+        pools=tuple(NodePool(p.name, p.min_nodes, p.max_nodes) for p in config.node_pools),
+        headroom_percent=config.headroom_percent,
+        tolerate_zone_loss=config.tolerate_zone_loss,
+    )
+    return PlanningInput(
+        problem=problem,
+        region=config.region,
+        workloads=MappingProxyType(workloads),
+        daemonsets=daemonsets,
+        fargate=tuple(fargate),
+        control_plane_per_hour=config.pricing.control_plane_price_per_hour,
+        cni_summary=config.cni.to_dict(),
+        max_pods_by_type=MappingProxyType(max_pods_by_type),
+        notes=tuple(notes) + pricing.warnings,
+    )
+
+
+def plan_cluster(
+    paths: Sequence[str | Path],
+    *,
+    config_path: str | Path | None = None,
+    include: Sequence[str] = (),
+    overrides: PlanningOverrides = PlanningOverrides(),
+    time_limit_seconds: float = 30.0,
+    workers: int = 2,
+    seed: int = 0,
+    max_file_bytes: int | None = None,
+    observer: SolveObserver | None = None,
+) -> SizeResult:
+    """Load, build and solve: the whole of ``eks-plan size`` without the printing."""
+    from eks_plan.catalog import load_catalog
+    from eks_plan.config import load_config
+    from eks_plan.config.checks import validate_zones
+    from eks_plan.manifests import ReplicaMode, load_manifests
+    from eks_plan.solver import solve
+
+    observer = observer or NullObserver()
+    config = overrides.apply(load_config(config_path))
+    catalog = load_catalog()
+    validate_zones(config, catalog.zones(config.region))
+    observer.on_phase("loading manifests")
+    load_options: dict[str, Any] = {"include": tuple(include), "replicas": ReplicaMode(config.replicas.value)}
+    if max_file_bytes is not None:
+        load_options["max_file_bytes"] = max_file_bytes
+    manifests = load_manifests(list(paths), **load_options)
+    observer.on_phase("building the model")
+    planning = build_planning_input(manifests, config, catalog)
+    if not planning.problem.node_options:
+        from eks_plan.errors import InputError
+
+        raise InputError(
+            "no instance type is left after the node pools' filters in "
+            f"{config.region} ({', '.join(config.zones)})",
+            config.location_of("nodePools"),
+            hint="widen nodePools[].instances or check the region",
+        )
+    plan = solve(
+        planning.problem,
+        SolveOptions(time_limit_seconds=time_limit_seconds, workers=workers, seed=seed),
+        observer,
+    )
+    warnings = tuple(str(warning) for warning in manifests.warnings)
+    return SizeResult(plan, planning, manifests, config, warnings)

@@ -1,0 +1,291 @@
+"""The ``eks-plan size`` report: plain data for ``-o json|yaml`` and ``--plan-out``, and Rich tables.
+
+:func:`plan_data` is the one definition of the plan file format that ``eks-plan check-ips --plan``
+reads (documented in the README). :func:`render_plan` draws the same data for people; it imports Rich
+only when called.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING, Any
+
+from eks_plan.resources import CPU, MEMORY, NVIDIA_GPU, PODS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from eks_plan.planning import PlanningInput
+    from eks_plan.solver.plan import Plan
+
+HOURS_PER_MONTH = 730  # AWS's convention for monthly prices
+
+
+def _money(value: float) -> float:
+    return round(value, 6)
+
+
+def _core(resources: Any) -> dict[str, int]:
+    return {
+        "cpu_millicores": resources[CPU],
+        "memory_bytes": resources[MEMORY],
+        "pods": resources[PODS],
+    }
+
+
+def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
+    """The plan as plain data: every figure the tables show, and what ``check-ips`` needs.
+
+    ``cost_per_hour`` = nodes + EKS control plane + Fargate pods; ``lower_bound_per_hour`` bounds
+    ``node_cost_per_hour`` (the only part the solver chooses) and ``gap`` is the plan's distance to it.
+    """
+    groups = {group.key: group for group in planning.problem.pod_groups}
+    fargate_cost = sum(placement.price_per_hour * placement.count for placement in planning.fargate)
+    nodes = []
+    for node in plan.nodes:
+        option = node.option
+        vpc_ip_pods = planning.daemonset_vpc_ip_pods(option) + sum(
+            count for key, count in node.pods.items() if not groups[key].pod.host_network
+        )
+        security_group_pods = sum(
+            count for key, count in node.pods.items() if groups[key].pod.uses_security_group
+        )
+        nodes.append(
+            {
+                "name": node.name,
+                "pool": option.pool,
+                "instance_type": option.instance_type,
+                "zone": option.zone,
+                "capacity_type": option.capacity_type,
+                "price_per_hour": _money(option.price_per_hour),
+                "allocatable": _core(option.allocatable),
+                "daemonset_overhead": _core(option.daemonset_overhead),
+                "vpc_ip_pods": vpc_ip_pods,
+                "security_group_pods": security_group_pods,
+                "pods": dict(sorted(node.pods.items())),
+            }
+        )
+    workloads = {}
+    for key, workload in sorted(planning.workloads.items()):
+        requests = workload.pod.requests
+        workloads[key] = {
+            "kind": workload.kind,
+            "replicas": workload.replicas,
+            "replicas_reason": workload.replicas_reason,
+            "host_network": workload.pod.host_network,
+            "max_surge": workload.max_surge,
+            "hpa_max_replicas": workload.hpa_max,
+            "requests": {
+                "cpu_millicores": requests[CPU],
+                "memory_bytes": requests[MEMORY],
+                "gpus": requests[NVIDIA_GPU],
+            },
+            "source": str(workload.source),
+        }
+    return {
+        "region": planning.region,
+        "zones": list(planning.problem.zones),
+        "cost_per_hour": _money(plan.node_cost_per_hour + planning.control_plane_per_hour + fargate_cost),
+        "cost_per_month": _money(
+            (plan.node_cost_per_hour + planning.control_plane_per_hour + fargate_cost) * HOURS_PER_MONTH
+        ),
+        "node_cost_per_hour": _money(plan.node_cost_per_hour),
+        "control_plane_per_hour": _money(planning.control_plane_per_hour),
+        "fargate_cost_per_hour": _money(fargate_cost),
+        "lower_bound_per_hour": _money(plan.lower_bound_per_hour),
+        "gap": round(plan.gap, 6),
+        "status": plan.status,
+        "solve_seconds": round(plan.solve_seconds, 3),
+        "node_count": len(plan.nodes),
+        "node_groups": node_groups(plan),
+        "nodes": nodes,
+        "workloads": workloads,
+        "fargate": {
+            "pods": [
+                {
+                    "workload": placement.workload,
+                    "count": placement.count,
+                    "profile": placement.profile,
+                    "vcpu": placement.vcpu,
+                    "memory_gb": placement.memory_gb,
+                    "price_per_hour": _money(placement.price_per_hour),
+                }
+                for placement in planning.fargate
+            ]
+        },
+        "pools": [
+            {"name": pool.name, "min_nodes": pool.min_nodes, "max_nodes": pool.max_nodes}
+            for pool in planning.problem.pools
+        ],
+        "cni": planning.cni_summary,
+        "max_pods": dict(sorted(planning.max_pods_by_type.items())),
+        "unschedulable": [
+            {
+                "workload": item.workload,
+                "count": item.count,
+                "reasons": list(item.reasons),
+                "fixes": list(item.fixes),
+            }
+            for item in plan.unschedulable
+        ],
+        "soft_rules_not_honoured": [
+            {"workload": rule.workload, "rule": rule.rule, "detail": rule.detail}
+            for rule in plan.soft_rules
+            if not rule.honoured
+        ],
+        "notes": list(planning.notes) + list(plan.notes),
+    }
+
+
+def node_groups(plan: Plan) -> list[dict[str, Any]]:
+    """Nodes counted by (pool, instance type, zone, capacity type): the shape of a node group."""
+    counts: Counter[tuple[str, str, str, str]] = Counter()
+    price: dict[tuple[str, str, str, str], float] = {}
+    for node in plan.nodes:
+        option = node.option
+        key = (option.pool, option.instance_type, option.zone, option.capacity_type)
+        counts[key] += 1
+        price[key] = option.price_per_hour
+    rows = []
+    for (pool, instance_type, zone, capacity_type), count in sorted(counts.items()):
+        cost = count * price[(pool, instance_type, zone, capacity_type)]
+        rows.append(
+            {
+                "pool": pool,
+                "instance_type": instance_type,
+                "zone": zone,
+                "capacity_type": capacity_type,
+                "count": count,
+                "cost_per_hour": _money(cost),
+                "cost_per_month": _money(cost * HOURS_PER_MONTH),
+            }
+        )
+    return rows
+
+
+def _bar(fraction: float, width: int = 20) -> str:
+    filled = max(0, min(width, round(fraction * width)))
+    return "█" * filled + "░" * (width - filled)
+
+
+def _utilisation(plan: Plan, planning: PlanningInput) -> list[tuple[str, str, float, float]]:
+    """(pool, resource, used, allocatable) per pool, counting pods and DaemonSets."""
+    groups = {group.key: group for group in planning.problem.pod_groups}
+    used: dict[tuple[str, str], float] = defaultdict(float)
+    capacity: dict[tuple[str, str], float] = defaultdict(float)
+    for node in plan.nodes:
+        option = node.option
+        for resource in (CPU, MEMORY, PODS, NVIDIA_GPU):
+            if resource == NVIDIA_GPU and not option.allocatable[NVIDIA_GPU]:
+                continue
+            capacity[(option.pool, resource)] += option.allocatable[resource]
+            used[(option.pool, resource)] += option.daemonset_overhead[resource] + sum(
+                groups[key].pod.requests[resource] * count for key, count in node.pods.items()
+            )
+    return [(pool, resource, used[(pool, resource)], total) for (pool, resource), total in capacity.items()]
+
+
+def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, console: Console) -> None:
+    """Draw the plan as Rich tables: summary line, node groups, utilisation, bound, placement, problems."""
+    from rich.table import Table
+
+    unplaced = sum(item["count"] for item in data["unschedulable"])
+    placed = sum(sum(node["pods"].values()) for node in data["nodes"])
+    on_fargate = sum(pod["count"] for pod in data["fargate"]["pods"])
+    console.print(
+        f"[bold]{data['node_count']} nodes[/] in {len(data['zones'])} zones for {placed} pods"
+        + (f" and {on_fargate} Fargate pods" if on_fargate else "")
+        + ": "
+        f"[bold]${data['cost_per_hour']:.4f}/hour[/] (${data['cost_per_month']:,.2f}/month), "
+        f"within {data['gap']:.2%} of the proven lower bound"
+        + (f"; [bold red]{unplaced} pods cannot be placed[/]" if unplaced else "")
+    )
+
+    groups = Table(title="Node groups", title_justify="left")
+    for column in ("pool", "instance type", "zone", "capacity", "nodes", "$/hour", "$/month"):
+        groups.add_column(column, justify="right" if column in ("nodes", "$/hour", "$/month") else "left")
+    for group in data["node_groups"]:
+        groups.add_row(
+            group["pool"],
+            group["instance_type"],
+            group["zone"],
+            group["capacity_type"],
+            str(group["count"]),
+            f"{group['cost_per_hour']:.4f}",
+            f"{group['cost_per_month']:,.2f}",
+        )
+    groups.add_section()
+    groups.add_row("nodes", "", "", "", str(data["node_count"]), f"{data['node_cost_per_hour']:.4f}",
+                   f"{data['node_cost_per_hour'] * HOURS_PER_MONTH:,.2f}")  # fmt: skip
+    groups.add_row("EKS control plane", "", "", "", "", f"{data['control_plane_per_hour']:.4f}",
+                   f"{data['control_plane_per_hour'] * HOURS_PER_MONTH:,.2f}")  # fmt: skip
+    if data["fargate"]["pods"]:
+        groups.add_row("Fargate", "", "", "", "", f"{data['fargate_cost_per_hour']:.4f}",
+                       f"{data['fargate_cost_per_hour'] * HOURS_PER_MONTH:,.2f}")  # fmt: skip
+    groups.add_row("[bold]total[/]", "", "", "", "", f"[bold]{data['cost_per_hour']:.4f}[/]",
+                   f"[bold]{data['cost_per_month']:,.2f}[/]")  # fmt: skip
+    console.print(groups)
+
+    utilisation = Table(
+        title="Utilisation (requests of pods and DaemonSets / allocatable)", title_justify="left"
+    )
+    for column in ("pool", "resource", "used", "allocatable", "", "%"):
+        utilisation.add_column(column, justify="left" if column in ("pool", "resource", "") else "right")
+    for pool, resource, used, capacity in _utilisation(plan, planning):
+        fraction = used / capacity if capacity else 0.0
+        utilisation.add_row(
+            pool,
+            resource,
+            _format_amount(resource, used),
+            _format_amount(resource, capacity),
+            _bar(fraction),
+            f"{fraction:.0%}",
+        )
+    console.print(utilisation)
+
+    console.print(
+        f"Cost bound: plan ${data['node_cost_per_hour']:.4f}/hour for nodes, proven lower bound "
+        f"${data['lower_bound_per_hour']:.4f}/hour, gap {data['gap']:.2%} ({data['status']}, "
+        f"{data['solve_seconds']:.1f} s)"
+    )
+
+    placement = Table(title="Where each workload landed", title_justify="left")
+    for column in ("workload", "replicas", "zones", "nodes (instance type × pods)"):
+        placement.add_column(column)
+    landed: dict[str, Counter[str]] = defaultdict(Counter)
+    zones: dict[str, Counter[str]] = defaultdict(Counter)
+    for node in data["nodes"]:
+        for key, count in node["pods"].items():
+            landed[key][node["instance_type"]] += count
+            zones[key][node["zone"]] += count
+    for key, workload in data["workloads"].items():
+        where = ", ".join(f"{t}×{c}" for t, c in sorted(landed[key].items())) or "-"
+        spread = " ".join(f"{z[-1:]}:{c}" for z, c in sorted(zones[key].items())) or "-"
+        placement.add_row(key, f"{workload['replicas']} ({workload['replicas_reason']})", spread, where)
+    for pod in data["fargate"]["pods"]:
+        fargate_size = f"Fargate {pod['vcpu']} vCPU / {pod['memory_gb']} GB"
+        placement.add_row(pod["workload"], str(pod["count"]), "-", fargate_size)
+    console.print(placement)
+
+    if data["unschedulable"]:
+        problems = Table(title="Pods that cannot be placed", title_justify="left", style="red")
+        for column in ("workload", "pods", "reasons", "nearest fix"):
+            problems.add_column(column)
+        for item in data["unschedulable"]:
+            reasons, fixes = "\n".join(item["reasons"]), "\n".join(item["fixes"])
+            problems.add_row(item["workload"], str(item["count"]), reasons, fixes)
+        console.print(problems)
+    if data["soft_rules_not_honoured"]:
+        console.print("[yellow]Preferred rules not honoured:[/]")
+        for rule in data["soft_rules_not_honoured"]:
+            console.print(f"  {rule['workload']}: {rule['rule']} {rule['detail']}")
+    for note in data["notes"]:
+        console.print(f"[dim]note: {note}[/]")
+
+
+def _format_amount(resource: str, amount: float) -> str:
+    if resource == CPU:
+        return f"{amount / 1000:,.2f} vCPU"
+    if resource == MEMORY:
+        return f"{amount / 2**30:,.1f} GiB"
+    return f"{amount:,.0f}"
