@@ -151,7 +151,7 @@ def node_settings(pool: NodePoolConfig, cni: CniSettings) -> NodeSettings:
         mode = CniMode.of(custom_networking=cni.custom_networking, prefix_delegation=cni.prefix_delegation)
     return NodeSettings(
         cni_mode=mode,
-        node_style=NodeStyle(pool.node_style.value),
+        node_style=NodeStyle(str(pool.node_style)),
         max_pods=pool.max_pods,
         max_eni=cni.max_eni,
         security_groups_for_pods=cni.security_groups_for_pods,
@@ -256,7 +256,7 @@ def _pool_labels(pool: NodePoolConfig) -> dict[str, str]:
     style_label = {
         "managed-node-group": well_known.NODEGROUP,
         "karpenter": well_known.NODEPOOL,
-    }.get(pool.node_style.value)
+    }.get(str(pool.node_style))
     labels = {style_label: pool.name} if style_label else {}
     return {**labels, **pool.labels}
 
