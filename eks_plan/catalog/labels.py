@@ -74,7 +74,7 @@ def node_labels(
         labels[well_known.INSTANCE_NETWORK_BANDWIDTH] = str(t.network_bandwidth_mbps)
     if t.local_nvme_gib:
         labels[well_known.INSTANCE_LOCAL_NVME] = str(t.local_nvme_gib)
-    if t.gpu_count:
+    if t.gpu_count or t.gpu_name:  # g6f/gr6f carry a fraction of an L4: count 0, name l4
         labels[well_known.INSTANCE_GPU_COUNT] = str(t.gpu_count)
         if t.gpu_name:
             labels[well_known.INSTANCE_GPU_NAME] = t.gpu_name

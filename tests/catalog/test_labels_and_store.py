@@ -1,0 +1,123 @@
+"""Node labels, catalogue look-ups, offerings, and the build script's reproducibility."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eks_plan.catalog import load_catalog
+from eks_plan.catalog.labels import node_labels
+from eks_plan.errors import InputError
+from eks_plan.scheduling import labels as well_known
+from eks_plan.scheduling.labels import label_key_hint
+from tests.conftest import REPO_ROOT
+
+
+def test_labels_of_a_gpu_node() -> None:
+    p4d = load_catalog().lookup("p4d.24xlarge")
+    labels = node_labels(p4d, region="us-east-1", zone="us-east-1b", capacity_type="on-demand",
+                         pool_labels={"team": "ml", well_known.OS: "linux"})  # fmt: skip
+    assert labels[well_known.INSTANCE_TYPE] == labels[well_known.BETA_INSTANCE_TYPE] == "p4d.24xlarge"
+    assert labels[well_known.ZONE] == labels[well_known.LEGACY_ZONE] == "us-east-1b"
+    assert labels[well_known.REGION] == "us-east-1"
+    assert labels[well_known.EKS_CAPACITY_TYPE] == "ON_DEMAND"
+    assert labels[well_known.INSTANCE_GPU_NAME] == "a100"
+    assert labels[well_known.INSTANCE_GPU_MANUFACTURER] == "nvidia"
+    assert labels[well_known.INSTANCE_GPU_COUNT] == "8"
+    assert labels[well_known.INSTANCE_GPU_MEMORY] == "40960"
+    assert labels[well_known.INSTANCE_GENERATION] == "4"
+    assert labels[well_known.INSTANCE_LOCAL_NVME] == "8000"
+    assert labels["team"] == "ml"
+    # Every key is one the scheduling package knows (or the pool's own).
+    assert [key for key in labels if label_key_hint(key, frozenset({"team"}))] == []
+
+
+def test_labels_of_plain_and_metal_nodes() -> None:
+    m5 = node_labels(load_catalog().lookup("m5.large"), region="us-east-1", zone="us-east-1a",
+                     capacity_type="spot")  # fmt: skip
+    assert well_known.INSTANCE_GPU_COUNT not in m5 and well_known.INSTANCE_LOCAL_NVME not in m5
+    assert m5[well_known.INSTANCE_CPU_MANUFACTURER] == "intel"
+    assert m5[well_known.INSTANCE_NETWORK_BANDWIDTH] == "750"
+    metal = node_labels(load_catalog().lookup("c6g.metal"), region="us-east-1", zone="us-east-1a",
+                        capacity_type="on-demand")  # fmt: skip
+    assert metal[well_known.INSTANCE_HYPERVISOR] == "" and metal[well_known.ARCH] == "arm64"
+    inf = node_labels(load_catalog().lookup("inf2.xlarge"), region="us-east-1", zone="us-east-1a",
+                      capacity_type="on-demand")  # fmt: skip
+    assert inf[well_known.INSTANCE_ACCELERATOR_NAME] == "inferentia2"
+    with pytest.raises(InputError):
+        node_labels(
+            load_catalog().lookup("m5.large"), region="us-east-1", zone="us-east-1a", capacity_type="x"
+        )
+
+
+def test_catalog_collection() -> None:
+    catalog = load_catalog()
+    names = [t.name for t in catalog]
+    assert names == sorted(names) and len(names) == len(catalog) == 1365
+    assert catalog.get("m5.large") is catalog.lookup("m5.large")
+    assert load_catalog() is catalog
+    with pytest.raises(InputError, match=r"unknown instance type 'm5.lrge' \(did you mean 'm5.large'\?\)"):
+        catalog.lookup("m5.lrge")
+    assert {"us-east-1", "eu-west-1", "us-gov-west-1", "cn-north-1"} <= set(catalog.regions())
+    assert catalog.zones("us-east-1") == tuple(f"us-east-1{z}" for z in "abcdef")
+    assert catalog.zones("us-gov-west-1") == ()
+    assert [t.name for t in catalog.matching("m7i.*large")][:2] == ["m7i.12xlarge", "m7i.16xlarge"]
+    # Types only moto knows, and types newer than moto, are both present with their facts.
+    trn2 = catalog.lookup("trn2.3xlarge")
+    assert (trn2.vcpus, trn2.accelerator_name, trn2.accelerator_count) == (12, "trainium2", 1)
+    assert catalog.lookup("hpc7a.96xlarge").default_card_enis == 2
+
+
+def test_offerings() -> None:
+    catalog = load_catalog()
+    m5 = catalog.lookup("m5.large")
+    assert m5.zones_offered("us-east-1") == (
+        "us-east-1a",
+        "us-east-1b",
+        "us-east-1c",
+        "us-east-1d",
+        "us-east-1f",
+    )
+    assert not m5.offered_in("us-east-1", "us-east-1e")
+    assert not m5.offered_in("us-east-1", "us-west-2a")
+    assert m5.offered_in("us-gov-west-1")  # priced there; zones unknown
+    # A type that moto lists but not in ap-southeast-5 is known not to be sold there.
+    missing = [t for t in catalog if t.offerings_complete and not t.offered_in("ap-southeast-5")]
+    assert missing and missing[0].zones_offered("ap-southeast-5") == ()
+    # A type newer than moto's data: sold where priced, unknown (assumed offered) elsewhere.
+    c9g = catalog.lookup("c9g.large")
+    assert not c9g.offerings_complete
+    assert c9g.offered_in("us-east-1") and c9g.zones_offered("us-east-1") == catalog.zones("us-east-1")
+    assert not c9g.offered_in("us-gov-west-1")  # the GovCloud price file does not list it
+    assert c9g.offered_in("eu-west-1")
+
+
+def test_info_records_origins() -> None:
+    info = load_catalog().info
+    assert info["instance_types"] == 1365
+    assert info["price_regions"] == {"cn-north-1": "CNY", "us-east-1": "USD", "us-gov-east-1": "USD",
+                                     "us-gov-west-1": "USD"}  # fmt: skip
+    sources = info["sources"]
+    assert sources["vpc-limits.tsv"]["commit"] == "7f27b4e85d3157418ab84eb04a3c91da7cb8fbba"
+    assert sources["moto"]["version"]
+
+
+def test_committed_catalogue_is_what_the_build_script_makes(tmp_path: Path, reference_dir: Path) -> None:
+    """Re-running the build on the same reference files gives the committed file (apart from its
+    build date): the data never drifts from its sources."""
+    pytest.importorskip("moto")
+    committed = json.loads((REPO_ROOT / "data" / "catalog.json").read_text())
+    output = tmp_path / "catalog.json"
+    subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "build_catalog.py"), "--reference", str(reference_dir),
+         "--output", str(output), "--built-on", committed["info"]["built"]],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    rebuilt = json.loads(output.read_text())
+    if rebuilt["info"]["sources"]["moto"] != committed["info"]["sources"]["moto"]:
+        pytest.skip("a different moto version is installed than the one the catalogue was built with")
+    assert rebuilt == committed
