@@ -112,18 +112,64 @@ def generate_problem(
     seed: int,
     instance_types: str = KARPENTER_DEFAULT,
     region: str = DEFAULT_REGION,
-    zones: Sequence[str] = DEFAULT_ZONES,
-    node_options: Sequence[NodeOption],
+    zones: Sequence[str] | None = None,
+    node_options: Sequence[NodeOption] | None = None,
 ) -> Problem:
     """A benchmark problem: :func:`generate_pod_groups` over the node options of ``instance_types``.
 
     ``instance_types`` is ``"karpenter-default"`` (no GPU workloads) or ``"all-current"`` (with GPU
-    workloads). ``node_options`` are the kinds of node to buy (tests pass small hand-made ones).
+    workloads); their node options come from the real catalogue (:func:`catalogue_node_options`)
+    unless ``node_options`` gives others (tests pass small hand-made ones). ``zones`` default to the
+    region's default zones of ``eks-plan.yaml`` (us-east-1a, b and c), or those of ``node_options``.
     """
     if instance_types not in INSTANCE_TYPE_SETS:
         raise ValueError(f"instance_types must be one of {INSTANCE_TYPE_SETS}, not {instance_types!r}")
+    if node_options is None:
+        node_options = catalogue_node_options(instance_types, region, zones)
+    if zones is None:
+        zones = sorted({option.zone for option in node_options}) or DEFAULT_ZONES
     groups = generate_pod_groups(pods, workloads, seed=seed, with_gpu=instance_types == ALL_CURRENT)
-    return Problem(pod_groups=groups, node_options=tuple(node_options), zones=tuple(zones))
+    return Problem(pod_groups=groups, node_options=tuple(node_options), zones=tuple(sorted(zones)))
+
+
+def catalogue_node_options(
+    instance_types: str, region: str = DEFAULT_REGION, zones: Sequence[str] | None = None
+) -> tuple[NodeOption, ...]:
+    """The real node options of one of :data:`INSTANCE_TYPE_SETS`, on-demand, as ``eks-plan size``
+    builds them with no ``eks-plan.yaml`` (a managed-node-group pool, the prefix-free VPC CNI, the
+    aws-node and kube-proxy DaemonSets on every node):
+
+    * ``karpenter-default``: the default pool's filter, which is Karpenter's getting-started
+      NodePool (categories c, m, r; generation > 2; amd64);
+    * ``all-current``: every current-generation type the region sells, any category and
+      architecture (GPU and other accelerated types included).
+
+    >>> options = catalogue_node_options(KARPENTER_DEFAULT)
+    >>> sorted({option.instance_type.split(".")[0][0] for option in options})
+    ['c', 'm', 'r']
+    >>> any(option.allocatable[NVIDIA_GPU] for option in catalogue_node_options(ALL_CURRENT))
+    True
+    """
+    from eks_plan.catalog import load_catalog
+    from eks_plan.config import load_config
+    from eks_plan.config.model import InstanceFilter, replace
+    from eks_plan.planning import default_addon_loads, node_options_for_config
+
+    if instance_types not in INSTANCE_TYPE_SETS:
+        raise ValueError(f"instance_types must be one of {INSTANCE_TYPE_SETS}, not {instance_types!r}")
+    overrides: dict[str, object] = {"region": region}
+    if zones is not None:
+        overrides["zones"] = tuple(zones)
+    config = load_config(None).with_overrides(**overrides)
+    catalog = load_catalog()
+    if instance_types == ALL_CURRENT:
+        (pool,) = config.node_pools
+        config = replace(config, node_pools=(replace(pool, instances=InstanceFilter()),))
+    options = node_options_for_config(config, catalog, daemonsets=default_addon_loads(config))
+    if instance_types == ALL_CURRENT:
+        current = {instance_type.name for instance_type in catalog if instance_type.current_generation}
+        options = tuple(option for option in options if option.instance_type in current)
+    return options
 
 
 def generate_pod_groups(

@@ -16,11 +16,13 @@ from cluster_generator import (
     ZONAL_AFFINITY,
     ZONE_SPREAD,
     generate_pod_groups,
+    generate_problem,
     workload_kind,
 )
 
 from eks_plan.resources import CPU, MEMORY, NVIDIA_GPU
 from eks_plan.scheduling import WhenUnsatisfiable
+from eks_plan.scheduling.labels import ARCH, INSTANCE_CATEGORY, INSTANCE_GENERATION
 from eks_plan.scheduling.topology import HOSTNAME, ZONE
 
 
@@ -111,3 +113,25 @@ def test_requests_stay_in_the_documented_ranges() -> None:
             assert requests[MEMORY] <= math.ceil(requests[CPU] / 1000 * 8 * 2**30 / step) * step
     cpus = {g.pod.requests[CPU] for g in groups if workload_kind(g) != GPU}
     assert min(cpus) == 50 and max(cpus) == 8000
+
+
+def test_catalogue_problems_over_the_two_instance_type_sets() -> None:
+    default = generate_problem(200, 20, seed=1)
+    assert default.zones == ("us-east-1a", "us-east-1b", "us-east-1c")
+    assert {option.labels[INSTANCE_CATEGORY] for option in default.node_options} == {"c", "m", "r"}
+    assert min(int(option.labels[INSTANCE_GENERATION]) for option in default.node_options) == 3
+    assert {option.capacity_type for option in default.node_options} == {"on-demand"}
+    assert all(workload_kind(group) != GPU for group in default.pod_groups)
+
+    everything = generate_problem(200, 20, seed=1, instance_types="all-current")
+    assert len(everything.node_options) > len(default.node_options)
+    assert {option.labels[ARCH] for option in everything.node_options} == {"amd64", "arm64"}
+    gpu_groups = [group for group in everything.pod_groups if workload_kind(group) == GPU]
+    assert gpu_groups
+    for group in gpu_groups:  # every GPU workload fits some GPU type
+        assert any(group.pod.requests.fits_in(option.usable()) for option in everything.node_options)
+
+
+def test_unknown_instance_type_set_is_refused() -> None:
+    with pytest.raises(ValueError, match="instance_types"):
+        generate_problem(10, 2, seed=1, instance_types="everything")
