@@ -470,7 +470,7 @@ class PricingSettings:
             data["spotDiscount"] = self.spot_discount
         if self.spot_price_file is not None:
             data["spotPriceFile"] = str(self.spot_price_file)
-        data["savingsPlanDiscount"] = self.savings_plan_discount
+        data["savingsPlanDiscount"] = _number(self.savings_plan_discount)
         data["controlPlaneSupport"] = str(self.control_plane_support)
         data["hoursPerMonth"] = _number(self.hours_per_month)
         return data
