@@ -30,8 +30,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from eks_plan.catalog.capacity import CniMode
+
+if TYPE_CHECKING:
+    from eks_plan.catalog import InstanceType
 
 #: Addresses in one prefix-delegation prefix: an aligned /28.
 ADDRESSES_PER_PREFIX = 16
@@ -58,6 +62,27 @@ class NodeNetworkLimits:
     max_pods: int
     branch_interfaces: int = 0
     trunking_compatible: bool = False
+    supports_prefixes: bool = True
+
+    @classmethod
+    def of(cls, instance_type: InstanceType, max_pods: int) -> NodeNetworkLimits:
+        """The limits of a catalogue instance type whose nodes run with ``max_pods``.
+
+        >>> from eks_plan.catalog import load_catalog
+        >>> NodeNetworkLimits.of(load_catalog().lookup("m5.large"), 29)
+        NodeNetworkLimits(default_card_enis=3, ipv4_per_eni=10, max_pods=29, branch_interfaces=9, \
+trunking_compatible=True, supports_prefixes=True)
+        """
+        from eks_plan.catalog.capacity import prefix_delegation_supported
+
+        return cls(
+            default_card_enis=instance_type.default_card_enis,
+            ipv4_per_eni=instance_type.ipv4_per_eni,
+            max_pods=max_pods,
+            branch_interfaces=instance_type.branch_interfaces if instance_type.trunking_compatible else 0,
+            trunking_compatible=instance_type.trunking_compatible,
+            supports_prefixes=prefix_delegation_supported(instance_type),
+        )
 
     def __post_init__(self) -> None:
         if self.default_card_enis < 1 or self.ipv4_per_eni < 2 or self.max_pods < 1:
@@ -361,6 +386,9 @@ def node_addresses(
         # One IPv4 per node (the dual-stack primary ENI); pods take IPv6 from the node's /80 prefix.
         return NodeAddresses(node_subnet=AddressDemand(eni_primaries=1), enis=1)
 
+    if settings.prefix_delegation and not limits.supports_prefixes:
+        # Xen types cannot take prefixes; the CNI falls back to secondary addresses on them.
+        settings = replace(settings, prefix_delegation=False)
     pool = _grow(limits, settings, pool_pods)
     unit_size = ADDRESSES_PER_PREFIX if settings.prefix_delegation else 1
     pods_without_address = max(pool_pods - pool.units * unit_size, 0)

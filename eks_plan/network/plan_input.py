@@ -1,0 +1,249 @@
+"""Read a plan written by ``eks-plan size --plan-out plan.json`` into a :class:`ClusterNetwork`.
+
+The fields read (others are ignored)::
+
+    {"region": "us-east-1", "zones": ["us-east-1a", ...],
+     "nodes": [{"name", "pool", "instance_type", "zone",
+                "allocatable": {"cpu_millicores", "memory_bytes", "pods"},
+                "daemonset_overhead": {"cpu_millicores", "memory_bytes", "pods"},
+                "vpc_ip_pods", "security_group_pods", "pods": {"Deployment/ns/name": 3}}],
+     "workloads": {"Deployment/ns/name": {"kind", "replicas", "host_network", "max_surge",
+                                          "hpa_max_replicas", "requests": {"cpu_millicores",
+                                          "memory_bytes", "gpus"}}},
+     "pools": [{"name", "min_nodes", "max_nodes"}],
+     "fargate": {"pods": [{"workload", "count", "zone"}]},
+     "cni": {"mode", ...}, "max_pods": {"m6i.large": 29}}
+
+``vpc_ip_pods`` counts every pod on the node that needs a VPC address (not hostNetwork; DaemonSet
+pods included) and ``security_group_pods`` those of them on branch ENIs, so the pool serves
+``vpc_ip_pods − security_group_pods``. A node's maxPods is its ``allocatable.pods`` (else the
+plan's ``max_pods`` for its type); E, A and the branch limit come from the catalogue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from eks_plan.errors import InputError, SourceLocation
+from eks_plan.network.check import ClusterNetwork, FargatePods, NodeFacts, WorkloadFacts, requests_of
+from eks_plan.network.ipamd import CniSettings, NodeNetworkLimits
+from eks_plan.resources import CPU, MEMORY, NVIDIA_GPU, PODS, Resources
+
+#: instance type name, maxPods -> limits (the catalogue, or a fixed table in tests)
+LimitsLookup = Callable[[str, int], NodeNetworkLimits]
+
+
+def read_plan_file(path: str | Path, limits_of: LimitsLookup) -> tuple[ClusterNetwork, CniSettings | None]:
+    """The cluster of a plan file, and the CNI settings the plan was made with (``None`` if absent)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read the plan: {error}", SourceLocation(str(path))) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"not a JSON plan: {error.msg}",
+            SourceLocation(str(path), error.lineno, error.colno),
+            hint="write it with `eks-plan size ... --plan-out plan.json`",
+        ) from None
+    return plan_to_cluster(document, limits_of, str(path))
+
+
+def plan_to_cluster(
+    document: Any, limits_of: LimitsLookup, source: str = "plan"
+) -> tuple[ClusterNetwork, CniSettings | None]:
+    """Build the network view of a plan document (see the module docstring for its shape)."""
+    reader = _Reader(source)
+    plan = reader.mapping(document, "the plan")
+    region = reader.text(plan, "region")
+    zones = tuple(reader.text(zone, "zones[]") for zone in reader.sequence(plan.get("zones", []), "zones"))
+    max_pods_of_type = {
+        str(name): reader.count(value, f"max_pods.{name}")
+        for name, value in reader.mapping(plan.get("max_pods", {}), "max_pods").items()
+    }
+
+    workloads = {}
+    for key, raw in reader.mapping(plan.get("workloads", {}), "workloads").items():
+        item = reader.mapping(raw, f"workloads.{key}")
+        requests = reader.mapping(item.get("requests", {}), f"workloads.{key}.requests")
+        hpa = item.get("hpa_max_replicas")
+        gpus = reader.count(requests.get("gpus", 0), f"workloads.{key}.requests.gpus")
+        workloads[str(key)] = WorkloadFacts(
+            key=str(key),
+            kind=reader.text(item, "kind", f"workloads.{key}"),
+            replicas=reader.count(item.get("replicas", 0), f"workloads.{key}.replicas"),
+            host_network=bool(item.get("host_network", False)),
+            max_surge=reader.count(item.get("max_surge", 0) or 0, f"workloads.{key}.max_surge"),
+            hpa_max_replicas=None if hpa is None else reader.count(hpa, f"workloads.{key}.hpa_max_replicas"),
+            requests=requests_of(
+                reader.count(requests.get("cpu_millicores", 0), f"workloads.{key}.requests.cpu_millicores"),
+                reader.count(requests.get("memory_bytes", 0), f"workloads.{key}.requests.memory_bytes"),
+                {NVIDIA_GPU: gpus} if gpus else None,
+            ),
+        )
+
+    nodes = []
+    for index, raw in enumerate(reader.sequence(plan.get("nodes", []), "nodes")):
+        where = f"nodes[{index}]"
+        item = reader.mapping(raw, where)
+        instance_type = reader.text(item, "instance_type", where)
+        allocatable = _resources(reader, item.get("allocatable", {}), f"{where}.allocatable")
+        overhead = _resources(reader, item.get("daemonset_overhead", {}), f"{where}.daemonset_overhead")
+        max_pods = allocatable[PODS] or max_pods_of_type.get(instance_type, 0)
+        if not max_pods:
+            raise reader.error(f"{where}: no maxPods for {instance_type} (allocatable.pods or max_pods)")
+        vpc_ip_pods = reader.count(item.get("vpc_ip_pods", 0), f"{where}.vpc_ip_pods")
+        security_group_pods = reader.count(item.get("security_group_pods", 0), f"{where}.security_group_pods")
+        if security_group_pods > vpc_ip_pods:
+            raise reader.error(
+                f"{where}: security_group_pods ({security_group_pods}) exceeds vpc_ip_pods ({vpc_ip_pods})"
+            )
+        pods = {
+            str(key): reader.count(count, f"{where}.pods.{key}")
+            for key, count in reader.mapping(item.get("pods", {}), f"{where}.pods").items()
+        }
+        placed = [(workloads.get(key), count) for key, count in pods.items()]
+        not_daemonset = {key: count for key, count in pods.items() if not _is_daemonset(workloads.get(key))}
+        used = overhead
+        for workload, count in placed:
+            if workload is not None and not workload.is_daemonset:
+                used = used + workload.requests * count
+        workload_pool_pods = sum(
+            count
+            for workload, count in placed
+            if workload is not None and not workload.is_daemonset and not workload.host_network
+        )
+        pool_pods = vpc_ip_pods - security_group_pods
+        nodes.append(
+            NodeFacts(
+                name=reader.text(item, "name", where),
+                pool=str(item.get("pool") or instance_type),
+                instance_type=instance_type,
+                zone=reader.text(item, "zone", where),
+                limits=limits_of(instance_type, max_pods),
+                pool_pods=pool_pods,
+                allocatable=allocatable if allocatable[PODS] else allocatable + Resources({PODS: max_pods}),
+                used=used,
+                daemonset_used=overhead,
+                security_group_pods=security_group_pods,
+                daemonset_pool_pods=max(pool_pods - workload_pool_pods, 0),
+                pods=not_daemonset,
+            )
+        )
+
+    pool_max_nodes: dict[str, int | None] = {}
+    for index, raw in enumerate(reader.sequence(plan.get("pools", []), "pools")):
+        item = reader.mapping(raw, f"pools[{index}]")
+        maximum = item.get("max_nodes")
+        pool_max_nodes[reader.text(item, "name", f"pools[{index}]")] = (
+            None if maximum is None else reader.count(maximum, f"pools[{index}].max_nodes")
+        )
+
+    fargate = []
+    fargate_section = reader.mapping(plan.get("fargate") or {}, "fargate")
+    for index, raw in enumerate(reader.sequence(fargate_section.get("pods", []), "fargate.pods")):
+        item = reader.mapping(raw, f"fargate.pods[{index}]")
+        zone = item.get("zone")
+        fargate.append(
+            FargatePods(
+                workload=reader.text(item, "workload", f"fargate.pods[{index}]"),
+                count=reader.count(item.get("count", 0), f"fargate.pods[{index}].count"),
+                zone=None if zone is None else str(zone),
+            )
+        )
+
+    cluster = ClusterNetwork(
+        region=region,
+        zones=zones or tuple(sorted({node.zone for node in nodes})),
+        nodes=tuple(nodes),
+        workloads=workloads,
+        pool_max_nodes=pool_max_nodes,
+        fargate=tuple(fargate),
+        source=source,
+    )
+    return cluster, _cni_settings(reader, plan.get("cni"))
+
+
+def _is_daemonset(workload: WorkloadFacts | None) -> bool:
+    return workload is not None and workload.is_daemonset
+
+
+def _resources(reader: _Reader, raw: Any, where: str) -> Resources:
+    item = reader.mapping(raw, where)
+    return Resources(
+        {
+            CPU: reader.count(item.get("cpu_millicores", 0), f"{where}.cpu_millicores"),
+            MEMORY: reader.count(item.get("memory_bytes", 0), f"{where}.memory_bytes"),
+            PODS: reader.count(item.get("pods", 0), f"{where}.pods"),
+        }
+    )
+
+
+_CNI_KEYS = {
+    "warm_eni_target": ("warm_eni_target", "warmEniTarget"),
+    "warm_ip_target": ("warm_ip_target", "warmIpTarget"),
+    "minimum_ip_target": ("minimum_ip_target", "minimumIpTarget"),
+    "warm_prefix_target": ("warm_prefix_target", "warmPrefixTarget"),
+    "max_eni": ("max_eni", "maxEni"),
+    "security_groups_for_pods": ("security_groups_for_pods", "securityGroupsForPods"),
+}
+
+
+def _cni_settings(reader: _Reader, raw: Any) -> CniSettings | None:
+    """The plan's ``cni`` section (snake_case or the config file's camelCase keys)."""
+    if not raw:
+        return None
+    item = reader.mapping(raw, "cni")
+    mode = str(item.get("mode", "secondary-ip"))
+    prefix = item.get("prefix_delegation", item.get("prefixDelegation"))
+    if mode == "custom-networking" and prefix:
+        mode = "custom-networking-prefix"
+    settings: dict[str, Any] = {}
+    for name, keys in _CNI_KEYS.items():
+        for key in keys:
+            if item.get(key) is not None:
+                settings[name] = item[key]
+    try:
+        return CniSettings.for_mode(mode, **settings)
+    except (ValueError, TypeError) as error:
+        raise reader.error(f"cni: {error}") from None
+
+
+class _Reader:
+    """Typed access to the plan document with errors that name the file and the key path."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def error(self, message: str) -> InputError:
+        return InputError(
+            f"invalid plan: {message}",
+            SourceLocation(self.source),
+            hint="write it with `eks-plan size ... --plan-out plan.json`",
+        )
+
+    def mapping(self, value: Any, where: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.error(f"{where} must be an object")
+        return value
+
+    def sequence(self, value: Any, where: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.error(f"{where} must be a list")
+        return value
+
+    def text(self, item: Any, key: str, where: str = "") -> str:
+        value = item.get(key) if isinstance(item, Mapping) else item
+        if not isinstance(value, str) or not value:
+            raise self.error(f"{where + '.' if where else ''}{key} must be a non-empty string")
+        return value
+
+    def count(self, value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.error(f"{where} must be a whole number ≥ 0, not {value!r}")
+        return value
