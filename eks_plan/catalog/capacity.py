@@ -422,6 +422,7 @@ class CapacityBreakdown:
     """
 
     instance_type: str
+    arch: str
     settings: NodeSettings
     cpu_capacity: int
     cpu_reserved: int
@@ -442,8 +443,9 @@ class CapacityBreakdown:
         memory_model = (
             f"{self.memory_nominal_mib}Mi nominal"
             if s.memory_model is MemoryModel.NOMINAL
-            else f"{self.memory_nominal_mib}Mi nominal -> {self.memory_capacity_mib}Mi "
-            f"(Karpenter estimate: -64Mi on arm64, -{s.vm_memory_overhead_percent:g}% VM overhead)"
+            else f"{self.memory_nominal_mib}Mi nominal -> {self.memory_capacity_mib}Mi (Karpenter estimate: "
+            + ("-64Mi arm64 CMA, " if self.arch == "arm64" else "")
+            + f"-{s.vm_memory_overhead_percent:g}% VM overhead)"
         )
         return [
             f"cpu: {self.cpu_capacity}m - {self.cpu_reserved}m kube-reserved = {self.allocatable[CPU]}m",
@@ -467,7 +469,7 @@ def capacity_breakdown(instance_type: InstanceType, settings: NodeSettings) -> C
     >>> for line in capacity_breakdown(load_catalog().lookup("m5.large"), NodeSettings()).lines():
     ...     print(line)
     cpu: 2000m - 70m kube-reserved = 1930m
-    memory capacity: 8192Mi nominal -> 7577Mi (Karpenter estimate: -64Mi on arm64, -7.5% VM overhead)
+    memory capacity: 8192Mi nominal -> 7577Mi (Karpenter estimate: -7.5% VM overhead)
     memory: 7577Mi - 574Mi kube-reserved (11 x 29 pods + 255) - 100Mi eviction = 6903Mi
     ephemeral-storage: 20Gi root - 1Gi kube-reserved - 2Gi eviction (10%) = 17Gi
     pods: 29 (karpenter, secondary-ip)
@@ -490,6 +492,7 @@ def capacity_breakdown(instance_type: InstanceType, settings: NodeSettings) -> C
     node_allocatable = capacity - reserved - eviction + {PODS: pods, **extended}
     return CapacityBreakdown(
         instance_type=instance_type.name,
+        arch=instance_type.arch,
         settings=settings,
         cpu_capacity=capacity[CPU],
         cpu_reserved=reserved[CPU],

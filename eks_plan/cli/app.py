@@ -52,6 +52,8 @@ def _root(
 
 # Sub-commands: each module defines one function named `command`; keep this list sorted by name.
 # --- commands ---
+from eks_plan.cli import catalog as _catalog  # noqa: E402, I001
+app.command("catalog")(_catalog.command)
 from eks_plan.cli import schema as _schema  # noqa: E402, I001
 app.command("schema")(_schema.command)
 # --- end commands ---
