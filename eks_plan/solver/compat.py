@@ -1,0 +1,383 @@
+"""The solver's view of a problem: arrays of requests and capacities, which group may use which
+node option, and the rules that tie groups together.
+
+Built once per solve (:func:`build_instance`), it is what the bound, the model, the packer and the
+explanations read. It is deliberately separate from :mod:`eks_plan.solver.verify`, which re-derives
+every rule on its own from the problem.
+
+Node options are collapsed into *classes*: the options of one pool, instance type and capacity
+type that differ only in zone (same price, usable capacity, taints and non-zone labels). Zones are
+symmetric in price within a region, so the bound and the model decide per class and the packer
+splits over zones; a group whose selector names a zone keeps a per-zone ``allowed`` mask.
+
+Example: a 3-replica group and one option class with room for 3 such pods per node::
+
+    >>> from eks_plan.resources import Resources
+    >>> from eks_plan.scheduling.pod import PodSpec
+    >>> pod = PodSpec("shop", (("app", "web"),), Resources({"cpu": 600, "memory": 2**30, "pods": 1}))
+    >>> node = Resources({"cpu": 1930, "memory": 6903 * 2**20, "pods": 29})
+    >>> options = tuple(NodeOption("default", "m7i.large", zone, "on-demand", 0.1008, node)
+    ...                 for zone in ("us-east-1a", "us-east-1b"))
+    >>> problem = Problem((PodGroup("Deployment/shop/web", 3, pod),), options, ("us-east-1a", "us-east-1b"))
+    >>> instance = build_instance(problem)
+    >>> len(instance.classes), int(instance.fit_alone[0, 0])   # 3 x 600m <= 1930m
+    (1, 3)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from eks_plan.resources import CPU, MEMORY, PODS
+from eks_plan.scheduling import LabelSelector, PodAffinityTerm, TopologySpreadConstraint, untolerated
+from eks_plan.scheduling.labels import HOSTNAME, LEGACY_ZONE, ZONE
+from eks_plan.scheduling.pod import PodSpec
+from eks_plan.scheduling.topology import WhenUnsatisfiable
+from eks_plan.solver.problem import NodeOption, PodGroup, Problem
+
+ZONE_KEYS = (ZONE, LEGACY_ZONE)
+UNLIMITED = 1 << 40
+
+
+@dataclass(slots=True)
+class OptionClass:
+    """Node options that differ only in zone: one instance type of one pool and capacity type."""
+
+    index: int
+    options: list[int]  # option indices, in problem order
+    zones: list[int]  # zone index of each option
+    price: float
+    pool: str
+    instance_type: str
+
+
+@dataclass(slots=True)
+class Spread:
+    """A DoNotSchedule topology spread constraint, with the groups whose pods it counts."""
+
+    owner: int
+    max_skew: int
+    hostname: bool
+    members: frozenset[int]
+    min_domains: int | None
+    eligible_zones: tuple[int, ...] = ()
+
+
+@dataclass(slots=True)
+class Instance:
+    """Arrays and relations of one problem. Group ``g``, option ``o``, class ``c``, resource ``r``.
+
+    ``requests[g, r]`` and ``usable[o, r]`` are in canonical units (usable after DaemonSets and
+    headroom); ``allowed[g, o]`` says a lone pod of ``g`` may run on an empty node of ``o``
+    (selector, taints, resources); ``fit_alone[g, o]`` is how many pods of ``g`` an empty node of
+    ``o`` holds by resources alone; ``rule_cap[g]`` the most pods of ``g`` one node may hold by
+    rule (1 for self anti-affinity on hostname or a hostPort, ``maxSkew`` for hostname spread).
+    """
+
+    problem: Problem
+    groups: list[PodGroup]
+    options: list[NodeOption]
+    zones: list[str]
+    resources: list[str]
+    requests: np.ndarray
+    usable: np.ndarray
+    allowed: np.ndarray
+    fit_alone: np.ndarray
+    classes: list[OptionClass]
+    class_of: np.ndarray
+    rule_cap: np.ndarray
+    rule_cap_is_hard: np.ndarray  # True where rule_cap also binds every real plan (used by the bound)
+    conflicts: list[frozenset[int]]  # groups that may not share a node with g (not g itself)
+    spreads: list[Spread]
+    spreads_counting: list[list[int]]  # spread indices whose members include g
+    zone_anti_self: np.ndarray  # bool: at most one pod per zone
+    zone_conflicts: list[frozenset[int]]
+    zone_affinity: list[frozenset[int] | None]  # None: no zone affinity; else the target groups
+    host_affinity: list[frozenset[int] | None]
+    zone_constrained: np.ndarray
+    option_zone: np.ndarray
+    unsupported: list[list[str]] = field(default_factory=list)
+
+    def class_allowed(self) -> np.ndarray:
+        """``[g, c]``: group ``g`` may use some option of class ``c``."""
+        result = np.zeros((len(self.groups), len(self.classes)), dtype=bool)
+        for option_class in self.classes:
+            result[:, option_class.index] = self.allowed[:, option_class.options].any(axis=1)
+        return result
+
+    def class_usable(self) -> np.ndarray:
+        return self.usable[[c.options[0] for c in self.classes]]
+
+    def class_fit(self) -> np.ndarray:
+        return self.fit_alone[:, [c.options[0] for c in self.classes]]
+
+
+def build_instance(problem: Problem) -> Instance:
+    """The compatibility pre-pass and the rule relations of ``problem``."""
+    groups = list(problem.pod_groups)
+    options = list(problem.node_options)
+    zones = list(problem.zones)
+    for option in options:
+        if option.zone not in zones:
+            zones.append(option.zone)
+    zone_index = {zone: i for i, zone in enumerate(zones)}
+    resources = _resource_names(groups)
+    requests = np.array([[g.pod.requests[r] for r in resources] for g in groups], dtype=np.int64).reshape(
+        len(groups), len(resources)
+    )
+    usable_vectors = [o.usable(problem.headroom_percent) for o in options]
+    usable = np.array([[u[r] for r in resources] for u in usable_vectors], dtype=np.int64).reshape(
+        len(options), len(resources)
+    )
+    placement = _placement_allowed(groups, options)
+    fit_alone = _fit_alone(requests, usable)
+    allowed = placement & (fit_alone > 0)
+    option_zone = np.array([zone_index[o.zone] for o in options], dtype=np.int64)
+    classes, class_of = _classes(options, usable_vectors, option_zone)
+
+    selector_index = _SelectorIndex(groups)
+    n = len(groups)
+    rule_cap = np.full(n, UNLIMITED, dtype=np.int64)
+    rule_cap_is_hard = np.zeros(n, dtype=bool)
+    conflicts: list[set[int]] = [set() for _ in range(n)]
+    zone_conflicts: list[set[int]] = [set() for _ in range(n)]
+    zone_anti_self = np.zeros(n, dtype=bool)
+    zone_affinity: list[frozenset[int] | None] = [None] * n
+    host_affinity: list[frozenset[int] | None] = [None] * n
+    unsupported: list[list[str]] = [[] for _ in range(n)]
+    with_ports = [g for g, group in enumerate(groups) if group.pod.host_ports]
+    for g, group in enumerate(groups):
+        pod = group.pod
+        if _conflicting_ports(pod, pod):
+            rule_cap[g] = 1
+            rule_cap_is_hard[g] = True
+        if pod.host_ports:
+            for h in with_ports:
+                if h != g and _conflicting_ports(pod, groups[h].pod):
+                    conflicts[g].add(h)
+                    conflicts[h].add(g)
+        for term in pod.pod_anti_affinity:
+            selected = selector_index.by_term(term)
+            if term.topology_key == HOSTNAME:
+                if g in selected:
+                    rule_cap[g] = 1
+                    rule_cap_is_hard[g] = True
+                for h in selected - {g}:
+                    conflicts[g].add(h)
+                    conflicts[h].add(g)
+            elif term.topology_key in ZONE_KEYS:
+                if g in selected:
+                    zone_anti_self[g] = True
+                for h in selected - {g}:
+                    zone_conflicts[g].add(h)
+                    zone_conflicts[h].add(g)
+            else:
+                unsupported[g].append(f"anti-affinity topology key {term.topology_key}")
+        for term in pod.pod_affinity:
+            selected = frozenset(selector_index.by_term(term))
+            if term.topology_key == HOSTNAME:
+                host_affinity[g] = selected if host_affinity[g] is None else host_affinity[g] & selected
+            elif term.topology_key in ZONE_KEYS:
+                zone_affinity[g] = selected if zone_affinity[g] is None else zone_affinity[g] & selected
+            else:
+                unsupported[g].append(f"affinity topology key {term.topology_key}")
+
+    spreads: list[Spread] = []
+    spreads_counting: list[list[int]] = [[] for _ in range(n)]
+    eligible_zone_cache: dict[object, tuple[int, ...]] = {}
+    for g, group in enumerate(groups):
+        for constraint in group.pod.topology_spread:
+            if constraint.when_unsatisfiable is not WhenUnsatisfiable.DO_NOT_SCHEDULE:
+                continue
+            hostname = constraint.topology_key == HOSTNAME
+            if not hostname and constraint.topology_key not in ZONE_KEYS:
+                unsupported[g].append(f"topology spread key {constraint.topology_key}")
+                continue
+            members = selector_index.by_spread(group, constraint)
+            if not members:
+                continue
+            selector = group.pod.node_selector
+            if selector not in eligible_zone_cache:
+                eligible_zone_cache[selector] = tuple(
+                    sorted({int(option_zone[o]) for o in range(len(options)) if placement[g, o]})
+                )
+            spread = Spread(g, constraint.max_skew, hostname, members, constraint.min_domains)
+            spread.eligible_zones = tuple(
+                z for z in eligible_zone_cache[selector] if zones[z] in problem.zones
+            )
+            index = len(spreads)
+            spreads.append(spread)
+            for member in sorted(members):
+                spreads_counting[member].append(index)
+            if hostname and members == {g}:
+                rule_cap[g] = min(int(rule_cap[g]), constraint.max_skew)
+            if hostname and members != {g}:
+                for member in members:
+                    rule_cap[member] = min(int(rule_cap[member]), constraint.max_skew)
+
+    zone_constrained = np.zeros(n, dtype=bool)
+    for g in range(n):
+        if zone_anti_self[g] or zone_conflicts[g] or zone_affinity[g] is not None:
+            zone_constrained[g] = True
+    for spread in spreads:
+        if not spread.hostname:
+            for member in spread.members:
+                zone_constrained[member] = True
+    for g in range(n):
+        if zone_affinity[g] is not None:
+            for target in zone_affinity[g]:
+                zone_constrained[target] = True
+
+    return Instance(
+        problem=problem,
+        groups=groups,
+        options=options,
+        zones=zones,
+        resources=resources,
+        requests=requests,
+        usable=usable,
+        allowed=allowed,
+        fit_alone=fit_alone,
+        classes=classes,
+        class_of=class_of,
+        rule_cap=rule_cap,
+        rule_cap_is_hard=rule_cap_is_hard,
+        conflicts=[frozenset(c) for c in conflicts],
+        spreads=spreads,
+        spreads_counting=spreads_counting,
+        zone_anti_self=zone_anti_self,
+        zone_conflicts=[frozenset(c) for c in zone_conflicts],
+        zone_affinity=zone_affinity,
+        host_affinity=host_affinity,
+        zone_constrained=zone_constrained,
+        option_zone=option_zone,
+        unsupported=unsupported,
+    )
+
+
+def _resource_names(groups: Iterable[PodGroup]) -> list[str]:
+    """Every resource some pod requests, cpu, memory and pods first, then by name."""
+    names = {PODS, CPU, MEMORY}
+    for group in groups:
+        names.update(name for name, amount in group.pod.requests.items() if amount > 0)
+    first = [CPU, MEMORY, PODS]
+    return first + sorted(names - set(first))
+
+
+def _placement_allowed(groups: list[PodGroup], options: list[NodeOption]) -> np.ndarray:
+    """``[g, o]``: node selector, required node affinity and taints allow ``g`` on ``o``.
+
+    Groups with the same selector and tolerations share one row, and options with the same labels
+    and taints share one column, so a big problem costs a few thousand label matches.
+    """
+    result = np.zeros((len(groups), len(options)), dtype=bool)
+    option_keys: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for o, option in enumerate(options):
+        option_keys[(tuple(sorted(option.labels.items())), option.taints)].append(o)
+    group_keys: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for g, group in enumerate(groups):
+        group_keys[(group.pod.node_selector, group.pod.tolerations)].append(g)
+    for (selector, tolerations), group_rows in group_keys.items():
+        for (labels, taints), option_columns in option_keys.items():
+            label_map = dict(labels)
+            if selector.matches(label_map) and not untolerated(taints, tolerations):
+                result[np.ix_(group_rows, option_columns)] = True
+    return result
+
+
+def _fit_alone(requests: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """``[g, o]``: pods of ``g`` that fit an empty node of ``o`` by every resource (0 if none)."""
+    groups, options = requests.shape[0], usable.shape[0]
+    fit = np.full((groups, options), UNLIMITED, dtype=np.int64)
+    for r in range(requests.shape[1]):
+        asked = requests[:, r]
+        rows = asked > 0
+        if not rows.any():
+            continue
+        capacity = np.maximum(usable[:, r], -1)
+        per = np.where(capacity[None, :] >= 0, capacity[None, :] // np.maximum(asked[rows, None], 1), 0)
+        fit[rows] = np.minimum(fit[rows], per)
+    return np.maximum(fit, 0)
+
+
+def _classes(
+    options: list[NodeOption], usable_vectors: list[object], option_zone: np.ndarray
+) -> tuple[list[OptionClass], np.ndarray]:
+    zone_labels = set(ZONE_KEYS) | {"topology.k8s.aws/zone-id"}
+    keyed: dict[tuple[object, ...], OptionClass] = {}
+    class_of = np.zeros(len(options), dtype=np.int64)
+    classes: list[OptionClass] = []
+    for o, option in enumerate(options):
+        labels = tuple(sorted((k, v) for k, v in option.labels.items() if k not in zone_labels))
+        key = (
+            option.pool,
+            option.instance_type,
+            option.capacity_type,
+            option.price_per_hour,
+            usable_vectors[o],
+            option.taints,
+            labels,
+        )
+        option_class = keyed.get(key)
+        if option_class is None or int(option_zone[o]) in option_class.zones:
+            option_class = OptionClass(
+                len(classes), [], [], option.price_per_hour, option.pool, option.instance_type
+            )
+            classes.append(option_class)
+            keyed[key] = option_class
+        option_class.options.append(o)
+        option_class.zones.append(int(option_zone[o]))
+        class_of[o] = option_class.index
+    return classes, class_of
+
+
+def _conflicting_ports(first: PodSpec, second: PodSpec) -> bool:
+    any_address = ("", "0.0.0.0", "::")
+    for a in first.host_ports:
+        for b in second.host_ports:
+            same_address = a.host_ip in any_address or b.host_ip in any_address or a.host_ip == b.host_ip
+            if a.port == b.port and a.protocol == b.protocol and same_address:
+                return True
+    return False
+
+
+class _SelectorIndex:
+    """Which groups a pod-affinity term or a spread constraint selects, via a label index."""
+
+    def __init__(self, groups: list[PodGroup]) -> None:
+        self.groups = groups
+        self.by_pair: dict[tuple[str, str], set[int]] = defaultdict(set)
+        for g, group in enumerate(groups):
+            for pair in group.pod.labels:
+                self.by_pair[pair].add(g)
+
+    def _candidates(self, selector: LabelSelector) -> Iterable[int]:
+        if not selector.match_labels:
+            return range(len(self.groups))
+        return set.intersection(*(self.by_pair.get(pair, set()) for pair in selector.match_labels))
+
+    def by_term(self, term: PodAffinityTerm) -> set[int]:
+        return {
+            g
+            for g in self._candidates(term.selector)
+            if term.selects(self.groups[g].pod.namespace, self.groups[g].pod.labels)
+        }
+
+    def by_spread(self, owner: PodGroup, constraint: TopologySpreadConstraint) -> frozenset[int]:
+        if constraint.selector is None:
+            return frozenset()
+        selector = constraint.selector
+        if constraint.match_label_keys:
+            own = owner.pod.label_map
+            extra = tuple((k, own[k]) for k in constraint.match_label_keys if k in own)
+            selector = LabelSelector(selector.match_labels + extra, selector.match_expressions)
+        return frozenset(
+            g
+            for g in self._candidates(selector)
+            if self.groups[g].pod.namespace == owner.pod.namespace
+            and selector.matches(self.groups[g].pod.label_map)
+        )

@@ -1,0 +1,196 @@
+"""The CP-SAT model: integer node counts per option class and pods per (group, class).
+
+Built in the OR-Tools samples' order (variables, constraints, objective, hint, solve, read back)
+over a REDUCED set of classes: those the LP used, those of the incumbent plan, and for each group
+the few classes with the lowest LP reduced cost. The reduction keeps the model small at 100,000
+pods; it does not weaken the proven bound, which comes from the LP over every class
+(:mod:`eks_plan.solver.bound`), never from this model.
+
+Constraints (for the plan search, so rounded to the safe side: requests up, capacities down)::
+
+    sum_c x[g, c] = pods[g]
+    sum_g request[g, r] * x[g, c] <= usable[c, r] * n[c]          cpu in millicores, bytes in MiB
+    x[g, c] <= k[g, c] * n[c]                                   k: pods of g per node by resources
+                                                                and rules (anti-affinity, hostPort,
+                                                                hostname spread)
+    pool bounds, and zone loss as (Z-1) * capacity >= Z * demand per resource
+
+Objective: node cost in micro-dollars per hour. The incumbent plan is the hint, and every
+improving solution is reported to the observer from a solution callback.
+
+Example: see ``tests/solver/test_solve.py``; the model is exercised through :func:`solve`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from eks_plan.resources import is_byte_resource
+from eks_plan.solver.bound import LpResult
+from eks_plan.solver.compat import UNLIMITED, Instance
+from eks_plan.solver.plan import SolveObserver
+from eks_plan.solver.problem import SolveOptions
+
+MICRO = 1_000_000
+MIB = 2**20
+CLASSES_PER_GROUP = 4
+
+
+def candidate_classes(
+    instance: Instance, lp: LpResult, incumbent: Mapping[int, Mapping[int, int]]
+) -> list[set[int]]:
+    """Per group, the classes the model may use for it."""
+    per_group: list[set[int]] = [set() for _ in instance.groups]
+    used = set(lp.nodes)
+    for g, classes in incumbent.items():
+        per_group[g].update(classes)
+        used.update(classes)
+    for g, classes in lp.pods.items():
+        per_group[g].update(classes)
+    if lp.reduced is not None:
+        for g in range(len(instance.groups)):
+            row = lp.reduced[g]
+            finite = np.isfinite(row)
+            if not finite.any():
+                continue
+            for c in np.argsort(row, kind="stable")[:CLASSES_PER_GROUP]:
+                if finite[c]:
+                    per_group[g].add(int(c))
+    return per_group
+
+
+def improve_with_cp_sat(
+    instance: Instance,
+    placeable: Sequence[int],
+    lp: LpResult,
+    incumbent: Mapping[int, Mapping[int, int]],
+    time_limit: float,
+    options: SolveOptions,
+    observer: SolveObserver,
+    elapsed: Callable[[], float],
+) -> Iterator[dict[int, dict[int, int]]]:
+    """Solve the model; yield its best decision (pods per class per group), if it found one."""
+    from ortools.sat.python import cp_model
+
+    groups = [g for g, count in enumerate(placeable) if count > 0]
+    if not groups or time_limit <= 0.2:
+        return
+    per_group = candidate_classes(instance, lp, incumbent)
+    classes = sorted({c for g in groups for c in per_group[g]})
+    class_usable = instance.class_usable()
+    class_fit = instance.class_fit()
+    allowed = instance.class_allowed()
+    resources = instance.resources
+    byte = [is_byte_resource(name) for name in resources]
+    requests = np.where(
+        np.array(byte)[None, :], -(-instance.requests // MIB), instance.requests
+    )  # MiB, rounded up
+    capacity = np.where(np.array(byte)[None, :], class_usable // MIB, class_usable)  # rounded down
+
+    model = cp_model.CpModel()
+    # --- variables ---
+    nodes = {}
+    pods: dict[tuple[int, int], object] = {}
+    members: dict[int, list[int]] = {c: [] for c in classes}
+    for g in groups:
+        for c in sorted(per_group[g]):
+            if allowed[g, c] and c in members:
+                k = min(int(class_fit[g, c]), int(instance.rule_cap[g]))
+                if k <= 0:
+                    continue
+                pods[g, c] = model.new_int_var(0, int(placeable[g]), f"pods[{instance.groups[g].key}@{c}]")
+                members[c].append(g)
+    for c in classes:
+        if not members[c]:
+            continue
+        upper = 0
+        for g in members[c]:
+            k = min(int(class_fit[g, c]), int(instance.rule_cap[g]))
+            upper += math.ceil(int(placeable[g]) / k)
+        nodes[c] = model.new_int_var(0, upper, f"nodes[{instance.classes[c].instance_type}@{c}]")
+    # --- constraints ---
+    for g in groups:
+        columns = [pods[g, c] for c in sorted(per_group[g]) if (g, c) in pods]
+        if not columns:
+            return
+        model.add(sum(columns) == int(placeable[g]))
+    for c, var in nodes.items():
+        for r in range(len(resources)):
+            terms = [(int(requests[g, r]), pods[g, c]) for g in members[c] if requests[g, r] > 0]
+            if terms:
+                model.add(sum(a * v for a, v in terms) <= int(capacity[c, r]) * var)
+        for g in members[c]:
+            k = min(int(class_fit[g, c]), int(instance.rule_cap[g]))
+            if k < UNLIMITED and k * 1 < int(placeable[g]):
+                model.add(pods[g, c] <= k * var)
+    for pool in instance.problem.pools:
+        in_pool = [var for c, var in nodes.items() if instance.classes[c].pool == pool.name]
+        if pool.max_nodes is not None:
+            model.add(sum(in_pool) <= pool.max_nodes)
+        if pool.min_nodes:
+            model.add(sum(in_pool) >= pool.min_nodes)
+    zone_total = len(instance.problem.zones)
+    if instance.problem.tolerate_zone_loss and zone_total >= 2:
+        for r in range(len(resources)):
+            demand = sum(int(requests[g, r]) * int(placeable[g]) for g in groups)
+            if demand:
+                model.add(
+                    (zone_total - 1) * sum(int(capacity[c, r]) * var for c, var in nodes.items())
+                    >= zone_total * demand
+                )
+    # --- objective ---
+    price = {c: round(instance.classes[c].price * MICRO) for c in nodes}
+    model.minimize(sum(price[c] * var for c, var in nodes.items()))
+    # --- hint: the incumbent decision ---
+    for (g, c), var in pods.items():
+        model.add_hint(var, int(incumbent.get(g, {}).get(c, 0)))
+    for c, var in nodes.items():
+        need = 0.0
+        for g in members[c]:
+            count = incumbent.get(g, {}).get(c, 0)
+            if count:
+                need += max(
+                    count * float(requests[g, r]) / max(float(capacity[c, r]), 1.0)
+                    for r in range(len(resources))
+                )
+        model.add_hint(var, math.ceil(need))
+    # --- solve ---
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.2, time_limit)
+    solver.parameters.num_workers = max(1, options.workers)
+    solver.parameters.random_seed = options.seed
+    solver.parameters.log_search_progress = False
+    callback = _Progress(observer, elapsed, lp.bound)
+    status = solver.solve(model, callback)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return
+    decision: dict[int, dict[int, int]] = {}
+    for (g, c), var in pods.items():
+        value = int(solver.value(var))
+        if value:
+            decision.setdefault(g, {})[c] = value
+    yield decision
+
+
+def _progress_class() -> type:
+    from ortools.sat.python import cp_model
+
+    class Progress(cp_model.CpSolverSolutionCallback):
+        def __init__(self, observer: SolveObserver, elapsed: Callable[[], float], bound: float) -> None:
+            super().__init__()
+            self.observer = observer
+            self.elapsed = elapsed
+            self.bound = bound
+
+        def on_solution_callback(self) -> None:
+            # The model's cost before packing into concrete nodes, against the LP's proven bound.
+            self.observer.on_progress(self.objective_value / MICRO, self.bound, self.elapsed())
+
+    return Progress
+
+
+def _Progress(observer: SolveObserver, elapsed: Callable[[], float], bound: float) -> object:
+    return _progress_class()(observer, elapsed, bound)

@@ -1,0 +1,459 @@
+"""From per-class pod counts to concrete nodes: the zone split and the first-fit-decreasing packer.
+
+The bound and the model decide how many pods of each group go to each option class (an instance
+type of a pool, all zones together). This module turns such a decision into nodes a verifier can
+check:
+
+1. **Zone split** (:func:`split_zones`): groups tied to zones by a rule (zone spread, zone
+   anti-affinity or affinity, or counted by another group's zone spread) get per-zone counts by
+   water-filling: each pod goes to the allowed zone with the fewest pods that the spread
+   constraints counting it see, so every zone spread ends with a skew of at most 1. Free groups
+   keep no zone: the packer may put them in any zone, which is how they fill the partly used
+   nodes that the zone split leaves.
+2. **Packing** (:class:`Packer`): portions are placed zone-bound first, then free, each sorted by
+   size (largest dominant share first, first-fit decreasing); each portion fills the open nodes of
+   its class in order, honouring resources, host ports, hostname anti-affinity and the hostname
+   spread caps, and opens new nodes when the open ones are full. A portion that cannot open a node
+   (pool at its maximum, no option in the zone) spills to the cheapest other class allowed.
+
+Example: 5 pods of 600m on nodes that take 3 each become two nodes, 3 + 2::
+
+    >>> from eks_plan.resources import Resources
+    >>> from eks_plan.scheduling.pod import PodSpec
+    >>> from eks_plan.solver.compat import build_instance
+    >>> from eks_plan.solver.problem import NodeOption, PodGroup, Problem
+    >>> pod = PodSpec("shop", (("app", "web"),), Resources({"cpu": 600, "pods": 1}))
+    >>> node = NodeOption("default", "m7i.large", "a", "on-demand", 0.1, Resources({"cpu": 1930, "pods": 29}))
+    >>> instance = build_instance(Problem((PodGroup("Deployment/shop/web", 5, pod),), (node,), ("a",)))
+    >>> packer = Packer(instance)
+    >>> packer.place_all({0: {0: 5}}, [5])
+    >>> [sorted(n.pods.values()) for n in packer.nodes]
+    [[3], [2]]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from eks_plan.solver.compat import UNLIMITED, Instance
+
+
+@dataclass(slots=True)
+class Node:
+    """A node being filled: its option, zone, what is still free, and what runs on it."""
+
+    option: int
+    klass: int
+    zone: int
+    free: np.ndarray
+    pods: dict[int, int] = field(default_factory=dict)
+    spread_counts: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Portion:
+    group: int
+    klass: int
+    zone: int | None  # None: any zone the group may use
+    count: int
+
+
+class Packer:
+    """First-fit decreasing placement of per-class pod counts onto concrete nodes."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.nodes: list[Node] = []
+        self.by_class: dict[int, list[int]] = defaultdict(list)
+        self.pool_counts: dict[str, int] = defaultdict(int)
+        self.unplaced: dict[int, int] = defaultdict(int)
+        self.unplaced_why: dict[int, str] = {}
+        self.pool_max = {p.name: p.max_nodes for p in instance.problem.pools if p.max_nodes is not None}
+        usable = instance.usable.astype(np.float64)
+        self._share = np.zeros((len(instance.groups), len(instance.options)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for r in range(len(instance.resources)):
+                ratio = np.where(
+                    usable[None, :, r] > 0, instance.requests[:, None, r] / usable[None, :, r], 0
+                )
+                self._share = np.maximum(self._share, ratio)
+        self._host_hard = [
+            target is not None and target != frozenset({g}) for g, target in enumerate(instance.host_affinity)
+        ]
+
+    # --- public -------------------------------------------------------------------------------
+
+    def place_all(self, per_class: Mapping[int, Mapping[int, int]], placeable: Sequence[int]) -> None:
+        """Place ``per_class[g][c]`` pods of each group ``g`` on class ``c``.
+
+        ``placeable[g]`` is the number of pods of ``g`` to place; counts missing from
+        ``per_class`` go to the group's cheapest class.
+        """
+        instance = self.instance
+        totals = {g: sum(per_class.get(g, {}).values()) for g in range(len(instance.groups))}
+        for g, count in enumerate(placeable):
+            if totals[g] != count:
+                cheapest = self.cheapest_class(g, None)
+                if cheapest is None:
+                    self._give_up(g, count, "no node option allowed")
+                    continue
+                fixed = dict(per_class.get(g, {}))
+                difference = count - totals[g]
+                fixed[cheapest] = fixed.get(cheapest, 0) + difference
+                if fixed[cheapest] < 0:
+                    fixed = {cheapest: count}
+                per_class = {**per_class, g: fixed}
+        zone_counts, zone_unplaced = split_zones(instance, placeable)
+        for g, count in zone_unplaced.items():
+            self._give_up(g, count, "zone rules")
+        portions: list[Portion] = []
+        for g in range(len(instance.groups)):
+            classes = {c: n for c, n in sorted(per_class.get(g, {}).items()) if n > 0}
+            if g in zone_counts:
+                portions += _zone_portions(instance, g, classes, zone_counts[g])
+            else:
+                portions += [Portion(g, c, None, n) for c, n in classes.items()]
+        for portion in self._ordered(portions):
+            self._place(portion)
+
+    def cheapest_class(self, g: int, zone: int | None, exclude: frozenset[int] = frozenset()) -> int | None:
+        """The class with the lowest price per pod of ``g`` (dominant share of a node), in ``zone``."""
+        instance = self.instance
+        best: tuple[float, int] | None = None
+        for option_class in instance.classes:
+            if option_class.index in exclude or not self._pool_has_room(option_class.pool):
+                continue
+            for o, z in zip(option_class.options, option_class.zones, strict=True):
+                if instance.allowed[g, o] and (zone is None or z == zone):
+                    cost = option_class.price * max(self._share[g, o], 1e-9)
+                    if best is None or cost < best[0]:
+                        best = (cost, option_class.index)
+                    break
+        return None if best is None else best[1]
+
+    def cost(self) -> float:
+        return sum(self.instance.options[node.option].price_per_hour for node in self.nodes)
+
+    # --- placement ----------------------------------------------------------------------------
+
+    def _ordered(self, portions: list[Portion]) -> list[Portion]:
+        def size(portion: Portion) -> float:
+            option = self.instance.classes[portion.klass].options[0]
+            return float(self._share[portion.group, option])
+
+        return sorted(
+            portions,
+            key=lambda p: (self._host_hard[p.group], p.zone is None, -size(p), p.group, p.klass, p.zone or 0),
+        )
+
+    def _place(self, portion: Portion) -> None:
+        instance = self.instance
+        g = portion.group
+        remaining = portion.count
+        if self._host_hard[g]:
+            remaining = self._fill(g, self._nodes_with_targets(g, portion.zone), remaining)
+            if remaining:
+                self._give_up(g, remaining, "pod affinity")
+            return
+        remaining = self._fill(g, self._candidates(g, portion.klass, portion.zone), remaining)
+        tried = {portion.klass}
+        klass: int | None = portion.klass
+        while remaining > 0 and klass is not None:
+            remaining = self._open(g, klass, portion.zone, remaining)
+            if remaining > 0:
+                klass = self.cheapest_class(g, portion.zone, frozenset(tried))
+                if klass is not None:
+                    tried.add(klass)
+                    remaining = self._fill(g, self._candidates(g, klass, portion.zone), remaining)
+        if remaining > 0:
+            self._give_up(g, remaining, "pool limits" if instance.problem.pools else "no node option allowed")
+
+    def _candidates(self, g: int, klass: int, zone: int | None) -> list[int]:
+        allowed = self.instance.allowed
+        return [
+            i
+            for i in self.by_class.get(klass, [])
+            if (zone is None or self.nodes[i].zone == zone) and allowed[g, self.nodes[i].option]
+        ]
+
+    def _nodes_with_targets(self, g: int, zone: int | None) -> list[int]:
+        targets = self.instance.host_affinity[g] or frozenset()
+        allowed = self.instance.allowed
+        return [
+            i
+            for i, node in enumerate(self.nodes)
+            if (zone is None or node.zone == zone)
+            and allowed[g, node.option]
+            and any(node.pods.get(t, 0) > 0 for t in targets if t != g)
+        ]
+
+    def how_many(self, g: int, node: Node) -> int:
+        """How many more pods of ``g`` fit ``node`` by resources and per-node rules."""
+        instance = self.instance
+        requests = instance.requests[g]
+        fit = UNLIMITED
+        for r, amount in enumerate(requests):
+            if amount > 0:
+                fit = min(fit, int(node.free[r]) // int(amount))
+        if fit <= 0:
+            return 0
+        fit = min(fit, int(instance.rule_cap[g]) - node.pods.get(g, 0))
+        for s in instance.spreads_counting[g]:
+            spread = instance.spreads[s]
+            if spread.hostname:
+                fit = min(fit, spread.max_skew - node.spread_counts.get(s, 0))
+        if fit <= 0:
+            return 0
+        conflicts = instance.conflicts[g]
+        if conflicts and any(other in conflicts for other in node.pods):
+            return 0
+        # Self hostname affinity: all replicas share one node, one already holding them or an empty one.
+        if instance.host_affinity[g] == frozenset({g}) and node.pods and g not in node.pods:
+            return 0
+        return max(fit, 0)
+
+    def _fill(self, g: int, candidates: list[int], remaining: int) -> int:
+        single_node = self.instance.host_affinity[g] == frozenset({g})
+        for i in candidates:
+            if remaining == 0:
+                break
+            node = self.nodes[i]
+            take = min(self.how_many(g, node), remaining)
+            if single_node and take < remaining:
+                continue
+            if take > 0:
+                self._put(g, node, take)
+                remaining -= take
+        return remaining
+
+    def _put(self, g: int, node: Node, count: int) -> None:
+        node.free -= self.instance.requests[g] * count
+        node.pods[g] = node.pods.get(g, 0) + count
+        for s in self.instance.spreads_counting[g]:
+            if self.instance.spreads[s].hostname:
+                node.spread_counts[s] = node.spread_counts.get(s, 0) + count
+
+    def _open(self, g: int, klass: int, zone: int | None, remaining: int) -> int:
+        """Open nodes of ``klass`` for ``g`` until ``remaining`` pods are placed or none can open."""
+        while remaining > 0:
+            option = self._option_to_open(g, klass, zone)
+            if option is None:
+                return remaining
+            node = self.open_node(option)
+            take = min(self.how_many(g, node), remaining)
+            if self.instance.host_affinity[g] == frozenset({g}) and take < remaining:
+                take = 0
+            if take <= 0:
+                self._close_last()
+                return remaining
+            self._put(g, node, take)
+            remaining -= take
+        return remaining
+
+    def _option_to_open(self, g: int, klass: int, zone: int | None) -> int | None:
+        option_class = self.instance.classes[klass]
+        if not self._pool_has_room(option_class.pool):
+            return None
+        choices = [
+            (o, z)
+            for o, z in zip(option_class.options, option_class.zones, strict=True)
+            if self.instance.allowed[g, o] and (zone is None or z == zone)
+        ]
+        if not choices:
+            return None
+        if len(choices) == 1:
+            return choices[0][0]
+        per_zone: dict[int, int] = defaultdict(int)
+        for i in self.by_class.get(klass, []):
+            per_zone[self.nodes[i].zone] += 1
+        return min(choices, key=lambda choice: (per_zone[choice[1]], choice[1]))[0]
+
+    def open_node(self, option: int) -> Node:
+        instance = self.instance
+        klass = int(instance.class_of[option])
+        node = Node(option, klass, int(instance.option_zone[option]), instance.usable[option].copy())
+        self.by_class[klass].append(len(self.nodes))
+        self.nodes.append(node)
+        self.pool_counts[instance.options[option].pool] += 1
+        return node
+
+    def _close_last(self) -> None:
+        node = self.nodes.pop()
+        self.by_class[node.klass].pop()
+        self.pool_counts[self.instance.options[node.option].pool] -= 1
+
+    def _pool_has_room(self, pool: str) -> bool:
+        limit = self.pool_max.get(pool)
+        return limit is None or self.pool_counts[pool] < limit
+
+    def _give_up(self, g: int, count: int, why: str) -> None:
+        if count > 0:
+            self.unplaced[g] += count
+            self.unplaced_why.setdefault(g, why)
+
+
+def _zone_portions(
+    instance: Instance, g: int, classes: Mapping[int, int], zones: np.ndarray
+) -> list[Portion]:
+    """Match a zone-bound group's per-zone counts with its per-class counts (classes that have an
+    option in the zone first)."""
+    left = dict(classes)
+    need = {z: int(n) for z, n in enumerate(zones) if n > 0}
+    portions: list[Portion] = []
+    for prefer_present in (True, False):
+        for z in sorted(need):
+            for c in sorted(left):
+                if need[z] == 0:
+                    break
+                if left[c] == 0:
+                    continue
+                present = z in instance.classes[c].zones
+                if prefer_present and not present:
+                    continue
+                take = min(left[c], need[z])
+                portions.append(Portion(g, c, z, take))
+                left[c] -= take
+                need[z] -= take
+    return portions
+
+
+def split_zones(instance: Instance, placeable: Sequence[int]) -> tuple[dict[int, np.ndarray], dict[int, int]]:
+    """Per-zone pod counts of every zone-bound group, and pods the zone rules leave no zone for.
+
+    Groups are split in index order, except that the targets of a zone affinity go before the
+    groups that follow them.
+    """
+    zones_in_problem = [z for z, name in enumerate(instance.zones) if name in instance.problem.zones]
+    zone_count = len(instance.zones)
+    allowed_zones = np.zeros((len(instance.groups), zone_count), dtype=bool)
+    for o in range(len(instance.options)):
+        allowed_zones[:, instance.option_zone[o]] |= instance.allowed[:, o]
+    spread_totals = [np.zeros(zone_count, dtype=np.int64) for _ in instance.spreads]
+    load = np.zeros(zone_count, dtype=np.int64)
+    result: dict[int, np.ndarray] = {}
+    unplaced: dict[int, int] = {}
+    order = _dependency_order(instance)
+    for g in order:
+        if not instance.zone_constrained[g]:
+            continue
+        counts = np.zeros(zone_count, dtype=np.int64)
+        candidates = [z for z in zones_in_problem if allowed_zones[g, z]]
+        for other in instance.zone_conflicts[g]:
+            if other in result:
+                candidates = [z for z in candidates if result[other][z] == 0]
+        targets = instance.zone_affinity[g]
+        if targets is not None:
+            others = [t for t in targets if t != g and t in result]
+            if others:
+                candidates = [z for z in candidates if any(result[t][z] > 0 for t in others)]
+            elif g in targets and candidates:
+                best = min(candidates, key=lambda z: (load[z], z))
+                candidates = [best]
+            else:
+                candidates = []
+        per_zone_cap = 1 if instance.zone_anti_self[g] else UNLIMITED
+        zone_spreads = [s for s in instance.spreads_counting[g] if not instance.spreads[s].hostname]
+        caps = {}
+        for s in zone_spreads:
+            spread = instance.spreads[s]
+            if spread.min_domains is not None and len(spread.eligible_zones) < spread.min_domains:
+                caps[s] = spread.max_skew
+        remaining = placeable[g]
+        while remaining > 0:
+            best_zone = None
+            best_key: tuple[int, ...] | None = None
+            for z in candidates:
+                if counts[z] >= per_zone_cap:
+                    continue
+                if any(spread_totals[s][z] >= cap for s, cap in caps.items()):
+                    continue
+                pressure = max((int(spread_totals[s][z]) for s in zone_spreads), default=0)
+                key = (pressure, int(load[z]), z)
+                if best_key is None or key < best_key:
+                    best_key, best_zone = key, z
+            if best_zone is None:
+                unplaced[g] = remaining
+                break
+            # Place a batch at once when no spread counts this group (affinity only).
+            batch = 1 if zone_spreads or per_zone_cap == 1 else remaining
+            counts[best_zone] += batch
+            load[best_zone] += batch
+            for s in zone_spreads:
+                spread_totals[s][best_zone] += batch
+            remaining -= batch
+        result[g] = counts
+    return result, unplaced
+
+
+def _dependency_order(instance: Instance) -> list[int]:
+    """Groups in index order, zone-affinity targets before the groups that need them."""
+    order: list[int] = []
+    seen: set[int] = set()
+
+    def visit(g: int, depth: int = 0) -> None:
+        if g in seen:
+            return
+        seen.add(g)
+        targets = instance.zone_affinity[g]
+        if targets is not None and depth < 50:
+            for t in sorted(targets):
+                if t != g:
+                    visit(t, depth + 1)
+        order.append(g)
+
+    for g in range(len(instance.groups)):
+        visit(g)
+    return order
+
+
+def zone_loss_leftover(instance: Instance, nodes: Sequence[Node]) -> dict[int, dict[int, int]]:
+    """For each zone, the pods that do not fit the other zones' spare room when it is lost.
+
+    The same rule as the verifier's, on the packer's own data: the lost zone's pods, sorted by
+    cpu then memory (descending, then workload key), go first-fit to the surviving nodes in
+    plan order, honouring resources, node selector and taints, host ports and hostname
+    anti-affinity.
+    """
+    problem_zones = [z for z, name in enumerate(instance.zones) if name in instance.problem.zones]
+    cpu = instance.requests[:, 0]
+    memory = instance.requests[:, 1]
+    keys = [group.key for group in instance.groups]
+    result: dict[int, dict[int, int]] = {}
+    for zone in problem_zones:
+        lost: dict[int, int] = defaultdict(int)
+        survivors = []
+        for node in nodes:
+            if node.zone == zone:
+                for g, count in node.pods.items():
+                    lost[g] += count
+            else:
+                survivors.append((node, node.free.copy(), dict(node.pods)))
+        leftover: dict[int, int] = {}
+        for g in sorted(lost, key=lambda g: (-int(cpu[g]), -int(memory[g]), keys[g])):
+            remaining = lost[g]
+            requests = instance.requests[g]
+            positive = requests > 0
+            self_cap = 1 if instance.rule_cap_is_hard[g] else UNLIMITED
+            for node, free, pods in survivors:
+                if remaining == 0:
+                    break
+                if not instance.allowed[g, node.option]:
+                    continue
+                fit = int((free[positive] // requests[positive]).min()) if positive.any() else UNLIMITED
+                if fit <= 0 or any(other in instance.conflicts[g] for other in pods):
+                    continue
+                fit = min(fit, self_cap - pods.get(g, 0), remaining)
+                if fit <= 0:
+                    continue
+                free -= requests * fit
+                pods[g] = pods.get(g, 0) + fit
+                remaining -= fit
+            if remaining:
+                leftover[g] = remaining
+        if leftover:
+            result[zone] = leftover
+    return result

@@ -1,0 +1,367 @@
+"""The solve pipeline: pre-pass, bound, candidate plans, packing, verification.
+
+Design (chosen for problems from a handful of pods to 100,000 pods in 3,000 workloads over ~900
+instance types x 3 zones, on 2 cores):
+
+1. **Compatibility pre-pass** (:mod:`~eks_plan.solver.compat`): which group may use which option,
+   with the options collapsed into zone-free classes; groups no option takes are explained
+   (:mod:`~eks_plan.solver.explain`), and replicas a rule can never place (more replicas than
+   zones under zone anti-affinity, ...) are set aside with their reason.
+2. **Bound** (:mod:`~eks_plan.solver.bound`): a linear relaxation over the FULL option set by
+   column generation; its Lagrangian dual value is the proven lower bound.
+3. **Candidate decisions** of pods per class: a greedy one (each group on its class with the
+   lowest price per dominant share: the warm start and fallback, always available), the LP's
+   rounded, and CP-SAT's integer model over the classes the LP found useful
+   (:mod:`~eks_plan.solver.model`); reducing the option set is safe because the bound is not
+   taken from it.
+4. **Packing** (:mod:`~eks_plan.solver.packing`): zone split and first-fit decreasing onto
+   concrete nodes, then enough spare nodes for zone loss when asked.
+5. **Verification** (:mod:`~eks_plan.solver.verify`): the cheapest candidate that the independent
+   verifier accepts is returned; if none is accepted, that is a bug and :class:`SolverBug` is
+   raised.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from eks_plan.errors import EksPlanError
+from eks_plan.solver import explain
+from eks_plan.solver.bound import LpResult, lp_bound
+from eks_plan.solver.compat import Instance, build_instance
+from eks_plan.solver.packing import Node, Packer, zone_loss_leftover
+from eks_plan.solver.plan import NullObserver, Plan, PlannedNode, SolveObserver, Unschedulable
+from eks_plan.solver.problem import Problem, SolveOptions
+from eks_plan.solver.soft import soft_rule_outcomes
+from eks_plan.solver.verify import format_violations, verify_plan
+
+
+class SolverBug(EksPlanError):
+    """The solver produced a plan its own verifier rejects: a bug in eks-plan, not in the input."""
+
+
+class _Clock:
+    def __init__(self, limit: float) -> None:
+        self.start = time.monotonic()
+        self.limit = max(limit, 0.5)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def left(self) -> float:
+        return self.limit - self.elapsed()
+
+
+Decision = dict[int, dict[int, int]]  # group -> class -> pods
+DEFAULT_OPTIONS = SolveOptions()
+NO_OBSERVER = NullObserver()
+
+
+def solve(
+    problem: Problem, options: SolveOptions = DEFAULT_OPTIONS, observer: SolveObserver = NO_OBSERVER
+) -> Plan:
+    """The cheapest verified plan found within ``options.time_limit_seconds``, with its bound."""
+    clock = _Clock(options.time_limit_seconds)
+    observer.on_phase("matching workloads to node options")
+    instance = build_instance(problem)
+    placeable, set_aside = _structural_limits(instance)
+
+    observer.on_phase("proving a lower bound (linear relaxation over every node option)")
+    lp = lp_bound(instance, placeable, time_limit=max(0.5, clock.left() * 0.3))
+    observer.on_progress(None, lp.bound, clock.elapsed())
+
+    candidates: list[tuple[str, Decision]] = [("greedy", _greedy_decision(instance, placeable))]
+    if lp.pods:
+        candidates.append(("lp-rounded", _round_lp(lp, placeable)))
+    best: _Candidate | None = None
+    for name, decision in candidates:
+        observer.on_phase(f"packing the {name} plan into nodes")
+        candidate = _build(instance, decision, placeable, name)
+        if best is None or candidate.better_than(best):
+            best = candidate
+            observer.on_progress(best.cost, lp.bound, clock.elapsed())
+        if clock.left() < 0:
+            break
+
+    if clock.left() > 1.0 and lp.pods:
+        from eks_plan.solver.model import improve_with_cp_sat
+
+        observer.on_phase("searching for a cheaper mix of instance types (CP-SAT)")
+        for decision in improve_with_cp_sat(
+            instance, placeable, lp, best.decision, clock.left() * 0.8, options, observer, clock.elapsed
+        ):
+            candidate = _build(instance, decision, placeable, "cp-sat")
+            if candidate.better_than(best):
+                best = candidate
+                observer.on_progress(best.cost, lp.bound, clock.elapsed())
+
+    assert best is not None
+    placed = best.placed_counts()
+    bound = lp.bound
+    if not lp.feasible or placed != list(placeable):
+        # Some pods could not be placed (pool limits): bound the cost of placing what was placed.
+        bound = lp_bound(instance, placed, time_limit=max(0.5, min(10.0, clock.left()))).bound
+    bound = min(bound, best.cost)
+    plan = _to_plan(instance, best, set_aside, bound, clock.elapsed())
+    observer.on_phase("verifying the plan node by node")
+    violations = verify_plan(problem, plan)
+    if violations:
+        raise SolverBug("the solver's plan breaks rules:\n" + format_violations(violations[:20]))
+    observer.on_progress(plan.node_cost_per_hour, plan.lower_bound_per_hour, clock.elapsed())
+    return plan
+
+
+class _Candidate:
+    def __init__(self, instance: Instance, decision: Decision, packer: Packer, nodes: list[Node], name: str):
+        self.instance = instance
+        self.decision = decision
+        self.packer = packer
+        self.nodes = nodes
+        self.name = name
+        self.cost = sum(instance.options[n.option].price_per_hour for n in nodes)
+        self.unplaced = sum(packer.unplaced.values())
+
+    def better_than(self, other: _Candidate) -> bool:
+        return (self.unplaced, round(self.cost, 9)) < (other.unplaced, round(other.cost, 9))
+
+    def placed_counts(self) -> list[int]:
+        counts = [0] * len(self.instance.groups)
+        for node in self.nodes:
+            for g, count in node.pods.items():
+                counts[g] += count
+        return counts
+
+
+def _build(instance: Instance, decision: Decision, placeable: Sequence[int], name: str) -> _Candidate:
+    packer = Packer(instance)
+    packer.place_all(decision, placeable)
+    _fill_pool_minimums(instance, packer)
+    nodes = sorted(
+        packer.nodes,
+        key=lambda n: (
+            instance.options[n.option].pool,
+            instance.options[n.option].instance_type,
+            n.zone,
+            instance.options[n.option].capacity_type,
+        ),
+    )
+    if instance.problem.tolerate_zone_loss:
+        nodes = _add_zone_loss_spares(instance, packer, nodes)
+    return _Candidate(instance, decision, packer, nodes, name)
+
+
+def _fill_pool_minimums(instance: Instance, packer: Packer) -> None:
+    for pool in instance.problem.pools:
+        missing = pool.min_nodes - packer.pool_counts.get(pool.name, 0)
+        if missing <= 0:
+            continue
+        options = [o for o, option in enumerate(instance.options) if option.pool == pool.name]
+        if not options:
+            continue
+        cheapest = min(options, key=lambda o: (instance.options[o].price_per_hour, o))
+        for _ in range(missing):
+            packer.open_node(cheapest)
+
+
+def _add_zone_loss_spares(instance: Instance, packer: Packer, nodes: list[Node]) -> list[Node]:
+    """Append empty nodes in the surviving zones until every zone's loss is absorbed."""
+    for _ in range(200):
+        leftover = zone_loss_leftover(instance, nodes)
+        if not leftover:
+            return nodes
+        for lost_zone, pods in sorted(leftover.items()):
+            for g, count in sorted(pods.items()):
+                added = _spare_nodes_for(instance, packer, g, count, lost_zone, nodes)
+                nodes.extend(added)
+    return nodes
+
+
+def _spare_nodes_for(
+    instance: Instance, packer: Packer, g: int, count: int, lost_zone: int, nodes: list[Node]
+) -> list[Node]:
+    capacity_per_zone: dict[int, int] = defaultdict(int)
+    for node in nodes:
+        capacity_per_zone[node.zone] += int(instance.usable[node.option, 0])
+    best: tuple[float, int, int] | None = None
+    for o in range(len(instance.options)):
+        zone = int(instance.option_zone[o])
+        if zone == lost_zone or not instance.allowed[g, o]:
+            continue
+        if instance.options[o].zone not in instance.problem.zones:
+            continue
+        per_node = min(int(instance.fit_alone[g, o]), 1 if instance.rule_cap_is_hard[g] else count)
+        nodes_needed = math.ceil(count / max(per_node, 1))
+        key = (instance.options[o].price_per_hour * nodes_needed, capacity_per_zone[zone], o)
+        if best is None or key < best:
+            best = (key[0], key[1], o)
+    if best is None:
+        return []
+    option = best[2]
+    per_node = min(int(instance.fit_alone[g, option]), 1 if instance.rule_cap_is_hard[g] else count)
+    added = []
+    for _ in range(math.ceil(count / max(per_node, 1))):
+        if not packer._pool_has_room(instance.options[option].pool):
+            break
+        added.append(packer.open_node(option))
+    return added
+
+
+def _structural_limits(instance: Instance) -> tuple[list[int], dict[int, tuple[int, str]]]:
+    """Pods each group may place, and the replicas no plan can place with the reason."""
+    placeable = []
+    set_aside: dict[int, tuple[int, str]] = {}
+    problem_zones = {z for z, name in enumerate(instance.zones) if name in instance.problem.zones}
+    for g, group in enumerate(instance.groups):
+        count = group.count
+        allowed_options = np.flatnonzero(instance.allowed[g])
+        if count > 0 and len(allowed_options) == 0:
+            set_aside[g] = (count, "")
+            placeable.append(0)
+            continue
+        zones = {int(instance.option_zone[o]) for o in allowed_options} & problem_zones
+        limit = count
+        reason = ""
+        if instance.zone_anti_self[g] and limit > len(zones):
+            limit, reason = len(zones), f"0/{len(zones)} zones: {len(zones)} {explain.ANTI_AFFINITY}"
+        if instance.host_affinity[g] == frozenset({g}):
+            single = int(min(instance.fit_alone[g, allowed_options].max(), instance.rule_cap[g]))
+            if limit > single:
+                limit, reason = single, f"0/{len(allowed_options)} node options: {explain.AFFINITY}"
+        for s in instance.spreads_counting[g]:
+            spread = instance.spreads[s]
+            if spread.hostname or spread.members != {g}:
+                continue
+            if spread.min_domains is not None and len(spread.eligible_zones) < spread.min_domains:
+                cap = spread.max_skew * len(spread.eligible_zones)
+                if limit > cap:
+                    limit, reason = cap, f"0/{len(spread.eligible_zones)} zones: {explain.SPREAD}"
+        if limit < count:
+            set_aside[g] = (count - limit, reason)
+        placeable.append(limit)
+    return placeable, set_aside
+
+
+def _greedy_decision(instance: Instance, placeable: Sequence[int]) -> Decision:
+    """Each group on its class with the lowest price per dominant share of a node."""
+    packer = Packer(instance)
+    decision: Decision = {}
+    for g, count in enumerate(placeable):
+        if count > 0:
+            klass = packer.cheapest_class(g, None)
+            if klass is not None:
+                decision[g] = {klass: count}
+    return decision
+
+
+def _round_lp(lp: LpResult, placeable: Sequence[int]) -> Decision:
+    """The LP's pods per class rounded to integers that sum to each group's count (largest
+    remainder)."""
+    decision: Decision = {}
+    for g, per_class in lp.pods.items():
+        count = placeable[g]
+        floors = {c: math.floor(v + 1e-9) for c, v in per_class.items()}
+        short = count - sum(floors.values())
+        order = sorted(per_class, key=lambda c: (-(per_class[c] - floors[c]), c))
+        for c in order[: max(short, 0)]:
+            floors[c] += 1
+        decision[g] = {c: v for c, v in floors.items() if v > 0}
+    return decision
+
+
+def _to_plan(
+    instance: Instance,
+    best: _Candidate,
+    set_aside: Mapping[int, tuple[int, str]],
+    bound: float,
+    seconds: float,
+) -> Plan:
+    problem = instance.problem
+    planned = []
+    counters: dict[tuple[str, str], int] = defaultdict(int)
+    for node in best.nodes:
+        option = instance.options[node.option]
+        counters[option.instance_type, option.zone] += 1
+        number = counters[option.instance_type, option.zone]
+        name = f"{option.pool}-{option.zone}-{option.instance_type}-{number}"
+        pods = {instance.groups[g].key: count for g, count in sorted(node.pods.items()) if count > 0}
+        planned.append(PlannedNode(name, option, pods))
+    unschedulable = []
+    missing: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for g, (count, reason) in set_aside.items():
+        missing[g].append((count, reason))
+    for g, count in best.packer.unplaced.items():
+        missing[g].append((count, best.packer.unplaced_why.get(g, "")))
+    for g in sorted(missing):
+        group = instance.groups[g]
+        count = sum(c for c, _ in missing[g])
+        reasons, fixes = _explain(instance, g, [why for _, why in missing[g]])
+        unschedulable.append(Unschedulable(group.key, count, tuple(reasons), tuple(fixes)))
+    cost = sum(node.option.price_per_hour for node in planned)
+    status = "optimal" if cost - bound <= 1e-9 * max(cost, 1.0) else "feasible"
+    plan = Plan(
+        nodes=tuple(planned),
+        unschedulable=tuple(unschedulable),
+        node_cost_per_hour=cost,
+        lower_bound_per_hour=bound,
+        status=status,
+        solve_seconds=seconds,
+        notes=tuple(_notes(instance)),
+    )
+    return Plan(
+        nodes=plan.nodes,
+        unschedulable=plan.unschedulable,
+        node_cost_per_hour=plan.node_cost_per_hour,
+        lower_bound_per_hour=plan.lower_bound_per_hour,
+        status=plan.status,
+        solve_seconds=plan.solve_seconds,
+        soft_rules=tuple(soft_rule_outcomes(problem, plan)),
+        notes=plan.notes,
+    )
+
+
+def _explain(instance: Instance, g: int, whys: list[str]) -> tuple[list[str], list[str]]:
+    problem = instance.problem
+    pod = instance.groups[g].pod
+    excluded = getattr(problem, "excluded_options", ())
+    if not instance.allowed[g].any():
+        failures = explain.failures_by_instance_type(pod, problem.node_options, problem.headroom_percent)
+        reasons = [explain.summarize(failures), *explain.resource_details(failures)]
+        fixes = explain.nearest_fixes(pod, problem.node_options, excluded, problem.headroom_percent)
+        return reasons, fixes
+    reasons = []
+    for why in whys:
+        if why.startswith("0/"):
+            reasons.append(why)
+        elif why == "pool limits":
+            pools = sorted({o.pool for o in problem.node_options if o.pool})
+            limited = [p.name for p in problem.pools if p.max_nodes is not None and p.name in pools]
+            reasons.append(
+                "all available instance types exceed limits for nodepool: "
+                + ", ".join(f'"{name}"' for name in limited or pools)
+            )
+        elif why == "pod affinity":
+            reasons.append(explain.AFFINITY)
+        elif why == "zone rules":
+            reasons.append(
+                f"0/{len(problem.zones)} zones: {explain.ANTI_AFFINITY} or {explain.SPREAD} "
+                f"or {explain.AFFINITY}"
+            )
+        elif why:
+            reasons.append(why)
+    fixes = []
+    if any(why == "pool limits" for why in whys):
+        fixes.append("raise the node pool's max nodes, or allow more instance types in it")
+    return sorted(set(reasons)) or ["no node can take these pods"], fixes
+
+
+def _notes(instance: Instance) -> list[str]:
+    notes = []
+    for g, items in enumerate(instance.unsupported):
+        for item in items:
+            notes.append(f"{instance.groups[g].key}: {item} is not modelled; the plan ignores it")
+    return notes
