@@ -1,0 +1,148 @@
+"""The check's inputs from flags and eks-plan.yaml: ``--subnet``, ``--nodes``, the ``cni`` section.
+
+Every problem is an :class:`InputError` naming the flag or file and what to write instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eks_plan.errors import InputError
+from eks_plan.network.ipamd import CniSettings
+from eks_plan.network.subnets import Subnet, SubnetRole, parse_cidr
+
+if TYPE_CHECKING:
+    from eks_plan.config.model import PlanConfig
+
+_NODES = re.compile(r"^(?:(?P<zone>[a-z0-9-]+):)?(?P<type>[a-z0-9-]+\.[a-z0-9-]+)=(?P<count>\d+)$")
+
+
+def parse_subnet_flag(text: str) -> Subnet:
+    """``--subnet ZONE=CIDR[:ROLE[,ROLE...]]``; the role defaults to ``nodes``.
+
+    >>> subnet = parse_subnet_flag("us-east-1a=100.64.0.0/19:pods")
+    >>> subnet.zone, str(subnet.cidr), sorted(subnet.roles)
+    ('us-east-1a', '100.64.0.0/19', [<SubnetRole.PODS: 'pods'>])
+    >>> sorted(parse_subnet_flag("us-east-1b=10.0.16.0/20:nodes,cluster").roles)
+    [<SubnetRole.CLUSTER: 'cluster'>, <SubnetRole.NODES: 'nodes'>]
+    """
+    where = f"--subnet {text}"
+    zone, equals, rest = text.partition("=")
+    if not equals or not zone.strip():
+        raise InputError(
+            f"{where}: expected ZONE=CIDR, e.g. us-east-1a=10.0.0.0/20 or us-east-1a=100.64.0.0/19:pods"
+        )
+    cidr_text, _, roles_text = rest.partition(":")
+    try:
+        cidr = parse_cidr(cidr_text, where)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    roles = frozenset({SubnetRole.NODES})
+    if roles_text:
+        try:
+            roles = frozenset(SubnetRole(part.strip()) for part in roles_text.split(",") if part.strip())
+        except ValueError:
+            raise InputError(
+                f"{where}: roles are nodes, pods and cluster (comma-separated), not {roles_text!r}"
+            ) from None
+    return Subnet(zone.strip(), cidr, roles, source="--subnet")
+
+
+@dataclass(frozen=True, slots=True)
+class NodesFlag:
+    """One ``--nodes [ZONE:]TYPE=COUNT``; without a zone the nodes spread over the zones."""
+
+    zone: str | None
+    instance_type: str
+    count: int
+
+
+def parse_nodes_flag(text: str) -> NodesFlag:
+    """``--nodes us-east-1a:m6i.large=12`` or ``--nodes m6i.large=12``.
+
+    >>> parse_nodes_flag("us-east-1a:m6i.large=12")
+    NodesFlag(zone='us-east-1a', instance_type='m6i.large', count=12)
+    >>> parse_nodes_flag("m6i.large=3").zone is None
+    True
+    """
+    match = _NODES.match(text.strip())
+    if not match:
+        raise InputError(
+            f"--nodes {text}: expected [ZONE:]TYPE=COUNT, e.g. us-east-1a:m6i.large=12 or m6i.large=12"
+        )
+    return NodesFlag(match["zone"], match["type"], int(match["count"]))
+
+
+def spread_counts(count: int, zones: Sequence[str]) -> dict[str, int]:
+    """``count`` nodes over ``zones`` as evenly as possible, earlier zones first.
+
+    >>> spread_counts(7, ["a", "b", "c"])
+    {'a': 3, 'b': 2, 'c': 2}
+    """
+    base, extra = divmod(count, len(zones))
+    return {zone: base + (1 if index < extra else 0) for index, zone in enumerate(zones)}
+
+
+def subnets_from_config(config: PlanConfig) -> list[Subnet]:
+    """The ``subnets`` of eks-plan.yaml as :class:`Subnet` values."""
+    subnets = []
+    for index, entry in enumerate(config.subnets):
+        where = config.locations.get(f"subnets[{index}]") if config.locations else None
+        source = str(where) if where else (config.source or "eks-plan.yaml")
+        subnets.append(
+            Subnet(
+                zone=entry.zone,
+                cidr=entry.cidr,
+                roles=frozenset({SubnetRole(str(entry.role))}),
+                subnet_id=entry.id,
+                source=source,
+            )
+        )
+    return subnets
+
+
+def cni_from_config(cni: Any) -> CniSettings:
+    """The ``cni`` section of eks-plan.yaml (:class:`eks_plan.config.model.CniSettings`) for ipamd."""
+    from eks_plan.catalog.capacity import CniMode
+
+    mode = str(cni.mode)
+    if mode == "custom-networking" and cni.prefix_delegation:
+        mode = str(CniMode.CUSTOM_NETWORKING_PREFIX)
+    return CniSettings.for_mode(
+        mode,
+        warm_eni_target=cni.warm_eni_target,
+        warm_ip_target=cni.warm_ip_target,
+        minimum_ip_target=cni.minimum_ip_target,
+        warm_prefix_target=cni.warm_prefix_target,
+        max_eni=cni.max_eni,
+        security_groups_for_pods=cni.security_groups_for_pods,
+    )
+
+
+def override_cni(base: CniSettings, mode: str | None, **flags: Any) -> CniSettings:
+    """``base`` with the CNI flags that were given (``None`` means not given)."""
+    from dataclasses import replace
+
+    from eks_plan.catalog.capacity import CniMode
+
+    settings = base
+    if mode is not None:
+        try:
+            named = CniSettings.for_mode(CniMode(mode))
+        except ValueError:
+            modes = ", ".join(m.value for m in CniMode)
+            raise InputError(f"--cni-mode {mode}: not a VPC CNI mode", hint=f"use one of {modes}") from None
+        settings = replace(
+            settings,
+            prefix_delegation=named.prefix_delegation,
+            custom_networking=named.custom_networking,
+            ipv6=named.ipv6,
+        )
+    changes = {name: value for name, value in flags.items() if value is not None}
+    try:
+        return replace(settings, **changes)
+    except ValueError as error:
+        raise InputError(f"CNI settings: {error}") from None
