@@ -159,8 +159,13 @@ def improve_with_cp_sat(
         model.add_hint(var, math.ceil(need))
     # --- solve ---
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.2, time_limit)
+    # Same problem and options, same plan: the search stops on deterministic time (a measure of
+    # work done, roughly seconds) and parallel workers interleave deterministically; the wall-clock
+    # limit is only a safety net for a slow machine.
+    solver.parameters.max_deterministic_time = max(0.2, time_limit)
+    solver.parameters.max_time_in_seconds = max(0.5, time_limit * 1.15)
     solver.parameters.num_workers = max(1, options.workers)
+    solver.parameters.interleave_search = options.workers > 1
     solver.parameters.random_seed = options.seed
     solver.parameters.log_search_progress = False
     callback = _Progress(observer, elapsed, lp.bound)
