@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import doctest
 from collections import Counter, defaultdict
+from dataclasses import replace
 
 import karpenter_baseline
 import pytest
@@ -15,6 +16,7 @@ from eks_plan.resources import total
 from eks_plan.scheduling import Taint, Toleration, TolerationOperator, WhenUnsatisfiable, untolerated
 from eks_plan.scheduling.topology import HOSTNAME, ZONE
 from eks_plan.solver.problem import NodePool, Problem
+from eks_plan.solver.verify import verify_plan
 from tests.builders import make_group, make_option
 
 SMALL = dict(cpu=1930, memory_mib=6903, pods=29, price=0.1)
@@ -55,6 +57,7 @@ def test_big_pods_first_then_the_cheapest_type_that_still_fits() -> None:
     ]
     assert plan.cost_per_hour == pytest.approx(0.5)
     assert plan.unschedulable == ()
+    assert verify_plan(problem, plan.as_plan()) == []
 
 
 def test_fewest_pods_first() -> None:
@@ -77,6 +80,7 @@ def test_fewest_pods_first() -> None:
         ("m.xlarge", {solo: 1, filler: 1}),
     ]
     assert plan.cost_per_hour == pytest.approx(0.8)
+    assert verify_plan(problem, plan.as_plan()) == []
 
 
 def test_daemonset_overhead_and_max_pods_count() -> None:
@@ -120,6 +124,7 @@ def test_node_selector_taints_and_unschedulable_pods() -> None:
     assert [option.instance_type for option in by_workload["infer"]] == ["g.xlarge"]
     assert [(u.workload, u.count) for u in plan.unschedulable] == [("Deployment/default/huge", 2)]
     assert "0/3 node options" in plan.unschedulable[0].reasons[0]
+    assert verify_plan(problem, plan.as_plan()) == []
 
 
 def test_pool_max_nodes() -> None:
@@ -142,6 +147,7 @@ def test_zone_spread_takes_the_emptiest_zone_and_pins_the_node() -> None:
     for node in plan.nodes:
         per_zone[node.option.zone] += sum(node.pods.values())
     assert sorted(per_zone.values()) == [2, 2, 3]  # 3/2/2, never 4/2/1
+    assert verify_plan(problem, plan.as_plan()) == []
     assert len(plan.nodes) == 3 and {node.option.instance_type for node in plan.nodes} == {"m.small"}
 
 
@@ -213,8 +219,30 @@ def test_generated_cluster_honours_every_hard_rule(seed: int) -> None:
     problem = generated(600, 30, seed)
     plan = pack(problem)
     check_hard_rules(problem, plan)
+    assert verify_plan(problem, plan.as_plan()) == []
     # Every generated pod fits some option, so nothing is left over.
     assert sum(u.count for u in plan.unschedulable) == 0
+
+
+@pytest.mark.parametrize("instance_types", ["karpenter-default", "all-current"])
+def test_packing_over_the_real_catalogue_passes_the_verifier(instance_types: str) -> None:
+    problem = generate_problem(500, 25, seed=4, instance_types=instance_types)
+    plan = pack(problem)
+    assert plan.unschedulable == ()
+    assert verify_plan(problem, plan.as_plan()) == []
+    check_hard_rules(problem, plan)
+
+
+def test_the_verifier_catches_a_broken_packing() -> None:
+    # The same check, shown to bite: move one anti-affine replica onto its sibling's node.
+    problem = Problem(
+        (make_group("solo", 2, cpu="100m", anti_affinity_hostname=True),), three_sizes(), ("us-east-1a",)
+    )
+    plan = pack(problem)
+    assert len(plan.nodes) == 2 and verify_plan(problem, plan.as_plan()) == []
+    merged = replace(plan.nodes[0], pods={"Deployment/default/solo": 2})
+    broken = replace(plan, nodes=(merged,), cost_per_hour=merged.option.price_per_hour)
+    assert verify_plan(problem, broken.as_plan())
 
 
 def test_same_problem_same_packing() -> None:
