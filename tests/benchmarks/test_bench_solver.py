@@ -1,0 +1,82 @@
+"""The benchmark runner's bookkeeping: the cases it runs and how it scores a row against its targets."""
+
+from __future__ import annotations
+
+import bench_solver
+import pytest
+from bench_solver import Case, Row, evaluate_targets, select_cases, table_lines
+
+
+def test_the_cases_of_issue_5() -> None:
+    names = [case.name for case in bench_solver.synthetic_cases()]
+    assert names == [
+        "1k-karpenter-default",
+        "1k-all-current",
+        "10k-karpenter-default",
+        "10k-all-current",
+        "100k-karpenter-default",
+        "100k-all-current",
+    ]
+    limits = {case.name: case.time_limit_seconds for case in bench_solver.synthetic_cases()}
+    assert (limits["1k-all-current"], limits["10k-all-current"], limits["100k-all-current"]) == (10, 30, 120)
+    corpus = [case.name for case in bench_solver.corpus_cases()]
+    assert "corpus/argo-cd-ha" in corpus and len(corpus) == 11
+    assert [case.name for case in select_cases(["100k-*"])] == names[4:]
+    with pytest.raises(SystemExit, match="no case matches"):
+        select_cases(["nothing-*"])
+
+
+def row(**fields: object) -> Row:
+    values: dict[str, object] = {
+        "case": "10k-karpenter-default",
+        "pods": 10_000,
+        "workloads": 400,
+        "instance_types": 714,
+        "node_options": 2142,
+        "time_limit_seconds": 30.0,
+        "cost_per_hour": 80.0,
+        "lower_bound_per_hour": 79.0,
+        "gap": 1 / 80,
+        "unschedulable_pods": 0,
+        "solve_seconds": 29.5,
+        "peak_memory_bytes": 2**30,
+        "baseline_cost_per_hour": 100.0,
+        "saving": 0.2,
+    }
+    values.update(fields)
+    return Row(**values)  # type: ignore[arg-type]
+
+
+TEN_K = Case("10k-karpenter-default", 30.0, 0.02, None, mixed=True, pods=10_000, workloads=400)
+
+
+def test_a_row_that_meets_every_target() -> None:
+    assert evaluate_targets(TEN_K, row(), verified=True) == {
+        "verified": True,
+        "gap": True,
+        "time": True,
+        "not costlier": True,
+        "saving": True,
+    }
+
+
+def test_each_missed_target_is_reported() -> None:
+    missed = evaluate_targets(
+        TEN_K, row(gap=0.03, solve_seconds=31.0, cost_per_hour=85.0, saving=0.15), verified=False
+    )
+    assert missed == {"verified": False, "gap": False, "time": False, "not costlier": True, "saving": False}
+    dearer = evaluate_targets(TEN_K, row(cost_per_hour=101.0, saving=-0.01), verified=True)
+    assert dearer["not costlier"] is False
+
+
+def test_costs_are_not_compared_when_the_plans_place_different_pods() -> None:
+    targets = evaluate_targets(TEN_K, row(unschedulable_pods=3), verified=True)
+    assert "not costlier" not in targets and "saving" not in targets
+
+
+def test_table_has_one_line_per_row_with_the_marks() -> None:
+    scored = row()
+    scored.targets = evaluate_targets(TEN_K, scored, verified=True)
+    header, rule, line = table_lines([scored], {TEN_K.name: TEN_K})
+    assert header.count("|") == rule.count("|") == line.count("|")
+    assert "| 80.00 | 79.00 | 1.25% (≤2%) ✓ | 100.00 | 20.0% (≥20%) ✓ |" in line
