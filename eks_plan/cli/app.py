@@ -54,6 +54,8 @@ def _root(
 # --- commands ---
 from eks_plan.cli import catalog as _catalog  # noqa: E402, I001
 app.command("catalog")(_catalog.command)
+from eks_plan.cli import check_ips as _check_ips  # noqa: E402, I001
+app.command("check-ips")(_check_ips.command)
 from eks_plan.cli import schema as _schema  # noqa: E402, I001
 app.command("schema")(_schema.command)
 # --- end commands ---

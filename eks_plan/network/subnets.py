@@ -234,7 +234,7 @@ class SubnetUsage:
     subnet: Subnet
     demand: AddressDemand
     capacity: SubnetCapacity
-    free: int
+    free: int  # usable addresses left; negative when the demand exceeds the subnet
     free_prefix_blocks: int
     prefix_shortfall: int
     address_shortfall: int
@@ -249,9 +249,10 @@ class SubnetUsage:
 
     @property
     def used_fraction(self) -> float:
-        """Share of the usable addresses taken, by the demand and by addresses already in use."""
+        """Share of the usable addresses the demand and the addresses already in use would take
+        (above 1 when they do not fit)."""
         usable = self.subnet.usable
-        return 0.0 if usable <= 0 else min((usable - self.free) / usable, 1.0)
+        return 0.0 if usable <= 0 else (usable - self.free) / usable
 
     @property
     def reason(self) -> str:
@@ -314,7 +315,8 @@ def place_demand(
     free_prefix_blocks = max(capacity.prefix_blocks - open_used - blocks_broken, 0) + (
         capacity.reserved_prefix_blocks - reserved_used
     )
-    free = max(capacity.free - ADDRESSES_PER_PREFIX * (reserved_used + open_used) - demand.loose, 0)
+    # Negative when the demand does not fit: how far over the subnet it goes.
+    free = capacity.free - demand.total
 
     min_free_addresses = max(math.ceil(subnet.usable * min_free), 0)
     margin = ADDRESSES_PER_PREFIX * free_prefix_blocks if demand.prefixes else free

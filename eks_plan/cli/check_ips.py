@@ -1,0 +1,244 @@
+"""``eks-plan check-ips``: will the subnets hold the cluster's IP addresses at peak?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from eks_plan.cli.output import ExitCode, OutputFormat, print_data, stdout
+
+CNI_MODES = "secondary-ip, prefix-delegation, custom-networking, custom-networking-prefix, ipv6"
+
+
+def command(
+    paths: list[Path] = typer.Argument(
+        None, help="Manifests to size in place (not yet available: use --plan from `eks-plan size`)."
+    ),
+    plan: Path | None = typer.Option(None, "--plan", help="A plan written by `eks-plan size --plan-out`."),
+    nodes: list[str] = typer.Option(
+        [], "--nodes", help="Nodes by hand, repeatable: [ZONE:]TYPE=COUNT, e.g. us-east-1a:m6i.large=12."
+    ),
+    pods_per_node: int | None = typer.Option(
+        None, "--pods-per-node", min=0, help="VPC-IP pods on each --nodes node (default: a full node)."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="eks-plan.yaml (default: ./eks-plan.yaml if present)."
+    ),
+    region: str | None = typer.Option(None, "--region", help="AWS region (default: the plan's or config's)."),
+    subnet: list[str] = typer.Option(
+        [], "--subnet", help="Subnet, repeatable: ZONE=CIDR[:ROLE,...], roles nodes (default), pods, cluster."
+    ),
+    vpc_id: str | None = typer.Option(
+        None, "--vpc-id", help="Read the VPC's subnets live from AWS (needs eks-plan[aws])."
+    ),
+    cni_mode: str | None = typer.Option(None, "--cni-mode", help=f"VPC CNI mode: {CNI_MODES}."),
+    warm_eni_target: int | None = typer.Option(None, "--warm-eni-target", min=0, help="WARM_ENI_TARGET."),
+    warm_ip_target: int | None = typer.Option(None, "--warm-ip-target", min=0, help="WARM_IP_TARGET."),
+    minimum_ip_target: int | None = typer.Option(
+        None, "--minimum-ip-target", min=0, help="MINIMUM_IP_TARGET."
+    ),
+    warm_prefix_target: int | None = typer.Option(
+        None, "--warm-prefix-target", min=0, help="WARM_PREFIX_TARGET (prefix delegation)."
+    ),
+    max_eni: int | None = typer.Option(None, "--max-eni", min=1, help="MAX_ENI."),
+    security_groups_for_pods: bool | None = typer.Option(
+        None, "--security-groups-for-pods/--no-security-groups-for-pods", help="ENABLE_POD_ENI."
+    ),
+    node_style: str = typer.Option(
+        "managed-node-group",
+        "--node-style",
+        help="Who sets maxPods of --nodes nodes: self-managed, managed-node-group, auto-mode, karpenter, "
+        "bottlerocket.",
+    ),
+    max_pods: int | None = typer.Option(None, "--max-pods", min=1, help="An explicit maxPods for --nodes."),
+    min_free: float = typer.Option(
+        10.0, "--min-free", min=0, max=100, help="Percent of usable addresses that must stay free."
+    ),
+    fail_on: str = typer.Option(
+        "exhausted", "--fail-on", help="Exit 1 at this verdict or worse: exhausted or at-risk."
+    ),
+    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--output", "-o", help="table, json or yaml."),
+) -> None:
+    """Check that the subnets hold the cluster's IP addresses under the VPC CNI, at steady state
+    and at peak: HPA max, rolling-update surge, node pools at max size, and the loss of each zone.
+
+    Addresses per node follow ipamd exactly (warm ENI/IP/prefix targets, prefix delegation with
+    aligned /28 blocks, custom networking, security groups for pods, MAX_ENI, IPv6, Fargate).
+    Exit code 1 when a subnet is exhausted in any scenario (or at risk, with --fail-on at-risk),
+    2 for bad input.
+
+    Examples:
+
+      eks-plan check-ips --plan plan.json --config eks-plan.yaml
+
+      eks-plan check-ips --nodes us-east-1a:m6i.large=12 --pods-per-node 20 --subnet us-east-1a=10.0.0.0/24
+
+      eks-plan check-ips --nodes m6i.xlarge=30 --config eks-plan.yaml --cni-mode prefix-delegation
+
+      eks-plan check-ips --nodes us-east-1a:m5.large=10 --subnet us-east-1a=10.0.0.0/24:nodes,cluster
+
+      eks-plan check-ips --plan plan.json --vpc-id vpc-0abc123 --region eu-west-1 --fail-on at-risk -o json
+    """
+    from eks_plan.errors import InputError
+
+    if fail_on not in ("exhausted", "at-risk"):
+        raise InputError(f"--fail-on {fail_on}: use exhausted or at-risk")
+    if paths:
+        # The place for manifests sized in place: solve them as `eks-plan size` does, then read the
+        # plan's nodes and workloads like --plan. It needs the solver adapter that writes the plan.
+        raise InputError(
+            "sizing manifests in place is not available yet",
+            hint="run `eks-plan size MANIFESTS --plan-out plan.json`, "
+            "then `eks-plan check-ips --plan plan.json`",
+        )
+    if plan is not None and nodes:
+        raise InputError("give nodes either with --plan or with --nodes, not both")
+    if plan is None and not nodes:
+        raise InputError(
+            "no nodes to check", hint="give --plan plan.json or --nodes ZONE:TYPE=COUNT (repeatable)"
+        )
+    if pods_per_node is not None and not nodes:
+        raise InputError("--pods-per-node applies to --nodes only")
+
+    report = _run(
+        plan=plan,
+        nodes=nodes,
+        pods_per_node=pods_per_node,
+        config_path=config,
+        region=region,
+        subnet_flags=subnet,
+        vpc_id=vpc_id,
+        cni_mode=cni_mode,
+        cni_flags={
+            "warm_eni_target": warm_eni_target,
+            "warm_ip_target": warm_ip_target,
+            "minimum_ip_target": minimum_ip_target,
+            "warm_prefix_target": warm_prefix_target,
+            "max_eni": max_eni,
+            "security_groups_for_pods": security_groups_for_pods,
+        },
+        node_style=node_style,
+        max_pods=max_pods,
+        min_free=min_free / 100,
+    )
+    data = report.as_dict()
+    if output is OutputFormat.TABLE:
+        from eks_plan.report.check_ips import render
+
+        render(data, stdout())
+    else:
+        print_data(data, output)
+
+    from eks_plan.network.subnets import Verdict
+
+    threshold = Verdict.AT_RISK if fail_on == "at-risk" else Verdict.EXHAUSTED
+    if report.verdict.severity >= threshold.severity or report.pods_without_address:
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+def _run(
+    *,
+    plan: Path | None,
+    nodes: list[str],
+    pods_per_node: int | None,
+    config_path: Path | None,
+    region: str | None,
+    subnet_flags: list[str],
+    vpc_id: str | None,
+    cni_mode: str | None,
+    cni_flags: dict[str, object],
+    node_style: str,
+    max_pods: int | None,
+    min_free: float,
+):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from eks_plan.catalog import load_catalog
+    from eks_plan.catalog.capacity import CniMode, NodeSettings, NodeStyle
+    from eks_plan.catalog.capacity import max_pods as catalogue_max_pods
+    from eks_plan.config import load_config
+    from eks_plan.errors import InputError
+    from eks_plan.network.check import ClusterNetwork, check_ips, hand_written_nodes, validate_inputs
+    from eks_plan.network.inputs import (
+        cni_from_config,
+        override_cni,
+        parse_nodes_flag,
+        parse_subnet_flag,
+        spread_counts,
+        subnets_from_config,
+    )
+    from eks_plan.network.ipamd import NodeNetworkLimits
+    from eks_plan.network.plan_input import read_plan_file
+    from eks_plan.network.subnets import SubnetRole
+
+    catalog = load_catalog()
+    settings = load_config(config_path)
+    cni = cni_from_config(settings.cni)
+
+    def limits_of(name: str, node_max_pods: int) -> NodeNetworkLimits:
+        return NodeNetworkLimits.of(catalog.lookup(name), node_max_pods)
+
+    cluster = None
+    if plan is not None:
+        cluster, plan_cni = read_plan_file(plan, limits_of)
+        if plan_cni is not None:
+            cni = plan_cni
+    cni = override_cni(cni, cni_mode, **cni_flags)
+    region = region or (cluster.region if cluster else settings.region)
+
+    subnets = [parse_subnet_flag(text) for text in subnet_flags]
+    if not subnets and vpc_id:
+        from eks_plan.network.aws import describe_vpc_subnets
+
+        subnets = describe_vpc_subnets(vpc_id, region)
+    if not subnets:
+        subnets = subnets_from_config(settings)
+
+    if cluster is None:
+        try:
+            style = NodeStyle(node_style)
+        except ValueError:
+            raise InputError(
+                f"--node-style {node_style}: use one of {', '.join(s.value for s in NodeStyle)}"
+            ) from None
+        node_settings = NodeSettings(
+            cni_mode=CniMode.IPV6
+            if cni.ipv6
+            else CniMode.of(custom_networking=cni.custom_networking, prefix_delegation=cni.prefix_delegation),
+            node_style=style,
+            max_pods=max_pods,
+            max_eni=cni.max_eni,
+            security_groups_for_pods=cni.security_groups_for_pods,
+        )
+        node_zones = sorted({s.zone for s in subnets if s.has_role(SubnetRole.NODES)}) or list(settings.zones)
+        hand_nodes, workloads = [], {}
+        for flag in map(parse_nodes_flag, nodes):
+            instance_type = catalog.lookup(flag.instance_type)
+            limits = NodeNetworkLimits.of(instance_type, catalogue_max_pods(instance_type, node_settings))
+            if pods_per_node is not None and pods_per_node > limits.max_pods:
+                raise InputError(
+                    f"--pods-per-node {pods_per_node} is more than maxPods {limits.max_pods} "
+                    f"of {flag.instance_type}"
+                )
+            counts = {flag.zone: flag.count} if flag.zone else spread_counts(flag.count, node_zones)
+            for zone, count in counts.items():
+                made, workload = hand_written_nodes(zone, flag.instance_type, count, limits, pods_per_node)
+                hand_nodes += made
+                if workload.key in workloads:
+                    workload = replace(
+                        workload, replicas=workloads[workload.key].replicas + workload.replicas
+                    )
+                workloads[workload.key] = workload
+        cluster = ClusterNetwork(
+            region=region,
+            zones=tuple(node_zones),
+            nodes=tuple(hand_nodes),
+            workloads=workloads,
+            source="--nodes " + " ".join(nodes),
+        )
+    elif region != cluster.region:
+        cluster = replace(cluster, region=region)
+
+    validate_inputs(cluster, subnets, cni, catalog.zones(region))
+    return check_ips(cluster, subnets, cni, min_free)
