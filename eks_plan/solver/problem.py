@@ -97,6 +97,8 @@ class Problem:
     ``zones`` are the zones the cluster spans (the domains of zone spread and zone loss), in order.
     ``tolerate_zone_loss`` asks that, after losing any one zone, the surviving nodes still hold every
     pod. ``headroom_percent`` of each node's allocatable cpu and memory stays free.
+    ``excluded_options`` are node options the pools' instance filters left out: the solver never
+    plans them, but names the cheapest that would take a pod nothing else takes as the nearest fix.
     """
 
     pod_groups: tuple[PodGroup, ...]
@@ -105,6 +107,7 @@ class Problem:
     pools: tuple[NodePool, ...] = ()
     headroom_percent: float = 0.0
     tolerate_zone_loss: bool = False
+    excluded_options: tuple[NodeOption, ...] = ()
 
     def pool(self, name: str) -> NodePool:
         for pool in self.pools:

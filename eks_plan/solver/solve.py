@@ -327,7 +327,7 @@ def _to_plan(
 def _explain(instance: Instance, g: int, whys: list[str]) -> tuple[list[str], list[str]]:
     problem = instance.problem
     pod = instance.groups[g].pod
-    excluded = getattr(problem, "excluded_options", ())
+    excluded = problem.excluded_options
     if not instance.allowed[g].any():
         failures = explain.failures_by_instance_type(pod, problem.node_options, problem.headroom_percent)
         reasons = [explain.summarize(failures), *explain.resource_details(failures)]
