@@ -755,8 +755,8 @@ def _custom_networking(
     )
     if without:
         summary += (
-            f"; the primary ENI stops carrying pods, so {without:,} planned pods would get no address "
-            "(lower maxPods and re-plan)"
+            f"; the primary ENI stops carrying pods, so up to {without:,} pods would get no address "
+            "(lower maxPods to the custom-networking value and re-plan)"
         )
     return Recommendation(
         "custom-networking",

@@ -55,7 +55,13 @@ def render(data: dict[str, Any], console: Console) -> None:
             f"[{_STYLE[worst]}]{_LABEL[worst]}[/]",
         )
     console.print(subnets)
+    steady = data["scenarios"][0] if data["scenarios"] else None
     for scenario in data["scenarios"]:
+        if steady is not None and scenario is not steady and scenario["subnets"] == steady["subnets"]:
+            why = "; ".join(scenario["notes"]) or "nothing changes"
+            console.print()
+            console.print(f"[bold]{scenario['title']}[/]: same as {steady['title']} ({why})")
+            continue
         table = Table(
             title=f"{scenario['title']} — {scenario['description']}",
             title_justify="left",
