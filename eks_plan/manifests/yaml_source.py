@@ -341,7 +341,7 @@ def _inside_block_scalar(text: str, line_start: int) -> bool:
     return False
 
 
-def _template_error(filename: str, line: int) -> InputError:
+def template_error(filename: str, line: int) -> InputError:
     return InputError(
         "this looks like an unrendered Helm template: '{{ ... }}' is not Kubernetes YAML",
         SourceLocation(filename, line),
@@ -353,7 +353,7 @@ def _template_error(filename: str, line: int) -> InputError:
 def _syntax_error(error: yaml.MarkedYAMLError, text: str, filename: str, line_offset: int) -> InputError:
     template_line = find_template_line(text)
     if template_line is not None:
-        return _template_error(filename, template_line + 1 + line_offset)
+        return template_error(filename, template_line + 1 + line_offset)
     mark = error.problem_mark or error.context_mark
     location = (
         SourceLocation(filename, mark.line + 1 + line_offset, mark.column + 1)
@@ -427,7 +427,7 @@ class _Builder:
 
     def _fill_mapping(self, node: MappingNode, result: dict[Any, Any]) -> None:
         if node.flow_style and self._text.startswith("{{", node.start_mark.index):
-            raise _template_error(self._filename, node.start_mark.line + 1 + self._line_offset)
+            raise template_error(self._filename, node.start_mark.line + 1 + self._line_offset)
         merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if type(key_node) is not ScalarNode:

@@ -1,0 +1,503 @@
+"""Reading manifests from files, directories and standard input into a :class:`ManifestSet`.
+
+The pipeline, one file at a time:
+
+1. find the files: a directory is read recursively (``.yaml``, ``.yml``, ``.json`` and any
+   ``--include`` glob), following symbolic links but refusing a link that loops back to a parent;
+2. read the text (size cap, UTF-8) and cut it into documents at ``---`` lines;
+3. look at each document's top-level ``kind:`` line. Documents of kinds the planner does not read
+   (CRDs, ConfigMaps, Services, custom resources) are counted by kind without being parsed: on the
+   shared corpus, CRDs are 80% of the bytes and parsing them would make loading ten times slower.
+   They are still checked for an unrendered Helm template. Everything else (and any document whose
+   kind cannot be seen that way) is parsed with positions (:mod:`eks_plan.manifests.yaml_source`);
+4. flatten ``kind: List`` (and any ``*List``), skip controller-owned objects, and read workloads,
+   HPAs, PDBs, LimitRanges, PriorityClasses, RuntimeClasses and Namespaces;
+5. read every workload against those (:mod:`eks_plan.manifests.workloads`).
+
+The trade-off of step 3: a syntax error inside a skipped document (say, a Service) goes unreported,
+exactly as it would have no effect on the plan.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TextIO
+
+from eks_plan.errors import InputError, SourceLocation
+from eks_plan.manifests.fields import Field
+from eks_plan.manifests.model import (
+    WORKLOAD_KINDS,
+    HorizontalPodAutoscaler,
+    LimitRange,
+    LoadWarning,
+    ManifestSet,
+    PodDisruptionBudget,
+    PriorityClass,
+    ReplicaMode,
+    RuntimeClass,
+    Workload,
+)
+from eks_plan.manifests.objects import (
+    read_hpa,
+    read_limit_range,
+    read_pdb,
+    read_priority_class,
+    read_runtime_class,
+)
+from eks_plan.manifests.pods import PodContext
+from eks_plan.manifests.workloads import read_workload
+from eks_plan.manifests.yaml_source import (
+    DEFAULT_MAX_FILE_BYTES,
+    YamlDocument,
+    decode_text,
+    find_template_line,
+    parse_yaml_documents,
+    read_text_file,
+    template_error,
+)
+
+#: File name endings read from directories without ``--include``.
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+#: Kinds whose documents are parsed; every other kind is counted and ignored.
+READ_KINDS = WORKLOAD_KINDS | {
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "LimitRange",
+    "PriorityClass",
+    "RuntimeClass",
+    "Namespace",
+}
+
+#: ``progress(files_done, files_total, current_file)``: how the CLI shows progress on big inputs.
+ProgressFunction = Callable[[int, int, str], None]
+
+_KIND_VALUE = re.compile(r"""kind:[ \t]*(["']?)([A-Za-z][A-Za-z0-9]*)\1[ \t]*(?:#.*)?$""")
+_OWNED = "owned"
+
+
+@dataclass(frozen=True, slots=True)
+class _Input:
+    display: str  # as messages name it
+    path: Path | None  # None for standard input
+
+
+def load_manifests(
+    paths: Sequence[str | Path],
+    *,
+    include: Sequence[str] = (),
+    replicas: ReplicaMode = ReplicaMode.MAX,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    stdin: TextIO | None = None,
+    progress: ProgressFunction | None = None,
+) -> ManifestSet:
+    """Load every manifest under ``paths`` (files, directories, ``-`` for standard input).
+
+    ``include`` adds file-name globs read from directories (``*.injected``); ``replicas`` picks
+    the HPA bound to plan for; ``max_file_bytes`` caps each file. Raises :class:`InputError` for
+    anything the user must fix (the CLI exits with code 2).
+    """
+    if not paths:
+        raise InputError("no manifests given", hint="pass files, directories, or - for standard input")
+    inputs, skipped_files = _find_inputs(paths, tuple(include))
+    collector = _Collector()
+    for number, source in enumerate(inputs, start=1):
+        if progress is not None:
+            progress(number - 1, len(inputs), source.display)
+        text = _read(source, max_file_bytes, stdin)
+        collector.add_file(source.display, text)
+    if progress is not None and inputs:
+        progress(len(inputs), len(inputs), "")
+    if collector.documents == 0:
+        shown = ", ".join(str(path) for path in paths)
+        what = "no Kubernetes objects found" if inputs else "no manifest files found"
+        hint = "pass YAML or JSON manifests"
+        if skipped_files:
+            hint = (
+                f"{skipped_files} file(s) were skipped because their names do not end in "
+                f"{', '.join(MANIFEST_SUFFIXES)}; add e.g. --include '*.injected' to read them"
+            )
+        raise InputError(f"{what} in {shown} (empty input)", SourceLocation(str(paths[0])), hint=hint)
+    return collector.finish(replicas, tuple(source.display for source in inputs))
+
+
+def _find_inputs(paths: Sequence[str | Path], include: tuple[str, ...]) -> tuple[list[_Input], int]:
+    inputs: list[_Input] = []
+    skipped = 0
+    seen_stdin = False
+    for raw in paths:
+        text = str(raw)
+        if text == "-":
+            if not seen_stdin:
+                inputs.append(_Input("-", None))
+                seen_stdin = True
+            continue
+        path = Path(text)
+        if path.is_dir():
+            found, skipped_here = _walk(path, text, include)
+            inputs.extend(found)
+            skipped += skipped_here
+        elif path.exists() or path.is_symlink():
+            inputs.append(_Input(text, path))
+        else:
+            raise InputError(
+                "no such file or directory",
+                SourceLocation(text),
+                hint="check the path (use - for standard input)",
+            )
+    return inputs, skipped
+
+
+def _walk(top: Path, display: str, include: tuple[str, ...]) -> tuple[list[_Input], int]:
+    """Files under a directory, sorted, following links; a link back to an ancestor is an error."""
+    found: list[_Input] = []
+    skipped = 0
+    visited: set[tuple[int, int]] = set()
+
+    def visit(directory: Path, shown: str, ancestors: tuple[tuple[int, int], ...]) -> None:
+        nonlocal skipped
+        try:
+            status = directory.stat()
+        except OSError as error:
+            raise InputError(f"cannot read the directory: {error.strerror}", SourceLocation(shown)) from None
+        identity = (status.st_dev, status.st_ino)
+        if identity in ancestors:
+            raise InputError(
+                "directory symlink loop: this link leads back to a directory that contains it",
+                SourceLocation(shown),
+                hint="remove the link or pass the directories you mean one by one",
+            )
+        if identity in visited:  # reached twice through links: read it once
+            return
+        visited.add(identity)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError as error:
+            raise InputError(
+                f"cannot read the directory: {error.strerror}",
+                SourceLocation(shown),
+                hint="check that you have permission to read it",
+            ) from None
+        for entry in entries:
+            entry_shown = os.path.join(shown, entry.name)
+            if entry.is_dir(follow_symlinks=True):
+                if not entry.name.startswith("."):  # .git, .github, editor folders
+                    visit(Path(entry.path), entry_shown, (*ancestors, identity))
+                continue
+            if entry.name.endswith(MANIFEST_SUFFIXES) or any(fnmatch.fnmatch(entry.name, g) for g in include):
+                found.append(_Input(entry_shown, Path(entry.path)))
+            elif entry.is_file(follow_symlinks=True):
+                skipped += 1
+
+    visit(top, display, ())
+    return found, skipped
+
+
+def _read(source: _Input, max_file_bytes: int, stdin: TextIO | None) -> str:
+    if source.path is not None:
+        return read_text_file(source.path, source.display, max_file_bytes)
+    stream = stdin if stdin is not None else sys.stdin
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        data = buffer.read(max_file_bytes + 1)
+        too_big = len(data) > max_file_bytes
+        text = "" if too_big else decode_text(data, "-")
+    else:
+        text = stream.read(max_file_bytes + 1)
+        too_big = len(text) > max_file_bytes
+    if too_big:
+        raise InputError(
+            f"standard input is larger than the {max_file_bytes} byte limit",
+            SourceLocation("-"),
+            hint="raise the limit with --max-file-size",
+        )
+    return text
+
+
+def split_documents(text: str) -> Iterator[tuple[int, str]]:
+    """``(line_offset, text)`` of each ``---``-separated part of a YAML stream.
+
+    A ``---`` at the start of a line always starts a document: inside a block scalar it would be
+    indented, and YAML forbids it at column 0 inside a quoted one.
+
+    >>> [(offset, part) for offset, part in split_documents("a: 1\\n---\\nb: 2\\n--- # c\\n")]
+    [(0, 'a: 1\\n'), (1, '---\\nb: 2\\n'), (3, '--- # c\\n')]
+    """
+    start = 0
+    line = 0
+    search = 0
+    while True:
+        found = text.find("\n---", search)
+        if found < 0:
+            break
+        after = found + 4
+        search = after
+        if after < len(text) and text[after] not in " \t\r\n":
+            continue  # a line such as ----- or ---foo is not a marker
+        yield line, text[start : found + 1]
+        line += text.count("\n", start, found + 1)
+        start = found + 1
+    yield line, text[start:]
+
+
+def sniff_kind(document: str) -> str | None:
+    """The ``kind`` of a document from its one top-level ``kind:`` line, without parsing it.
+
+    ``None`` when it cannot be told that way (no such line, several, or an unusual value): the
+    document is then parsed.
+
+    >>> sniff_kind("apiVersion: v1\\nkind: \\"Service\\"  # front\\nmetadata: {}\\n")
+    'Service'
+    >>> sniff_kind("kind: A\\nkind: B\\n") is None
+    True
+    """
+    count = document.count("\nkind:") + document.startswith("kind:")
+    if count != 1:
+        return None
+    start = 0 if document.startswith("kind:") else document.find("\nkind:") + 1
+    end = document.find("\n", start)
+    match = _KIND_VALUE.match(document[start : len(document) if end < 0 else end].rstrip("\r"))
+    return match.group(2) if match else None
+
+
+def _typed_list_item_count(document: str) -> int | None:
+    """The number of items of a block-style ``items:`` list at the top level, or ``None``.
+
+    Items start at the indentation of the first one; deeper lines (block scalars, nested keys)
+    cannot start with that indentation followed by ``- ``.
+    """
+    if document.count("\nitems:") + document.startswith("items:") != 1:
+        return None
+    start = 0 if document.startswith("items:") else document.find("\nitems:") + 1
+    header_end = document.find("\n", start)
+    if header_end < 0 or document[start + len("items:") : header_end].strip() not in ("", "[]"):
+        return None
+    if document[start + len("items:") : header_end].strip() == "[]":
+        return 0
+    first_end = document.find("\n", header_end + 1)
+    first = document[header_end + 1 : len(document) if first_end < 0 else first_end]
+    stripped = first.lstrip(" ")
+    if not stripped.startswith("- "):
+        return None
+    marker = "\n" + first[: len(first) - len(stripped)] + "- "
+    return document.count(marker, header_end)
+
+
+class _Collector:
+    """Accumulates what every file contributes, then builds the :class:`ManifestSet`."""
+
+    def __init__(self) -> None:
+        self.documents = 0
+        self.ignored: Counter[str] = Counter()
+        self.owned: list[tuple[str, SourceLocation]] = []
+        self.workload_objects: list[tuple[Field, str, str]] = []
+        self.hpas: list[HorizontalPodAutoscaler] = []
+        self.pdbs: list[PodDisruptionBudget] = []
+        self.limit_ranges: list[LimitRange] = []
+        self.priority_classes: list[PriorityClass] = []
+        self.runtime_classes: list[RuntimeClass] = []
+        self.namespace_labels: dict[str, dict[str, str]] = {}
+        self.warnings: list[LoadWarning] = []
+
+    def warn(self, code: str, message: str, location: SourceLocation) -> None:
+        self.warnings.append(LoadWarning(code, message, location))
+
+    # -- reading files -------------------------------------------------------------------------
+
+    def add_file(self, display: str, text: str) -> None:
+        stripped = text.lstrip()
+        if stripped.startswith(("{", "[")):
+            documents = _parse_json_or_yaml(text, display)
+        else:
+            documents = self._parse_yaml_stream(text, display)
+        for document in documents:
+            self._add_document(document)
+
+    def _parse_yaml_stream(self, text: str, display: str) -> list[YamlDocument]:
+        documents: list[YamlDocument] = []
+        ignored: Counter[str] = Counter()
+        for line_offset, part in split_documents(text):
+            kind = sniff_kind(part)
+            if kind is not None and kind not in READ_KINDS:
+                item_kind = kind[:-4] if kind.endswith("List") else None
+                if item_kind is None or (item_kind and item_kind not in READ_KINDS):
+                    items = 1 if item_kind is None else _typed_list_item_count(part)
+                    if items is not None:
+                        template_line = find_template_line(part) if "{{" in part else None
+                        if template_line is not None:
+                            raise template_error(display, template_line + 1 + line_offset)
+                        ignored[item_kind or kind] += items
+                        continue
+            try:
+                documents.extend(parse_yaml_documents(part, display, line_offset=line_offset))
+            except InputError as error:
+                if not error.message.startswith("malformed YAML"):
+                    raise
+                # A part that fails alone (a %YAML directive before ---, say) may parse as a whole:
+                # the whole stream decides, and its error is the one to report.
+                return self._parse_whole(text, display)
+        self.ignored.update(ignored)
+        self.documents += sum(ignored.values())
+        return documents
+
+    def _parse_whole(self, text: str, display: str) -> list[YamlDocument]:
+        return parse_yaml_documents(text, display)
+
+    def _add_document(self, document: YamlDocument) -> None:
+        data = document.data
+        if not isinstance(data, dict):
+            self.warn(
+                "not-an-object",
+                "this document is not a Kubernetes object (not a mapping); skipped",
+                document.start,
+            )
+            return
+        kind = data.get("kind")
+        if not isinstance(kind, str) or not kind:
+            self.warn(
+                "not-an-object",
+                "this document has no kind, so it is not a Kubernetes object; skipped",
+                document.start,
+            )
+            return
+        items = data.get("items")
+        if kind.endswith("List") and isinstance(items, list):
+            for index in range(len(items)):
+                self._add_document(document.at(("items", index)))
+            return
+        self.documents += 1
+        if kind not in READ_KINDS:
+            self.ignored[kind] += 1
+            return
+        root = Field.root(document)
+        metadata = root.child("metadata")
+        namespace = metadata.child("namespace").string() or "default"
+        if kind in WORKLOAD_KINDS:
+            owner = _controller_owner(metadata)
+            if owner is not None:
+                self.owned.append(
+                    (f"{kind}/{namespace}/{_name(metadata)} (owned by {owner})", document.start)
+                )
+                return
+            self.workload_objects.append((root, kind, namespace))
+        elif kind == "HorizontalPodAutoscaler":
+            self.hpas.append(read_hpa(root, namespace))
+        elif kind == "PodDisruptionBudget":
+            self.pdbs.append(read_pdb(root, namespace))
+        elif kind == "LimitRange":
+            self.limit_ranges.append(read_limit_range(root, namespace))
+        elif kind == "PriorityClass":
+            self.priority_classes.append(read_priority_class(root))
+        elif kind == "RuntimeClass":
+            self.runtime_classes.append(read_runtime_class(root))
+        elif kind == "Namespace":
+            labels = {key: value.string() for key, value in metadata.child("labels").items()}
+            self.namespace_labels[_name(metadata)] = labels
+
+    # -- building the result -------------------------------------------------------------------
+
+    def finish(self, mode: ReplicaMode, files: tuple[str, ...]) -> ManifestSet:
+        namespace_labels: dict[str, dict[str, str]] = {}
+        for _, _, namespace in self.workload_objects:
+            namespace_labels.setdefault(namespace, {})
+        for name, labels in self.namespace_labels.items():
+            namespace_labels[name] = dict(labels)
+        for name, labels in namespace_labels.items():
+            labels.setdefault("kubernetes.io/metadata.name", name)
+        limit_ranges: dict[str, list[LimitRange]] = defaultdict(list)
+        for limit_range in self.limit_ranges:
+            limit_ranges[limit_range.namespace].append(limit_range)
+        context = PodContext(
+            limit_ranges=limit_ranges,
+            runtime_classes={rc.name: rc for rc in self.runtime_classes},
+            priority_classes={pc.name: pc for pc in self.priority_classes},
+            namespace_labels=namespace_labels,
+        )
+        hpas: dict[str, list[HorizontalPodAutoscaler]] = defaultdict(list)
+        for hpa in self.hpas:
+            hpas[hpa.target_key].append(hpa)
+
+        workloads: list[Workload] = []
+        first_seen: dict[str, SourceLocation] = {}
+        for root, kind, namespace in self.workload_objects:
+            workload = read_workload(root, kind, namespace, context, hpas, mode, self.warn)
+            if workload.key in first_seen:
+                self.warn(
+                    "duplicate",
+                    f"{workload.key} is defined again (first at {first_seen[workload.key]}); "
+                    "both are counted",
+                    workload.source,
+                )
+            else:
+                first_seen[workload.key] = workload.source
+            workloads.append(workload)
+        for target_key, targets in hpas.items():
+            if target_key not in first_seen:
+                self.warn(
+                    "hpa-target-missing",
+                    f"HPA {targets[0].namespace}/{targets[0].name} scales {target_key}, "
+                    "which is not in the manifests",
+                    targets[0].source,
+                )
+        if self.owned:
+            described, location = self.owned[0]
+            more = f" and {len(self.owned) - 1} more" if len(self.owned) > 1 else ""
+            self.warn(
+                "owned-skipped",
+                f"skipped {len(self.owned)} object(s) owned by a controller, so their pods are not "
+                f"counted twice: {described}{more}",
+                location,
+            )
+        return ManifestSet(
+            workloads=tuple(workloads),
+            replica_mode=mode,
+            hpas=tuple(self.hpas),
+            pdbs=tuple(self.pdbs),
+            priority_classes=tuple(self.priority_classes),
+            runtime_classes=tuple(self.runtime_classes),
+            limit_ranges=tuple(self.limit_ranges),
+            ignored_kinds=MappingProxyType(dict(sorted(self.ignored.items()))),
+            owned_skipped=len(self.owned),
+            warnings=tuple(dict.fromkeys(self.warnings)),
+            documents=self.documents,
+            files=files,
+        )
+
+
+def _name(metadata: Field) -> str:
+    return metadata.child("name").string() or metadata.child("generateName").string()
+
+
+def _controller_owner(metadata: Field) -> str | None:
+    """``Kind/name`` of the controller that owns an object, or ``None``."""
+    for reference in metadata.child("ownerReferences").sequence():
+        if reference.child("controller").value is True:
+            return f"{reference.child('kind').string()}/{reference.child('name').string()}"
+    return None
+
+
+def _parse_json_or_yaml(text: str, display: str) -> list[YamlDocument]:
+    """A JSON file: parsed as YAML for positions, or by ``json`` where YAML refuses it (tabs)."""
+    try:
+        return parse_yaml_documents(text, display)
+    except InputError as yaml_error:
+        try:
+            data: Any = json.loads(text)
+        except json.JSONDecodeError as error:
+            if display.endswith(".json"):
+                raise InputError(
+                    f"malformed JSON: {error.msg}",
+                    SourceLocation(display, error.lineno, error.colno),
+                    hint="fix the JSON syntax at that position",
+                ) from None
+            raise yaml_error from None
+        return [YamlDocument(data, display)] if data is not None else []
