@@ -58,6 +58,8 @@ from eks_plan.cli import check_ips as _check_ips  # noqa: E402, I001
 app.command("check-ips")(_check_ips.command)
 from eks_plan.cli import schema as _schema  # noqa: E402, I001
 app.command("schema")(_schema.command)
+from eks_plan.cli import workloads as _workloads  # noqa: E402, I001
+app.command("workloads")(_workloads.command)
 # --- end commands ---
 
 

@@ -118,13 +118,13 @@ def read_workload(
         declared = replicas
     elif kind == "CronJob":
         job_spec = spec.get("jobTemplate", "spec")
-        replicas, reason, job_suspended = _job_pods(job_spec, "CronJob: one Job run of")
+        replicas, reason, job_suspended = _job_pods(job_spec, "CronJob one run, Job")
         suspended = job_suspended or spec.child("suspend").boolean()
         if suspended and not job_suspended:
             reason += ", suspended"
         policy = spec.child("concurrencyPolicy").string("Allow") or "Allow"
         if policy == "Allow":
-            reason += "; concurrencyPolicy Allow: overlapping runs not counted"
+            reason += "; overlapping runs (Allow) not counted"
             warn(
                 "cronjob-concurrency",
                 f"{key}: concurrencyPolicy Allow lets runs overlap; eks-plan counts one run at a time "
@@ -186,12 +186,11 @@ def read_workload(
 
 def _job_pods(job_spec: Field, label: str) -> tuple[int, str, bool]:
     """Pods a Job runs at once: ``parallelism`` (default 1) capped by ``completions``."""
-    parallelism_field = job_spec.child("parallelism")
-    parallelism = parallelism_field.integer(default=1)
+    parallelism = job_spec.child("parallelism").integer(default=1)
     completions = job_spec.child("completions").optional_integer()
     suspended = job_spec.child("suspend").boolean()
     pods = parallelism if completions is None else min(parallelism, completions)
-    reason = f"{label} parallelism {parallelism}{'' if parallelism_field.present else ' (default)'}"
+    reason = f"{label} parallelism {parallelism}"
     if completions is not None:
         reason += f", completions {completions}"
     if suspended:
