@@ -7,27 +7,26 @@ zones together; ``n[c]`` nodes, ``x[g, c]`` pods of group ``g``, both continuous
     minimise   sum_c price[c] * n[c]
     subject to sum_c x[g, c] = pods[g]                              every group is placed
                sum_g request[g, r] * x[g, c] <= usable[c, r] * n[c]  every resource, incl. pods
-               x[g, c] <= k[g, c] * n[c]                            per-node limit (some pairs)
+               sum_{c allowed for g} n[c] >= pods[g]                  one pod of g per node (self
+                                                                anti-affinity, a hostPort)
                min_nodes[p] <= sum_{c in p} n[c] <= max_nodes[p]    node pools
                (Z-1) * sum_c usable[c, r] * n[c] >= Z * demand[r]    zone loss, Z zones
 
 Every real plan satisfies it: its node counts per class and pod counts per class are a feasible
-point (``k`` is the number of pods of ``g`` an empty node holds by resources, or 1 for self
-anti-affinity or a hostPort, so the per-node limit summed over a class's nodes holds; the zone-loss
+point (a group with at most one pod per node needs as many nodes it may use as it has pods; the zone-loss
 row is the sum over the Z zones of "the nodes outside zone z hold every pod"). Its optimum is
 therefore at most the cost of the best plan.
 
-Column generation starts from a few cheap classes per group and adds the columns with negative
-reduced cost until none is left. The bound returned does not rely on reaching that point: for
-capacity duals ``y <= 0`` and pool/zone-loss duals ``d`` from the last LP, weak duality gives
-
-    cost(any plan) >= sum_g pods[g] * min_c (-sum_r request[g, r] * y[c, r] - cap dual[g, c])
-                      + sum_i d[i] * rhs[i]
-
-provided every node column's reduced cost is non-negative, which GLOP's optimal basis guarantees
-because all node columns are in every LP. The minimum runs over ALL classes ``g`` may use, so the
-bound holds for the full option set even when time ran out before the pricing converged. It is
-shaved by one part in a million to absorb floating-point tolerance.
+Up to :data:`FULL_COLUMNS` (group, class) pairs the LP holds every column and its optimum is the
+bound. Beyond that, column generation starts from a few cheap classes per group and adds, for each
+class whose best fractional node content is worth more than its price at the current demand duals
+``pi``, the groups of that content. The bound then does not rely on the pricing being exact
+(Farley's bound): for any ``pi``, every plan has ``sum_g pi[g] * pods[g] <= sum_c v[c] * n[c]``
+where ``v[c]`` is the most ``pi``-value one node of class ``c`` can hold, so with
+``rho = max(1, max_c v[c] / price[c])`` the cost is at least ``sum_g pi[g] * pods[g] / rho``
+(plus the pool and zone-loss rows' dual terms, treated alike). ``v[c]`` is over-estimated by LP
+duality (:func:`_node_value_upper`), which keeps the bound valid over ALL classes even when time
+ran out. Either bound is shaved by one part in a million to absorb floating-point tolerance.
 
 Example: 10 pods of 1 cpu, nodes of 4 usable cpu at $1/hour: the LP needs 2.5 nodes::
 
@@ -54,7 +53,7 @@ import numpy as np
 from eks_plan.solver.compat import UNLIMITED, Instance
 
 SAFETY = 1e-6
-CAP_ROW_LIMIT = 16  # per-node limit rows only where an empty node holds few pods (they bind there)
+FULL_COLUMNS = 300_000  # up to this many (group, class) pairs the LP holds them all at once
 
 
 @dataclass(slots=True)
@@ -82,7 +81,7 @@ def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 3
     classes = instance.classes
     prices = np.array([c.price for c in classes])
     class_usable = instance.class_usable().astype(np.float64)
-    allowed = instance.class_allowed()
+    allowed = instance.class_allowed() & undominated_classes(instance)[None, :]
     fit = instance.class_fit()
     requests = instance.requests.astype(np.float64)
     resources = len(instance.resources)
@@ -95,39 +94,44 @@ def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 3
     infinity = solver.infinity()
     node_vars = [solver.NumVar(0.0, infinity, f"nodes[{c.instance_type}/{c.index}]") for c in classes]
     demand = {g: solver.Constraint(float(pods[g]), float(pods[g]), f"demand[{g}]") for g in groups}
-    capacity = {}
-    for c in range(len(classes)):
-        for r in range(resources):
+    capacity: dict[tuple[int, int], object] = {}
+
+    def capacity_row(c: int, r: int) -> object:
+        # Created with a class's first column: without pods, "requests <= usable * nodes" is void.
+        if (c, r) not in capacity:
             row = solver.Constraint(-infinity, 0.0, f"capacity[{c},{r}]")
             row.SetCoefficient(node_vars[c], -float(usable_scaled[c, r]))
             capacity[c, r] = row
-    other_rows: list[tuple[object, float]] = []
+        return capacity[c, r]
+
+    # Rows on node counts only: (row, coefficient of each class's node count).
+    other_rows: list[tuple[object, np.ndarray]] = []
+
+    def node_row(lower: float, upper: float, coefficients: np.ndarray, name: str) -> None:
+        row = solver.Constraint(lower, upper, name)
+        for c in np.flatnonzero(coefficients):
+            row.SetCoefficient(node_vars[int(c)], float(coefficients[c]))
+        other_rows.append((row, coefficients))
+
     for pool in instance.problem.pools:
-        members = [c for c in range(len(classes)) if classes[c].pool == pool.name]
-        upper = infinity if pool.max_nodes is None else float(pool.max_nodes)
         if pool.min_nodes or pool.max_nodes is not None:
-            row = solver.Constraint(float(pool.min_nodes), upper, f"pool[{pool.name}]")
-            for c in members:
-                row.SetCoefficient(node_vars[c], 1.0)
-            other_rows.append((row, 0.0))
+            members = np.array([1.0 if c.pool == pool.name else 0.0 for c in classes])
+            upper = infinity if pool.max_nodes is None else float(pool.max_nodes)
+            node_row(float(pool.min_nodes), upper, members, f"pool[{pool.name}]")
     zone_total = len(instance.problem.zones)
+    one_per_node = [g for g in groups if hard_cap[g] == 1 and pods[g] > 1]
     if instance.problem.tolerate_zone_loss and zone_total >= 2:
         factor = zone_total / (zone_total - 1)
         for r in range(resources):
             need = float((requests_scaled[groups, r] * pods[groups]).sum()) * factor
-            if need <= 0:
-                continue
-            row = solver.Constraint(need, infinity, f"zone_loss[{r}]")
-            for c in range(len(classes)):
-                row.SetCoefficient(node_vars[c], float(usable_scaled[c, r]))
-            other_rows.append((row, need))
-        for g in groups:
-            if hard_cap[g] == 1:
-                need = float(pods[g]) * factor
-                row = solver.Constraint(need, infinity, f"zone_loss_spread[{g}]")
-                for c in np.flatnonzero(allowed[g]):
-                    row.SetCoefficient(node_vars[int(c)], 1.0)
-                other_rows.append((row, need))
+            if need > 0:
+                node_row(need, infinity, usable_scaled[:, r].copy(), f"zone_loss[{r}]")
+        for g in one_per_node:
+            node_row(float(pods[g]) * factor, infinity, allowed[g].astype(np.float64), f"zone_loss_one[{g}]")
+    else:
+        for g in one_per_node:
+            # One pod per node (self anti-affinity, a hostPort): at least pods[g] nodes g may use.
+            node_row(float(pods[g]), infinity, allowed[g].astype(np.float64), f"one_per_node[{g}]")
     objective = solver.Objective()
     for c, var in enumerate(node_vars):
         objective.SetCoefficient(var, float(prices[c]))
@@ -140,14 +144,8 @@ def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 3
         demand[g].SetCoefficient(var, 1.0)
         for r in range(resources):
             if requests_scaled[g, r] > 0:
-                capacity[c, r].SetCoefficient(var, float(requests_scaled[g, r]))
-        cap_row = None
-        k = min(int(fit[g, c]), int(hard_cap[g]))
-        if k <= CAP_ROW_LIMIT:
-            cap_row = solver.Constraint(-infinity, 0.0, f"per_node[{g},{c}]")
-            cap_row.SetCoefficient(var, 1.0)
-            cap_row.SetCoefficient(node_vars[c], -float(k))
-        columns[g, c] = (var, cap_row)
+                capacity_row(c, r).SetCoefficient(var, float(requests_scaled[g, r]))
+        columns[g, c] = (var, None)
 
     # Start: for each group, the three classes with the lowest price per dominant share.
     share = np.zeros((len(instance.groups), len(classes)))
@@ -156,14 +154,19 @@ def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 3
             ratio = np.where(class_usable[None, :, r] > 0, requests[:, None, r] / class_usable[None, :, r], 0)
             share = np.maximum(share, ratio)
     price_per_pod = np.where(allowed, share * prices[None, :], np.inf)
+    full = int(allowed[groups].sum()) <= FULL_COLUMNS
     for g in groups:
         if not allowed[g].any():
             return LpResult(0.0, 0.0, feasible=False)
+        if full:
+            for c in np.flatnonzero(allowed[g]):
+                add_column(g, int(c))
+            continue
         for c in np.argsort(price_per_pod[g], kind="stable")[:3]:
             if allowed[g, c]:
                 add_column(g, int(c))
 
-    converged = False
+    per_node = np.minimum(fit, hard_cap[:, None]).astype(np.float64)  # [g, c]
     result = LpResult(0.0, 0.0)
     while True:
         solver.SetTimeLimit(max(1, int((time_limit - (time.monotonic() - start)) * 1000)))
@@ -171,29 +174,19 @@ def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 3
         if status != pywraplp.Solver.OPTIMAL:
             result.feasible = status != pywraplp.Solver.INFEASIBLE
             return result
+        pi = np.array([demand[g].dual_value() if g in demand else 0.0 for g in range(len(instance.groups))])
         y = np.zeros((len(classes), resources))
         for (c, r), row in capacity.items():
             y[c, r] = min(row.dual_value(), 0.0)
-        reduced = -(requests_scaled @ y.T)  # [g, c], without the demand dual
-        for (g, c), (_, cap_row) in columns.items():
-            if cap_row is not None:
-                reduced[g, c] -= min(cap_row.dual_value(), 0.0)
-        reduced = np.where(allowed, reduced, np.inf)
-        pi = np.array([demand[g].dual_value() if g in demand else 0.0 for g in range(len(instance.groups))])
-        best = reduced.min(axis=1)
-        lagrangian = float((pods[groups] * best[groups]).sum()) + sum(
-            row.dual_value() * rhs for row, rhs in other_rows
-        )
-        node_ok = all(var.reduced_cost() >= -1e-7 * max(1.0, prices[c]) for c, var in enumerate(node_vars))
-        lp_value = objective.Value()
-        bound = min(lagrangian, lp_value) if node_ok else 0.0
-        result = LpResult(
-            bound=max(0.0, bound * (1 - SAFETY)),
-            objective=lp_value,
-            reduced=reduced - pi[:, None],
-            converged=converged,
-        )
-        result.pods = {}
+        extra = np.zeros(len(classes))  # what pool and zone-loss rows pay for one node of each class
+        for row, coefficients in other_rows:
+            extra += row.dual_value() * coefficients
+        with_columns = np.zeros(len(classes), dtype=bool)
+        for _, c in columns:
+            with_columns[c] = True
+        reduced = -(requests_scaled @ y.T) - pi[:, None]
+        reduced = np.where(allowed & with_columns[None, :], reduced, np.inf)
+        result = LpResult(bound=0.0, objective=objective.Value(), reduced=reduced)
         for (g, c), (var, _) in columns.items():
             value = var.solution_value()
             if value > 1e-9:
@@ -201,17 +194,141 @@ def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 3
         result.nodes = {
             c: var.solution_value() for c, var in enumerate(node_vars) if var.solution_value() > 1e-9
         }
-        if converged or time.monotonic() - start > time_limit:
-            return result
-        tolerance = 1e-9 * max(1.0, float(np.abs(pi).max()))
-        added = 0
-        for g in groups:
-            row = reduced[g] - pi[g]
-            for c in np.argsort(row, kind="stable")[:3]:
-                if row[c] < -tolerance and (g, int(c)) not in columns:
-                    add_column(g, int(c))
-                    added += 1
-        if added == 0:
-            converged = True
+        if full:
+            # Every column is in the LP: its optimum is the relaxation's optimum.
             result.converged = True
+            result.bound = max(0.0, objective.Value() * (1 - SAFETY))
             return result
+        out_of_time = time.monotonic() - start > time_limit
+        added = 0
+        if not out_of_time:
+            for c in range(len(classes)):
+                value, used = _greedy_node(
+                    pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c]
+                )
+                if value + extra[c] > prices[c] * (1 + 1e-7):
+                    for g in used:
+                        if (g, c) not in columns:
+                            add_column(g, c)
+                            added += 1
+        if added == 0:
+            result.converged = not out_of_time
+            dual_objective = float((pi[groups] * pods[groups]).sum()) + sum(
+                row.dual_value() * _active_side(row) for row, _ in other_rows
+            )
+            ratio = 1.0
+            for c in range(len(classes)):
+                value = _node_value_upper(
+                    pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c], -y[c]
+                )
+                ratio = max(ratio, (value + extra[c]) / prices[c]) if prices[c] > 0 else ratio
+            result.bound = max(0.0, dual_objective / ratio * (1 - SAFETY))
+            return result
+
+
+def _active_side(row: object) -> float:
+    """The bound of a range row that its dual prices: the lower one for a positive dual."""
+    return row.lb() if row.dual_value() > 0 else row.ub()  # type: ignore[attr-defined]
+
+
+def _greedy_node(
+    pi: np.ndarray, per_node: np.ndarray, requests: np.ndarray, usable: np.ndarray, allowed: np.ndarray
+) -> tuple[float, list[int]]:
+    """A good (not always best) fractional filling of one node by value ``pi`` per pod: the
+    pricing step of the column generation. Returns its value and the groups it uses."""
+    candidates = np.flatnonzero(allowed & (pi > 1e-12) & (per_node > 0))
+    if len(candidates) == 0 or (usable <= 0).any():
+        return 0.0, []
+    share = (requests[candidates] / usable[None, :]).max(axis=1)
+    order = candidates[np.argsort(-(pi[candidates] / np.maximum(share, 1e-12)), kind="stable")]
+    room = usable.copy()
+    value = 0.0
+    used = []
+    for g in order:
+        need = requests[g]
+        positive = need > 0
+        most = float((room[positive] / need[positive]).min()) if positive.any() else float(per_node[g])
+        take = min(float(per_node[g]), most)
+        if take <= 1e-12:
+            continue
+        room -= need * take
+        value += pi[g] * take
+        used.append(int(g))
+        if (room <= 1e-12).any():
+            break
+    return value, used
+
+
+def _node_value_upper(
+    pi: np.ndarray,
+    per_node: np.ndarray,
+    requests: np.ndarray,
+    usable: np.ndarray,
+    allowed: np.ndarray,
+    start: np.ndarray,
+) -> float:
+    """An upper bound on the most value ``pi`` one node can hold (fractional, per-node limits).
+
+    By LP duality, for any prices ``w >= 0`` on the resources, the value is at most
+    ``sum_r usable[r] * w[r] + sum_g per_node[g] * max(0, pi[g] - requests[g] . w)``; coordinate
+    descent picks a good ``w`` (any ``w`` gives a valid bound).
+    """
+    mask = allowed & (pi > 0) & (per_node > 0)
+    if not mask.any():
+        return 0.0
+    values, caps, needs = pi[mask], np.minimum(per_node[mask], 1e12), requests[mask]
+    w = np.maximum(start, 0.0).astype(np.float64)
+
+    def total(prices: np.ndarray) -> float:
+        return float(usable @ prices + (caps * np.maximum(0.0, values - needs @ prices)).sum())
+
+    best = total(w)
+    for _ in range(4):
+        for r in range(len(usable)):
+            if usable[r] <= 0:
+                continue
+            others = values - needs @ w + needs[:, r] * w[r]
+            column = needs[:, r]
+            active = (column > 0) & (others > 0)
+            if not active.any():
+                w[r] = 0.0
+                continue
+            breakpoints = others[active] / column[active]
+            weights = caps[active] * column[active]
+            order = np.argsort(-breakpoints, kind="stable")
+            cumulative = np.cumsum(weights[order])
+            reach = np.flatnonzero(cumulative >= usable[r])
+            w[r] = float(breakpoints[order][reach[0]]) if len(reach) else 0.0
+            best = min(best, total(w))
+    return best
+
+
+def undominated_classes(instance: Instance) -> np.ndarray:
+    """``[c]``: no other class of the same pool, usable by the same groups, is at most as dear and
+    at least as big in every resource. Dropping dominated classes leaves the relaxation's optimum
+    unchanged (a dominated class's nodes can be swapped for the dominating class's one for one),
+    and it shrinks the LP several-fold: many instance types are an older generation at the same
+    price and size.
+    """
+    classes = instance.classes
+    usable = instance.class_usable()
+    allowed = instance.class_allowed()
+    prices = np.array([c.price for c in classes])
+    keep = np.ones(len(classes), dtype=bool)
+    buckets: dict[tuple[str, bytes], list[int]] = {}
+    for c, option_class in enumerate(classes):
+        buckets.setdefault((option_class.pool, np.packbits(allowed[:, c]).tobytes()), []).append(c)
+    for members in buckets.values():
+        if len(members) < 2:
+            continue
+        index = np.array(members)
+        price, size = prices[index], usable[index]
+        # dominates[i, j]: member i dominates member j
+        cheaper = price[:, None] <= price[None, :]
+        bigger = (size[:, None, :] >= size[None, :, :]).all(axis=2)
+        strictly = (price[:, None] < price[None, :]) | (size[:, None, :] > size[None, :, :]).any(axis=2)
+        tie_break = index[:, None] < index[None, :]
+        dominates = cheaper & bigger & (strictly | tie_break)
+        np.fill_diagonal(dominates, False)
+        keep[index[dominates.any(axis=0)]] = False
+    return keep

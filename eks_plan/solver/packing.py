@@ -49,9 +49,10 @@ class Node:
     option: int
     klass: int
     zone: int
-    free: np.ndarray
+    free: np.ndarray  # a row of the packer's free-capacity array
     pods: dict[int, int] = field(default_factory=dict)
     spread_counts: dict[int, int] = field(default_factory=dict)
+    index: int = 0
 
 
 @dataclass(slots=True)
@@ -84,6 +85,14 @@ class Packer:
         self._host_hard = [
             target is not None and target != frozenset({g}) for g, target in enumerate(instance.host_affinity)
         ]
+        # Node facts as arrays, so that "how many pods of g fit each node" is one numpy expression.
+        rows = 1024
+        self._free = np.zeros((rows, len(instance.resources)), dtype=np.int64)
+        self._option = np.zeros(rows, dtype=np.int64)
+        self._zone = np.zeros(rows, dtype=np.int64)
+        self._pod_total = np.zeros(rows, dtype=np.int64)
+        self.group_nodes: dict[int, dict[int, int]] = defaultdict(dict)
+        self._spread_nodes: dict[int, np.ndarray] = {}
 
     # --- public -------------------------------------------------------------------------------
 
@@ -155,11 +164,16 @@ class Packer:
         g = portion.group
         remaining = portion.count
         if self._host_hard[g]:
-            remaining = self._fill(g, self._nodes_with_targets(g, portion.zone), remaining)
+            targets = instance.host_affinity[g] or frozenset()
+            with_targets = np.zeros(len(self.nodes), dtype=bool)
+            for t in targets:
+                if t != g:
+                    with_targets[list(self.group_nodes.get(t, {}))] = True
+            remaining = self._fill(g, portion.zone, remaining, with_targets)
             if remaining:
                 self._give_up(g, remaining, "pod affinity")
             return
-        remaining = self._fill(g, self._candidates(g, portion.klass, portion.zone), remaining)
+        remaining = self._fill(g, portion.zone, remaining)
         tried = {portion.klass}
         klass: int | None = portion.klass
         while remaining > 0 and klass is not None:
@@ -168,74 +182,87 @@ class Packer:
                 klass = self.cheapest_class(g, portion.zone, frozenset(tried))
                 if klass is not None:
                     tried.add(klass)
-                    remaining = self._fill(g, self._candidates(g, klass, portion.zone), remaining)
         if remaining > 0:
             self._give_up(g, remaining, "pool limits" if instance.problem.pools else "no node option allowed")
 
-    def _candidates(self, g: int, klass: int, zone: int | None) -> list[int]:
-        allowed = self.instance.allowed
-        return [
-            i
-            for i in self.by_class.get(klass, [])
-            if (zone is None or self.nodes[i].zone == zone) and allowed[g, self.nodes[i].option]
-        ]
-
-    def _nodes_with_targets(self, g: int, zone: int | None) -> list[int]:
-        targets = self.instance.host_affinity[g] or frozenset()
-        allowed = self.instance.allowed
-        return [
-            i
-            for i, node in enumerate(self.nodes)
-            if (zone is None or node.zone == zone)
-            and allowed[g, node.option]
-            and any(node.pods.get(t, 0) > 0 for t in targets if t != g)
-        ]
-
-    def how_many(self, g: int, node: Node) -> int:
-        """How many more pods of ``g`` fit ``node`` by resources and per-node rules."""
+    def fits(self, g: int, zone: int | None = None) -> np.ndarray:
+        """How many more pods of ``g`` fit each node (resources, selector, taints, host ports,
+        hostname anti-affinity, hostname spread caps, self hostname affinity)."""
         instance = self.instance
+        count = len(self.nodes)
+        if count == 0:
+            return np.zeros(0, dtype=np.int64)
         requests = instance.requests[g]
-        fit = UNLIMITED
-        for r, amount in enumerate(requests):
-            if amount > 0:
-                fit = min(fit, int(node.free[r]) // int(amount))
-        if fit <= 0:
-            return 0
-        fit = min(fit, int(instance.rule_cap[g]) - node.pods.get(g, 0))
+        positive = requests > 0
+        free = self._free[:count]
+        fit = (
+            (free[:, positive] // requests[positive]).min(axis=1)
+            if positive.any()
+            else np.full(count, UNLIMITED)
+        )
+        fit = np.maximum(fit, 0)
+        fit[~instance.allowed[g, self._option[:count]]] = 0
+        if zone is not None:
+            fit[self._zone[:count] != zone] = 0
+        mine = self.group_nodes.get(g, {})
+        cap = int(instance.rule_cap[g])
+        if cap < UNLIMITED:
+            fit = np.minimum(fit, cap)
+            for i, n in mine.items():
+                fit[i] = min(fit[i], cap - n)
         for s in instance.spreads_counting[g]:
             spread = instance.spreads[s]
-            if spread.hostname:
-                fit = min(fit, spread.max_skew - node.spread_counts.get(s, 0))
-        if fit <= 0:
-            return 0
-        conflicts = instance.conflicts[g]
-        if conflicts and any(other in conflicts for other in node.pods):
-            return 0
-        # Self hostname affinity: all replicas share one node, one already holding them or an empty one.
-        if instance.host_affinity[g] == frozenset({g}) and node.pods and g not in node.pods:
-            return 0
-        return max(fit, 0)
+            if spread.hostname and s in self._spread_nodes:
+                fit = np.minimum(fit, spread.max_skew - self._spread_nodes[s][:count])
+        for other in instance.conflicts[g]:
+            for i in self.group_nodes.get(other, {}):
+                fit[i] = 0
+        if instance.host_affinity[g] == frozenset({g}):
+            # All replicas share one node: one already holding them, or an empty one.
+            holding = np.zeros(count, dtype=bool)
+            holding[list(mine)] = True
+            fit[(self._pod_total[:count] > 0) & ~holding] = 0
+        return np.maximum(fit, 0)
 
-    def _fill(self, g: int, candidates: list[int], remaining: int) -> int:
-        single_node = self.instance.host_affinity[g] == frozenset({g})
-        for i in candidates:
-            if remaining == 0:
-                break
-            node = self.nodes[i]
-            take = min(self.how_many(g, node), remaining)
-            if single_node and take < remaining:
-                continue
-            if take > 0:
-                self._put(g, node, take)
-                remaining -= take
+    def how_many(self, g: int, node: Node) -> int:
+        """How many more pods of ``g`` fit ``node``."""
+        return int(self.fits(g)[self.nodes.index(node)])
+
+    def _fill(self, g: int, zone: int | None, remaining: int, only: np.ndarray | None = None) -> int:
+        """First fit over the open nodes, in the order they were opened."""
+        if remaining <= 0 or not self.nodes:
+            return remaining
+        fit = self.fits(g, zone)
+        if only is not None:
+            fit = np.where(only, fit, 0)
+        if self.instance.host_affinity[g] == frozenset({g}):
+            fit = np.where(fit >= remaining, fit, 0)
+        fit = np.minimum(fit, remaining)
+        cumulative = np.cumsum(fit)
+        if cumulative[-1] == 0:
+            return remaining
+        last = int(np.searchsorted(cumulative, remaining))
+        last = min(last, len(fit) - 1)
+        before = int(cumulative[last - 1]) if last > 0 else 0
+        takes = fit[: last + 1].copy()
+        takes[last] = min(int(takes[last]), remaining - before)
+        for i in np.flatnonzero(takes):
+            self._put(g, self.nodes[int(i)], int(takes[i]))
+            remaining -= int(takes[i])
         return remaining
 
     def _put(self, g: int, node: Node, count: int) -> None:
-        node.free -= self.instance.requests[g] * count
+        index = node.index
+        self._free[index] -= self.instance.requests[g] * count
+        self._pod_total[index] += count
         node.pods[g] = node.pods.get(g, 0) + count
+        self.group_nodes[g][index] = node.pods[g]
         for s in self.instance.spreads_counting[g]:
             if self.instance.spreads[s].hostname:
                 node.spread_counts[s] = node.spread_counts.get(s, 0) + count
+                if s not in self._spread_nodes:
+                    self._spread_nodes[s] = np.zeros(len(self._free), dtype=np.int64)
+                self._spread_nodes[s][index] += count
 
     def _open(self, g: int, klass: int, zone: int | None, remaining: int) -> int:
         """Open nodes of ``klass`` for ``g`` until ``remaining`` pods are placed or none can open."""
@@ -244,15 +271,17 @@ class Packer:
             if option is None:
                 return remaining
             node = self.open_node(option)
-            take = min(self.how_many(g, node), remaining)
-            if self.instance.host_affinity[g] == frozenset({g}) and take < remaining:
-                take = 0
-            if take <= 0:
+            left = self._fill(g, None, remaining, self._only(node.index))
+            if left == remaining:
                 self._close_last()
                 return remaining
-            self._put(g, node, take)
-            remaining -= take
+            remaining = left
         return remaining
+
+    def _only(self, index: int) -> np.ndarray:
+        mask = np.zeros(len(self.nodes), dtype=bool)
+        mask[index] = True
+        return mask
 
     def _option_to_open(self, g: int, klass: int, zone: int | None) -> int | None:
         option_class = self.instance.classes[klass]
@@ -274,17 +303,68 @@ class Packer:
 
     def open_node(self, option: int) -> Node:
         instance = self.instance
+        index = len(self.nodes)
+        if index == len(self._free):
+            self._grow()
         klass = int(instance.class_of[option])
-        node = Node(option, klass, int(instance.option_zone[option]), instance.usable[option].copy())
-        self.by_class[klass].append(len(self.nodes))
+        self._free[index] = instance.usable[option]
+        self._option[index] = option
+        self._zone[index] = int(instance.option_zone[option])
+        self._pod_total[index] = 0
+        node = Node(option, klass, int(instance.option_zone[option]), self._free[index], index=index)
+        self.by_class[klass].append(index)
         self.nodes.append(node)
         self.pool_counts[instance.options[option].pool] += 1
         return node
+
+    def _grow(self) -> None:
+        rows = len(self._free) * 2
+        self._free = np.concatenate([self._free, np.zeros_like(self._free)])
+        self._option = np.concatenate([self._option, np.zeros_like(self._option)])
+        self._zone = np.concatenate([self._zone, np.zeros_like(self._zone)])
+        self._pod_total = np.concatenate([self._pod_total, np.zeros_like(self._pod_total)])
+        for s, counts in self._spread_nodes.items():
+            self._spread_nodes[s] = np.concatenate([counts, np.zeros(rows - len(counts), dtype=np.int64)])
+        for node in self.nodes:
+            node.free = self._free[node.index]
 
     def _close_last(self) -> None:
         node = self.nodes.pop()
         self.by_class[node.klass].pop()
         self.pool_counts[self.instance.options[node.option].pool] -= 1
+
+    def downsize(self) -> None:
+        """Give every node the cheapest option of its pool and zone that still holds its pods
+        (Karpenter's last step too): the packing fills nodes first, then this trims them."""
+        instance = self.instance
+        by_pool_zone: dict[tuple[str, int], np.ndarray] = {}
+        for o, option in enumerate(instance.options):
+            key = (option.pool, int(instance.option_zone[o]))
+            by_pool_zone.setdefault(key, [])  # type: ignore[arg-type]
+            by_pool_zone[key].append(o)  # type: ignore[union-attr]
+        prices = np.array([option.price_per_hour for option in instance.options])
+        for key, members in list(by_pool_zone.items()):
+            members_array = np.array(members, dtype=np.int64)
+            by_pool_zone[key] = members_array[np.argsort(prices[members_array], kind="stable")]
+        for node in self.nodes:
+            if not node.pods:
+                continue
+            current = node.option
+            candidates = by_pool_zone[(instance.options[current].pool, node.zone)]
+            used = instance.usable[current] - self._free[node.index]
+            fits = (instance.usable[candidates] >= used[None, :]).all(axis=1)
+            for g in node.pods:
+                fits &= instance.allowed[g, candidates]
+            cheaper = candidates[fits & (prices[candidates] < prices[current] - 1e-12)]
+            if len(cheaper) == 0:
+                continue
+            best = int(cheaper[0])
+            self.by_class[node.klass].remove(node.index)
+            node.option = best
+            node.klass = int(instance.class_of[best])
+            self.by_class[node.klass].append(node.index)
+            self._option[node.index] = best
+            self._free[node.index] = instance.usable[best] - used
 
     def _pool_has_room(self, pool: str) -> bool:
         limit = self.pool_max.get(pool)

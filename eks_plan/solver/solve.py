@@ -140,6 +140,7 @@ class _Candidate:
 def _build(instance: Instance, decision: Decision, placeable: Sequence[int], name: str) -> _Candidate:
     packer = Packer(instance)
     packer.place_all(decision, placeable)
+    packer.downsize()
     _fill_pool_minimums(instance, packer)
     nodes = sorted(
         packer.nodes,
