@@ -57,6 +57,7 @@ SOLVER_SEED = 0
 WORKERS = 2
 GIB = 2**30
 MIXED_SAVING_TARGET = 0.20
+CORPUS_INCLUDE = ("*.injected",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,8 @@ def corpus_problem(folder: Path) -> Any:
     config = load_config(None)
     catalog = load_catalog()
     validate_zones(config, catalog.zones(config.region))
-    manifests = load_manifests([folder], replicas=ReplicaMode(config.replicas.value))
+    # istio-injected's files end in .yaml.injected; the CLI reads them with --include '*.injected'.
+    manifests = load_manifests([folder], include=CORPUS_INCLUDE, replicas=ReplicaMode(config.replicas.value))
     return build_planning_input(manifests, config, catalog).problem
 
 
@@ -221,7 +223,12 @@ def run_case(case: Case, time_limit_scale: float, workers: int) -> Row:
 
     from eks_plan.solver.verify import verify_plan
 
-    problem = build_problem(case)
+    try:
+        problem = build_problem(case)
+    except Exception as error:  # a case that cannot be built is a row with the reason, not a crash
+        row = Row(case.name, 0, 0, 0, 0, case.time_limit_seconds * time_limit_scale)
+        row.notes.append(f"could not build the problem: {type(error).__name__}: {error}")
+        return row
     row = Row(
         case=case.name,
         pods=sum(group.count for group in problem.pod_groups),
