@@ -19,29 +19,70 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from eks_plan.errors import InputError, SourceLocation
 from eks_plan.manifests.quantity import QuantityError, canonical_amount
-from eks_plan.manifests.yaml_source import YamlDocument
+from eks_plan.manifests.yaml_source import YamlDocument, is_merge_key, mapping_entry, scalar_value
+
+_UNREAD: Any = object()
 
 
-@dataclass(frozen=True, slots=True)
 class Field:
-    """A value at ``path`` in ``document`` (``value`` is ``None`` when the field is absent)."""
+    """A node of a document, with the way it was reached, read as a typed value.
 
-    document: YamlDocument
-    path: tuple[str | int, ...]
-    value: Any
+    ``value`` is the plain Python value (``None`` when the field is absent or null); mappings and
+    lists are walked node by node (:meth:`child`, :meth:`items`, :meth:`sequence`) without
+    building the rest of the document, which keeps loading large manifests fast.
+    """
+
+    __slots__ = ("_value", "document", "element", "key_node", "node", "parent")
+
+    def __init__(
+        self,
+        document: YamlDocument,
+        node: Node | None,
+        key_node: Node | None = None,
+        parent: Field | None = None,
+        element: str | int | None = None,
+    ) -> None:
+        self.document = document
+        self.node = node
+        self.key_node = key_node
+        self.parent = parent
+        self.element = element
+        self._value: Any = _UNREAD
 
     @classmethod
     def root(cls, document: YamlDocument) -> Field:
-        return cls(document, (), document.data)
+        return cls(document, document.node)
+
+    @property
+    def value(self) -> Any:
+        if self._value is _UNREAD:
+            node = self.node
+            if node is None:
+                self._value = None
+            elif type(node) is ScalarNode:
+                self._value = scalar_value(node)
+            else:
+                self._value = self.document.build(node)
+        return self._value
 
     @property
     def present(self) -> bool:
-        return self.value is not None
+        return self.node is not None and (type(self.node) is not ScalarNode or self.value is not None)
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        elements: list[str | int] = []
+        field: Field | None = self
+        while field is not None and field.element is not None:
+            elements.append(field.element)
+            field = field.parent
+        return tuple(reversed(elements))
 
     @property
     def name(self) -> str:
@@ -53,11 +94,23 @@ class Field:
 
     @property
     def location(self) -> SourceLocation:
-        return self.document.location(self.path)
+        """Where the key of this field is (a list item: the item; an absent field: its parent)."""
+        field: Field | None = self
+        while field is not None:
+            if field.key_node is not None:
+                return self.document.mark(field.key_node)
+            if field.node is not None:
+                return self.document.mark(field.node)
+            field = field.parent
+        return self.document.start
 
     def child(self, key: str) -> Field:
-        value = self.value.get(key) if isinstance(self.value, dict) else None
-        return Field(self.document, (*self.path, key), value)
+        node = self.node
+        if type(node) is MappingNode:
+            entry = mapping_entry(node, key)
+            if entry is not None:
+                return Field(self.document, entry[1], entry[0], self, key)
+        return Field(self.document, None, None, self, key)
 
     def get(self, *keys: str) -> Field:
         """The field at a relative path of keys (``field.get("spec", "template")``)."""
@@ -69,26 +122,37 @@ class Field:
     def error(self, message: str, hint: str | None = None) -> InputError:
         return InputError(f"{self.name} {message}", self.location, hint=hint)
 
-    def mapping(self) -> dict[str, Any]:
-        if self.value is None:
-            return {}
-        if not isinstance(self.value, dict):
-            raise self.error(f"must be a mapping, not {_describe(self.value)}")
-        return self.value
+    def _is_null(self) -> bool:
+        return self.node is None or (type(self.node) is ScalarNode and self.value is None)
 
     def items(self) -> Iterator[tuple[str, Field]]:
-        """``(key, field)`` pairs of a mapping field (none when absent)."""
-        for key in self.mapping():
-            yield str(key), self.child(key)
+        """``(key, field)`` pairs of a mapping field, in order (none when absent)."""
+        if self._is_null():
+            return
+        node = self.node
+        if type(node) is not MappingNode:
+            raise self.error(f"must be a mapping, not {_describe(self.value)}")
+        seen: dict[str, None] = {}
+        for key_node, _ in node.value:
+            if type(key_node) is ScalarNode and not is_merge_key(key_node):
+                seen[str(scalar_value(key_node))] = None
+        for key_node, value_node in node.value:
+            if is_merge_key(key_node):
+                for source in [value_node] if type(value_node) is MappingNode else value_node.value:
+                    for merged_key, _ in getattr(source, "value", []):
+                        seen.setdefault(str(scalar_value(merged_key)), None)
+        for key in seen:
+            yield key, self.child(key)
 
     def sequence(self) -> Iterator[Field]:
         """The items of a list field (none when absent)."""
-        if self.value is None:
+        if self._is_null():
             return
-        if not isinstance(self.value, list):
+        node = self.node
+        if type(node) is not SequenceNode:
             raise self.error(f"must be a list, not {_describe(self.value)}")
-        for index, item in enumerate(self.value):
-            yield Field(self.document, (*self.path, index), item)
+        for index, item in enumerate(node.value):
+            yield Field(self.document, item, None, self, index)
 
     def integer(self, default: int | None = None, minimum: int | None = 0) -> int:
         value = self.value

@@ -32,6 +32,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
 
+from yaml.nodes import MappingNode, SequenceNode
+
 from eks_plan.errors import InputError, SourceLocation
 from eks_plan.manifests.fields import Field
 from eks_plan.manifests.model import (
@@ -338,7 +340,7 @@ class _Collector:
                         ignored[item_kind or kind] += items
                         continue
             try:
-                documents.extend(parse_yaml_documents(part, display, line_offset=line_offset))
+                documents.extend(parse_yaml_documents(part, display, line_offset=line_offset, lazy=True))
             except InputError as error:
                 if not error.message.startswith("malformed YAML"):
                     raise
@@ -350,18 +352,18 @@ class _Collector:
         return documents
 
     def _parse_whole(self, text: str, display: str) -> list[YamlDocument]:
-        return parse_yaml_documents(text, display)
+        return parse_yaml_documents(text, display, lazy=True)
 
     def _add_document(self, document: YamlDocument) -> None:
-        data = document.data
-        if not isinstance(data, dict):
+        root = Field.root(document)
+        if type(root.node) is not MappingNode:
             self.warn(
                 "not-an-object",
                 "this document is not a Kubernetes object (not a mapping); skipped",
                 document.start,
             )
             return
-        kind = data.get("kind")
+        kind = root.child("kind").value
         if not isinstance(kind, str) or not kind:
             self.warn(
                 "not-an-object",
@@ -369,16 +371,15 @@ class _Collector:
                 document.start,
             )
             return
-        items = data.get("items")
-        if kind.endswith("List") and isinstance(items, list):
-            for index in range(len(items)):
+        items = root.child("items").node
+        if kind.endswith("List") and type(items) is SequenceNode:
+            for index in range(len(items.value)):
                 self._add_document(document.at(("items", index)))
             return
         self.documents += 1
         if kind not in READ_KINDS:
             self.ignored[kind] += 1
             return
-        root = Field.root(document)
         metadata = root.child("metadata")
         namespace = metadata.child("namespace").string() or "default"
         if kind in WORKLOAD_KINDS:
@@ -488,7 +489,7 @@ def _controller_owner(metadata: Field) -> str | None:
 def _parse_json_or_yaml(text: str, display: str) -> list[YamlDocument]:
     """A JSON file: parsed as YAML for positions, or by ``json`` where YAML refuses it (tabs)."""
     try:
-        return parse_yaml_documents(text, display)
+        return parse_yaml_documents(text, display, lazy=True)
     except InputError as yaml_error:
         try:
             data: Any = json.loads(text)
@@ -500,4 +501,4 @@ def _parse_json_or_yaml(text: str, display: str) -> list[YamlDocument]:
                     hint="fix the JSON syntax at that position",
                 ) from None
             raise yaml_error from None
-        return [YamlDocument(data, display)] if data is not None else []
+        return [YamlDocument.from_data(data, display)] if data is not None else []

@@ -34,6 +34,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from fractions import Fraction
@@ -105,6 +106,7 @@ def _magnitude(mantissa: int, decimal_exponent: int, binary_exponent: int) -> Fr
     return min(rounded, Fraction(MAX_QUANTITY))
 
 
+@functools.lru_cache(maxsize=4096, typed=True)  # manifests repeat the same few quantities ("100m", "128Mi")
 def canonical_amount(resource: str, value: str | int | float) -> int:
     """A quantity in the canonical integer unit of ``resource`` (see :mod:`eks_plan.resources`),
     rounded up: ``cpu`` in millicores, everything else in whole units (bytes, devices).

@@ -34,9 +34,9 @@ Example::
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,25 +71,17 @@ HAS_LIBYAML: bool = _BaseLoader is not yaml.SafeLoader
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """The C (or Python) safe loader with a memoised implicit-tag resolver.
+    """The C (or Python) safe loader with implicit tags resolved lazily.
 
-    The C composer calls the Python resolver once per scalar, and the resolver tries a list of
-    regular expressions each time; manifests repeat the same few thousand plain scalars (``name``,
-    ``TCP``, ``true``), so a cache makes composing about a third faster.
+    The C composer calls the Python resolver once per scalar, and the stock resolver tries a list
+    of regular expressions each time. Here a plain scalar only gets the marker tag :data:`PLAIN`;
+    :func:`scalar_value` resolves it (memoised) when the value is read, so the thousands of
+    scalars of a manifest that the planner never reads cost almost nothing.
     """
-
-    _plain_tags: dict[str, str] = {}  # noqa: RUF012 - a deliberate process-wide cache
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
         if kind is ScalarNode:
-            if implicit[0]:
-                tag = self._plain_tags.get(value)
-                if tag is None:
-                    tag = super().resolve(kind, value, implicit)
-                    if len(self._plain_tags) < 100_000 and len(value) < 200:
-                        self._plain_tags[value] = tag
-                return tag
-            return _STR
+            return PLAIN if implicit[0] else _STR
         return _SEQ if kind is SequenceNode else _MAP
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
@@ -99,23 +91,101 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         """See :meth:`descend_resolver`."""
 
 
-@dataclass(frozen=True, slots=True)
-class YamlDocument:
-    """One YAML document (or a part of one): its plain data and its node tree for positions.
+#: The tag of a plain (unquoted, untagged) scalar whose YAML 1.1 type is not resolved yet.
+PLAIN = "tag:eks-plan,2024:plain"
+_RESOLVER = yaml.resolver.Resolver()
+_PLAIN_TAGS: dict[str, str] = {}
 
-    ``line_offset`` is added to every line the node tree reports, for documents parsed out of a
-    larger file one at a time.
+
+def resolve_plain(value: str) -> str:
+    """The YAML 1.1 tag of a plain scalar (``3`` int, ``yes`` bool, ``=`` value, ``~`` null...)."""
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        tag = _RESOLVER.resolve(ScalarNode, value, (True, False))
+        if len(_PLAIN_TAGS) < 100_000 and len(value) < 200:  # a bounded, process-wide memo
+            _PLAIN_TAGS[value] = tag
+    return tag
+
+
+def scalar_value(node: ScalarNode) -> Any:
+    """The plain Python value of a scalar node.
+
+    Timestamps stay the strings they were written as, ``=`` (YAML 1.1 "value") is a string, and
+    so is any explicitly tagged scalar (``!!binary``, custom tags): Kubernetes reads strings.
+    """
+    tag = node.tag
+    value = node.value
+    if tag == PLAIN:
+        tag = resolve_plain(value)
+    if tag == _STR:
+        return value
+    if tag == _INT:
+        return _yaml11_int(value)
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return _BOOL_VALUES[value.lower()]
+    if tag == _FLOAT:
+        return _yaml11_float(value)
+    return value
+
+
+def is_merge_key(node: Node) -> bool:
+    """True for the ``<<`` key of a YAML merge (``<<: *defaults``)."""
+    return type(node) is ScalarNode and (node.tag == _MERGE or (node.tag == PLAIN and node.value == "<<"))
+
+
+_UNBUILT: Any = object()
+
+
+class YamlDocument:
+    """One YAML document (or a part of one): its node tree for positions, and its plain data.
+
+    ``data`` is built from the node tree the first time it is read (see :func:`parse_yaml_documents`
+    for when errors such as an alias bomb are raised). ``line_offset`` is added to every line the
+    node tree reports, for documents parsed out of a larger file one at a time. A document made
+    from data alone (:meth:`from_data`, for JSON that YAML refuses) has positions without lines.
     """
 
-    data: Any
-    filename: str
-    node: Node | None = None
-    line_offset: int = 0
+    __slots__ = ("_data", "filename", "line_offset", "node", "text")
+
+    def __init__(
+        self,
+        data: Any = _UNBUILT,
+        filename: str = "",
+        node: Node | None = None,
+        line_offset: int = 0,
+        text: str = "",
+    ) -> None:
+        self._data = data
+        self.filename = filename
+        self.node = node
+        self.line_offset = line_offset
+        self.text = text  # the text the node tree's marks index into
+
+    @classmethod
+    def from_data(cls, data: Any, filename: str) -> YamlDocument:
+        """A document of plain data (no positions), with a node tree so it reads like any other."""
+        node = yaml.representer.SafeRepresenter().represent_data(data)
+        return cls(data, filename, node)
+
+    @property
+    def data(self) -> Any:
+        if self._data is _UNBUILT:
+            self._data = None if self.node is None else self.build(self.node)
+        return self._data
+
+    def build(self, node: Node) -> Any:
+        """Plain data of one node of this document (alias bombs and templates are refused)."""
+        return _Builder(self.text, self.filename, self.line_offset).build(node)
+
+    def __repr__(self) -> str:
+        return f"YamlDocument({self.start})"
 
     @property
     def start(self) -> SourceLocation:
         """Where the document (or sub-document) starts."""
-        return self._mark(self.node) if self.node is not None else SourceLocation(self.filename)
+        return self.mark(self.node) if self.node is not None else SourceLocation(self.filename)
 
     def location(self, path: Sequence[PathElement]) -> SourceLocation:
         """The position of the key (or sequence item) at ``path``, or of the deepest ancestor found.
@@ -129,48 +199,70 @@ class YamlDocument:
         found = node
         mark_node: Node = node
         for element in path:
-            if isinstance(found, MappingNode):
-                for key_node, value_node in reversed(found.value):  # the last duplicate key wins
-                    if isinstance(key_node, ScalarNode) and key_node.value == str(element):
-                        mark_node, found = key_node, value_node
-                        break
-                else:
+            if type(found) is MappingNode:
+                pair = mapping_entry(found, str(element))
+                if pair is None:
                     break
-            elif isinstance(found, SequenceNode) and isinstance(element, int):
+                mark_node, found = pair
+            elif type(found) is SequenceNode and isinstance(element, int):
                 if not -len(found.value) <= element < len(found.value):
                     break
                 found = found.value[element]
                 mark_node = found
             else:
                 break
-        return self._mark(mark_node)
+        return self.mark(mark_node)
 
     def at(self, path: Sequence[PathElement]) -> YamlDocument:
         """The sub-document at ``path`` (a ``kind: List`` item, say), keeping positions.
 
-        Raises ``KeyError``/``IndexError`` when ``path`` is not in the data.
+        Raises ``KeyError`` when ``path`` is not in the document.
         """
-        data = self.data
-        for element in path:
-            data = data[element]
         node = self.node
         for element in path:
-            if isinstance(node, MappingNode):
-                node = next(
-                    (v for k, v in reversed(node.value) if isinstance(k, ScalarNode) and k.value == element),
-                    None,
-                )
-            elif isinstance(node, SequenceNode) and isinstance(element, int):
+            if type(node) is MappingNode and (pair := mapping_entry(node, str(element))) is not None:
+                node = pair[1]
+            elif (
+                type(node) is SequenceNode
+                and isinstance(element, int)
+                and -len(node.value) <= element < len(node.value)
+            ):
                 node = node.value[element]
             else:
-                node = None
-            if node is None:
-                break
-        return YamlDocument(data, self.filename, node, self.line_offset)
+                raise KeyError(tuple(path))
+        return YamlDocument(_UNBUILT, self.filename, node, self.line_offset, self.text)
 
-    def _mark(self, node: Node) -> SourceLocation:
+    def mark(self, node: Node) -> SourceLocation:
+        """The position of a node of this document (file only when it has none)."""
         mark = node.start_mark
+        if mark is None:
+            return SourceLocation(self.filename)
         return SourceLocation(self.filename, mark.line + 1 + self.line_offset, mark.column + 1)
+
+
+def mapping_entry(node: MappingNode, key: str) -> tuple[Node, Node] | None:
+    """The ``(key node, value node)`` of ``key`` in a mapping node (the last one if repeated),
+    looking into ``<<`` merges when the mapping itself lacks it."""
+    # An index of the mapping's scalar keys, kept on the node itself: the loader looks up several
+    # keys of most mappings it visits, and most lookups are misses (optional fields).
+    index: dict[str, tuple[Node, Node]] | None = getattr(node, "_eks_plan_index", None)
+    if index is None:
+        index = {}
+        for entry in node.value:
+            key_node = entry[0]
+            if type(key_node) is ScalarNode and not (key_node.value == "<<" and is_merge_key(key_node)):
+                index[key_node.value] = entry  # the last duplicate wins, as in the data
+        node._eks_plan_index = index  # type: ignore[attr-defined]
+        node._eks_plan_merges = [v for k, v in node.value if k.value == "<<" and is_merge_key(k)]  # type: ignore[attr-defined]
+    found = index.get(key)
+    if found is not None:
+        return found
+    for value_node in node._eks_plan_merges:  # type: ignore[attr-defined]
+        sources = [value_node] if type(value_node) is MappingNode else getattr(value_node, "value", [])
+        for source in sources:
+            if type(source) is MappingNode and (merged := mapping_entry(source, key)) is not None:
+                return merged
+    return None
 
 
 def decode_text(data: bytes, filename: str) -> str:
@@ -204,7 +296,12 @@ def read_text_file(path: Path, display_name: str, max_bytes: int = DEFAULT_MAX_F
     """
     try:
         with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+            # A regular file's size is known: refuse it unread, else read it in one go. Pipes and
+            # devices report 0, so read at most one byte past the cap to find out.
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise _too_large(display_name, max_bytes)
+            data = handle.read() if size else handle.read(max_bytes + 1)
     except IsADirectoryError:
         raise InputError("is a directory, not a file", SourceLocation(display_name)) from None
     except OSError as error:
@@ -215,12 +312,16 @@ def read_text_file(path: Path, display_name: str, max_bytes: int = DEFAULT_MAX_F
             hint="check that it exists and that you have permission to read it",
         ) from None
     if len(data) > max_bytes:
-        raise InputError(
-            f"the file is larger than the {_human_bytes(max_bytes)} limit",
-            SourceLocation(display_name),
-            hint="raise the limit with --max-file-size if this file is really meant to be read",
-        )
+        raise _too_large(display_name, max_bytes)
     return decode_text(data, display_name)
+
+
+def _too_large(display_name: str, max_bytes: int) -> InputError:
+    return InputError(
+        f"the file is larger than the {_human_bytes(max_bytes)} limit",
+        SourceLocation(display_name),
+        hint="raise the limit with --max-file-size if this file is really meant to be read",
+    )
 
 
 def _human_bytes(amount: int) -> str:
@@ -230,13 +331,19 @@ def _human_bytes(amount: int) -> str:
     return f"{amount} bytes"
 
 
-def parse_yaml_documents(text: str, filename: str, *, line_offset: int = 0) -> list[YamlDocument]:
+def parse_yaml_documents(
+    text: str, filename: str, *, line_offset: int = 0, lazy: bool = False
+) -> list[YamlDocument]:
     """Every non-empty document of a YAML (or JSON) text, with positions.
 
     ``filename`` names the file in positions and messages; ``line_offset`` is the number of lines
     of the file before ``text`` when ``text`` is a part of it. Empty documents (a trailing ``---``,
     a comment-only file) are left out. Raises :class:`InputError` for malformed YAML, an
     unrendered template, an alias bomb or a recursive alias.
+
+    With ``lazy``, each document's ``data`` is built only when first read, so a reader that walks
+    the node tree for the few fields it needs (the manifest loader) never pays for the rest; the
+    template and alias-bomb checks then run on the text and the node tree up front instead.
 
     >>> [d.data for d in parse_yaml_documents("a: 1\\n---\\n---\\nb: [x, =]\\n", "f.yaml")]
     [{'a': 1}, {'b': ['x', '=']}]
@@ -251,10 +358,16 @@ def parse_yaml_documents(text: str, filename: str, *, line_offset: int = 0) -> l
     try:
         while loader.check_node():
             node = loader.get_node()
-            if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
+            if node is None or (type(node) is ScalarNode and scalar_value(node) is None):
                 continue
-            data = _Builder(text, filename, line_offset).build(node)
-            documents.append(YamlDocument(data, filename, node, line_offset))
+            document = YamlDocument(_UNBUILT, filename, node, line_offset, text)
+            if not lazy:
+                document.data  # noqa: B018 - build now, so errors are raised here
+            elif "&" in text:  # anchors: aliases could make a bomb or a loop
+                _Builder(text, filename, line_offset).check_aliases(node)
+            documents.append(document)
+        if lazy and "{{" in text and (template_line := find_template_line(text)) is not None:
+            raise template_error(filename, template_line + 1 + line_offset)
     except yaml.MarkedYAMLError as error:
         raise _syntax_error(error, text, filename, line_offset) from None
     except yaml.YAMLError as error:  # ReaderError: a character YAML does not allow
@@ -389,14 +502,42 @@ class _Builder:
             self._check_expansion(root)
         return data
 
+    def check_aliases(self, root: Node) -> None:
+        """Refuse a recursive alias or an alias bomb without building any data."""
+        self._sizes = {}
+        self._count_distinct(root, set())
+        self._check_expansion(root)
+
+    def _count_distinct(self, node: Node, path: set[int]) -> None:
+        key = id(node)
+        if key in path:
+            raise InputError(
+                "a YAML alias refers to a node that contains it (a recursive alias)",
+                self._where(node),
+                hint="Kubernetes manifests cannot be recursive; remove the alias",
+            )
+        if key in self._built:
+            return
+        self._built[key] = None
+        self._nodes += 1
+        if type(node) is ScalarNode:
+            return
+        path.add(key)
+        children = node.value if type(node) is SequenceNode else [n for pair in node.value for n in pair]
+        for child in children:
+            self._count_distinct(child, path)
+        path.discard(key)
+
     def _where(self, node: Node) -> SourceLocation:
         mark = node.start_mark
+        if mark is None:
+            return SourceLocation(self._filename)
         return SourceLocation(self._filename, mark.line + 1 + self._line_offset, mark.column + 1)
 
     def _build(self, node: Node) -> Any:
         if type(node) is ScalarNode:
             self._nodes += 1
-            return self._scalar(node)
+            return scalar_value(node)
         key = id(node)
         if key in self._built:  # an alias: share the object, measure the expansion later
             if key in self._in_progress:
@@ -426,7 +567,7 @@ class _Builder:
         return result
 
     def _fill_mapping(self, node: MappingNode, result: dict[Any, Any]) -> None:
-        if node.flow_style and self._text.startswith("{{", node.start_mark.index):
+        if node.flow_style and self._text and self._text.startswith("{{", node.start_mark.index):
             raise template_error(self._filename, node.start_mark.line + 1 + self._line_offset)
         merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -436,11 +577,11 @@ class _Builder:
                     self._where(key_node),
                     hint="quote the key or fix the indentation",
                 )
-            if key_node.tag == _MERGE:
+            if is_merge_key(key_node):
                 merged.update(self._merge_sources(value_node))
                 continue
             self._nodes += 1
-            result[self._scalar(key_node)] = self._build(value_node)
+            result[scalar_value(key_node)] = self._build(value_node)
         for merged_key, merged_value in merged.items():
             result.setdefault(merged_key, merged_value)
 
@@ -453,23 +594,6 @@ class _Builder:
         for source in reversed(sources):
             merged.update(self._build(source))
         return merged
-
-    def _scalar(self, node: ScalarNode) -> Any:
-        tag = node.tag
-        value = node.value
-        if tag == _STR:
-            return value
-        if tag == _INT:
-            return _yaml11_int(value)
-        if tag == _NULL:
-            return None
-        if tag == _BOOL:
-            return _BOOL_VALUES[value.lower()]
-        if tag == _FLOAT:
-            return _yaml11_float(value)
-        # Timestamps stay the strings they were written as, ``=`` (YAML 1.1 "value") is a string,
-        # and so is any explicitly tagged scalar (!!binary, custom tags): Kubernetes reads strings.
-        return value
 
     def _check_expansion(self, root: Node) -> None:
         expanded = self._expanded_size(root)
