@@ -388,6 +388,24 @@ def parse_yaml_documents(
     return documents
 
 
+def check_syntax(text: str) -> bool:
+    """True when libyaml parses ``text`` without error (no data is built; C speed).
+
+    Without libyaml, this answers True and leaves the checking to :func:`parse_yaml_documents`.
+
+    >>> check_syntax("a: [1, 2]"), check_syntax("a: [1, 2") or not HAS_LIBYAML
+    (True, False)
+    """
+    raw_parse = getattr(_Loader(text), "raw_parse", None)
+    if raw_parse is None:
+        return True
+    try:
+        raw_parse()
+    except yaml.YAMLError:
+        return False
+    return True
+
+
 def _location_of_index(text: str, index: int, filename: str, line_offset: int) -> SourceLocation:
     index = max(0, min(index, len(text)))
     line = text.count("\n", 0, index)
