@@ -53,7 +53,7 @@ import numpy as np
 from eks_plan.solver.compat import UNLIMITED, Instance
 
 SAFETY = 1e-6
-FULL_COLUMNS = 300_000  # up to this many (group, class) pairs the LP holds them all at once
+FULL_COLUMNS = 60_000  # up to this many (group, class) pairs the LP holds them all at once
 
 
 @dataclass(slots=True)
@@ -168,10 +168,13 @@ def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 3
 
     per_node = np.minimum(fit, hard_cap[:, None]).astype(np.float64)  # [g, c]
     result = LpResult(0.0, 0.0)
+    last: LpResult | None = None
     while True:
         solver.SetTimeLimit(max(1, int((time_limit - (time.monotonic() - start)) * 1000)))
         status = solver.Solve()
         if status != pywraplp.Solver.OPTIMAL:
+            if last is not None:
+                return last  # time ran out mid-solve: the previous LP's bound stands
             result.feasible = status != pywraplp.Solver.INFEASIBLE
             return result
         pi = np.array([demand[g].dual_value() if g in demand else 0.0 for g in range(len(instance.groups))])
@@ -199,9 +202,18 @@ def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 3
             result.converged = True
             result.bound = max(0.0, objective.Value() * (1 - SAFETY))
             return result
-        out_of_time = time.monotonic() - start > time_limit
+        # Farley's bound from this LP's duals, so that a timeout later still leaves a valid bound.
+        dual_objective = float((pi[groups] * pods[groups]).sum()) + sum(
+            row.dual_value() * _active_side(row) for row, _ in other_rows
+        )
+        upper = np.zeros(len(classes))
+        usable_classes = np.flatnonzero(allowed.any(axis=0) & (prices > 0))
+        for c in usable_classes:
+            upper[c] = _node_value_upper(
+                pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c], -y[c]
+            )
         added = 0
-        if not out_of_time:
+        if time.monotonic() - start <= time_limit:
             for c in range(len(classes)):
                 value, used = _greedy_node(
                     pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c]
@@ -212,23 +224,62 @@ def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 3
                             add_column(g, c)
                             added += 1
         if added == 0:
-            result.converged = not out_of_time
-            dual_objective = float((pi[groups] * pods[groups]).sum()) + sum(
-                row.dual_value() * _active_side(row) for row, _ in other_rows
-            )
-            ratio = 1.0
-            for c in range(len(classes)):
-                value = _node_value_upper(
-                    pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c], -y[c]
+            # Exact pricing where the cheap over-estimate leaves doubt: the node LP of each class.
+            for c in usable_classes:
+                if (upper[c] + extra[c]) / prices[c] <= 1 + 1e-6 or time.monotonic() - start > time_limit:
+                    continue
+                value, used = _node_value_exact(
+                    pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c]
                 )
-                ratio = max(ratio, (value + extra[c]) / prices[c]) if prices[c] > 0 else ratio
-            result.bound = max(0.0, dual_objective / ratio * (1 - SAFETY))
+                upper[c] = min(upper[c], value * (1 + 1e-9) + 1e-12)
+                if value + extra[c] > prices[c] * (1 + 1e-7):
+                    for g in used:
+                        if (g, c) not in columns:
+                            add_column(g, c)
+                            added += 1
+        ratio = max([1.0, *((upper[usable_classes] + extra[usable_classes]) / prices[usable_classes])])
+        result.bound = max(0.0, dual_objective / ratio * (1 - SAFETY))
+        result.converged = added == 0
+        last = result
+        if added == 0 or time.monotonic() - start > time_limit:
             return result
 
 
+def _node_value_exact(
+    pi: np.ndarray, per_node: np.ndarray, requests: np.ndarray, usable: np.ndarray, allowed: np.ndarray
+) -> tuple[float, list[int]]:
+    """The most ``pi``-value one node can hold (fractional, per-node limits), by GLOP."""
+    from ortools.linear_solver import pywraplp
+
+    candidates = np.flatnonzero(allowed & (pi > 1e-12) & (per_node > 0))
+    if len(candidates) == 0:
+        return 0.0, []
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    amounts = [solver.NumVar(0.0, float(min(per_node[g], 1e12)), "") for g in candidates]
+    for r in range(len(usable)):
+        row = solver.Constraint(-solver.infinity(), float(usable[r]))
+        for var, g in zip(amounts, candidates, strict=True):
+            if requests[g, r] > 0:
+                row.SetCoefficient(var, float(requests[g, r]))
+    objective = solver.Objective()
+    for var, g in zip(amounts, candidates, strict=True):
+        objective.SetCoefficient(var, float(pi[g]))
+    objective.SetMaximization()
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return float("inf"), []
+    used = [int(g) for var, g in zip(amounts, candidates, strict=True) if var.solution_value() > 1e-9]
+    return objective.Value(), used
+
+
 def _active_side(row: object) -> float:
-    """The bound of a range row that its dual prices: the lower one for a positive dual."""
-    return row.lb() if row.dual_value() > 0 else row.ub()  # type: ignore[attr-defined]
+    """The bound of a range row that its dual prices: the lower one for a positive dual, the upper
+    one for a negative dual (0 for a zero dual, whose other side may be infinite)."""
+    dual = row.dual_value()  # type: ignore[attr-defined]
+    if dual > 0:
+        return row.lb()  # type: ignore[attr-defined]
+    if dual < 0:
+        return row.ub()  # type: ignore[attr-defined]
+    return 0.0
 
 
 def _greedy_node(
