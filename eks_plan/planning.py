@@ -115,7 +115,7 @@ class PlanningOverrides:
         if self.zones:
             changes["zones"] = self.zones
         if self.replicas is not None:
-            from eks_plan.config.model import ReplicaMode
+            from eks_plan.manifests import ReplicaMode
 
             try:
                 changes["replicas"] = ReplicaMode(self.replicas)
@@ -390,7 +390,7 @@ def plan_cluster(
     from eks_plan.catalog import load_catalog
     from eks_plan.config import load_config
     from eks_plan.config.checks import validate_zones
-    from eks_plan.manifests import ReplicaMode, load_manifests
+    from eks_plan.manifests import load_manifests
     from eks_plan.solver import solve
 
     observer = observer or NullObserver()
@@ -398,7 +398,7 @@ def plan_cluster(
     catalog = load_catalog()
     validate_zones(config, catalog.zones(config.region))
     observer.on_phase("loading manifests")
-    load_options: dict[str, Any] = {"include": tuple(include), "replicas": ReplicaMode(config.replicas.value)}
+    load_options: dict[str, Any] = {"include": tuple(include), "replicas": config.replicas}
     if max_file_bytes is not None:
         load_options["max_file_bytes"] = max_file_bytes
     manifests = load_manifests(list(paths), **load_options)

@@ -11,6 +11,7 @@ import sys
 import typer
 
 from eks_plan import __version__
+from eks_plan.cli import catalog, check_ips, schema, size, workloads
 from eks_plan.cli.output import ExitCode, stderr
 
 app = typer.Typer(
@@ -51,16 +52,11 @@ def _root(
 
 
 # Sub-commands: each module defines one function named `command`; keep this list sorted by name.
-# --- commands ---
-from eks_plan.cli import catalog as _catalog  # noqa: E402, I001
-app.command("catalog")(_catalog.command)
-from eks_plan.cli import check_ips as _check_ips  # noqa: E402, I001
-app.command("check-ips")(_check_ips.command)
-from eks_plan.cli import schema as _schema  # noqa: E402, I001
-app.command("schema")(_schema.command)
-from eks_plan.cli import workloads as _workloads  # noqa: E402, I001
-app.command("workloads")(_workloads.command)
-# --- end commands ---
+app.command("catalog")(catalog.command)
+app.command("check-ips")(check_ips.command)
+app.command("schema")(schema.command)
+app.command("size")(size.command)
+app.command("workloads")(workloads.command)
 
 
 def main() -> None:

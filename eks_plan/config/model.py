@@ -32,6 +32,7 @@ from typing import Any
 from eks_plan.catalog.capacity import CniMode, NodeStyle
 from eks_plan.catalog.pricing import SupportTier, control_plane_price_per_hour
 from eks_plan.errors import SourceLocation
+from eks_plan.manifests.model import ReplicaMode
 from eks_plan.network.subnets import Subnet, SubnetRole
 from eks_plan.scheduling.taints import Taint, Toleration, TolerationOperator, untolerated
 
@@ -42,14 +43,6 @@ class CapacityType(StrEnum):
 
     ON_DEMAND = "on-demand"
     SPOT = "spot"
-
-
-class ReplicaMode(StrEnum):
-    """Which replica count to size a workload with an HPA for: HPA minimum, declared, or HPA maximum."""
-
-    MIN = "min"
-    DECLARED = "declared"
-    MAX = "max"
 
 
 _NO_LABELS: Mapping[str, str] = MappingProxyType({})
