@@ -12,9 +12,11 @@ CNI_MODES = "secondary-ip, prefix-delegation, custom-networking, custom-networki
 
 
 def command(
-    paths: list[Path] = typer.Argument(
-        None, help="Manifests to size in place (not yet available: use --plan from `eks-plan size`)."
+    paths: list[str] = typer.Argument(
+        None, help="Manifests to size in place with `eks-plan size` first (files, directories or -)."
     ),
+    include: list[str] = typer.Option([], "--include", help="With manifests: also read these files."),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="With manifests: solver seconds."),
     plan: Path | None = typer.Option(None, "--plan", help="A plan written by `eks-plan size --plan-out`."),
     nodes: list[str] = typer.Option(
         [], "--nodes", help="Nodes by hand, repeatable: [ZONE:]TYPE=COUNT, e.g. us-east-1a:m6i.large=12."
@@ -84,17 +86,12 @@ def command(
 
     if fail_on not in ("exhausted", "at-risk"):
         raise InputError(f"--fail-on {fail_on}: use exhausted or at-risk")
+    if sum(1 for given in (paths, plan, nodes) if given) > 1:
+        raise InputError("give nodes one way: manifests to size, --plan, or --nodes")
+    plan_document = None
     if paths:
-        # The place for manifests sized in place: solve them as `eks-plan size` does, then read the
-        # plan's nodes and workloads like --plan. It needs the solver adapter that writes the plan.
-        raise InputError(
-            "sizing manifests in place is not available yet",
-            hint="run `eks-plan size MANIFESTS --plan-out plan.json`, "
-            "then `eks-plan check-ips --plan plan.json`",
-        )
-    if plan is not None and nodes:
-        raise InputError("give nodes either with --plan or with --nodes, not both")
-    if plan is None and not nodes:
+        plan_document = _size_in_place(paths, config, include, time_limit)
+    elif plan is None and not nodes:
         raise InputError(
             "no nodes to check", hint="give --plan plan.json or --nodes ZONE:TYPE=COUNT (repeatable)"
         )
@@ -103,6 +100,7 @@ def command(
 
     report = _run(
         plan=plan,
+        plan_document=plan_document,
         nodes=nodes,
         pods_per_node=pods_per_node,
         config_path=config,
@@ -137,9 +135,23 @@ def command(
         raise typer.Exit(ExitCode.FINDINGS)
 
 
+def _size_in_place(paths: list[str], config: Path | None, include: list[str], time_limit: float) -> dict:
+    """Size the manifests as `eks-plan size` does and return the plan document it would write."""
+    from eks_plan.cli.size import RichProgress
+    from eks_plan.planning import plan_cluster
+    from eks_plan.report.size import plan_data
+
+    with RichProgress(quiet=False) as progress:
+        result = plan_cluster(
+            paths, config_path=config, include=include, time_limit_seconds=time_limit, observer=progress
+        )
+    return plan_data(result.plan, result.planning)
+
+
 def _run(
     *,
     plan: Path | None,
+    plan_document: dict | None,
     nodes: list[str],
     pods_per_node: int | None,
     config_path: Path | None,
@@ -169,7 +181,7 @@ def _run(
         subnets_from_config,
     )
     from eks_plan.network.ipamd import NodeNetworkLimits
-    from eks_plan.network.plan_input import read_plan_file
+    from eks_plan.network.plan_input import plan_to_cluster, read_plan_file
     from eks_plan.network.subnets import SubnetRole
 
     catalog = load_catalog()
@@ -180,10 +192,13 @@ def _run(
         return NodeNetworkLimits.of(catalog.lookup(name), node_max_pods)
 
     cluster = None
+    plan_cni = None
     if plan is not None:
         cluster, plan_cni = read_plan_file(plan, limits_of)
-        if plan_cni is not None:
-            cni = plan_cni
+    elif plan_document is not None:
+        cluster, plan_cni = plan_to_cluster(plan_document, limits_of, source="the manifests, sized in place")
+    if plan_cni is not None:
+        cni = plan_cni
     cni = override_cni(cni, cni_mode, **cni_flags)
     region = region or (cluster.region if cluster else settings.region)
 

@@ -200,5 +200,28 @@ def test_input_errors_without_nodes(
 ) -> None:
     monkeypatch.chdir(Path(__file__).parent)
     assert "no nodes to check" in run_main(["--subnet", "us-east-1a=10.0.0.0/24"], capsys, monkeypatch)
-    assert "not available yet" in run_main(["manifests/"], capsys, monkeypatch)
+    assert "manifests/: no such file or directory" in run_main(["manifests/"], capsys, monkeypatch)
     assert "no subnets to check" in run_main(["--nodes", "us-east-1a:m5.large=1"], capsys, monkeypatch)
+
+
+def test_manifests_are_sized_in_place_then_checked() -> None:
+    """`check-ips MANIFESTS` solves as `size` does and checks the plan it would write."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT
+
+    shop = REPO_ROOT / "samples" / "shop"
+    run = subprocess.run(
+        [sys.executable, "-m", "eks_plan.cli.app", "check-ips", str(shop / "manifests"),
+         "-c", str(shop / "eks-plan.yaml"), "--time-limit", "5", "-o", "json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode in (0, 1), run.stderr
+    report = json.loads(run.stdout)
+    assert report["source"] == "the manifests, sized in place"
+    steady = next(s for s in report["scenarios"] if s["scenario"] == "steady")
+    assert steady["nodes"] >= 5
+    zones = {usage["subnet"]["zone"] for usage in steady["subnets"]}
+    assert zones == {"us-east-1a", "us-east-1b", "us-east-1c"}
