@@ -296,7 +296,10 @@ def evaluate_targets(case: Case, row: Row, *, verified: bool) -> dict[str, bool]
 
 
 def _money(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.2f}"
+    """Dollars per hour: cents for big clusters, 4 decimals for the small corpus folders."""
+    if value is None:
+        return "-"
+    return f"{value:,.2f}" if value >= 100 else f"{value:.4f}"
 
 
 def _percent(value: float | None, digits: int = 1) -> str:

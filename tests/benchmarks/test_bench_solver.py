@@ -79,4 +79,4 @@ def test_table_has_one_line_per_row_with_the_marks() -> None:
     scored.targets = evaluate_targets(TEN_K, scored, verified=True)
     header, rule, line = table_lines([scored], {TEN_K.name: TEN_K})
     assert header.count("|") == rule.count("|") == line.count("|")
-    assert "| 80.00 | 79.00 | 1.25% (≤2%) ✓ | 100.00 | 20.0% (≥20%) ✓ |" in line
+    assert "| 80.0000 | 79.0000 | 1.25% (≤2%) ✓ | 100.00 | 20.0% (≥20%) ✓ |" in line
