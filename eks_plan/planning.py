@@ -326,17 +326,30 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
     fargate: list[FargatePlacement] = []
     workloads: dict[str, Workload] = {}
     notes: list[str] = list(config.defaults_applied)
+    first_seen: dict[str, Workload] = {}
     for workload in manifests.pods_to_place:
         if workload.replicas <= 0:
             continue
-        workloads[workload.key] = workload
+        key = workload.key
+        if key in first_seen:
+            # kubectl apply would keep only the later object; sizing both is the safe reading of
+            # manifests that define a workload twice, and the user is told.
+            copies = sum(1 for other in workloads if other == key or other.startswith(f"{key}#"))
+            notes.append(
+                f"{key} is defined twice ({first_seen[key].source} and {workload.source}); "
+                f"kubectl apply keeps only the last, but both are sized (the second as {key}#{copies + 1})"
+            )
+            key = f"{key}#{copies + 1}"
+        else:
+            first_seen[key] = workload
+        workloads[key] = workload
         profile = _fargate_profile(config, workload)
         if profile is not None:
             requests = workload.pod.requests
             vcpu, memory_gb = fargate_billed_size(requests["cpu"], requests["memory"])
             fargate.append(
                 FargatePlacement(
-                    workload.key,
+                    key,
                     workload.replicas,
                     profile,
                     vcpu,
@@ -345,7 +358,7 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
                 )
             )
             continue
-        groups.append(PodGroup(workload.key, workload.replicas, workload.pod))
+        groups.append(PodGroup(key, workload.replicas, workload.pod))
 
     max_pods_by_type: dict[str, int] = {}
     for pool in config.node_pools:
