@@ -156,7 +156,15 @@ class Packer:
 
         return sorted(
             portions,
-            key=lambda p: (self._host_hard[p.group], p.zone is None, -size(p), p.group, p.klass, p.zone or 0),
+            key=lambda p: (
+                self._host_hard[p.group],
+                self.instance.rule_cap[p.group] >= UNLIMITED,
+                p.zone is None,
+                -size(p),
+                p.group,
+                p.klass,
+                p.zone or 0,
+            ),
         )
 
     def _place(self, portion: Portion) -> None:
