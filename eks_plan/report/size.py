@@ -163,7 +163,7 @@ def node_groups(plan: Plan) -> list[dict[str, Any]]:
     return rows
 
 
-def _bar(fraction: float, width: int = 20) -> str:
+def _bar(fraction: float, width: int = 12) -> str:
     filled = max(0, min(width, round(fraction * width)))
     return "█" * filled + "░" * (width - filled)
 
@@ -187,7 +187,11 @@ def _utilisation(plan: Plan, planning: PlanningInput) -> list[tuple[str, str, fl
 
 def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, console: Console) -> None:
     """Draw the plan as Rich tables: summary line, node groups, utilisation, bound, placement, problems."""
+    from rich import box
     from rich.table import Table
+
+    def table(title: str, **options: Any) -> Table:
+        return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, **options)
 
     unplaced = sum(item["count"] for item in data["unschedulable"])
     placed = sum(sum(node["pods"].values()) for node in data["nodes"])
@@ -201,9 +205,10 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
         + (f"; [bold red]{unplaced} pods cannot be placed[/]" if unplaced else "")
     )
 
-    groups = Table(title="Node groups", title_justify="left")
+    groups = table("Node groups")
     for column in ("pool", "instance type", "zone", "capacity", "nodes", "$/hour", "$/month"):
-        groups.add_column(column, justify="right" if column in ("nodes", "$/hour", "$/month") else "left")
+        numeric = column in ("nodes", "$/hour", "$/month")
+        groups.add_column(column, justify="right" if numeric else "left", no_wrap=True)
     for group in data["node_groups"]:
         groups.add_row(
             group["pool"],
@@ -214,23 +219,20 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
             f"{group['cost_per_hour']:.4f}",
             f"{group['cost_per_month']:,.2f}",
         )
-    groups.add_section()
-    groups.add_row("nodes", "", "", "", str(data["node_count"]), f"{data['node_cost_per_hour']:.4f}",
-                   f"{data['node_cost_per_hour'] * HOURS_PER_MONTH:,.2f}")  # fmt: skip
-    groups.add_row("EKS control plane", "", "", "", "", f"{data['control_plane_per_hour']:.4f}",
-                   f"{data['control_plane_per_hour'] * HOURS_PER_MONTH:,.2f}")  # fmt: skip
-    if data["fargate"]["pods"]:
-        groups.add_row("Fargate", "", "", "", "", f"{data['fargate_cost_per_hour']:.4f}",
-                       f"{data['fargate_cost_per_hour'] * HOURS_PER_MONTH:,.2f}")  # fmt: skip
-    groups.add_row("[bold]total[/]", "", "", "", "", f"[bold]{data['cost_per_hour']:.4f}[/]",
-                   f"[bold]{data['cost_per_month']:,.2f}[/]")  # fmt: skip
     console.print(groups)
-
-    utilisation = Table(
-        title="Utilisation (requests of pods and DaemonSets / allocatable)", title_justify="left"
+    parts = [f"{data['node_count']} nodes ${data['node_cost_per_hour']:.4f}"]
+    parts.append(f"control plane ${data['control_plane_per_hour']:.4f}")
+    if data["fargate"]["pods"]:
+        parts.append(f"Fargate ${data['fargate_cost_per_hour']:.4f}")
+    console.print(
+        f"Total per hour: {' + '.join(parts)} = [bold]${data['cost_per_hour']:.4f}[/] "
+        f"([bold]${data['cost_per_month']:,.2f}[/] a month)\n"
     )
-    for column in ("pool", "resource", "used", "allocatable", "", "%"):
-        utilisation.add_column(column, justify="left" if column in ("pool", "resource", "") else "right")
+
+    utilisation = table("Utilisation: requests of pods and DaemonSets / allocatable")
+    for column in ("pool", "resource", "used", "of", "", "%"):
+        left = column in ("pool", "resource", "")
+        utilisation.add_column(column, justify="left" if left else "right", no_wrap=True)
     for pool, resource, used, capacity in _utilisation(plan, planning):
         fraction = used / capacity if capacity else 0.0
         utilisation.add_row(
@@ -249,9 +251,11 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
         f"{data['solve_seconds']:.1f} s)"
     )
 
-    placement = Table(title="Where each workload landed", title_justify="left")
-    for column in ("workload", "replicas", "zones", "nodes (instance type × pods)"):
-        placement.add_column(column)
+    placement = table("Where each workload landed")
+    placement.add_column("workload", no_wrap=True)
+    placement.add_column("pods", justify="right")
+    placement.add_column("per zone", no_wrap=True)
+    placement.add_column("on (instance type × pods)")
     landed: dict[str, Counter[str]] = defaultdict(Counter)
     zones: dict[str, Counter[str]] = defaultdict(Counter)
     for node in data["nodes"]:
@@ -261,14 +265,14 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
     for key, workload in data["workloads"].items():
         where = ", ".join(f"{t}×{c}" for t, c in sorted(landed[key].items())) or "-"
         spread = " ".join(f"{z[-1:]}:{c}" for z, c in sorted(zones[key].items())) or "-"
-        placement.add_row(key, f"{workload['replicas']} ({workload['replicas_reason']})", spread, where)
+        placement.add_row(key, str(workload["replicas"]), spread, where)
     for pod in data["fargate"]["pods"]:
         fargate_size = f"Fargate {pod['vcpu']} vCPU / {pod['memory_gb']} GB"
         placement.add_row(pod["workload"], str(pod["count"]), "-", fargate_size)
     console.print(placement)
 
     if data["unschedulable"]:
-        problems = Table(title="Pods that cannot be placed", title_justify="left", style="red")
+        problems = table("Pods that cannot be placed", style="red")
         for column in ("workload", "pods", "reasons", "nearest fix"):
             problems.add_column(column)
         for item in data["unschedulable"]:
