@@ -91,6 +91,10 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         """See :meth:`descend_resolver`."""
 
 
+#: A YAML anchor definition (``&name`` then a space or a line end), as opposed to prose ("A & B",
+#: "&&", "&amp;"): only a text with one can hold an alias bomb.
+ANCHOR = re.compile(r"&[A-Za-z0-9_.-]+[ \t\r\n]")
+
 #: The tag of a plain (unquoted, untagged) scalar whose YAML 1.1 type is not resolved yet.
 PLAIN = "tag:eks-plan,2024:plain"
 _RESOLVER = yaml.resolver.Resolver()
@@ -363,7 +367,7 @@ def parse_yaml_documents(
             document = YamlDocument(_UNBUILT, filename, node, line_offset, text)
             if not lazy:
                 document.data  # noqa: B018 - build now, so errors are raised here
-            elif "&" in text:  # anchors: aliases could make a bomb or a loop
+            elif "&" in text and ANCHOR.search(text):  # aliases could make a bomb or a loop
                 _Builder(text, filename, line_offset).check_aliases(node)
             documents.append(document)
         if lazy and "{{" in text and (template_line := find_template_line(text)) is not None:
