@@ -85,6 +85,18 @@ READ_KINDS = WORKLOAD_KINDS | {
     "Namespace",
 }
 
+#: Custom resources whose operator creates pods the manifests do not show, and who creates them.
+OPERATOR_KINDS = {
+    "Prometheus": "the Prometheus Operator",
+    "Alertmanager": "the Prometheus Operator",
+    "ThanosRuler": "the Prometheus Operator",
+    "Rollout": "Argo Rollouts",
+    "ScaledJob": "KEDA",
+    "Elasticsearch": "the Elastic operator (ECK)",
+    "Kafka": "Strimzi",
+    "SparkApplication": "the Spark operator",
+}
+
 #: ``progress(files_done, files_total, current_file)``: how the CLI shows progress on big inputs.
 ProgressFunction = Callable[[int, int, str], None]
 
@@ -331,6 +343,7 @@ class _Collector:
     def __init__(self) -> None:
         self.documents = 0
         self.ignored: Counter[str] = Counter()
+        self.first_ignored: dict[str, SourceLocation] = {}
         self.owned: list[tuple[str, SourceLocation]] = []
         self.workload_objects: list[tuple[Field, str, str]] = []
         self.hpas: list[HorizontalPodAutoscaler] = []
@@ -343,6 +356,12 @@ class _Collector:
 
     def warn(self, code: str, message: str, location: SourceLocation) -> None:
         self.warnings.append(LoadWarning(code, message, location))
+
+    def _note_ignored(self, kind: str, where: SourceLocation | str, line_offset: int = 0) -> None:
+        """Remember where an operator-managed kind first appears (for its warning)."""
+        if kind in OPERATOR_KINDS and kind not in self.first_ignored:
+            location = where if isinstance(where, SourceLocation) else SourceLocation(where, line_offset + 1)
+            self.first_ignored[kind] = location
 
     # -- reading files -------------------------------------------------------------------------
 
@@ -366,6 +385,7 @@ class _Collector:
                     items = 1 if item_kind is None else _typed_list_item_count(part)
                     if items is not None and len(part) > VALIDATE_IGNORED_BYTES:
                         ignored[item_kind or kind] += items  # a CRD or a dashboard: only counted
+                        self._note_ignored(item_kind or kind, display, line_offset)
                         continue
                     # A YAML anchor could hide an alias bomb: such a document is parsed after all.
                     if items is not None and not ("&" in part and ANCHOR.search(part)):
@@ -375,6 +395,7 @@ class _Collector:
                         if not check_syntax(part):
                             parse_yaml_documents(part, display, line_offset=line_offset)  # the error
                         ignored[item_kind or kind] += items
+                        self._note_ignored(item_kind or kind, display, line_offset)
                         continue
             try:
                 documents.extend(parse_yaml_documents(part, display, line_offset=line_offset, lazy=True))
@@ -416,6 +437,7 @@ class _Collector:
         self.documents += 1
         if kind not in READ_KINDS:
             self.ignored[kind] += 1
+            self._note_ignored(kind, document.start)
             return
         metadata = root.child("metadata")
         namespace = metadata.child("namespace").string() or "default"
@@ -486,6 +508,15 @@ class _Collector:
                     "which is not in the manifests",
                     targets[0].source,
                 )
+        for kind, location in self.first_ignored.items():
+            count = self.ignored[kind]
+            objects = f"{count} {kind} object{'s run' if count > 1 else ' runs'}"
+            self.warn(
+                "operator-pods",
+                f"{objects} pods through {OPERATOR_KINDS[kind]}; "
+                "eks-plan does not count them (add their pods as workloads, or size with headroom)",
+                location,
+            )
         if self.owned:
             described, location = self.owned[0]
             more = f" and {len(self.owned) - 1} more" if len(self.owned) > 1 else ""

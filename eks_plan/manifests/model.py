@@ -196,7 +196,8 @@ class LoadWarning:
 
     ``code`` groups warnings for reports and tests: ``no-requests``, ``owned-skipped``,
     ``label-hint``, ``suspended``, ``cronjob-concurrency``, ``duplicate``, ``unknown-priority-class``,
-    ``unknown-runtime-class``, ``hpa-target-missing``, ``not-an-object``, ``unsupported``.
+    ``unknown-runtime-class``, ``hpa-target-missing``, ``not-an-object``, ``unsupported``,
+    ``operator-pods`` (custom resources such as ``Prometheus`` whose operator runs pods).
     """
 
     code: str

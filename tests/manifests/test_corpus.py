@@ -92,6 +92,8 @@ def test_kube_prometheus_reads_nested_folders_and_braces() -> None:
     assert node_exporter.pod.host_network
     assert node_exporter.pod.priority_class_name == "system-cluster-critical"
     assert node_exporter.pod.priority == 2_000_000_000
+    operator = sorted(w.message.split(" runs ")[0] for w in manifests.warnings if w.code == "operator-pods")
+    assert operator == ["1 Alertmanager object", "1 Prometheus object"]
 
 
 def test_gke_gpu_mix_warns_about_gke_only_labels() -> None:
