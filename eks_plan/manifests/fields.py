@@ -130,7 +130,7 @@ class Field:
         if self._is_null():
             return
         node = self.node
-        if type(node) is not MappingNode:
+        if not isinstance(node, MappingNode):
             raise self.error(f"must be a mapping, not {_describe(self.value)}")
         seen: dict[str, None] = {}
         for key_node, _ in node.value:
@@ -149,7 +149,7 @@ class Field:
         if self._is_null():
             return
         node = self.node
-        if type(node) is not SequenceNode:
+        if not isinstance(node, SequenceNode):
             raise self.error(f"must be a list, not {_describe(self.value)}")
         for index, item in enumerate(node.value):
             yield Field(self.document, item, None, self, index)

@@ -430,7 +430,7 @@ class _Collector:
             )
             return
         items = root.child("items").node
-        if kind.endswith("List") and type(items) is SequenceNode:
+        if kind.endswith("List") and isinstance(items, SequenceNode):
             for index in range(len(items.value)):
                 self._add_document(document.at(("items", index)))
             return

@@ -28,6 +28,7 @@ from eks_plan.scheduling.selectors import (
     PreferredNodeTerm,
     Requirement,
 )
+from eks_plan.scheduling.taints import Toleration
 from eks_plan.scheduling.topology import (
     PodAffinityTerm,
     TopologySpreadConstraint,
@@ -105,7 +106,7 @@ def read_pod_template(
 
     overhead = Resources()
     extra_node_selector: tuple[tuple[str, str], ...] = ()
-    extra_tolerations = ()
+    extra_tolerations: tuple[Toleration, ...] = ()
     runtime_class_field = spec.child("runtimeClassName")
     runtime_class_name = runtime_class_field.string() or None
     if runtime_class_name:

@@ -227,7 +227,7 @@ class YamlDocument:
             if type(node) is MappingNode and (pair := mapping_entry(node, str(element))) is not None:
                 node = pair[1]
             elif (
-                type(node) is SequenceNode
+                isinstance(node, SequenceNode)
                 and isinstance(element, int)
                 and -len(node.value) <= element < len(node.value)
             ):
