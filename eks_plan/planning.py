@@ -179,13 +179,17 @@ def default_addon_loads(config: PlanConfig) -> tuple[DaemonSetLoad, ...]:
     return tuple(addon_load(addon) for addon in config.addons)
 
 
-def pool_instance_types(pool: NodePoolConfig, catalog: Catalog, region: str) -> list[InstanceType]:
-    """Instance types the pool's filter accepts and the region offers."""
+def pool_instance_types(
+    pool: NodePoolConfig, catalog: Catalog, region: str, *, accepted: bool = True
+) -> list[InstanceType]:
+    """Instance types the region offers that the pool's filter accepts (or, with ``accepted=False``,
+    rejects: the candidates for an "allow instance type X" fix)."""
     return [
         instance_type
         for instance_type in catalog
         if instance_type.offered_in(region)
-        and pool.instances.accepts(
+        and accepted
+        == pool.instances.accepts(
             instance_type.name,
             vcpus=instance_type.vcpus,
             memory_mib=instance_type.memory_mib,
@@ -267,18 +271,26 @@ def node_options_for_config(
     *,
     daemonsets: Sequence[DaemonSetLoad] = (),
     pricing: Pricing | None = None,
+    excluded: bool = False,
 ) -> tuple[NodeOption, ...]:
-    """Node options of every pool of the configuration."""
+    """Node options of every pool of the configuration.
+
+    With ``excluded=True``, the types each pool's filter rejects instead, one option per type (in the
+    pool's first zone and capacity type): the solver never buys them, it only names the cheapest one
+    that would take an unplaceable pod as the fix.
+    """
     pricing = pricing or make_pricing(config, catalog)
     options: list[NodeOption] = []
     for pool in config.node_pools:
+        zones = config.pool_zones(pool)
+        capacity_types = [str(capacity) for capacity in pool.capacity_types]
         options.extend(
             build_node_options(
-                pool_instance_types(pool, catalog, config.region),
+                pool_instance_types(pool, catalog, config.region, accepted=not excluded),
                 pool=pool.name,
                 region=config.region,
-                zones=config.pool_zones(pool),
-                capacity_types=[str(capacity) for capacity in pool.capacity_types],
+                zones=zones[:1] if excluded else zones,
+                capacity_types=capacity_types[:1] if excluded else capacity_types,
                 settings=node_settings(pool, config.cni),
                 pricing=pricing,
                 daemonsets=daemonsets,
@@ -321,6 +333,7 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
     )
     pricing = make_pricing(config, catalog)
     options = node_options_for_config(config, catalog, daemonsets=daemonsets, pricing=pricing)
+    excluded = node_options_for_config(config, catalog, daemonsets=daemonsets, pricing=pricing, excluded=True)
 
     groups: list[PodGroup] = []
     fargate: list[FargatePlacement] = []
@@ -373,6 +386,7 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
         pools=tuple(NodePool(p.name, p.min_nodes, p.max_nodes) for p in config.node_pools),
         headroom_percent=config.headroom_percent,
         tolerate_zone_loss=config.tolerate_zone_loss,
+        excluded_options=excluded,
     )
     return PlanningInput(
         problem=problem,

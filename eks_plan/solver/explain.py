@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from eks_plan.resources import PODS
+from eks_plan.resources import PODS, format_amount
 from eks_plan.scheduling import untolerated
 from eks_plan.scheduling.pod import PodSpec
 from eks_plan.solver.problem import NodeOption
@@ -84,19 +84,31 @@ def summarize(failures_by_type: Mapping[str, Sequence[FitFailure]], unit: str = 
 
 
 def resource_details(failures_by_type: Mapping[str, Sequence[FitFailure]]) -> list[str]:
-    """One line per short resource: what the pod requests and the most any type offers."""
+    """For each resource that NO instance type has enough of, what the pod requests and the most
+    any allowed type offers, in Kubernetes quantities (a resource only some types lack is not the
+    reason the pod cannot be placed, so it gets no line).
+
+    >>> short = {"c7i.large": [FitFailure("Insufficient memory", "memory", 2**40, 3 * 2**30)],
+    ...          "r7i.large": [FitFailure("Insufficient memory", "memory", 2**40, 14 * 2**30)]}
+    >>> print(*resource_details(short))
+    Insufficient memory: the pod requests 1Ti, the most any allowed instance type offers is 14Gi (r7i.large)
+    """
     best: dict[str, tuple[int, int, str]] = {}
+    short_types: Counter[str] = Counter()
     for instance_type, failures in sorted(failures_by_type.items()):
         for failure in failures:
             if failure.resource is None:
                 continue
+            short_types[failure.resource] += 1
             known = best.get(failure.resource)
             if known is None or failure.capacity > known[1]:
                 best[failure.resource] = (failure.requested, failure.capacity, instance_type)
     return [
-        f"{'Too many pods' if name == PODS else 'Insufficient ' + name}: the pod requests {requested}, "
-        f"the most any allowed instance type offers is {capacity} ({instance_type})"
+        f"{'Too many pods' if name == PODS else 'Insufficient ' + name}: the pod requests "
+        f"{format_amount(name, requested)}, the most any allowed instance type offers is "
+        f"{format_amount(name, capacity)} ({instance_type})"
         for name, (requested, capacity, instance_type) in sorted(best.items())
+        if short_types[name] == len(failures_by_type)
     ]
 
 
