@@ -61,15 +61,27 @@ app.command("workloads")(workloads.command)
 
 def main() -> None:
     """Console-script entry point: runs the app and turns input errors into exit code 2."""
-    from eks_plan.errors import InputError
+    from eks_plan.errors import EksPlanError, InputError
 
     try:
         app()
     except InputError as error:
         if _State.debug:
             raise
-        stderr().print(f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        stderr().print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         sys.exit(ExitCode.INPUT_ERROR)
+    except EksPlanError as error:
+        if _State.debug:
+            raise
+        stderr().print(
+            f"internal error: {error}\nThis is a bug in eks-plan: run again with --debug and report it.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(ExitCode.INTERNAL_ERROR)
     except KeyboardInterrupt:
         stderr().print("interrupted")
         sys.exit(130)

@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     OK = 0
     FINDINGS = 1  # unplaceable pods, exhausted subnets, lint findings at or above --fail-on
     INPUT_ERROR = 2  # bad flags, unreadable or invalid input
+    INTERNAL_ERROR = 3  # a bug in eks-plan (e.g. the verifier rejected the solver's own plan)
 
 
 class OutputFormat(StrEnum):
