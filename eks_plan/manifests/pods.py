@@ -16,7 +16,7 @@ from eks_plan.manifests.fields import Field
 from eks_plan.manifests.model import Container, ContainerRole, LimitRange, PriorityClass, RuntimeClass
 from eks_plan.manifests.objects import BUILT_IN_PRIORITY_CLASSES
 from eks_plan.manifests.requests import container_requests, pod_request
-from eks_plan.manifests.selectors import label_selector, node_selector_term, requirement, toleration
+from eks_plan.manifests.selectors import label_selector, node_selector_term, toleration
 from eks_plan.resources import Resources
 from eks_plan.scheduling.labels import label_key_hint
 from eks_plan.scheduling.pod import HostPort, PodSpec
@@ -379,4 +379,4 @@ def _host_ports(container: Field, host_network: bool) -> list[HostPort]:
     return ports
 
 
-__all__ = ["PodContext", "PodTemplate", "read_pod_template", "requirement"]
+__all__ = ["PodContext", "PodTemplate", "read_pod_template"]

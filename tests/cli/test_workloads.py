@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from eks_plan.cli import app as cli_app
+from eks_plan.cli import output
 from eks_plan.cli.output import ExitCode
 from tests.conftest import CORPUS
 from tests.manifests.test_bad_input import BAD_INPUTS, DEPLOYMENT, make_bad_input
@@ -30,6 +31,9 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
         monkeypatch.setattr(sys, "argv", ["eks-plan", *args])
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
         monkeypatch.setattr(cli_app._State, "debug", False)
+        # Fresh consoles, so each run sees this test's streams and terminal width.
+        monkeypatch.setattr(output, "_stdout", None)
+        monkeypatch.setattr(output, "_stderr", None)
         code = 0
         try:
             cli_app.main()
