@@ -173,7 +173,6 @@ def _run(
     from eks_plan.errors import InputError
     from eks_plan.network.check import ClusterNetwork, check_ips, hand_written_nodes, validate_inputs
     from eks_plan.network.inputs import (
-        cni_from_config,
         override_cni,
         parse_nodes_flag,
         parse_subnet_flag,
@@ -186,7 +185,7 @@ def _run(
 
     catalog = load_catalog()
     settings = load_config(config_path)
-    cni = cni_from_config(settings.cni)
+    cni = settings.cni.ipamd_settings()
 
     def limits_of(name: str, node_max_pods: int) -> NodeNetworkLimits:
         return NodeNetworkLimits.of(catalog.lookup(name), node_max_pods)

@@ -87,39 +87,12 @@ def spread_counts(count: int, zones: Sequence[str]) -> dict[str, int]:
 
 
 def subnets_from_config(config: PlanConfig) -> list[Subnet]:
-    """The ``subnets`` of eks-plan.yaml as :class:`Subnet` values."""
+    """The ``subnets`` of eks-plan.yaml as :class:`Subnet` values, each naming where the file set it."""
     subnets = []
     for index, entry in enumerate(config.subnets):
         where = config.locations.get(f"subnets[{index}]") if config.locations else None
-        source = str(where) if where else (config.source or "eks-plan.yaml")
-        subnets.append(
-            Subnet(
-                zone=entry.zone,
-                cidr=entry.cidr,
-                roles=frozenset({SubnetRole(str(entry.role))}),
-                subnet_id=entry.id,
-                source=source,
-            )
-        )
+        subnets.append(entry.to_network_subnet(str(where) if where else (config.source or "eks-plan.yaml")))
     return subnets
-
-
-def cni_from_config(cni: Any) -> CniSettings:
-    """The ``cni`` section of eks-plan.yaml (:class:`eks_plan.config.model.CniSettings`) for ipamd."""
-    from eks_plan.catalog.capacity import CniMode
-
-    mode = str(cni.mode)
-    if mode == "custom-networking" and cni.prefix_delegation:
-        mode = str(CniMode.CUSTOM_NETWORKING_PREFIX)
-    return CniSettings.for_mode(
-        mode,
-        warm_eni_target=cni.warm_eni_target,
-        warm_ip_target=cni.warm_ip_target,
-        minimum_ip_target=cni.minimum_ip_target,
-        warm_prefix_target=cni.warm_prefix_target,
-        max_eni=cni.max_eni,
-        security_groups_for_pods=cni.security_groups_for_pods,
-    )
 
 
 def override_cni(base: CniSettings, mode: str | None, **flags: Any) -> CniSettings:
