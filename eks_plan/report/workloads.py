@@ -54,6 +54,26 @@ def format_amount(resource: str, amount: int) -> str:
     return str(amount)
 
 
+def format_total(resource: str, amount: int) -> str:
+    """A large sum for people: cpu in cores (millicores below one), bytes in the largest binary
+    unit, to a tenth.
+
+    >>> format_total("cpu", 54200), format_total("cpu", 484), format_total("cpu", 72000)
+    ('54.2 cores', '484m', '72 cores')
+    >>> format_total("memory", 116288 * 2**20), format_total("memory", 870 * 2**20)
+    ('113.6Gi', '870Mi')
+    """
+    if resource == CPU:
+        if amount < 1000:
+            return f"{amount}m"
+        return f"{amount / 1000:,.1f}".removesuffix(".0") + " cores"
+    if is_byte_resource(resource):
+        for suffix, size in _BINARY_UNITS:
+            if amount >= size:
+                return f"{amount // size}{suffix}" if amount % size == 0 else f"{amount / size:.1f}{suffix}"
+    return str(amount)
+
+
 def workload_row(workload: Workload) -> dict[str, Any]:
     """One workload as plain data: identity, replicas and why, per-pod requests, source."""
     pod = workload.pod
@@ -164,7 +184,7 @@ def summary_line(data: dict[str, Any]) -> str:
     >>> summary_line({"totals": {"workloads": 12, "pods": 14, "daemonsets": 1, "cpu_millicores": 1570,
     ...               "memory_bytes": 1434451968, "gpus": 0}, "files": 1, "documents": 35,
     ...               "replica_mode": "max", "warnings": [{}]}).split("; ")
-    ['12 workloads (1 DaemonSet): 14 pods to place requesting 1570m cpu and 1368Mi memory', \
+    ['12 workloads (1 DaemonSet): 14 pods to place requesting 1.6 cores and 1.3Gi memory', \
 '35 objects in 1 file', '1 warning']
     """
     totals = data["totals"]
@@ -174,8 +194,8 @@ def summary_line(data: dict[str, Any]) -> str:
     files = data["files"]
     return (
         f"{totals['workloads']} workloads ({daemonsets} DaemonSet{'' if daemonsets == 1 else 's'}): "
-        f"{totals['pods']} pods to place requesting {format_amount(CPU, totals['cpu_millicores'])} cpu and "
-        f"{format_amount(MEMORY, totals['memory_bytes'])} memory{gpus}; {data['documents']} objects in "
+        f"{totals['pods']} pods to place requesting {format_total(CPU, totals['cpu_millicores'])} and "
+        f"{format_total(MEMORY, totals['memory_bytes'])} memory{gpus}; {data['documents']} objects in "
         f"{files} file{'' if files == 1 else 's'}; {warnings} warning{'' if warnings == 1 else 's'}"
     )
 
@@ -250,12 +270,12 @@ def render_workloads(data: dict[str, Any], console: Console) -> None:
     totals = data["totals"]
     requests = data["requests"]
     extra = ", ".join(
-        f"{name} {format_amount(name, amount)}"
+        f"{name} {format_total(name, amount)}"
         for name, amount in requests.items()
         if name not in (CPU, MEMORY)
     )
     console.print(
-        f"[bold]totals:[/] {totals['pods']} pods, cpu {format_amount(CPU, totals['cpu_millicores'])}, "
-        f"memory {format_amount(MEMORY, totals['memory_bytes'])}" + (f", {extra}" if extra else "")
+        f"[bold]totals:[/] {totals['pods']} pods, cpu {format_total(CPU, totals['cpu_millicores'])}, "
+        f"memory {format_total(MEMORY, totals['memory_bytes'])}" + (f", {extra}" if extra else "")
     )
     console.print(summary_line(data), markup=False)

@@ -87,7 +87,7 @@ def test_table_output(cli: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     assert (
         out.rstrip()
         .splitlines()[-1]
-        .startswith("9 workloads (2 DaemonSets): 21 pods to place requesting 2100m cpu and 2688Mi memory")
+        .startswith("9 workloads (2 DaemonSets): 21 pods to place requesting 2.1 cores and 2.6Gi memory")
     )
 
 
