@@ -17,16 +17,18 @@ from eks_plan.cli.output import ExitCode, stderr
 app = typer.Typer(
     name="eks-plan",
     help=(
-        "Plan Amazon EKS clusters from Kubernetes manifests: instance types, nodes per zone, cost,\n\n"
+        "Plan Amazon EKS clusters from Kubernetes manifests: instance types, nodes per zone, cost, "
         "subnet IP addresses, and the pods that will not schedule.\n\n"
         "Examples:\n\n"
-        "  eks-plan workloads samples/shop/          what the planner understood\n\n"
-        "  eks-plan size samples/shop/               cost-optimal nodes and pod placement\n\n"
-        "  eks-plan catalog --family 'm7*' --arch arm64"
+        "eks-plan workloads samples/shop/manifests/ (what the planner read)\n\n"
+        "eks-plan size -c samples/shop/eks-plan.yaml samples/shop/manifests/ (nodes, placement, cost)\n\n"
+        "eks-plan check-ips -c samples/shop/eks-plan.yaml samples/shop/manifests/ (subnet addresses)\n\n"
+        "eks-plan catalog --family 'm7*' --arch arm64 (instance types)"
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

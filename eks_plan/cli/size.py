@@ -103,7 +103,7 @@ def command(
 
     Examples:
 
-    eks-plan size samples/shop/
+    eks-plan size -c samples/shop/eks-plan.yaml samples/shop/manifests/
 
     eks-plan size manifests/ -c eks-plan.yaml --tolerate-zone-loss --headroom 10
 

@@ -39,7 +39,7 @@ def command(
 
     Examples:
 
-    eks-plan workloads samples/shop/
+    eks-plan workloads samples/shop/manifests/
 
     eks-plan workloads deploy/ --include '*.yaml.injected' --replicas declared -o json
 
