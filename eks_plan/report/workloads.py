@@ -3,16 +3,7 @@
 :func:`workloads_data` returns the plain ``dict`` printed by ``-o json``/``-o yaml``;
 :func:`render_workloads` draws the same data as Rich tables (Rich is imported only there).
 
-Example::
-
-    >>> format_amount("cpu", 250), format_amount("cpu", 2000), format_amount("cpu", 1500)
-    ('250m', '2', '1500m')
-    >>> format_amount("memory", 128 * 2**20), format_amount("memory", 256_000_000)
-    ('128Mi', '256M')
-    >>> format_amount("memory", 3 * 2**29), format_amount("memory", 3 * 2**29 + 1)
-    ('1536Mi', '1.5Gi')
-    >>> format_amount("nvidia.com/gpu", 2)
-    '2'
+Quantities are written with :func:`eks_plan.resources.format_amount` (``250m``, ``128Mi``, ``256M``).
 """
 
 from __future__ import annotations
@@ -20,38 +11,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from eks_plan.manifests.model import ManifestSet, Workload
-from eks_plan.resources import CPU, EPHEMERAL_STORAGE, MEMORY, NVIDIA_GPU, PODS, is_byte_resource, total
+from eks_plan.resources import (
+    CPU,
+    EPHEMERAL_STORAGE,
+    MEMORY,
+    NVIDIA_GPU,
+    PODS,
+    format_amount,
+    is_byte_resource,
+    total,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+#: Units for sums people read (:func:`format_total`); exact quantities use ``format_amount``.
 _BINARY_UNITS = (("Ei", 2**60), ("Pi", 2**50), ("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10))
-_DECIMAL_UNITS = (("E", 10**18), ("P", 10**15), ("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3))
-
-
-def format_amount(resource: str, amount: int) -> str:
-    """A canonical amount written as a Kubernetes quantity a person would write.
-
-    Exact where possible, in the shortest form (``250m``, ``128Mi``, ``256M`` rather than
-    ``250000Ki``); otherwise bytes are rounded to a tenth of the largest binary unit below them
-    (``1.5Gi``).
-    """
-    if resource == CPU:
-        return str(amount // 1000) if amount % 1000 == 0 else f"{amount}m"
-    if not is_byte_resource(resource) or amount == 0:
-        return str(amount)
-    exact = [
-        f"{amount // size}{suffix}"
-        for units in (_BINARY_UNITS, _DECIMAL_UNITS)
-        for suffix, size in units
-        if amount >= size and amount % size == 0
-    ]
-    if exact:
-        return min(exact, key=len)  # the shortest exact form; binary first on a tie
-    for suffix, size in _BINARY_UNITS:
-        if amount >= size:
-            return f"{amount / size:.1f}{suffix}"
-    return str(amount)
 
 
 def format_total(resource: str, amount: int) -> str:
