@@ -28,7 +28,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    # Plain click help: Typer's Rich help imports rich.markdown and markdown_it (~170 ms), which
+    # would more than double start-up (benchmarks/bench_startup.py); tables stay Rich.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
