@@ -74,7 +74,7 @@ def test_json_and_yaml_carry_the_same_data(cli: Runner) -> None:
 
 
 def test_table_output(cli: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.setenv("COLUMNS", "400")  # wide enough that no path wraps, wherever the corpus lives
     code, out, err = cli(
         "workloads", str(CORPUS / "istio-injected"), "--include", "*.injected", "--replicas", "declared",
     )  # fmt: skip
