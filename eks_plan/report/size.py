@@ -22,7 +22,7 @@ HOURS_PER_MONTH = 730  # AWS's convention for monthly prices
 
 
 def _money(value: float) -> float:
-    return round(value, 6)
+    return round(float(value), 6)
 
 
 def _core(resources: Any) -> dict[str, int]:
@@ -118,7 +118,10 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
             for pool in planning.problem.pools
         ],
         "cni": planning.cni_summary,
-        "max_pods": dict(sorted(planning.max_pods_by_type.items())),
+        "max_pods": {
+            instance_type: planning.max_pods_by_type[instance_type]
+            for instance_type in sorted({node.option.instance_type for node in plan.nodes})
+        },
         "unschedulable": [
             {
                 "workload": item.workload,
