@@ -163,7 +163,7 @@ def improve_with_cp_sat(
     # work done, roughly seconds) and parallel workers interleave deterministically; the wall-clock
     # limit is only a safety net for a slow machine.
     solver.parameters.max_deterministic_time = max(0.2, time_limit)
-    solver.parameters.max_time_in_seconds = max(0.5, time_limit * 1.15)
+    solver.parameters.max_time_in_seconds = max(0.2, time_limit * 1.05)
     solver.parameters.num_workers = max(1, options.workers)
     solver.parameters.interleave_search = options.workers > 1
     solver.parameters.random_seed = options.seed
@@ -199,3 +199,128 @@ def _progress_class() -> type:
 
 def _Progress(observer: SolveObserver, elapsed: Callable[[], float], bound: float) -> object:
     return _progress_class()(observer, elapsed, bound)
+
+
+def zoned_decisions(
+    instance: Instance,
+    placeable: Sequence[int],
+    lp: LpResult,
+    incumbent: Mapping[int, Mapping[int, int]],
+    incumbent_nodes: Sequence[tuple[int, int, Mapping[int, int]]],
+    time_limit: float,
+    options: SolveOptions,
+    observer: SolveObserver,
+    elapsed: Callable[[], float],
+) -> Iterator[dict[int, dict[tuple[int, int], int]]]:
+    """The model above with node counts per (class, zone): pods per (group, class, zone).
+
+    The per-class model rounds each class's node count once, but the packer then needs whole
+    nodes in every zone a class is used in: 7 nodes' worth of pods spread evenly over 3 zones
+    become 3 + 3 + 3 nodes. Counting nodes per zone removes that loss. Zone-bound groups keep
+    the per-zone counts of :func:`~eks_plan.solver.packing.split_zones` (so every zone rule
+    holds as the packer would make it); free groups may go to any zone. ``incumbent_nodes``
+    (option class, zone, pods per group of each node of the best plan so far) is the hint.
+    """
+    from ortools.sat.python import cp_model
+
+    from eks_plan.solver.packing import split_zones
+
+    groups = [g for g, count in enumerate(placeable) if count > 0]
+    if not groups or time_limit <= 0.2:
+        return
+    zone_counts, zone_unplaced = split_zones(instance, placeable)
+    demand = {g: int(placeable[g]) - int(zone_unplaced.get(g, 0)) for g in groups}
+    per_group = candidate_classes(instance, lp, incumbent)
+    for klass, _, pods_on_node in incumbent_nodes:
+        for g in pods_on_node:
+            per_group[g].add(klass)
+    class_usable = instance.class_usable()
+    class_fit = instance.class_fit()
+    resources = instance.resources
+    byte = np.array([is_byte_resource(name) for name in resources])
+    requests = np.where(byte[None, :], -(-instance.requests // MIB), instance.requests)
+    capacity = np.where(byte[None, :], class_usable // MIB, class_usable)
+    problem_zones = {z for z, name in enumerate(instance.zones) if name in instance.problem.zones}
+
+    model = cp_model.CpModel()
+    pods: dict[tuple[int, int, int], object] = {}
+    members: dict[tuple[int, int], list[int]] = {}
+    for g in groups:
+        limit = int(instance.rule_cap[g])
+        for c in sorted(per_group[g]):
+            option_class = instance.classes[c]
+            k = min(int(class_fit[g, c]), limit)
+            if k <= 0:
+                continue
+            for o, z in zip(option_class.options, option_class.zones, strict=True):
+                if z not in problem_zones or not instance.allowed[g, o]:
+                    continue
+                if g in zone_counts and zone_counts[g][z] == 0:
+                    continue
+                upper = int(zone_counts[g][z]) if g in zone_counts else demand[g]
+                pods[g, c, z] = model.new_int_var(0, upper, f"pods[{g},{c},{z}]")
+                members.setdefault((c, z), []).append(g)
+    nodes: dict[tuple[int, int], object] = {}
+    for (c, z), in_node in sorted(members.items()):
+        upper = 0
+        for g in in_node:
+            k = min(int(class_fit[g, c]), int(instance.rule_cap[g]))
+            upper += math.ceil(demand[g] / k)
+        nodes[c, z] = model.new_int_var(0, upper, f"nodes[{c},{z}]")
+    for g in groups:
+        if g in zone_counts:
+            for z, count in enumerate(zone_counts[g]):
+                if count > 0:
+                    columns = [var for (h, _, y), var in pods.items() if h == g and y == z]
+                    if not columns:
+                        return
+                    model.add(sum(columns) == int(count))
+        else:
+            columns = [var for (h, _, _), var in pods.items() if h == g]
+            if not columns:
+                return
+            model.add(sum(columns) == demand[g])
+    for (c, z), var in nodes.items():
+        in_node = members[c, z]
+        for r in range(len(resources)):
+            terms = [(int(requests[g, r]), pods[g, c, z]) for g in in_node if requests[g, r] > 0]
+            if terms:
+                model.add(sum(a * v for a, v in terms) <= int(capacity[c, r]) * var)
+        for g in in_node:
+            k = min(int(class_fit[g, c]), int(instance.rule_cap[g]))
+            if k < UNLIMITED:
+                model.add(pods[g, c, z] <= k * var)
+    for pool in instance.problem.pools:
+        in_pool = [var for (c, _), var in nodes.items() if instance.classes[c].pool == pool.name]
+        if pool.max_nodes is not None:
+            model.add(sum(in_pool) <= pool.max_nodes)
+        if pool.min_nodes:
+            model.add(sum(in_pool) >= pool.min_nodes)
+    price = {key: round(instance.classes[key[0]].price * MICRO) for key in nodes}
+    model.minimize(sum(price[key] * var for key, var in nodes.items()))
+    hint_pods: dict[tuple[int, int, int], int] = {}
+    hint_nodes: dict[tuple[int, int], int] = {}
+    for klass, zone, pods_on_node in incumbent_nodes:
+        hint_nodes[klass, zone] = hint_nodes.get((klass, zone), 0) + 1
+        for g, count in pods_on_node.items():
+            hint_pods[g, klass, zone] = hint_pods.get((g, klass, zone), 0) + count
+    for key, var in pods.items():
+        model.add_hint(var, hint_pods.get(key, 0))
+    for key, var in nodes.items():
+        model.add_hint(var, hint_nodes.get(key, 0))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_deterministic_time = max(0.2, time_limit)
+    solver.parameters.max_time_in_seconds = max(0.2, time_limit * 1.05)
+    solver.parameters.num_workers = max(1, options.workers)
+    solver.parameters.interleave_search = options.workers > 1
+    solver.parameters.random_seed = options.seed
+    callback = _Progress(observer, elapsed, lp.bound)
+    status = solver.solve(model, callback)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return
+    decision: dict[int, dict[tuple[int, int], int]] = {}
+    for (g, c, z), var in pods.items():
+        value = int(solver.value(var))
+        if value:
+            decision.setdefault(g, {})[c, z] = value
+    yield decision

@@ -129,6 +129,35 @@ class Packer:
         for portion in self._ordered(portions):
             self._place(portion)
 
+    def place_zoned(
+        self, per_class_zone: Mapping[int, Mapping[tuple[int, int], int]], placeable: Sequence[int]
+    ) -> None:
+        """Place ``per_class_zone[g][c, z]`` pods of each group ``g`` on class ``c`` in zone ``z``.
+
+        The decision of the zone-indexed model (:func:`~eks_plan.solver.model.zoned_decisions`):
+        its zone-bound groups already follow :func:`split_zones`, whose leftovers are given up
+        here as in :meth:`place_all`; missing pods go to the group's cheapest class, any zone.
+        """
+        instance = self.instance
+        _, zone_unplaced = split_zones(instance, placeable)
+        portions: list[Portion] = []
+        for g in range(len(instance.groups)):
+            count = placeable[g] - zone_unplaced.get(g, 0)
+            self._give_up(g, zone_unplaced.get(g, 0), "zone rules")
+            decided = per_class_zone.get(g, {})
+            for (c, z), n in sorted(decided.items()):
+                if n > 0:
+                    portions.append(Portion(g, c, z, n))
+            missing = count - sum(decided.values())
+            if missing > 0:
+                cheapest = self.cheapest_class(g, None)
+                if cheapest is None:
+                    self._give_up(g, missing, "no node option allowed")
+                else:
+                    portions.append(Portion(g, cheapest, None, missing))
+        for portion in self._ordered(portions):
+            self._place(portion)
+
     def cheapest_class(self, g: int, zone: int | None, exclude: frozenset[int] = frozenset()) -> int | None:
         """The class with the lowest price per pod of ``g`` (dominant share of a node), in ``zone``."""
         instance = self.instance
