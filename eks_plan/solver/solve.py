@@ -46,7 +46,7 @@ import numpy as np
 
 from eks_plan.errors import EksPlanError
 from eks_plan.solver import explain
-from eks_plan.solver.bound import LpResult, lp_bound
+from eks_plan.solver.bound import LpResult, integer_zone_bound, lp_bound
 from eks_plan.solver.compat import Instance, build_instance
 from eks_plan.solver.packing import Node, Packer, zone_loss_leftover
 from eks_plan.solver.plan import NullObserver, Plan, PlannedNode, SolveObserver, Unschedulable
@@ -78,6 +78,8 @@ Decision = dict[int, dict[int, int]]  # group -> class -> pods
 #: slow machine), and the LP gets at most 30% of it. The per-class model finds its best mixes early
 #: (1,000 pods: within 1.5 s), the search keeps paying until the end.
 CP_SAT_SHARE = 0.15
+#: Share for the integer bound of small problems (:func:`~eks_plan.solver.bound.integer_zone_bound`).
+BOUND_SHARE = 0.1
 ZONED_SHARE = 0.2
 SEARCH_SHARE = 0.45
 #: Seconds, and share of the time limit, kept for the verifier and the report.
@@ -99,6 +101,18 @@ def solve(
     observer.on_phase("proving a lower bound (linear relaxation over every node option)")
     lp = lp_bound(instance, placeable, time_limit=max(0.5, clock.left() * 0.3))
     observer.on_progress(None, lp.bound, clock.elapsed())
+    whole_nodes_bound = 0.0
+    if lp.feasible:
+        observer.on_phase("proving a lower bound with whole nodes per zone (CP-SAT)")
+        whole_nodes_bound = integer_zone_bound(
+            instance,
+            placeable,
+            min(clock.limit * BOUND_SHARE, clock.left() * 0.3),
+            options.workers,
+            options.seed,
+        )
+        if whole_nodes_bound > lp.bound:
+            observer.on_progress(None, whole_nodes_bound, clock.elapsed())
 
     candidates: list[tuple[str, Decision]] = [("greedy", _greedy_decision(instance, placeable))]
     if lp.pods:
@@ -158,7 +172,7 @@ def solve(
         observer.on_phase("re-packing the most wasteful nodes (large-neighbourhood search)")
         searched = _search_neighbourhoods(instance, best, clock, options, observer, lp.bound)
     placed = best.placed_counts()
-    bound = lp.bound
+    bound = max(lp.bound, whole_nodes_bound)
     if not lp.feasible or placed != list(placeable):
         # Some pods could not be placed (pool limits): bound the cost of placing what was placed.
         bound = lp_bound(instance, placed, time_limit=max(0.5, min(10.0, clock.left()))).bound

@@ -1,0 +1,124 @@
+"""The integer bound with whole nodes per zone, and the neighbourhood search over concrete nodes."""
+
+from __future__ import annotations
+
+import pytest
+
+from eks_plan.solver import Problem, SolveOptions, solve
+from eks_plan.solver.bound import integer_zone_bound, lp_bound
+from eks_plan.solver.compat import build_instance
+from eks_plan.solver.lns import LnsNode, improve_nodes
+from eks_plan.solver.verify import verify_plan
+from tests.builders import make_group, make_option
+from tests.solver.brute import brute_force_optimum
+
+FAST = SolveOptions(time_limit_seconds=3.0)
+ZONES = ("a", "b", "c")
+
+
+def _c7i(zones=ZONES):
+    return tuple(
+        make_option("c7i.large", zone=z, cpu=1930, memory_mib=3000, pods=29, price=0.0893) for z in zones
+    )
+
+
+def test_zone_spread_bound_counts_a_whole_node_in_every_zone() -> None:
+    # 6 pods spread over 3 zones: 2 per zone, so 3 nodes; the LP buys 1.9 nodes' worth.
+    problem = Problem((make_group("web", 6, cpu="600m", memory="256Mi", zone_spread=1),), _c7i(), ZONES)
+    instance = build_instance(problem)
+    optimum = brute_force_optimum(problem, max_nodes=3)
+    assert optimum == pytest.approx(3 * 0.0893)
+    assert lp_bound(instance, [6]).bound < 0.2
+    whole = integer_zone_bound(instance, [6], time_limit=2.0)
+    assert whole <= optimum + 1e-9
+    assert whole == pytest.approx(optimum, rel=1e-5)
+    plan = solve(problem, FAST)
+    assert verify_plan(problem, plan) == []
+    assert plan.gap == pytest.approx(0.0, abs=1e-5)
+
+
+def test_zone_spread_with_skew_2_leaves_one_zone_nearly_empty() -> None:
+    # maxSkew 2: 4 pods may split 2/2/0 (skew 2), so two nodes do; the bound must not ask for a
+    # node in the third zone.
+    options = _c7i()
+    problem = Problem((make_group("web", 4, cpu="600m", memory="256Mi", zone_spread=2),), options, ZONES)
+    optimum = brute_force_optimum(problem, max_nodes=3)
+    whole = integer_zone_bound(build_instance(problem), [4], time_limit=2.0)
+    assert whole <= optimum + 1e-9
+    assert optimum == pytest.approx(2 * 0.0893)
+
+
+def test_zone_anti_affinity_bound_allows_one_pod_per_zone() -> None:
+    options = tuple(
+        o
+        for z in ("a", "b")
+        for o in (
+            make_option("m.large", zone=z, cpu=2000, memory_mib=8192, pods=20, price=0.10),
+            make_option("m.xlarge", zone=z, cpu=4000, memory_mib=16384, pods=20, price=0.20),
+        )
+    )
+    problem = Problem(
+        (make_group("db", 2, cpu="900m", memory="1Gi", anti_affinity_zone=True),), options, ("a", "b")
+    )
+    optimum = brute_force_optimum(problem, max_nodes=2)
+    whole = integer_zone_bound(build_instance(problem), [2], time_limit=2.0)
+    assert whole == pytest.approx(optimum, rel=1e-5)  # one m.large per zone, not one shared node
+
+
+def test_integer_bound_steps_aside_for_zone_loss() -> None:
+    problem = Problem(
+        (make_group("web", 2, cpu="900m"),), _c7i(("a", "b")), ("a", "b"), tolerate_zone_loss=True
+    )
+    assert integer_zone_bound(build_instance(problem), [2], time_limit=1.0) == 0.0
+
+
+def test_search_merges_half_empty_nodes_and_keeps_zones() -> None:
+    options = tuple(
+        o
+        for z in ("a", "b")
+        for o in (
+            make_option("m.large", zone=z, cpu=2000, memory_mib=8192, pods=20, price=0.10),
+            make_option("m.xlarge", zone=z, cpu=4000, memory_mib=16384, pods=20, price=0.20),
+        )
+    )
+    problem = Problem(
+        (
+            make_group("web", 4, cpu="900m", memory="1Gi"),
+            make_group("db", 2, cpu="500m", anti_affinity_hostname=True),
+        ),
+        options,
+        ("a", "b"),
+    )
+    instance = build_instance(problem)
+    xlarge_a, large_b = 1, 2
+    start = [
+        LnsNode(xlarge_a, 0, {0: 1, 1: 1}),
+        LnsNode(xlarge_a, 0, {0: 1, 1: 1}),
+        LnsNode(large_b, 1, {0: 1}),
+        LnsNode(large_b, 1, {0: 1}),
+    ]
+    better = improve_nodes(instance, start, budget=3.0, deadline=float("inf"))
+    by_zone = {
+        z: sorted((instance.options[n.option].instance_type, n.pods) for n in better if n.zone == z)
+        for z in (0, 1)
+    }
+    # Zone a: db must stay on two nodes (anti-affinity), each m.large holds 1 web + 1 db (1.4 cpu).
+    assert by_zone[0] == [("m.large", {0: 1, 1: 1}), ("m.large", {0: 1, 1: 1})]
+    # Zone b: both web pods on one m.large (1.8 cpu of 2).
+    assert by_zone[1] == [("m.large", {0: 2})]
+
+
+def test_search_respects_pool_maximum() -> None:
+    from eks_plan.solver.problem import NodePool
+
+    options = (
+        make_option("m.large", zone="a", cpu=2000, memory_mib=8192, pods=20, price=0.10, pool="small"),
+        make_option("m.xlarge", zone="a", cpu=4000, memory_mib=16384, pods=20, price=0.15, pool="big"),
+    )
+    problem = Problem(
+        (make_group("web", 4, cpu="900m"),), options, ("a",), pools=(NodePool("big", max_nodes=0),)
+    )
+    instance = build_instance(problem)
+    start = [LnsNode(0, 0, {0: 2}), LnsNode(0, 0, {0: 2})]
+    better = improve_nodes(instance, start, budget=2.0, deadline=float("inf"))
+    assert sorted(n.option for n in better) == [0, 0]  # the cheaper big node is not allowed
