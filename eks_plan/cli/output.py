@@ -41,7 +41,7 @@ def stderr() -> Console:
     if _stderr is None:
         from rich.console import Console
 
-        _stderr = Console(stderr=True, highlight=False)
+        _stderr = Console(stderr=True, highlight=False, soft_wrap=True)  # messages: let terminals wrap
     return _stderr
 
 
@@ -73,14 +73,28 @@ def print_data(data: Any, output: OutputFormat) -> None:
 
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a part:
-    write a temporary file beside it, then rename it into place."""
+    write a temporary file beside it, then rename it into place. The file gets the permissions a new
+    file would (0666 less the umask); a path that cannot be written is an input error."""
+    from eks_plan.errors import InputError, SourceLocation
+
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as error:
+        raise InputError(
+            f"cannot write the file: {error.strerror}", SourceLocation(str(path)), hint="check the directory"
+        ) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise InputError(f"cannot write the file: {error.strerror}", SourceLocation(str(path))) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

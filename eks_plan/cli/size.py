@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from eks_plan.cli.options import include_option, max_file_size_option, parse_file_size, replicas_option
 from eks_plan.cli.output import (
     ExitCode,
     OutputFormat,
@@ -69,30 +70,26 @@ def command(
     config: Path | None = typer.Option(
         None, "--config", "-c", help="Plan configuration (eks-plan.yaml); default ./eks-plan.yaml if present."
     ),
-    include: list[str] = typer.Option([], "--include", help="Also read files matching this glob."),
-    replicas: str = typer.Option(
-        None, "--replicas", help="Replica count to size for: min, declared or max (HPA). Default: max."
-    ),
+    include: list[str] = include_option(),
+    replicas: str | None = replicas_option(default=None),
     region: str | None = typer.Option(None, "--region", help="AWS region (overrides the config)."),
     zones: list[str] = typer.Option([], "--zone", help="Availability zone (repeatable)."),
     headroom: float | None = typer.Option(
-        None, "--headroom", help="Percent of each node's allocatable cpu and memory to keep free."
+        None, "--headroom", min=0, max=90, help="Percent of each node's cpu and memory to keep free (0-90)."
     ),
     tolerate_zone_loss: bool | None = typer.Option(
         None,
         "--tolerate-zone-loss/--no-tolerate-zone-loss",
         help="Keep room to re-place the pods of any one lost zone.",
     ),
-    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds the solver may search."),
-    workers: int = typer.Option(2, "--workers", help="Solver threads."),
+    time_limit: float = typer.Option(30.0, "--time-limit", min=1, help="Seconds the solver may search."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Solver threads."),
     seed: int = typer.Option(0, "--seed", help="Solver random seed (the same seed gives the same plan)."),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--output", "-o", help="Report format."),
     plan_out: Path | None = typer.Option(
         None, "--plan-out", help="Also write the plan as JSON to this file (for eks-plan check-ips --plan)."
     ),
-    max_file_size: int = typer.Option(
-        16 * 2**20, "--max-file-size", help="Largest manifest file to read, in bytes."
-    ),
+    max_file_size: str = max_file_size_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
 ) -> None:
     """Size a cluster: instance types, nodes per zone, where every pod lands and what it costs.
@@ -127,7 +124,7 @@ def command(
             time_limit_seconds=time_limit,
             workers=workers,
             seed=seed,
-            max_file_bytes=max_file_size,
+            max_file_bytes=parse_file_size(max_file_size),
             observer=progress,
         )
     from eks_plan.report.size import plan_data, render_plan
@@ -135,8 +132,10 @@ def command(
     data = plan_data(result.plan, result.planning)
     if plan_out is not None:
         write_atomically(plan_out, render_data(data, OutputFormat.JSON))
+    from rich.markup import escape
+
     for warning in result.warnings:
-        stderr().print(f"[yellow]warning:[/] {warning}")
+        stderr().print(f"[yellow]warning:[/] {escape(warning)}")
     if output is OutputFormat.TABLE:
         render_plan(data, result.plan, result.planning, stdout())
     else:

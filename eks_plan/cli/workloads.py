@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import typer
 
+from eks_plan.cli.options import include_option, max_file_size_option, parse_file_size, replicas_option
 from eks_plan.cli.output import OutputFormat, print_data, stderr, stdout
 
 #: Show a progress line on stderr when at least this many files are read (and stderr is a terminal).
 _PROGRESS_FROM_FILES = 50
 
 
-def _replica_mode(value: str) -> str:
-    if value not in ("min", "declared", "max"):
-        raise typer.BadParameter(f"{value!r} is not one of min, declared, max")
-    return value
-
-
 def command(
     paths: list[str] = typer.Argument(..., help="Manifest files or directories, or - for standard input."),
-    include: list[str] = typer.Option(
-        [], "--include", help="Also read files matching this glob in directories (repeatable): '*.injected'."
-    ),
-    replicas: str = typer.Option(
-        "max",
-        "--replicas",
-        metavar="[min|declared|max]",
-        callback=_replica_mode,
-        help="Replicas of workloads with an HPA: its min, the declared spec.replicas, or its max.",
-    ),
+    include: list[str] = include_option(),
+    replicas: str = replicas_option(),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--output", "-o", help="Report format."),
-    max_file_size: str = typer.Option(
-        "16Mi", "--max-file-size", help="Largest file to read: bytes or a quantity such as 64Mi."
-    ),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Show the workloads the planner reads from manifests: replicas and why, per-pod requests
     (init containers and native sidecars counted as kube-scheduler counts them), DaemonSet
@@ -47,17 +32,10 @@ def command(
 
     kubectl get deploy,sts,ds,job,cronjob,hpa -A -o yaml | eks-plan workloads -
     """
-    from eks_plan.errors import InputError
     from eks_plan.manifests import ReplicaMode, load_manifests
-    from eks_plan.manifests.quantity import QuantityError, canonical_amount
     from eks_plan.report.workloads import render_workloads, workloads_data
 
-    try:
-        max_bytes = canonical_amount("memory", max_file_size.removesuffix("B"))
-    except QuantityError:
-        raise InputError(
-            f"--max-file-size {max_file_size!r} is not a size", hint="use bytes or e.g. 64Mi"
-        ) from None
+    max_bytes = parse_file_size(max_file_size)
     console = stderr()
     status = None
 

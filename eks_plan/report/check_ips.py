@@ -97,7 +97,7 @@ def render(data: dict[str, Any], console: Console) -> None:
         console.print()
         console.print(table)
         for reason in reasons:
-            console.print(f"  {reason}")
+            console.print(f"  {reason}", markup=False)
         facts = f"{scenario['nodes']} nodes"
         if scenario["added_nodes"]:
             facts += f" ({scenario['added_nodes']} added)"
@@ -112,13 +112,13 @@ def render(data: dict[str, Any], console: Console) -> None:
         if scenario["unplaced_pods"]:
             console.print(f"[yellow]{scenario['unplaced_pods']} pod(s) fit no node of their kind[/]")
         for note in scenario["notes"]:
-            console.print(f"[dim]note: {note}[/]")
+            console.print(f"note: {note}", style="dim", markup=False)
 
     if data["recommendations"]:
         console.print()
         console.print("[bold]Recommendations[/]")
         for recommendation in data["recommendations"]:
-            console.print(f"  • {recommendation['summary']}", soft_wrap=False)
+            console.print(f"  • {recommendation['summary']}", soft_wrap=False, markup=False)
     console.print()
     verdict = data["verdict"]
     console.print(f"Worst verdict: [{_STYLE[verdict]}]{_LABEL[verdict]}[/]")

@@ -191,6 +191,7 @@ def _utilisation(plan: Plan, planning: PlanningInput) -> list[tuple[str, str, fl
 def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, console: Console) -> None:
     """Draw the plan as Rich tables: summary line, node groups, utilisation, bound, placement, problems."""
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     def table(title: str, **options: Any) -> Table:
@@ -279,15 +280,15 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
         for column in ("workload", "pods", "reasons", "nearest fix"):
             problems.add_column(column)
         for item in data["unschedulable"]:
-            reasons, fixes = "\n".join(item["reasons"]), "\n".join(item["fixes"])
+            reasons, fixes = escape("\n".join(item["reasons"])), escape("\n".join(item["fixes"]))
             problems.add_row(item["workload"], str(item["count"]), reasons, fixes)
         console.print(problems)
     if data["soft_rules_not_honoured"]:
         console.print("[yellow]Preferred rules not honoured:[/]")
         for rule in data["soft_rules_not_honoured"]:
-            console.print(f"  {rule['workload']}: {rule['rule']} {rule['detail']}")
+            console.print(f"  {rule['workload']}: {rule['rule']} {rule['detail']}", markup=False)
     for note in data["notes"]:
-        console.print(f"[dim]note: {note}[/]")
+        console.print(f"note: {note}", style="dim", markup=False)
 
 
 def _format_amount(resource: str, amount: float) -> str:

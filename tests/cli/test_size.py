@@ -107,7 +107,9 @@ def test_a_pod_no_instance_type_holds_exits_1_with_the_reason(tmp_path: Path) ->
     [
         (["missing-dir/"], "missing-dir/: no such file or directory"),
         (["{shop}", "-c", "missing.yaml"], "missing.yaml: the plan configuration file does not exist"),
-        (["{shop}", "--replicas", "most"], "--replicas must be min, declared or max"),
+        (["{shop}", "--replicas", "most"], "'most' is not one of min, declared, max"),
+        (["{shop}", "--headroom", "-20"], "--headroom"),
+        (["{shop}", "--time-limit", "0"], "--time-limit"),
         (["{shop}", "--zone", "eu-west-1a"], "eu-west-1a"),
     ],
 )
@@ -144,3 +146,23 @@ def test_every_corpus_folder_plans_and_verifies(folder: str) -> None:
             any("node affinity/selector" in reason for reason in item.reasons)
             for item in result.plan.unschedulable
         )
+
+
+def test_a_plan_file_that_cannot_be_written_is_an_input_error(tmp_path: Path) -> None:
+    target = tmp_path / "no-such-dir" / "plan.json"
+    run = run_cli("size", str(SHOP / "manifests"), "-c", str(SHOP / "eks-plan.yaml"), "--time-limit", "2",
+                  "-q", "--plan-out", str(target))  # fmt: skip
+    assert run.returncode == 2
+    assert f"{target}: cannot write the file" in run.stderr and "Traceback" not in run.stderr
+    assert run.stdout == ""
+
+
+def test_warnings_with_brackets_are_printed_as_text(tmp_path: Path) -> None:
+    folder = tmp_path / "[bold]prod"
+    folder.mkdir()
+    (folder / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: bare}\nspec:\n  containers: [{name: c, image: x}]\n"
+    )
+    run = run_cli("size", str(folder), "--time-limit", "2", "-q")
+    assert run.returncode == 0, run.stderr
+    assert "[bold]prod" in run.stderr
