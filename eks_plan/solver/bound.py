@@ -72,7 +72,33 @@ class LpResult:
 
 
 def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 30.0) -> LpResult:
-    """Solve the relaxation above by column generation; see the module docstring."""
+    """Solve the relaxation above; see the module docstring.
+
+    When the LP would need more than :data:`FULL_COLUMNS` columns, it is solved over merged
+    groups (:func:`_merge_groups`) whenever that brings it within reach of holding every column,
+    and the fractional solution is shared back among the merged groups by their pod counts.
+    """
+    pods = np.asarray(placeable, dtype=np.int64)
+    groups = [g for g in range(len(instance.groups)) if pods[g] > 0]
+    if len(groups) > 1:
+        allowed = instance.class_allowed() & undominated_classes(instance)[None, :]
+        if int(allowed[groups].sum()) > FULL_COLUMNS:
+            merged = _merge_groups(instance, pods)
+            if merged is not None:
+                view, merged_pods, member_of, floor_rows = merged
+                result = _solve_lp(view, merged_pods, time_limit, floor_rows)  # type: ignore[arg-type]
+                return _spread_back(result, member_of, pods)
+    return _solve_lp(instance, placeable, time_limit)
+
+
+def _solve_lp(
+    instance: Instance,
+    placeable: Sequence[int],
+    time_limit: float,
+    floor_rows: list[tuple[np.ndarray, int]] | None = None,
+) -> LpResult:
+    """The LP by column generation (every column at once when few enough). ``floor_rows`` (class
+    mask, pods) replace the one-pod-per-node rows when the groups are merged ones."""
     from ortools.linear_solver import pywraplp
 
     start = time.monotonic()
@@ -121,19 +147,24 @@ def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 3
             upper = infinity if pool.max_nodes is None else float(pool.max_nodes)
             node_row(float(pool.min_nodes), upper, members, f"pool[{pool.name}]")
     zone_total = len(instance.problem.zones)
-    one_per_node = [g for g in groups if hard_cap[g] == 1 and pods[g] > 1]
+    if floor_rows is None:
+        floor_rows = [
+            (instance.class_allowed()[g], int(pods[g])) for g in groups if hard_cap[g] == 1 and pods[g] > 1
+        ]
+    keep = undominated_classes(instance)
+    one_per_node = [((mask & keep).astype(np.float64), count) for mask, count in floor_rows]
     if instance.problem.tolerate_zone_loss and zone_total >= 2:
         factor = zone_total / (zone_total - 1)
         for r in range(resources):
             need = float((requests_scaled[groups, r] * pods[groups]).sum()) * factor
             if need > 0:
                 node_row(need, infinity, usable_scaled[:, r].copy(), f"zone_loss[{r}]")
-        for g in one_per_node:
-            node_row(float(pods[g]) * factor, infinity, allowed[g].astype(np.float64), f"zone_loss_one[{g}]")
+        for i, (mask, count) in enumerate(one_per_node):
+            node_row(float(count) * factor, infinity, mask, f"zone_loss_one[{i}]")
     else:
-        for g in one_per_node:
+        for i, (mask, count) in enumerate(one_per_node):
             # One pod per node (self anti-affinity, a hostPort): at least pods[g] nodes g may use.
-            node_row(float(pods[g]), infinity, allowed[g].astype(np.float64), f"one_per_node[{g}]")
+            node_row(float(count), infinity, mask, f"one_per_node[{i}]")
     objective = solver.Objective()
     for c, var in enumerate(node_vars):
         objective.SetCoefficient(var, float(prices[c]))
@@ -245,6 +276,146 @@ def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 3
         last = result
         if added == 0 or time.monotonic() - start > time_limit:
             return result
+
+
+@dataclass(slots=True)
+class _MergedGroups:
+    """The few facts of an :class:`Instance` the LP reads, over merged groups."""
+
+    problem: object
+    classes: list
+    resources: list[str]
+    requests: np.ndarray
+    rule_cap: np.ndarray
+    rule_cap_is_hard: np.ndarray
+    groups: list[int]
+    usable: np.ndarray
+    allowed: np.ndarray
+    fit: np.ndarray
+
+    def class_usable(self) -> np.ndarray:
+        return self.usable
+
+    def class_allowed(self) -> np.ndarray:
+        return self.allowed
+
+    def class_fit(self) -> np.ndarray:
+        return self.fit
+
+
+#: Significant bits kept of each request when merging groups, finest first: 10 bits round down by
+#: under 0.1%, 4 bits by under 6.25%.
+MERGE_BITS = (12, 10, 8, 7, 6, 5, 4)
+
+
+def round_down_to_bits(values: np.ndarray, bits: int) -> np.ndarray:
+    """``values`` rounded DOWN to their ``bits`` leading binary digits (relative error below
+    ``2**-(bits - 1)``); small counts such as pods or GPUs stay exact.
+
+    >>> round_down_to_bits(np.array([250, 1000, 3 * 2**30 + 12345, 1]), 4).tolist()
+    [240, 960, 3221225472, 1]
+    """
+    values = np.asarray(values, dtype=np.int64)
+    exponent = np.floor(np.log2(np.maximum(values, 1))).astype(np.int64)
+    shift = np.maximum(exponent - (bits - 1), 0)
+    return np.where(values > 0, (values >> shift) << shift, values)
+
+
+def _merge_groups(
+    instance: Instance, pods: np.ndarray
+) -> tuple[_MergedGroups, np.ndarray, np.ndarray, list[tuple[np.ndarray, int]]] | None:
+    """Groups merged for the bound: requests rounded down (:func:`round_down_to_bits`, the finest
+    rounding that brings the LP within :data:`FULL_COLUMNS`), then groups with equal rounded
+    requests, equal allowed classes and the same kind of per-node cap merged into one.
+
+    This is a relaxation, so its LP bound stays a bound: every plan of the real problem is a plan
+    of the rounded one (smaller requests fit wherever the real ones do), and merged groups are
+    interchangeable in the LP. A merged group with a hard per-node cap (hostname anti-affinity, a
+    host port) may put the SUM of its members' caps on a node, and each member's "one pod per
+    node, so at least this many nodes" row is kept as it was (one per allowed set, the largest).
+    Returns ``None`` when merging does not shrink the LP.
+    """
+    groups = np.flatnonzero(pods > 0)
+    allowed = instance.class_allowed()
+    keep = undominated_classes(instance)
+    allowed_keys = [np.packbits(allowed[g]).tobytes() for g in range(len(instance.groups))]
+    hard = instance.rule_cap_is_hard
+    width = {g: int((allowed[g] & keep).sum()) for g in groups}
+    chosen: tuple[np.ndarray, dict[tuple[object, ...], list[int]]] | None = None
+    for bits in MERGE_BITS:
+        rounded = round_down_to_bits(instance.requests, bits)
+        buckets: dict[tuple[object, ...], list[int]] = {}
+        for g in groups:
+            key = (rounded[g].tobytes(), bool(hard[g]), allowed_keys[g])
+            buckets.setdefault(key, []).append(int(g))
+        chosen = (rounded, buckets)
+        if sum(width[members[0]] for members in buckets.values()) <= FULL_COLUMNS:
+            break
+    assert chosen is not None
+    rounded, buckets = chosen
+    if len(buckets) >= len(groups):
+        return None
+    members_list = list(buckets.values())
+    first = np.array([members[0] for members in members_list])
+    requests = rounded[first]
+    merged_pods = np.array([int(pods[members].sum()) for members in members_list], dtype=np.int64)
+    rule_cap = np.array(
+        [
+            min(UNLIMITED, int(instance.rule_cap[members].sum())) if hard[members[0]] else UNLIMITED
+            for members in members_list
+        ],
+        dtype=np.int64,
+    )
+    member_of = np.full(len(instance.groups), -1, dtype=np.int64)
+    for m, members in enumerate(members_list):
+        member_of[members] = m
+    from eks_plan.solver.compat import _fit_alone
+
+    usable = instance.class_usable()
+    view = _MergedGroups(
+        problem=instance.problem,
+        classes=instance.classes,
+        resources=instance.resources,
+        requests=requests,
+        rule_cap=rule_cap,
+        rule_cap_is_hard=hard[first].copy(),
+        groups=list(range(len(members_list))),
+        usable=usable,
+        allowed=allowed[first],
+        fit=_fit_alone(requests, usable),
+    )
+    floors: dict[bytes, tuple[np.ndarray, int]] = {}
+    for g in groups:
+        if hard[g] and instance.rule_cap[g] == 1 and pods[g] > 1:
+            previous = floors.get(allowed_keys[g])
+            if previous is None or previous[1] < pods[g]:
+                floors[allowed_keys[g]] = (allowed[g], int(pods[g]))
+    return view, merged_pods, member_of, [floors[key] for key in sorted(floors)]
+
+
+def _spread_back(result: LpResult, member_of: np.ndarray, pods: np.ndarray) -> LpResult:
+    """The merged LP's answer per original group: each member takes its share of the pods."""
+    merged_pods = np.bincount(member_of[member_of >= 0], weights=pods[member_of >= 0])
+    spread: dict[int, dict[int, float]] = {}
+    for g in np.flatnonzero((member_of >= 0) & (pods > 0)):
+        m = int(member_of[g])
+        share = float(pods[g]) / float(merged_pods[m])
+        if m in result.pods:
+            spread[int(g)] = {c: value * share for c, value in result.pods[m].items()}
+    reduced = None
+    if result.reduced is not None:
+        reduced = np.full((len(member_of), result.reduced.shape[1]), np.inf)
+        rows = member_of >= 0
+        reduced[rows] = result.reduced[member_of[rows]]
+    return LpResult(
+        bound=result.bound,
+        objective=result.objective,
+        pods=spread,
+        nodes=result.nodes,
+        reduced=reduced,
+        converged=result.converged,
+        feasible=result.feasible,
+    )
 
 
 def _node_value_exact(
