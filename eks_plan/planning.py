@@ -37,7 +37,7 @@ from eks_plan.resources import PODS, Resources, total
 from eks_plan.scheduling import NodeSelector, NodeSelectorTerm, untolerated
 from eks_plan.scheduling import labels as well_known
 from eks_plan.scheduling.pod import PodSpec
-from eks_plan.solver.plan import NullObserver, Plan, SolveObserver
+from eks_plan.solver.plan import NullObserver, Plan, SolveObserver, Unschedulable
 from eks_plan.solver.problem import NodeOption, NodePool, PodGroup, Problem, SolveOptions
 
 if TYPE_CHECKING:
@@ -84,7 +84,10 @@ class PlanningInput:
     workloads: Mapping[str, Workload]
     daemonsets: tuple[DaemonSetLoad, ...]
     fargate: tuple[FargatePlacement, ...] = ()
+    fargate_unschedulable: tuple[Unschedulable, ...] = ()
     control_plane_per_hour: float = 0.0
+    currency: str = "USD"
+    hours_per_month: float = 730.0
     cni_summary: Mapping[str, Any] = field(default_factory=dict)
     max_pods_by_type: Mapping[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
@@ -323,10 +326,57 @@ def _fargate_profile(config: PlanConfig, workload: Workload) -> str | None:
     return None
 
 
+#: The labels of the node a Fargate pod runs on (EKS Fargate is Linux on x86 only, DOMAIN.md §4).
+FARGATE_NODE_LABELS = {
+    well_known.ARCH: "amd64",
+    well_known.OS: "linux",
+    "eks.amazonaws.com/compute-type": "fargate",
+}
+
+
+def fargate_placement(
+    key: str, workload: Workload, profile: str, zones: Sequence[str]
+) -> tuple[FargatePlacement | None, str]:
+    """The Fargate size and price of a workload's pods, or ``None`` and why Fargate cannot run them.
+
+    Fargate runs no GPUs or other devices, no hostNetwork or hostPort pods, only amd64 Linux on
+    EKS, and at most 175 GB of ephemeral storage (DOMAIN.md §4; EKS User Guide, Fargate
+    considerations). Ephemeral storage above the 20 GB included is billed.
+
+    Example: a 1 vCPU / 8 GiB pod runs as 2 vCPU / 9 GB (+256 MB for the Fargate agents) for
+    2 x $0.04048 + 9 x $0.004445 = $0.120965 an hour.
+    """
+    from eks_plan.catalog.fargate import (
+        FARGATE_MAX_STORAGE_GB,
+        fargate_billed_size,
+        fargate_price_per_hour,
+    )
+    from eks_plan.errors import InputError
+    from eks_plan.resources import CPU, EPHEMERAL_STORAGE, MEMORY, STANDARD_RESOURCES
+
+    pod = workload.pod
+    devices = sorted(name for name in pod.requests if name not in STANDARD_RESOURCES)
+    if devices:
+        return None, f"Fargate runs no {', '.join(devices)}"
+    if pod.host_network or pod.host_ports:
+        return None, "Fargate runs no hostNetwork or hostPort pods"
+    if not any(pod.node_selector.matches({**FARGATE_NODE_LABELS, well_known.ZONE: zone}) for zone in zones):
+        return None, "their node selector or affinity matches no Fargate node (amd64 Linux)"
+    storage_gb = max(20.0, pod.requests[EPHEMERAL_STORAGE] / 10**9)
+    if storage_gb > FARGATE_MAX_STORAGE_GB:
+        return None, f"Fargate gives a pod at most {FARGATE_MAX_STORAGE_GB} GB of ephemeral storage"
+    try:
+        vcpu, memory_gb = fargate_billed_size(pod.requests[CPU], pod.requests[MEMORY])
+    except InputError as error:
+        return None, error.message
+    price = fargate_price_per_hour(pod.requests[CPU], pod.requests[MEMORY], ephemeral_storage_gb=storage_gb)
+    return FargatePlacement(key, workload.replicas, profile, vcpu, memory_gb, price), ""
+
+
 def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Catalog) -> PlanningInput:
     """The solver problem for these manifests under this configuration."""
     from eks_plan.catalog.capacity import max_pods
-    from eks_plan.catalog.fargate import fargate_billed_size, fargate_price_per_hour
+    from eks_plan.catalog.fargate import FARGATE_PRICE_REGION
 
     daemonsets = default_addon_loads(config) + tuple(
         DaemonSetLoad(workload.key, workload.pod) for workload in manifests.daemonsets
@@ -337,6 +387,7 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
 
     groups: list[PodGroup] = []
     fargate: list[FargatePlacement] = []
+    fargate_unschedulable: list[Unschedulable] = []
     workloads: dict[str, Workload] = {}
     notes: list[str] = list(config.defaults_applied)
     first_seen: dict[str, Workload] = {}
@@ -358,18 +409,21 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
         workloads[key] = workload
         profile = _fargate_profile(config, workload)
         if profile is not None:
-            requests = workload.pod.requests
-            vcpu, memory_gb = fargate_billed_size(requests["cpu"], requests["memory"])
-            fargate.append(
-                FargatePlacement(
-                    key,
-                    workload.replicas,
-                    profile,
-                    vcpu,
-                    memory_gb,
-                    fargate_price_per_hour(requests["cpu"], requests["memory"]),
+            placement, why_not = fargate_placement(key, workload, profile, config.zones)
+            if placement is not None:
+                fargate.append(placement)
+            else:
+                fargate_unschedulable.append(
+                    Unschedulable(
+                        key,
+                        workload.replicas,
+                        (f"Fargate profile {profile} selects these pods, but {why_not}",),
+                        (
+                            f"run them on nodes: change the pods' namespace or labels so profile {profile} "
+                            "does not select them",
+                        ),
+                    )
                 )
-            )
             continue
         groups.append(PodGroup(key, workload.replicas, workload.pod))
 
@@ -395,9 +449,18 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
         daemonsets=daemonsets,
         fargate=tuple(fargate),
         control_plane_per_hour=config.pricing.control_plane_price_per_hour,
+        currency=pricing.currency,
+        hours_per_month=config.pricing.hours_per_month,
         cni_summary=config.cni.to_dict(),
         max_pods_by_type=MappingProxyType(max_pods_by_type),
-        notes=tuple(notes) + pricing.warnings,
+        notes=tuple(notes)
+        + pricing.warnings
+        + (
+            (f"Fargate is priced at {FARGATE_PRICE_REGION} rates (the only ones bundled)",)
+            if fargate and config.region != FARGATE_PRICE_REGION
+            else ()
+        ),
+        fargate_unschedulable=tuple(fargate_unschedulable),
     )
 
 

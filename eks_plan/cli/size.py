@@ -140,5 +140,5 @@ def command(
         render_plan(data, result.plan, result.planning, stdout())
     else:
         print_data(data, output)
-    if result.plan.unschedulable:
+    if data["unschedulable"]:
         raise typer.Exit(ExitCode.FINDINGS)

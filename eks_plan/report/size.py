@@ -18,9 +18,6 @@ if TYPE_CHECKING:
     from eks_plan.planning import PlanningInput
     from eks_plan.solver.plan import Plan
 
-HOURS_PER_MONTH = 730  # AWS's convention for monthly prices
-
-
 def _money(value: float) -> float:
     return round(float(value), 6)
 
@@ -41,6 +38,16 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
     """
     groups = {group.key: group for group in planning.problem.pod_groups}
     fargate_cost = sum(placement.price_per_hour * placement.count for placement in planning.fargate)
+    notes = list(planning.notes) + list(plan.notes)
+    if planning.currency == "USD":
+        cost = plan.node_cost_per_hour + planning.control_plane_per_hour + fargate_cost
+    else:
+        # Node prices are in the region's currency; the control plane and Fargate rates are USD.
+        cost = plan.node_cost_per_hour
+        notes.append(
+            f"the total is node cost only, in {planning.currency}: the EKS control plane "
+            f"(${planning.control_plane_per_hour:.2f}/hour) and Fargate are priced in USD"
+        )
     nodes = []
     for node in plan.nodes:
         option = node.option
@@ -85,10 +92,9 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
     return {
         "region": planning.region,
         "zones": list(planning.problem.zones),
-        "cost_per_hour": _money(plan.node_cost_per_hour + planning.control_plane_per_hour + fargate_cost),
-        "cost_per_month": _money(
-            (plan.node_cost_per_hour + planning.control_plane_per_hour + fargate_cost) * HOURS_PER_MONTH
-        ),
+        "currency": planning.currency,
+        "cost_per_hour": _money(cost),
+        "cost_per_month": _money(cost * planning.hours_per_month),
         "node_cost_per_hour": _money(plan.node_cost_per_hour),
         "control_plane_per_hour": _money(planning.control_plane_per_hour),
         "fargate_cost_per_hour": _money(fargate_cost),
@@ -97,7 +103,7 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
         "status": plan.status,
         "solve_seconds": round(plan.solve_seconds, 3),
         "node_count": len(plan.nodes),
-        "node_groups": node_groups(plan),
+        "node_groups": node_groups(plan, planning.hours_per_month),
         "nodes": nodes,
         "workloads": workloads,
         "fargate": {
@@ -129,18 +135,18 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
                 "reasons": list(item.reasons),
                 "fixes": list(item.fixes),
             }
-            for item in plan.unschedulable
+            for item in (*plan.unschedulable, *planning.fargate_unschedulable)
         ],
         "soft_rules_not_honoured": [
             {"workload": rule.workload, "rule": rule.rule, "detail": rule.detail}
             for rule in plan.soft_rules
             if not rule.honoured
         ],
-        "notes": list(planning.notes) + list(plan.notes),
+        "notes": notes,
     }
 
 
-def node_groups(plan: Plan) -> list[dict[str, Any]]:
+def node_groups(plan: Plan, hours_per_month: float) -> list[dict[str, Any]]:
     """Nodes counted by (pool, instance type, zone, capacity type): the shape of a node group."""
     counts: Counter[tuple[str, str, str, str]] = Counter()
     price: dict[tuple[str, str, str, str], float] = {}
@@ -160,7 +166,7 @@ def node_groups(plan: Plan) -> list[dict[str, Any]]:
                 "capacity_type": capacity_type,
                 "count": count,
                 "cost_per_hour": _money(cost),
-                "cost_per_month": _money(cost * HOURS_PER_MONTH),
+                "cost_per_month": _money(cost * hours_per_month),
             }
         )
     return rows
@@ -197,6 +203,8 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
     def table(title: str, **options: Any) -> Table:
         return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, **options)
 
+    money = "$" if data["currency"] == "USD" else f"{data['currency']} "
+    unit = "$" if data["currency"] == "USD" else data["currency"]
     unplaced = sum(item["count"] for item in data["unschedulable"])
     placed = sum(sum(node["pods"].values()) for node in data["nodes"])
     on_fargate = sum(pod["count"] for pod in data["fargate"]["pods"])
@@ -204,14 +212,14 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
         f"[bold]{data['node_count']} nodes[/] in {len(data['zones'])} zones for {placed} pods"
         + (f" and {on_fargate} Fargate pods" if on_fargate else "")
         + ": "
-        f"[bold]${data['cost_per_hour']:.4f}/hour[/] (${data['cost_per_month']:,.2f}/month), "
+        f"[bold]{money}{data['cost_per_hour']:.4f}/hour[/] ({money}{data['cost_per_month']:,.2f}/month), "
         f"within {data['gap']:.2%} of the proven lower bound"
         + (f"; [bold red]{unplaced} pods cannot be placed[/]" if unplaced else "")
     )
 
     groups = table("Node groups")
-    for column in ("pool", "instance type", "zone", "capacity", "nodes", "$/hour", "$/month"):
-        numeric = column in ("nodes", "$/hour", "$/month")
+    for column in ("pool", "instance type", "zone", "capacity", "nodes", f"{unit}/hour", f"{unit}/month"):
+        numeric = column in ("nodes", f"{unit}/hour", f"{unit}/month")
         groups.add_column(column, justify="right" if numeric else "left", no_wrap=True)
     for group in data["node_groups"]:
         groups.add_row(
@@ -224,13 +232,14 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
             f"{group['cost_per_month']:,.2f}",
         )
     console.print(groups)
-    parts = [f"{data['node_count']} nodes ${data['node_cost_per_hour']:.4f}"]
-    parts.append(f"control plane ${data['control_plane_per_hour']:.4f}")
-    if data["fargate"]["pods"]:
-        parts.append(f"Fargate ${data['fargate_cost_per_hour']:.4f}")
+    parts = [f"{data['node_count']} nodes {money}{data['node_cost_per_hour']:.4f}"]
+    if data["currency"] == "USD":
+        parts.append(f"control plane {money}{data['control_plane_per_hour']:.4f}")
+    if data["fargate"]["pods"] and data["currency"] == "USD":
+        parts.append(f"Fargate {money}{data['fargate_cost_per_hour']:.4f}")
     console.print(
-        f"Total per hour: {' + '.join(parts)} = [bold]${data['cost_per_hour']:.4f}[/] "
-        f"([bold]${data['cost_per_month']:,.2f}[/] a month)\n"
+        f"Total per hour: {' + '.join(parts)} = [bold]{money}{data['cost_per_hour']:.4f}[/] "
+        f"([bold]{money}{data['cost_per_month']:,.2f}[/] a month)\n"
     )
 
     utilisation = table("Utilisation: requests of pods and DaemonSets / allocatable")
@@ -250,8 +259,8 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
     console.print(utilisation)
 
     console.print(
-        f"Cost bound: plan ${data['node_cost_per_hour']:.4f}/hour for nodes, proven lower bound "
-        f"${data['lower_bound_per_hour']:.4f}/hour, gap {data['gap']:.2%} ({data['status']}, "
+        f"Cost bound: plan {money}{data['node_cost_per_hour']:.4f}/hour for nodes, proven lower bound "
+        f"{money}{data['lower_bound_per_hour']:.4f}/hour, gap {data['gap']:.2%} ({data['status']}, "
         f"{data['solve_seconds']:.1f} s)"
     )
 

@@ -166,3 +166,49 @@ def test_warnings_with_brackets_are_printed_as_text(tmp_path: Path) -> None:
     run = run_cli("size", str(folder), "--time-limit", "2", "-q")
     assert run.returncode == 0, run.stderr
     assert "[bold]prod" in run.stderr
+
+
+def test_fargate_prices_what_it_can_run_and_reports_what_it_cannot(tmp_path: Path) -> None:
+    (tmp_path / "apps.yaml").write_text(
+        """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: batch}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - {name: c, image: x, resources: {requests: {cpu: "1", memory: 8Gi, ephemeral-storage: 30G}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: gpu, namespace: batch}
+spec:
+  template:
+    metadata: {labels: {app: gpu}}
+    spec:
+      containers:
+      - {name: c, image: x, resources: {limits: {nvidia.com/gpu: 1, cpu: "1", memory: 1Gi}}}
+"""
+    )
+    config = tmp_path / "eks-plan.yaml"
+    config.write_text(
+        "fargateProfiles:\n  - name: batch\n    selectors: [{namespace: batch}]\n"
+        "pricing: {hoursPerMonth: 100}\n"
+    )
+    run = run_cli("size", str(tmp_path / "apps.yaml"), "-c", str(config), "-q", "--time-limit", "2",
+                  "-o", "json")  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    data = json.loads(run.stdout)
+    # 1 vCPU / 8 GiB -> 2 vCPU / 9 GB (DOMAIN.md §4) = $0.120965, plus 10 GB of storage above the 20 GB
+    # included at $0.000111 per GB-hour.
+    [api] = data["fargate"]["pods"]
+    assert (api["vcpu"], api["memory_gb"]) == (2.0, 9.0)
+    assert api["price_per_hour"] == pytest.approx(0.120965 + 10 * 0.000111)
+    [gpu] = data["unschedulable"]
+    assert gpu["workload"] == "Deployment/batch/gpu"
+    assert "Fargate runs no nvidia.com/gpu" in gpu["reasons"][0]
+    assert data["nodes"] == []
+    assert data["cost_per_hour"] == pytest.approx(0.10 + 3 * api["price_per_hour"])
+    assert data["cost_per_month"] == pytest.approx(data["cost_per_hour"] * 100, abs=1e-4)
