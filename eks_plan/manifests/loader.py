@@ -162,6 +162,17 @@ def _load(
         progress(len(inputs), len(inputs), "")
     if collector.documents == 0:
         shown = ", ".join(str(path) for path in paths)
+        not_objects = [w for w in collector.warnings if w.code == "not-an-object"]
+        if not_objects:
+            # The input parsed, so "empty" would mislead: say what the first document was instead.
+            others = f" (and {len(not_objects) - 1} more such document(s))" if len(not_objects) > 1 else ""
+            raise InputError(
+                f"no Kubernetes objects found in {shown}: {not_objects[0].message.removesuffix('; skipped')}"
+                + others,
+                not_objects[0].location,
+                hint="a manifest is a mapping with apiVersion, kind and metadata, e.g. the output of "
+                "`kubectl get -o yaml` or `helm template`",
+            )
         what = "no Kubernetes objects found" if inputs else "no manifest files found"
         hint = "pass YAML or JSON manifests"
         if skipped_files:
@@ -171,6 +182,56 @@ def _load(
             )
         raise InputError(f"{what} in {shown} (empty input)", SourceLocation(str(paths[0])), hint=hint)
     return collector.finish(replicas, tuple(source.display for source in inputs))
+
+
+def _not_an_object(root: Field) -> str:
+    """What a document that is not a Kubernetes object holds, in words, for a warning or an error.
+
+    >>> from eks_plan.manifests.yaml_source import parse_yaml_documents
+    >>> documents = parse_yaml_documents("- 1\\n- 2\\n---\\nhello\\n---\\n[1, x]\\n---\\na: 1\\n", "x")
+    >>> for document in documents:
+    ...     print(_not_an_object(Field.root(document)))
+    this document is a list of numbers, not a Kubernetes object with apiVersion/kind
+    this document is a string ('hello'), not a Kubernetes object with apiVersion/kind
+    this document is a list of numbers and strings, not a Kubernetes object with apiVersion/kind
+    this document is a mapping without kind, not a Kubernetes object with apiVersion/kind
+    """
+    node = root.node
+    if type(node) is MappingNode:
+        what = "a mapping without kind"
+    elif type(node) is SequenceNode:
+        kinds = {_value_kind(Field(root.document, item).value) for item in node.value}
+        if not kinds:
+            what = "an empty list"
+        elif len(kinds) == 1:
+            what = f"a list of {kinds.pop()}s"
+        else:
+            *first, last = sorted(f"{kind}s" for kind in kinds)
+            what = f"a list of {', '.join(first)} and {last}"
+    else:
+        value = root.value
+        shown = repr(value if not isinstance(value, str) or len(value) <= 40 else value[:37] + "...")
+        what = f"{_value_kind_with_article(value)} ({shown})"
+    return f"this document is {what}, not a Kubernetes object with apiVersion/kind"
+
+
+def _value_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    return "null" if value is None else type(value).__name__
+
+
+def _value_kind_with_article(value: Any) -> str:
+    kind = _value_kind(value)
+    return kind if kind == "null" else f"a {kind}"
 
 
 def _find_inputs(paths: Sequence[str | Path], include: tuple[str, ...]) -> tuple[list[_Input], int]:
@@ -415,19 +476,11 @@ class _Collector:
     def _add_document(self, document: YamlDocument) -> None:
         root = Field.root(document)
         if type(root.node) is not MappingNode:
-            self.warn(
-                "not-an-object",
-                "this document is not a Kubernetes object (not a mapping); skipped",
-                document.start,
-            )
+            self.warn("not-an-object", f"{_not_an_object(root)}; skipped", document.start)
             return
         kind = root.child("kind").value
         if not isinstance(kind, str) or not kind:
-            self.warn(
-                "not-an-object",
-                "this document has no kind, so it is not a Kubernetes object; skipped",
-                document.start,
-            )
+            self.warn("not-an-object", f"{_not_an_object(root)}; skipped", document.start)
             return
         items = root.child("items").node
         if kind.endswith("List") and isinstance(items, SequenceNode):

@@ -180,8 +180,9 @@ class RuntimeClass:
 @dataclass(frozen=True, slots=True)
 class LimitRange:
     """The container defaults of one LimitRange: ``default_requests`` fill a missing request and
-    ``default_limits`` a missing limit (``defaultRequest`` itself defaults to ``default``, which
-    defaults to ``max``, as the API server defaults a LimitRange)."""
+    ``default_limits`` a missing limit (``default`` itself defaults to ``max``, and ``defaultRequest``
+    to ``default``, then to ``min``, as the API server defaults a LimitRange: see
+    :func:`~eks_plan.manifests.objects.limit_range_item_defaults`)."""
 
     namespace: str
     name: str

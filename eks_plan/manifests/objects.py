@@ -18,6 +18,8 @@ Example: an ``autoscaling/v2`` HPA::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from eks_plan.manifests.fields import Field
 from eks_plan.manifests.model import (
     HorizontalPodAutoscaler,
@@ -90,19 +92,58 @@ def read_runtime_class(root: Field) -> RuntimeClass:
     )
 
 
+def limit_range_item_defaults(
+    minimum: Mapping[str, int],
+    maximum: Mapping[str, int],
+    default: Mapping[str, int],
+    default_request: Mapping[str, int],
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The ``(default limits, default requests)`` of one ``type: Container`` LimitRange item, after
+    the API server's ``SetDefaults_LimitRangeItem`` (``pkg/apis/core/v1/defaults.go`` in
+    kubernetes/kubernetes), in its order:
+
+    1. a resource in ``max`` but not in ``default`` gets the default limit ``max``;
+    2. a resource in ``default`` (as completed by 1) but not in ``defaultRequest`` gets the default
+       request ``default``;
+    3. a resource in ``min`` still not in ``defaultRequest`` gets the default request ``min``.
+
+    Worked example: ``min: {cpu: 150m}`` alone gives a container without requests 150m of cpu and
+    no default limit; ``max: {memory: 1Gi}`` with ``min: {memory: 64Mi}`` defaults the limit to
+    1Gi and the request to the limit, 1Gi, because step 2 comes before step 3:
+
+    >>> gi, mi = 2**30, 2**20
+    >>> limit_range_item_defaults({"cpu": 150}, {}, {}, {})
+    ({}, {'cpu': 150})
+    >>> limit_range_item_defaults({"memory": 64 * mi}, {"memory": gi}, {}, {})
+    ({'memory': 1073741824}, {'memory': 1073741824})
+    >>> limit_range_item_defaults({"cpu": 50}, {"cpu": 2000}, {"cpu": 500}, {"cpu": 100})
+    ({'cpu': 500}, {'cpu': 100})
+    """
+    limits = dict(default)
+    for name, amount in maximum.items():
+        limits.setdefault(name, amount)
+    requests = dict(default_request)
+    for name, amount in limits.items():
+        requests.setdefault(name, amount)
+    for name, amount in minimum.items():
+        requests.setdefault(name, amount)
+    return limits, requests
+
+
 def read_limit_range(root: Field, namespace: str) -> LimitRange:
-    """The ``type: Container`` limits of a LimitRange, defaulted as the API server defaults them:
-    a missing ``default`` is ``max``, a missing ``defaultRequest`` is ``default``."""
+    """The ``type: Container`` defaults of a LimitRange, defaulted as the API server defaults them
+    (:func:`limit_range_item_defaults`); with several such items the first to name a resource wins."""
     default_requests: dict[str, int] = {}
     default_limits: dict[str, int] = {}
     for limit in root.get("spec", "limits").sequence():
         if limit.child("type").string() != "Container":
             continue
-        maximum, _ = limit.child("max").resources()
-        default, _ = limit.child("default").resources()
-        default_request, _ = limit.child("defaultRequest").resources()
-        limits = {**maximum, **default}
-        requests = {**limits, **default_request}
+        limits, requests = limit_range_item_defaults(
+            limit.child("min").resources()[0],
+            limit.child("max").resources()[0],
+            limit.child("default").resources()[0],
+            limit.child("defaultRequest").resources()[0],
+        )
         for name, amount in limits.items():
             default_limits.setdefault(name, amount)
         for name, amount in requests.items():

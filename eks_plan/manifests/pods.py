@@ -11,13 +11,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from eks_plan.errors import SourceLocation
+from eks_plan.errors import InputError, SourceLocation
 from eks_plan.manifests.fields import Field
 from eks_plan.manifests.model import Container, ContainerRole, LimitRange, PriorityClass, RuntimeClass
 from eks_plan.manifests.objects import BUILT_IN_PRIORITY_CLASSES
-from eks_plan.manifests.requests import container_requests, pod_request
+from eks_plan.manifests.quantity import parse_quantity
+from eks_plan.manifests.requests import (
+    container_requests,
+    is_extended_resource,
+    is_overcommit_allowed,
+    pod_request,
+    request_limit_problem,
+    resource_name_problem,
+)
 from eks_plan.manifests.selectors import label_selector, node_selector_term, toleration
-from eks_plan.resources import Resources
+from eks_plan.resources import CPU, HUGEPAGES_PREFIX, MEMORY, Resources
 from eks_plan.scheduling.labels import label_key_hint
 from eks_plan.scheduling.pod import HostPort, PodSpec
 from eks_plan.scheduling.selectors import (
@@ -223,8 +231,10 @@ def _container(
     limit_range_source: SourceLocation | None,
 ) -> Container:
     resources = item.child("resources")
+    _check_resource_names(resources)
     requests, request_locations = resources.child("requests").resources()
     limits, limit_locations = resources.child("limits").resources()
+    _check_requirements(resources, requests, limits)
     effective_requests, effective_limits = container_requests(
         requests, limits, default_requests, default_limits
     )
@@ -243,6 +253,55 @@ def _container(
         limit_locations=MappingProxyType(limit_locations),
         image=item.child("image").string(),
     )
+
+
+def _check_resource_names(resources: Field) -> None:
+    """Refuse a resource name the API server would refuse (``memroy``, ``requests.cpu``), naming it."""
+    for section in ("requests", "limits"):
+        section_field = resources.child(section)
+        for name, entry in section_field.items():
+            problem = resource_name_problem(name)
+            if problem is not None:
+                message, hint = problem
+                raise InputError(f"{message} in {section_field.name}", entry.location, hint=hint)
+
+
+def _check_requirements(resources: Field, requests: Mapping[str, int], limits: Mapping[str, int]) -> None:
+    """Refuse what ``validateResourceRequirements`` refuses: a request above its limit (or, for
+    extended resources and huge pages, different from it or without one), a fractional extended
+    resource, huge pages without cpu or memory."""
+    requests_field, limits_field = resources.child("requests"), resources.child("limits")
+    for section_field, amounts in ((requests_field, requests), (limits_field, limits)):
+        for name in amounts:
+            if is_extended_resource(name):
+                entry = section_field.child(name)
+                if parse_quantity(entry.value).denominator != 1:
+                    raise entry.error(
+                        f"must be a whole number, not {entry.value!r}",
+                        hint=f"{name} is counted in whole devices",
+                    )
+    for name, amount in requests.items():
+        limit = limits.get(name)
+        if is_overcommit_allowed(name) and (limit is None or amount < limit):
+            continue  # amounts are rounded up, so the exact request is below the exact limit too
+        request_entry = requests_field.child(name)
+        exact_limit = None if limit is None else parse_quantity(limits_field.child(name).value)
+        problem = request_limit_problem(name, parse_quantity(request_entry.value), exact_limit)
+        if problem is not None:
+            limit_text = "" if limit is None else f" of {limits_field.child(name).value}"
+            raise request_entry.error(
+                f"({request_entry.value}) {problem}{limit_text}",
+                hint="the API server refuses this container; make the request at most the limit"
+                if is_overcommit_allowed(name)
+                else f"write {name} under limits (a request defaults to its limit) and drop it from requests",
+            )
+    if not any(name in amounts for name in (CPU, MEMORY) for amounts in (requests, limits)):
+        huge_pages = next((name for name in (*requests, *limits) if name.startswith(HUGEPAGES_PREFIX)), None)
+        if huge_pages is not None:
+            raise resources.error(
+                f"asks for {huge_pages} without cpu or memory, which Kubernetes forbids",
+                hint="huge pages require a cpu or memory request or limit in the same container",
+            )
 
 
 def _hint(key: str, location: SourceLocation, warn: WarnFunction, owner: str) -> None:

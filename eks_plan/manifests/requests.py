@@ -9,9 +9,24 @@ everything that starts after them. :func:`pod_request` spells the rule out;
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Iterable, Mapping
+from fractions import Fraction
 
-from eks_plan.resources import PODS, Resources
+from eks_plan.manifests.quantity import QuantityError, parse_quantity
+from eks_plan.resources import CPU, EPHEMERAL_STORAGE, HUGEPAGES_PREFIX, MEMORY, PODS, Resources
+
+#: The resource names without a domain a container may request (``IsStandardContainerResourceName``
+#: in Kubernetes' ``pkg/apis/core/helper``), besides ``hugepages-<size>``.
+STANDARD_CONTAINER_RESOURCES = (CPU, MEMORY, EPHEMERAL_STORAGE)
+
+# A qualified name (``k8s.io/apimachinery`` ``IsQualifiedName``): an optional DNS-1123 subdomain
+# prefix and a slash, then a name of at most 63 characters.
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", re.ASCII)
+_QUALIFIED_NAME_PART = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?", re.ASCII)
+_NATIVE_DOMAIN = "kubernetes.io/"
+_QUOTA_PREFIXES = ("requests.", "limits.")
 
 
 def pod_request(
@@ -97,7 +112,10 @@ def container_requests(
 
     In order: a limit without a request defaults the request (API defaulting at decode), then the
     namespace's LimitRange fills a still-missing limit from ``default`` and a still-missing
-    request from ``defaultRequest`` (the LimitRanger admission plugin).
+    request from ``defaultRequest`` (the LimitRanger admission plugin); a request still missing
+    where a limit is now set takes that limit. (A LimitRange read by
+    :func:`~eks_plan.manifests.objects.limit_range_item_defaults` always has a ``defaultRequest``
+    for every ``default``, so the last step matters only for defaults given here by hand.)
 
     >>> container_requests({}, {"cpu": 2000})                   # limit only: request = limit
     (Resources(cpu=2000), Resources(cpu=2000))
@@ -105,6 +123,8 @@ def container_requests(
     (Resources(cpu=100, memory=64), Resources(cpu=500))
     >>> container_requests({}, {"cpu": 300}, {"cpu": 100})      # the explicit limit wins
     (Resources(cpu=300), Resources(cpu=300))
+    >>> container_requests({}, {}, {}, {"memory": 512})          # a default limit, no default request
+    (Resources(memory=512), Resources(memory=512))
     """
     effective_requests = dict(requests)
     effective_limits = dict(limits)
@@ -114,4 +134,128 @@ def container_requests(
         effective_limits.setdefault(name, amount)
     for name, amount in (default_requests or {}).items():
         effective_requests.setdefault(name, amount)
+    for name, amount in effective_limits.items():
+        effective_requests.setdefault(name, amount)
     return Resources(effective_requests), Resources(effective_limits)
+
+
+def resource_name_problem(name: str) -> tuple[str, str] | None:
+    """Why the API server rejects ``name`` in a container's ``requests`` or ``limits``, as
+    ``(problem, hint)``, or ``None`` for a name it accepts.
+
+    Kubernetes' ``validateContainerResourceName`` (``pkg/apis/core/validation``): a name without a
+    ``/`` must be a standard container resource (``cpu``, ``memory``, ``ephemeral-storage`` or
+    ``hugepages-<size>``: ``IsStandardContainerResourceName``); a name with one must be a qualified
+    name, and outside ``kubernetes.io/`` an extended resource, which may not start with
+    ``requests.`` (``IsExtendedResourceName``).
+
+    >>> resource_name_problem("memory") is None, resource_name_problem("nvidia.com/gpu") is None
+    (True, True)
+    >>> resource_name_problem("memroy")
+    ("unknown resource 'memroy'", "did you mean 'memory'?")
+    >>> resource_name_problem("requests.cpu")
+    ("unknown resource 'requests.cpu'", "did you mean 'cpu'? requests.* and limits.* are ResourceQuota names")
+    >>> resource_name_problem("NVIDIA.com/gpu")[1]
+    "did you mean 'nvidia.com/gpu'? the domain of an extended resource is lower case"
+    """
+    if "/" not in name:
+        if name in STANDARD_CONTAINER_RESOURCES:
+            return None
+        if name.startswith(HUGEPAGES_PREFIX):
+            if _QUALIFIED_NAME_PART.fullmatch(name) and _positive_quantity(name[len(HUGEPAGES_PREFIX) :]):
+                return None
+            return (
+                f"invalid huge page resource '{name}'",
+                "write the page size, e.g. hugepages-2Mi or hugepages-1Gi",
+            )
+        return f"unknown resource '{name}'", _standard_name_hint(name)
+    prefix, _, short_name = name.rpartition("/")
+    well_formed = (
+        "/" not in prefix
+        and len(prefix) <= 253
+        and _SUBDOMAIN.fullmatch(prefix) is not None
+        and len(short_name) <= 63
+        and _QUALIFIED_NAME_PART.fullmatch(short_name) is not None
+    )
+    if well_formed and (_NATIVE_DOMAIN in name or not name.startswith("requests.")):
+        return None
+    if name.lower() != name and _SUBDOMAIN.fullmatch(prefix.lower()):
+        hint = (
+            f"did you mean '{prefix.lower()}/{short_name}'? the domain of an extended resource is lower case"
+        )
+    else:
+        hint = "an extended resource is <domain>/<name>, e.g. nvidia.com/gpu or example.com/foo"
+    return f"invalid extended resource name '{name}'", hint
+
+
+def _standard_name_hint(name: str) -> str:
+    lowered = name.lower()
+    for prefix in _QUOTA_PREFIXES:
+        if lowered.startswith(prefix) and lowered[len(prefix) :] in STANDARD_CONTAINER_RESOURCES:
+            return f"did you mean '{lowered[len(prefix) :]}'? requests.* and limits.* are ResourceQuota names"
+    if lowered == "storage":
+        return "did you mean 'ephemeral-storage'? storage is what a PersistentVolumeClaim requests"
+    if lowered in ("gpu", "gpus"):
+        return (
+            "a GPU is an extended resource with its vendor's domain, e.g. 'nvidia.com/gpu' or 'amd.com/gpu'"
+        )
+    close = difflib.get_close_matches(lowered, STANDARD_CONTAINER_RESOURCES, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return (
+        "a container may request cpu, memory, ephemeral-storage, hugepages-<size>, or an extended "
+        "resource with a domain such as nvidia.com/gpu"
+    )
+
+
+def _positive_quantity(text: str) -> bool:
+    try:
+        return parse_quantity(text) > 0
+    except QuantityError:
+        return False
+
+
+def is_overcommit_allowed(name: str) -> bool:
+    """True for resources whose request may be below their limit: native resources (no domain, or
+    ``kubernetes.io/``) other than huge pages (``IsOvercommitAllowed`` in Kubernetes). Extended
+    resources and huge pages are never overcommitted: the request must equal the limit.
+
+    >>> [is_overcommit_allowed(name) for name in ("cpu", "hugepages-2Mi", "nvidia.com/gpu")]
+    [True, False, False]
+    """
+    native = "/" not in name or _NATIVE_DOMAIN in name
+    return native and not name.startswith(HUGEPAGES_PREFIX)
+
+
+def is_extended_resource(name: str) -> bool:
+    """A resource with a domain outside ``kubernetes.io/`` (``nvidia.com/gpu``): counted in whole units."""
+    return "/" in name and _NATIVE_DOMAIN not in name
+
+
+def request_limit_problem(name: str, request: Fraction, limit: Fraction | None) -> str | None:
+    """Why the API server rejects a container's ``request`` of ``name`` against its ``limit``
+    (``None`` when no limit is written), or ``None`` when it accepts them.
+
+    The rules of ``validateResourceRequirements`` in Kubernetes' ``pkg/apis/core/validation``:
+    a request may not exceed its limit; for a resource that cannot be overcommitted (extended
+    resources, huge pages) it must equal the limit, and a limit must be set.
+
+    >>> request_limit_problem("cpu", Fraction(1), Fraction(1, 2))
+    'must be less than or equal to the cpu limit'
+    >>> request_limit_problem("nvidia.com/gpu", Fraction(1), Fraction(2))
+    'must be equal to the nvidia.com/gpu limit'
+    >>> request_limit_problem("nvidia.com/gpu", Fraction(1), None)
+    'needs a limit: nvidia.com/gpu cannot be overcommitted, so Kubernetes requires limits.nvidia.com/gpu'
+    >>> request_limit_problem("cpu", Fraction(1, 4), Fraction(1)) is None
+    True
+    """
+    overcommit_allowed = is_overcommit_allowed(name)
+    if limit is None:
+        if overcommit_allowed:
+            return None
+        return f"needs a limit: {name} cannot be overcommitted, so Kubernetes requires limits.{name}"
+    if request != limit and not overcommit_allowed:
+        return f"must be equal to the {name} limit"
+    if request > limit:
+        return f"must be less than or equal to the {name} limit"
+    return None

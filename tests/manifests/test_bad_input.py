@@ -74,19 +74,29 @@ def make_bad_input(case: str, root: Path) -> tuple[Path, str]:
     if case == "invalid-quantity":
         path.write_text(DEPLOYMENT.replace("cpu: 100m", "cpu: 1.5 cores"))
         return path, "not a valid quantity"
+    if case == "unknown-resource":
+        path.write_text(DEPLOYMENT.replace("cpu: 100m", "memroy: 1Gi"))
+        return path, "unknown resource 'memroy'"
+    if case == "request-over-limit":
+        path.write_text(DEPLOYMENT.replace("{cpu: 100m}", "{cpu: 100m}, limits: {cpu: 50m}"))
+        return path, "less than or equal"
+    if case == "not-an-object":
+        path.write_text("# a values file by mistake\n- 1\n- 2\n")
+        return path, "list of numbers"
     raise AssertionError(case)
 
 
 BAD_INPUTS = [
     "malformed", "non-utf8", "alias-bomb", "alias-bomb-in-ignored-kind", "too-large", "symlink-loop",
-    "empty-file", "empty-directory", "helm-template", "missing", "invalid-quantity",
+    "empty-file", "empty-directory", "helm-template", "missing", "invalid-quantity", "unknown-resource",
+    "request-over-limit", "not-an-object",
 ]  # fmt: skip
 
 #: Where each error must point (line; 0 = the file or directory as a whole).
 EXPECTED_LINE = {
     "malformed": 12, "non-utf8": 10, "alias-bomb": 9, "alias-bomb-in-ignored-kind": 9, "too-large": 0,
     "symlink-loop": 0, "empty-file": 0, "empty-directory": 0, "helm-template": 5, "missing": 0,
-    "invalid-quantity": 7,
+    "invalid-quantity": 7, "unknown-resource": 7, "request-over-limit": 7, "not-an-object": 2,
 }  # fmt: skip
 
 

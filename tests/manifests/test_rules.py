@@ -154,6 +154,106 @@ def test_limit_range_max_defaults_the_default() -> None:
     assert workload.pod.requests == {"memory": 2048 * MI, "pods": 1}
 
 
+def limit_range_with(item: str) -> str:
+    """``LIMIT_RANGE`` with its ``type: Container`` item's defaults replaced by ``item`` lines."""
+    return LIMIT_RANGE.replace(
+        "    defaultRequest: {cpu: 100m}\n    default: {cpu: 500m, memory: 512Mi}\n", item
+    )
+
+
+def test_limit_range_min_defaults_the_request() -> None:
+    # SetDefaults_LimitRangeItem: min fills defaultRequest where neither default nor max set it.
+    workload = only(load(deployment(namespace="team", containers="- name: a") + limit_range_with(
+        "    min: {cpu: 150m}\n")))  # fmt: skip
+    assert workload.pod.requests == {"cpu": 150, "pods": 1}
+    assert workload.containers[0].limits == {}
+
+
+def test_limit_range_default_limit_comes_before_min_for_the_request() -> None:
+    # max -> default -> defaultRequest runs before min -> defaultRequest, so the request is max.
+    workload = only(load(deployment(namespace="team", containers="- name: a") + limit_range_with(
+        "    min: {cpu: 50m, memory: 64Mi}\n    max: {memory: 1Gi}\n    defaultRequest: {cpu: 80m}\n")))  # fmt: skip
+    assert workload.pod.requests == {"cpu": 80, "memory": 1024 * MI, "pods": 1}
+    assert workload.containers[0].limits == {"memory": 1024 * MI}
+
+
+def test_limit_range_min_does_not_override_an_explicit_limit() -> None:
+    text = deployment(namespace="team", containers="- name: a\n  resources: {limits: {cpu: 300m}}")
+    workload = only(load(text + limit_range_with("    min: {cpu: 150m}\n")))
+    assert workload.pod.requests == {"cpu": 300, "pods": 1}  # the request defaults to the limit first
+
+
+def load_container(resources: str) -> ManifestSet:
+    return load(deployment(containers=f"- name: a\n  resources: {resources}"))
+
+
+@pytest.mark.parametrize(
+    ("resources", "message", "hint"),
+    [
+        ("{requests: {memroy: 1Gi}}", "unknown resource 'memroy' in spec.template.spec.containers[0]"
+         ".resources.requests", "did you mean 'memory'?"),
+        ("{limits: {CPU: '1'}}", "unknown resource 'CPU' in", "did you mean 'cpu'?"),
+        ("{requests: {requests.cpu: 1}}", "unknown resource 'requests.cpu'", "did you mean 'cpu'?"),
+        ("{requests: {storage: 1Gi}}", "unknown resource 'storage'", "did you mean 'ephemeral-storage'?"),
+        ("{limits: {gpu: 1}}", "unknown resource 'gpu'", "'nvidia.com/gpu'"),
+        ("{requests: {pods: 1}}", "unknown resource 'pods'", "a container may request cpu, memory"),
+        ("{limits: {hugepages-big: 1Gi}}", "invalid huge page resource 'hugepages-big'", "hugepages-2Mi"),
+        ("{limits: {NVIDIA.com/gpu: 1}}", "invalid extended resource name 'NVIDIA.com/gpu'",
+         "did you mean 'nvidia.com/gpu'?"),
+        ("{limits: {requests.example.com/foo: 1}}", "invalid extended resource name", "<domain>/<name>"),
+    ],
+)  # fmt: skip
+def test_resource_names_the_api_server_refuses_are_input_errors(
+    resources: str, message: str, hint: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        load_container(resources)
+    error = caught.value
+    assert message in error.message
+    assert hint in (error.hint or "")
+    assert error.location == SourceLocation(
+        "-", 12, 32 if resources.startswith("{requests") else 30
+    )  # the key
+
+
+def test_extended_and_native_prefixed_resource_names_are_accepted() -> None:
+    workload = only(load_container(
+        "{requests: {cpu: 100m}, limits: {example.com/foo: 3, nvidia.com/gpu: 1, kubernetes.io/bar: 1,"
+        " hugepages-1Gi: 2Gi, ephemeral-storage: 1Gi}}"))  # fmt: skip
+    assert workload.pod.requests == {
+        "cpu": 100, "example.com/foo": 3, "nvidia.com/gpu": 1, "kubernetes.io/bar": 1, "hugepages-1Gi": 2 * 1024 * MI,
+        "ephemeral-storage": 1024 * MI, "pods": 1,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("resources", "message"),
+    [
+        ("{requests: {cpu: '2'}, limits: {cpu: '1'}}",
+         "requests.cpu (2) must be less than or equal to the cpu limit of 1"),
+        ("{requests: {memory: 2Gi}, limits: {memory: 1Gi}}", "must be less than or equal to the memory limit of 1Gi"),
+        # both round up to 101m: only the exact values show the request is larger
+        ("{requests: {cpu: 100.5m}, limits: {cpu: 100.2m}}", "must be less than or equal to the cpu limit"),
+        ("{requests: {nvidia.com/gpu: 1}, limits: {nvidia.com/gpu: 2}}", "must be equal to the nvidia.com/gpu limit"),
+        ("{requests: {nvidia.com/gpu: 1, cpu: 1}}", "needs a limit"),
+        ("{requests: {hugepages-2Mi: 2Mi, cpu: 1}, limits: {hugepages-2Mi: 4Mi}}", "must be equal to the hugepages-2Mi"),
+        ("{limits: {nvidia.com/gpu: 0.5}}", "must be a whole number"),
+        ("{limits: {hugepages-2Mi: 4Mi}}", "asks for hugepages-2Mi without cpu or memory"),
+    ],
+)  # fmt: skip
+def test_requirements_the_api_server_refuses_are_input_errors(resources: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load_container(resources)
+    assert message in caught.value.message
+    assert caught.value.location is not None and caught.value.location.line == 12
+    assert caught.value.hint
+
+
+def test_request_equal_to_limit_and_below_it_are_accepted() -> None:
+    workload = only(load_container("{requests: {cpu: 500m, memory: 1Gi}, limits: {cpu: '0.5', memory: 2Gi}}"))
+    assert workload.pod.requests == {"cpu": 500, "memory": 1024 * MI, "pods": 1}
+
+
 RUNTIME_CLASS = """\
 ---
 apiVersion: node.k8s.io/v1
@@ -469,6 +569,25 @@ def test_documents_without_kind_are_skipped_with_a_warning() -> None:
     manifests = load("replicaCount: 3\n---\n- a list\n---\n" + deployment())
     assert len(manifests.workloads) == 1
     assert [w.code for w in manifests.warnings] == ["not-an-object", "not-an-object"]
+    assert "a list of strings, not a Kubernetes object" in manifests.warnings[1].message
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("- 1\n", "a list of numbers"),
+        ("just some text\n", "a string ('just some text')"),
+        ("replicaCount: 3\n---\n- a\n", "a mapping without kind"),
+    ],
+)
+def test_input_without_any_object_says_what_it_found_and_where(text: str, found: str) -> None:
+    with pytest.raises(InputError) as caught:
+        load(text)
+    error = caught.value
+    assert error.message.startswith(f"no Kubernetes objects found in -: this document is {found}, not a ")
+    assert "empty input" not in error.message
+    assert error.location == SourceLocation("-", 1, 1)
+    assert "apiVersion" in (error.hint or "")
 
 
 # -- unrendered templates -------------------------------------------------------------------------
