@@ -15,9 +15,9 @@ first and the last /28 hold AWS's reserved addresses)::
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable
 
+from eks_plan.catalog.filters import zone_in_region
 from eks_plan.config.model import (
     INVALID_CIDR,
     CapacityType,
@@ -33,10 +33,6 @@ from eks_plan.scheduling.labels import WELL_KNOWN_NODE_LABELS
 SMALLEST_SUBNET_PREFIX = 28
 LARGEST_SUBNET_PREFIX = 16
 
-#: A zone of a region: the region name and a letter (us-east-1a), or a Local Zone or Wavelength
-#: Zone, which add a dash-separated location (us-east-1-bos-1a, us-east-1-wl1-bos-wlz-1).
-_ZONE_SUFFIX = re.compile(r"^([a-z]|-[a-z0-9]+(-[a-z0-9]+)*)$")
-
 
 def prefix_capacity(prefix_length: int) -> int:
     """How many /28 prefixes an empty subnet of this size can hand out under prefix delegation."""
@@ -45,34 +41,36 @@ def prefix_capacity(prefix_length: int) -> int:
     return max(0, 2 ** (SMALLEST_SUBNET_PREFIX - prefix_length) - 2)
 
 
-def zone_in_region(zone: str, region: str) -> bool:
-    """True when ``zone`` names an availability zone (or Local/Wavelength Zone) of ``region``.
-
-    >>> zone_in_region("us-east-1a", "us-east-1"), zone_in_region("us-east-1-bos-1a", "us-east-1")
-    (True, True)
-    >>> zone_in_region("us-east-2a", "us-east-1"), zone_in_region("us-east-1", "us-east-1")
-    (False, False)
-    """
-    return zone.startswith(region) and bool(_ZONE_SUFFIX.match(zone[len(region) :]))
-
-
 def validate_zones(config: PlanConfig, known_zones: Iterable[str]) -> None:
     """Check the plan's zones (and its subnets' and pools' zones) against the catalogue's zones of the
     region; raises :class:`InputError` naming the first unknown zone and the zones that exist.
 
     The loader checks only that a zone's name belongs to the region; whether the zone exists (some
-    regions have no ``a`` zone, or only two zones) needs the catalogue, which the caller holds.
-    """
-    known = sorted(set(known_zones))
-    known_set = set(known)
+    regions have no ``a`` zone, or only two zones) needs the catalogue, which the caller holds. Where
+    the catalogue lists no zones of the region (GovCloud, China, regions newer than its data), the
+    name is all there is to check.
+
+    >>> from eks_plan.config import build_config
+    >>> config = build_config({"region": "us-gov-east-1", "zones": ["us-gov-east-1a"]}, source=None)
+    >>> validate_zones(config, known_zones=())
+    >>> validate_zones(config, known_zones=["us-gov-east-1b"])
+    Traceback (most recent call last):
+    ...
+    eks_plan.errors.InputError: zones[0]: zone us-gov-east-1a is not in region us-gov-east-1 (zones of us-gov-east-1: us-gov-east-1b)
+    """  # noqa: E501
+    region_zones = sorted({zone for zone in known_zones if zone_in_region(zone, config.region)})
     candidates: list[tuple[str, str]] = [(f"zones[{i}]", zone) for i, zone in enumerate(config.zones)]
     candidates += [(f"subnets[{i}].zone", subnet.zone) for i, subnet in enumerate(config.subnets)]
     for pool_index, pool in enumerate(config.node_pools):
         candidates += [(f"nodePools[{pool_index}].zones[{i}]", zone) for i, zone in enumerate(pool.zones)]
     for key_path, zone in candidates:
-        if zone not in known_set:
-            region_zones = [name for name in known if name.startswith(config.region)]
-            hint = f"zones of {config.region}: {', '.join(region_zones)}" if region_zones else None
+        exists = zone in region_zones if region_zones else zone_in_region(zone, config.region)
+        if not exists:
+            hint = (
+                f"zones of {config.region}: {', '.join(region_zones)}"
+                if region_zones
+                else f"zones of {config.region} are named {config.region}a, {config.region}b, ..."
+            )
             raise InputError(
                 f"{key_path}: zone {zone} is not in region {config.region}",
                 config.location_of(key_path),

@@ -4,9 +4,11 @@ They are also the ``default`` values of the JSON Schema (a test checks that both
 
 Example::
 
-    >>> default_zones("eu-west-1")
-    ('eu-west-1a', 'eu-west-1b', 'eu-west-1c')
-    >>> default_zones("us-west-1", known_zones=["us-west-1c", "us-west-1b"])   # only two zones there
+    >>> default_zones("eu-west-1"), default_zones("ap-northeast-1")   # no ap-northeast-1b
+    (('eu-west-1a', 'eu-west-1b', 'eu-west-1c'), ('ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d'))
+    >>> default_zones("us-west-1"), default_zones("us-gov-east-1")   # two zones; zones unknown
+    (('us-west-1a', 'us-west-1b'), ('us-gov-east-1a', 'us-gov-east-1b', 'us-gov-east-1c'))
+    >>> default_zones("us-west-1", known_zones=["us-west-1c", "us-west-1b"])
     ('us-west-1b', 'us-west-1c')
     >>> [(addon.name, addon.requests["cpu"]) for addon in DEFAULT_ADDONS]
     [('aws-node', '50m'), ('kube-proxy', '100m')]
@@ -14,9 +16,10 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 
+from eks_plan.catalog.filters import zone_in_region
 from eks_plan.config.model import (
     TOLERATE_EVERYTHING,
     AddonDaemonSet,
@@ -84,14 +87,42 @@ DEFAULT_ADDONS: tuple[AddonDaemonSet, ...] = (
 EKS_NODE_ADDON_NAMES = frozenset({"aws-node", "kube-proxy"})
 
 
-def default_zones(region: str, known_zones: Iterable[str] = ()) -> tuple[str, ...]:
+def default_zones(region: str, known_zones: Iterable[str] | None = None) -> tuple[str, ...]:
     """The zones a plan uses when the file names none: the first three zones of the region.
 
-    Without a catalogue that is ``<region>a``, ``b`` and ``c``; with the catalogue's zones of the
-    region (``known_zones``) it is the first three of those in name order, since some regions lack an
-    ``a`` zone for new accounts or have only two zones.
+    They are the first three, in name order, of the region's zones in the catalogue (``known_zones``;
+    ``None`` asks the bundled catalogue), since some regions lack an ``a`` zone or have only two
+    zones. Where no zone of the region is known (GovCloud and China regions, which the catalogue's
+    zone data does not cover), they are ``<region>a``, ``b`` and ``c``.
     """
-    known = sorted(zone for zone in known_zones if zone.startswith(region))
+    if known_zones is None:
+        known_zones = catalog_zones(region)
+    known = sorted(zone for zone in known_zones if zone_in_region(zone, region))
     if known:
         return tuple(known[:DEFAULT_ZONE_COUNT])
     return tuple(f"{region}{letter}" for letter in "abc"[:DEFAULT_ZONE_COUNT])
+
+
+def catalog_zones(region: str) -> tuple[str, ...]:
+    """The bundled catalogue's zones of ``region`` (``()`` when it lists none); loads the catalogue
+    on first use (cached, about 20 ms) so that importing the configuration stays cheap."""
+    from eks_plan.catalog import load_catalog
+
+    return load_catalog().zones(region)
+
+
+def default_zones_note(zones: Sequence[str], region: str, known_zones: Sequence[str]) -> str:
+    """How ``defaults_applied`` names default zones, saying where they came from.
+
+    >>> default_zones_note(("us-west-1a", "us-west-1b"), "us-west-1", ("us-west-1a", "us-west-1b"))
+    'zones us-west-1a, us-west-1b (default: the 2 zones of us-west-1)'
+    >>> default_zones_note(("cn-north-1a", "cn-north-1b", "cn-north-1c"), "cn-north-1", ())
+    'zones cn-north-1a, cn-north-1b, cn-north-1c (default: the catalogue lists no zones of cn-north-1)'
+    """
+    if not known_zones:
+        origin = f"the catalogue lists no zones of {region}"
+    elif len(zones) < DEFAULT_ZONE_COUNT:
+        origin = f"the {len(zones)} zones of {region}"
+    else:
+        origin = f"the first three zones of {region}"
+    return f"zones {', '.join(zones)} (default: {origin})"

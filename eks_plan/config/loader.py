@@ -41,14 +41,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from eks_plan.catalog.filters import zone_in_region
 from eks_plan.catalog.pricing import SupportTier
-from eks_plan.config.checks import zone_in_region
 from eks_plan.config.defaults import (
     DEFAULT_ADDONS,
     DEFAULT_CONFIG_NAMES,
     DEFAULT_NODE_POOL,
     DEFAULT_REGION,
+    catalog_zones,
     default_zones,
+    default_zones_note,
 )
 from eks_plan.config.model import (
     INVALID_CIDR,
@@ -204,9 +206,9 @@ def apply_overrides(config: PlanConfig, changes: Mapping[str, Any]) -> PlanConfi
     zones_were_defaulted = any(note.startswith("zones ") for note in config.defaults_applied)
     if "region" in changes and "zones" not in changes and zones_were_defaulted and not config.subnets:
         # The default zones belong to the old region: derive them again for the new one.
-        changes["zones"] = default_zones(changes["region"])
+        changes["zones"], zones_note = _default_zones(changes["region"])
         defaults_applied = [note for note in defaults_applied if not note.startswith("zones ")]
-        defaults_applied.insert(0, _default_zones_note(changes["zones"], changes["region"]))
+        defaults_applied.insert(0, zones_note)
     locations = {
         path: location
         for path, location in config.locations.items()
@@ -216,8 +218,35 @@ def apply_overrides(config: PlanConfig, changes: Mapping[str, Any]) -> PlanConfi
     changes.setdefault("locations", MappingProxyType(locations))
     changes.setdefault("overridden", config.overridden | overridden_keys)
     updated = dataclasses.replace(config, **changes)
+    schema_problems = _override_schema_problems(updated, overridden_keys)
+    if schema_problems:
+        raise ConfigError(schema_problems)
     _raise_problems(updated)
     return updated
+
+
+def _override_schema_problems(config: PlanConfig, overridden_keys: Iterable[str]) -> list[InputError]:
+    """The schema's rules (ranges, patterns, enums) applied to a configuration after overrides, the
+    same rules the file meets: the effective configuration (:meth:`PlanConfig.to_dict`) is validated
+    and each problem names its key; a key a flag replaced says so.
+
+    >>> config = build_config({}, source=None)
+    >>> try:
+    ...     config.with_overrides(headroom_percent=-20.0)
+    ... except InputError as error:
+    ...     print(error)
+    headroomPercent: -20 is less than the minimum of 0 (the value comes from a command-line flag)
+    """
+    data = config.to_dict()
+    overridden = set(overridden_keys)
+    problems = []
+    for error in _validator().iter_errors(data):
+        problem = _schema_problem(error, data, lambda path: None)
+        top_key = next(iter(error.absolute_path), None)
+        if top_key in overridden and problem.hint is None:
+            problem = InputError(problem.message, None, hint="the value comes from a command-line flag")
+        problems.append(problem)
+    return _sorted_problems(problems)
 
 
 #: PlanConfig field -> the top-level key of the file it comes from.
@@ -416,8 +445,11 @@ def _all_locations(data: Any, where: Any) -> dict[str, SourceLocation]:
 # --- validated data -> dataclasses ----------------------------------------------------------------
 
 
-def _default_zones_note(zones: Sequence[str], region: str) -> str:
-    return f"zones {', '.join(zones)} (default: the first three zones of {region})"
+def _default_zones(region: str) -> tuple[tuple[str, ...], str]:
+    """The default zones of ``region`` from the catalogue, and the note that names them."""
+    known = catalog_zones(region)
+    zones = default_zones(region, known)
+    return zones, default_zones_note(zones, region, known)
 
 
 class _Builder:
@@ -458,8 +490,8 @@ class _Builder:
                 zones = tuple(subnet_zones)
                 self.defaults.insert(0, f"zones {', '.join(zones)} (default: the zones of the subnets)")
             else:
-                zones = default_zones(region)
-                self.defaults.insert(0, _default_zones_note(zones, region))
+                zones, note = _default_zones(region)
+                self.defaults.insert(0, note)
         if "nodePools" in data:
             pools = tuple(self._pool(item) for item in data["nodePools"])
         else:

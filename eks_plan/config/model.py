@@ -5,8 +5,9 @@ Every section of the file has one dataclass here; :func:`eks_plan.config.load_co
 region, ``minNodes`` above ``maxNodes``). The values are plain so the planner, ``check-ips`` and the
 tests can build a configuration without any YAML.
 
-Example: the filter of the default node pool (Karpenter's default NodePool: categories c, m, r,
-generation above 2, amd64)::
+A pool's instance filter is :class:`eks_plan.catalog.filters.InstanceFilter` (re-exported here), the
+same filter ``eks-plan catalog`` uses. Example: the filter of the default node pool (Karpenter's
+default NodePool: categories c, m, r, generation above 2, amd64)::
 
     >>> from eks_plan.config.defaults import DEFAULT_INSTANCE_FILTER
     >>> DEFAULT_INSTANCE_FILTER.rejection("m7i.large", vcpus=2, memory_mib=8192, arch="amd64")
@@ -30,6 +31,9 @@ from types import MappingProxyType
 from typing import Any
 
 from eks_plan.catalog.capacity import CniMode, NodeStyle
+from eks_plan.catalog.filters import InstanceFilter as InstanceFilter
+from eks_plan.catalog.filters import Range as Range
+from eks_plan.catalog.filters import plain_number as _number
 from eks_plan.catalog.pricing import SupportTier, control_plane_price_per_hour
 from eks_plan.errors import SourceLocation
 from eks_plan.manifests.model import ReplicaMode
@@ -49,152 +53,6 @@ _NO_LABELS: Mapping[str, str] = MappingProxyType({})
 
 #: Stands in for a subnet CIDR that did not parse (the loader has reported it); checks skip it.
 INVALID_CIDR = ipaddress.IPv4Network("0.0.0.0/32")
-_CATEGORY_AND_GENERATION = re.compile(r"^([a-z]+?)(\d+)")
-
-
-@dataclass(frozen=True, slots=True)
-class Range:
-    """An inclusive range whose bounds may be missing (``None``): ``Range(2, None)`` is "2 or more".
-
-    >>> Range(2, 16).contains(8), Range(2, 16).contains(32), Range().contains(10**6)
-    (True, False, True)
-    >>> str(Range(3, None)), str(Range(None, 0)), str(Range(4, 64))
-    ('at least 3', 'at most 0', '4 to 64')
-    """
-
-    minimum: float | None = None
-    maximum: float | None = None
-
-    def contains(self, value: float) -> bool:
-        if self.minimum is not None and value < self.minimum:
-            return False
-        return self.maximum is None or value <= self.maximum
-
-    @property
-    def unbounded(self) -> bool:
-        return self.minimum is None and self.maximum is None
-
-    def __str__(self) -> str:
-        if self.minimum is not None and self.maximum is not None:
-            return f"{_number(self.minimum)} to {_number(self.maximum)}"
-        if self.minimum is not None:
-            return f"at least {_number(self.minimum)}"
-        if self.maximum is not None:
-            return f"at most {_number(self.maximum)}"
-        return "any"
-
-    def to_dict(self) -> dict[str, float]:
-        bounds = {"min": self.minimum, "max": self.maximum}
-        return {key: _number(value) for key, value in bounds.items() if value is not None}
-
-
-def _number(value: float) -> float:
-    """``3.0`` -> ``3`` so ranges print and serialise as the user wrote them."""
-    return int(value) if float(value).is_integer() else value
-
-
-def family_of(instance_type: str) -> str:
-    """The family of an instance type, the part before the dot: ``"m7i-flex.large"`` -> ``"m7i-flex"``."""
-    return instance_type.split(".", 1)[0]
-
-
-def category_and_generation(instance_type: str) -> tuple[str, int | None]:
-    """Karpenter's instance category and generation, read from the family name.
-
-    >>> category_and_generation("m7i-flex.large"), category_and_generation("u-6tb1.metal")
-    (('m', 7), ('u', None))
-    >>> category_and_generation("inf2.xlarge"), category_and_generation("c6gn.medium")
-    (('inf', 2), ('c', 6))
-    """
-    family = family_of(instance_type)
-    match = _CATEGORY_AND_GENERATION.match(family)
-    if match is None:
-        return family.split("-", 1)[0], None
-    return match.group(1), int(match.group(2))
-
-
-@dataclass(frozen=True, slots=True)
-class InstanceFilter:
-    """Which EC2 instance types a pool may use. Every criterion that is set must hold (they are ANDed,
-    as Karpenter requirements are); an empty tuple or unbounded range does not filter.
-
-    Names, families and exclusions are shell globs (``"m7*"``, ``"*.metal"``).
-    """
-
-    instance_types: tuple[str, ...] = ()
-    families: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    architectures: tuple[str, ...] = ()
-    generation: Range = Range()
-    vcpus: Range = Range()
-    memory_gib: Range = Range()
-    gpus: Range = Range()
-    exclude: tuple[str, ...] = ()
-
-    def rejection(
-        self,
-        instance_type: str,
-        *,
-        vcpus: int,
-        memory_mib: int,
-        arch: str,
-        gpus: int = 0,
-        category: str | None = None,
-        generation: int | None = None,
-    ) -> str | None:
-        """Why this filter rejects an instance type, or ``None`` when it accepts it.
-
-        ``category`` and ``generation`` default to what the name says (``m7i`` -> ``m``, 7); pass the
-        catalogue's values when it has them. The reason names the first criterion that failed, so
-        "no instance type left after filters" can say which filter removed a candidate.
-        """
-        family = family_of(instance_type)
-        name_category, name_generation = category_and_generation(instance_type)
-        category = category if category is not None else name_category
-        generation = generation if generation is not None else name_generation
-        if self.instance_types and not _matches_any(instance_type, self.instance_types):
-            return f"instance type '{instance_type}' is not in instanceTypes"
-        if self.families and not _matches_any(family, self.families):
-            return f"family '{family}' is not one of {', '.join(self.families)}"
-        if self.categories and category not in self.categories:
-            return f"category '{category}' is not one of {', '.join(self.categories)}"
-        if self.architectures and arch not in self.architectures:
-            return f"arch '{arch}' is not one of {', '.join(self.architectures)}"
-        if not self.generation.unbounded and (generation is None or not self.generation.contains(generation)):
-            return f"generation {generation} is not {self.generation}"
-        if not self.vcpus.contains(vcpus):
-            return f"{vcpus} vCPUs is not {self.vcpus}"
-        if not self.memory_gib.contains(memory_mib / 1024):
-            return f"{_number(memory_mib / 1024)} GiB memory is not {self.memory_gib} GiB"
-        if not self.gpus.contains(gpus):
-            return f"{gpus} GPUs is not {self.gpus}"
-        if _matches_any(instance_type, self.exclude):
-            return f"instance type '{instance_type}' is excluded"
-        return None
-
-    def accepts(self, instance_type: str, **specs: Any) -> bool:
-        """True when :meth:`rejection` finds no reason to reject the instance type."""
-        return self.rejection(instance_type, **specs) is None
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        lists = {
-            "instanceTypes": self.instance_types,
-            "families": self.families,
-            "categories": self.categories,
-            "arch": self.architectures,
-        }
-        data.update({key: list(value) for key, value in lists.items() if value})
-        ranges = {"generation": self.generation, "vcpus": self.vcpus, "memoryGiB": self.memory_gib}
-        ranges["gpus"] = self.gpus
-        data.update({key: value.to_dict() for key, value in ranges.items() if not value.unbounded})
-        if self.exclude:
-            data["exclude"] = list(self.exclude)
-        return data
-
-
-def _matches_any(name: str, patterns: tuple[str, ...]) -> bool:
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +62,7 @@ class NodePoolConfig:
 
     name: str
     node_style: NodeStyle = NodeStyle.MANAGED_NODE_GROUP
-    instances: InstanceFilter = InstanceFilter()
+    instances: InstanceFilter = field(default_factory=InstanceFilter)
     capacity_types: tuple[CapacityType, ...] = (CapacityType.ON_DEMAND,)
     zones: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=lambda: _NO_LABELS)

@@ -177,3 +177,27 @@ def test_bad_flags_exit_2(args: list[str], message: str, capsys: pytest.CaptureF
     captured = capsys.readouterr()
     assert message in " ".join(captured.err.split())
     assert "Traceback" not in captured.err
+
+
+def test_arch_aliases_and_name_globs_list_what_a_pool_of_the_same_filter_may_use() -> None:
+    from eks_plan.catalog import load_catalog
+    from eks_plan.catalog.filters import InstanceFilter
+    from eks_plan.config import build_config
+
+    listed = {row["name"] for row in rows("--family", "c7g.*large", "--arch", "aarch64")}
+    pool = {"name": "arm", "instances": {"families": ["c7g.*large"], "arch": ["aarch64"]}}
+    instances: InstanceFilter = build_config({"nodePools": [pool]}, source=None).node_pools[0].instances
+    allowed = {t.name for t in load_catalog() if t.offered_in("us-east-1") and instances.accepts_type(t)}
+    assert listed == allowed and "c7g.2xlarge" in listed and "c7g.medium" not in listed
+    assert rows("--family", "m5", "--vcpus", "2", "--arch", "x86_64") == rows(
+        "--family", "m5", "--vcpus", "2", "--arch", "amd64"
+    )
+
+
+def test_zone_names_in_a_region_without_zone_data() -> None:
+    assert rows("--family", "m5", "--vcpus", "2", "--region", "us-gov-east-1", "--zone", "us-gov-east-1b")
+    nameless = run("--family", "m5", "--region", "us-gov-east-1", "--zone", "us-gov-east-1").exception
+    assert (
+        str(nameless)
+        == "zone 'us-gov-east-1' is not in region us-gov-east-1 (zones look like us-gov-east-1a)"
+    )

@@ -510,6 +510,86 @@ def test_a_region_override_rederives_default_zones_and_notes() -> None:
     assert not any(note.startswith(("region", "headroomPercent")) for note in moved.defaults_applied)
 
 
+def test_default_zones_pass_the_catalogue_check_in_every_region() -> None:
+    """What ``plan_cluster`` does (load, then ``validate_zones`` with the catalogue's zones) works for
+    a file naming only the region, in every region the catalogue knows: regions without an ``a``/``c``
+    zone (us-west-1, ap-northeast-1) and regions whose zones it does not list (GovCloud, China)."""
+    from eks_plan.catalog import load_catalog
+
+    catalog = load_catalog()
+    for region in catalog.regions():
+        config = build_config({"region": region}, source=None)
+        validate_zones(config, catalog.zones(region))
+        known = catalog.zones(region)
+        assert set(config.zones) <= set(known) if known else config.zones[0] == f"{region}a"
+    assert build_config({"region": "us-west-1"}, source=None).zones == catalog.zones("us-west-1")
+    tokyo = build_config({"region": "ap-northeast-1"}, source=None)
+    assert tokyo.zones == ("ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d")
+    assert tokyo.defaults_applied[0] == (
+        "zones ap-northeast-1a, ap-northeast-1c, ap-northeast-1d (default: the first three zones of ap-northeast-1)"
+    )
+    assert build_config({"region": "us-west-1"}, source=None).defaults_applied[0] == (
+        "zones us-west-1a, us-west-1b (default: the 2 zones of us-west-1)"
+    )
+    assert build_config({"region": "cn-north-1"}, source=None).defaults_applied[0] == (
+        "zones cn-north-1a, cn-north-1b, cn-north-1c (default: the catalogue lists no zones of cn-north-1)"
+    )
+
+
+def test_zones_of_a_region_the_catalogue_lists_none_of_are_checked_by_name() -> None:
+    from eks_plan.catalog import load_catalog
+
+    assert load_catalog().zones("us-gov-east-1") == ()
+    config = build_config(
+        {"region": "us-gov-east-1", "zones": ["us-gov-east-1a", "us-gov-east-1b"]}, source=None
+    )
+    validate_zones(config, load_catalog().zones("us-gov-east-1"))  # no error
+    wrong = replace(config, zones=("us-gov-east-1a", "us-gov-west-1b"))  # unchecked, as code may build it
+    with pytest.raises(InputError) as caught:
+        validate_zones(wrong, ())
+    assert str(caught.value) == (
+        "zones[1]: zone us-gov-west-1b is not in region us-gov-east-1 "
+        "(zones of us-gov-east-1 are named us-gov-east-1a, us-gov-east-1b, ...)"
+    )
+
+
+def test_a_region_override_takes_the_catalogues_zones() -> None:
+    moved = build_config({}, source=None).with_overrides(region="ap-northeast-1")
+    assert moved.zones == ("ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d")
+    assert moved.defaults_applied[0].endswith("(default: the first three zones of ap-northeast-1)")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"headroom_percent": -20.0}, "headroomPercent: -20 is less than the minimum of 0"),
+        ({"headroom_percent": 95.0}, "headroomPercent: 95 is greater than the maximum of 90"),
+        ({"zones": ("us-east-1a", "US-EAST-1B")}, "zones[1]: 'US-EAST-1B' is not an availability zone name"),
+        ({"region": "Europe"}, "region: 'Europe' is not an AWS region name such as us-east-1"),
+    ],
+)
+def test_overrides_meet_the_schemas_rules(changes: dict, message: str) -> None:
+    config = load_config(FULL)
+    with pytest.raises(InputError) as caught:
+        config.with_overrides(**changes)
+    first = str(caught.value).splitlines()[0]
+    assert first.startswith(message)
+    assert first.endswith("(the value comes from a command-line flag)")
+    assert caught.value.location is None  # not the file's line: the file did not set it
+
+
+def test_overrides_inside_sections_meet_the_schemas_rules() -> None:
+    config = load_config(FULL)
+    with pytest.raises(InputError) as caught:
+        config.with_overrides(pricing=replace(config.pricing, savings_plan_discount=1.0))
+    assert str(caught.value).startswith(
+        "pricing.savingsPlanDiscount: 1 is greater than or equal to the maximum of 1"
+    )
+    assert (
+        config.with_overrides(headroom_percent=90.0).headroom_percent == 90.0
+    )  # the bound itself is allowed
+
+
 # --- instance filters ----------------------------------------------------------------------------
 
 
