@@ -20,10 +20,11 @@ app = typer.Typer(
         "Plan Amazon EKS clusters from Kubernetes manifests: instance types, nodes per zone, cost, "
         "subnet IP addresses, and the pods that will not schedule.\n\n"
         "Examples:\n\n"
-        "eks-plan workloads samples/shop/manifests/ (what the planner read)\n\n"
-        "eks-plan size -c samples/shop/eks-plan.yaml samples/shop/manifests/ (nodes, placement, cost)\n\n"
-        "eks-plan check-ips -c samples/shop/eks-plan.yaml samples/shop/manifests/ (subnet addresses)\n\n"
-        "eks-plan catalog --family 'm7*' --arch arm64 (instance types)"
+        "\b\n"
+        "eks-plan workloads samples/shop/manifests/\n"
+        "eks-plan size -c samples/shop/eks-plan.yaml samples/shop/manifests/\n"
+        "eks-plan check-ips -c samples/shop/eks-plan.yaml samples/shop/manifests/\n"
+        "eks-plan catalog --family 'm7*' --arch arm64"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -56,11 +57,11 @@ def _root(
 
 
 # Sub-commands: each module defines one function named `command`; keep this list sorted by name.
-app.command("catalog")(catalog.command)
-app.command("check-ips")(check_ips.command)
-app.command("schema")(schema.command)
-app.command("size")(size.command)
-app.command("workloads")(workloads.command)
+app.command("catalog", short_help="Look up instance types: allocatable, max pods, price.")(catalog.command)
+app.command("check-ips", short_help="Will the subnets hold the cluster's IPs at peak?")(check_ips.command)
+app.command("schema", short_help="Print or validate the JSON Schema of eks-plan.yaml.")(schema.command)
+app.command("size", short_help="Instance types, nodes per zone, pod placement and cost.")(size.command)
+app.command("workloads", short_help="What the planner read: pods, requests, DaemonSets.")(workloads.command)
 
 
 def main() -> None:

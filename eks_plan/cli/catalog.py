@@ -59,19 +59,14 @@ def command(
 
     Examples:
 
-      eks-plan catalog --family 'm7*' --arch arm64 --vcpus 4
-
-      eks-plan catalog --memory-min 16 --memory-max 32 --generation current --sort price-per-vcpu --limit 10
-
-      eks-plan catalog --gpus 1 --gpu-name l4 --region us-west-2 --zone us-west-2b
-
-      eks-plan catalog --cni-mode prefix-delegation --node-style managed-node-group --family c7i
-
-      eks-plan catalog m7i.large
-
-      eks-plan catalog --info
-
-      eks-plan catalog --vcpus 2 --family m7i -o json
+    \b
+    eks-plan catalog --family 'm7*' --arch arm64 --vcpus 4
+    eks-plan catalog --memory-min 16 --memory-max 32 --generation current --sort price-per-vcpu --limit 10
+    eks-plan catalog --gpus 1 --gpu-name l4 --region us-west-2 --zone us-west-2b
+    eks-plan catalog --cni-mode prefix-delegation --node-style managed-node-group --family c7i
+    eks-plan catalog m7i.large
+    eks-plan catalog --info
+    eks-plan catalog --vcpus 2 --family m7i -o json
     """
     from eks_plan.catalog import load_catalog
     from eks_plan.catalog.capacity import CniMode, MemoryModel, NodeSettings, NodeStyle

@@ -72,15 +72,13 @@ def command(
 
     Examples:
 
-      eks-plan check-ips --plan plan.json --config eks-plan.yaml
-
-      eks-plan check-ips --nodes us-east-1a:m6i.large=12 --pods-per-node 20 --subnet us-east-1a=10.0.0.0/24
-
-      eks-plan check-ips --nodes m6i.xlarge=30 --config eks-plan.yaml --cni-mode prefix-delegation
-
-      eks-plan check-ips --nodes us-east-1a:m5.large=10 --subnet us-east-1a=10.0.0.0/24:nodes,cluster
-
-      eks-plan check-ips --plan plan.json --vpc-id vpc-0abc123 --region eu-west-1 --fail-on at-risk -o json
+    \b
+    eks-plan check-ips -c samples/shop/eks-plan.yaml samples/shop/manifests/
+    eks-plan check-ips --plan plan.json --config eks-plan.yaml
+    eks-plan check-ips --nodes us-east-1a:m6i.large=12 --pods-per-node 20 --subnet us-east-1a=10.0.0.0/24
+    eks-plan check-ips --nodes m6i.xlarge=30 --config eks-plan.yaml --cni-mode prefix-delegation
+    eks-plan check-ips --nodes us-east-1a:m5.large=10 --subnet us-east-1a=10.0.0.0/24:nodes,cluster
+    eks-plan check-ips --plan plan.json --vpc-id vpc-0abc123 --region eu-west-1 --fail-on at-risk -o json
     """
     from eks_plan.errors import InputError
 

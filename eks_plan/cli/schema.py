@@ -36,12 +36,10 @@ def command(
 
     Examples:
 
+    \b
     eks-plan schema > eks-plan.schema.json
-
     eks-plan schema -o table    (every key with its type, default and description)
-
     eks-plan schema --validate eks-plan.yaml    (exit 0 when valid, 2 with file:line messages)
-
     eks-plan schema --validate eks-plan.yaml -o yaml    (the effective configuration)
     """
     from eks_plan.config import config_schema, load_config

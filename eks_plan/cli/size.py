@@ -100,10 +100,9 @@ def command(
 
     Examples:
 
+    \b
     eks-plan size -c samples/shop/eks-plan.yaml samples/shop/manifests/
-
     eks-plan size manifests/ -c eks-plan.yaml --tolerate-zone-loss --headroom 10
-
     helm template my-release ./chart | eks-plan size - -o json --plan-out plan.json
     """
     from eks_plan.planning import PlanningOverrides, plan_cluster

@@ -24,12 +24,10 @@ def command(
 
     Examples:
 
+    \b
     eks-plan workloads samples/shop/manifests/
-
     eks-plan workloads deploy/ --include '*.yaml.injected' --replicas declared -o json
-
     helm template my-app ./chart | eks-plan workloads - -o yaml
-
     kubectl get deploy,sts,ds,job,cronjob,hpa -A -o yaml | eks-plan workloads -
     """
     from eks_plan.manifests import ReplicaMode, load_manifests
