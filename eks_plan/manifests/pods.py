@@ -231,9 +231,9 @@ def _container(
     limit_range_source: SourceLocation | None,
 ) -> Container:
     resources = item.child("resources")
-    _check_resource_names(resources)
     requests, request_locations = resources.child("requests").resources()
     limits, limit_locations = resources.child("limits").resources()
+    _check_resource_names(resources, request_locations, limit_locations)
     _check_requirements(resources, requests, limits)
     effective_requests, effective_limits = container_requests(
         requests, limits, default_requests, default_limits
@@ -255,15 +255,18 @@ def _container(
     )
 
 
-def _check_resource_names(resources: Field) -> None:
+def _check_resource_names(
+    resources: Field,
+    request_locations: Mapping[str, SourceLocation],
+    limit_locations: Mapping[str, SourceLocation],
+) -> None:
     """Refuse a resource name the API server would refuse (``memroy``, ``requests.cpu``), naming it."""
-    for section in ("requests", "limits"):
-        section_field = resources.child(section)
-        for name, entry in section_field.items():
+    for section, locations in (("requests", request_locations), ("limits", limit_locations)):
+        for name, location in locations.items():
             problem = resource_name_problem(name)
             if problem is not None:
                 message, hint = problem
-                raise InputError(f"{message} in {section_field.name}", entry.location, hint=hint)
+                raise InputError(f"{message} in {resources.child(section).name}", location, hint=hint)
 
 
 def _check_requirements(resources: Field, requests: Mapping[str, int], limits: Mapping[str, int]) -> None:

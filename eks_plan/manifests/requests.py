@@ -10,6 +10,7 @@ everything that starts after them. :func:`pod_request` spells the rule out;
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
@@ -139,6 +140,7 @@ def container_requests(
     return Resources(effective_requests), Resources(effective_limits)
 
 
+@functools.lru_cache(maxsize=1024)  # manifests repeat the same few names
 def resource_name_problem(name: str) -> tuple[str, str] | None:
     """Why the API server rejects ``name`` in a container's ``requests`` or ``limits``, as
     ``(problem, hint)``, or ``None`` for a name it accepts.
