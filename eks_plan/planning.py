@@ -190,17 +190,7 @@ def pool_instance_types(
     return [
         instance_type
         for instance_type in catalog
-        if instance_type.offered_in(region)
-        and accepted
-        == pool.instances.accepts(
-            instance_type.name,
-            vcpus=instance_type.vcpus,
-            memory_mib=instance_type.memory_mib,
-            arch=instance_type.arch,
-            gpus=instance_type.gpu_count,
-            category=instance_type.category,
-            generation=instance_type.generation,
-        )
+        if instance_type.offered_in(region) and accepted == pool.instances.accepts_type(instance_type)
     ]
 
 
