@@ -15,7 +15,6 @@ type of generation 3 or later in three zones::
 
     >>> from eks_plan.catalog import load_catalog
     >>> from eks_plan.config import load_config
-    >>> from eks_plan.config.model import replace
     >>> config = load_config(None)
     >>> options = node_options_for_config(config, load_catalog(), daemonsets=default_addon_loads(config))
     >>> sorted({option.zone for option in options})
