@@ -67,6 +67,7 @@ class LpResult:
     pods: dict[int, dict[int, float]] = field(default_factory=dict)
     nodes: dict[int, float] = field(default_factory=dict)
     reduced: np.ndarray | None = None  # [g, c] reduced cost per pod (inf where not allowed)
+    duals: np.ndarray | None = None  # [g] what one more pod of g costs the LP ($/hour)
     converged: bool = False
     feasible: bool = True
 
@@ -222,7 +223,7 @@ def _solve_lp(
             with_columns[c] = True
         reduced = -(requests_scaled @ y.T) - pi[:, None]
         reduced = np.where(allowed & with_columns[None, :], reduced, np.inf)
-        result = LpResult(bound=0.0, objective=objective.Value(), reduced=reduced)
+        result = LpResult(bound=0.0, objective=objective.Value(), reduced=reduced, duals=pi.copy())
         for (g, c), (var, _) in columns.items():
             value = var.solution_value()
             if value > 1e-9:
@@ -403,6 +404,11 @@ def _spread_back(result: LpResult, member_of: np.ndarray, pods: np.ndarray) -> L
         if m in result.pods:
             spread[int(g)] = {c: value * share for c, value in result.pods[m].items()}
     reduced = None
+    duals = None
+    if result.duals is not None:
+        duals = np.zeros(len(member_of))
+        rows = member_of >= 0
+        duals[rows] = result.duals[member_of[rows]]
     if result.reduced is not None:
         reduced = np.full((len(member_of), result.reduced.shape[1]), np.inf)
         rows = member_of >= 0
@@ -413,6 +419,7 @@ def _spread_back(result: LpResult, member_of: np.ndarray, pods: np.ndarray) -> L
         pods=spread,
         nodes=result.nodes,
         reduced=reduced,
+        duals=duals,
         converged=result.converged,
         feasible=result.feasible,
     )

@@ -64,9 +64,9 @@ MODEL_CHARGE = 0.01
 #: 2-core benchmark machine (0.47 s wall per 0.18 deterministic s with model building).
 WORK_FACTOR = 2.6
 #: Most nodes in one neighbourhood, and most (group, slot) pairs in one sub-model.
-MAX_NEIGHBOURHOOD = 8
+MAX_NEIGHBOURHOOD = 5
 MAX_PAIRS = 1_500
-SUB_MODEL_SECONDS = 0.25
+SUB_MODEL_SECONDS = 0.1
 
 
 @dataclass(slots=True)
@@ -85,15 +85,19 @@ def improve_nodes(
     budget: float,
     deadline: float,
     seed: int = 0,
+    pod_values: np.ndarray | None = None,
     on_improvement: Callable[[float], None] | None = None,
 ) -> list[LnsNode]:
     """A cheaper (or the same) set of nodes holding the same pods in the same zones.
 
     ``budget`` is in deterministic seconds (see the module docstring); ``deadline`` is a
     ``time.monotonic()`` instant after which the search stops whatever the budget says.
-    ``on_improvement`` receives the new total cost after each accepted move.
+    ``on_improvement`` receives the new total cost after each accepted move. ``pod_values`` (the
+    LP's dual price of one pod of each group, $/hour) measure a node's waste as its price less
+    the value of its pods: a node full of cpu but half empty of memory wastes half its memory's
+    worth, which the unused share of its fullest resource does not show.
     """
-    search = _Search(instance, list(nodes), seed)
+    search = _Search(instance, list(nodes), seed, pod_values)
     if not search.nodes:
         return search.nodes
     spent = 0.0
@@ -116,8 +120,11 @@ def improve_nodes(
 
 
 class _Search:
-    def __init__(self, instance: Instance, nodes: list[LnsNode], seed: int) -> None:
+    def __init__(
+        self, instance: Instance, nodes: list[LnsNode], seed: int, pod_values: np.ndarray | None
+    ) -> None:
         self.instance = instance
+        self.pod_values = pod_values
         self.rng = random.Random(seed)
         self.prices = np.array([o.price_per_hour for o in instance.options])
         pinned: set[int] = set()
@@ -139,6 +146,9 @@ class _Search:
         return float(sum(self.prices[n.option] for n in self.nodes))
 
     def waste(self, node: LnsNode) -> float:
+        if self.pod_values is not None:
+            value = sum(float(self.pod_values[g]) * count for g, count in node.pods.items())
+            return float(self.prices[node.option]) - value
         usable = self.instance.usable[node.option].astype(np.float64)
         used = np.zeros_like(usable)
         for g, count in node.pods.items():

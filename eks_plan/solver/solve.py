@@ -170,7 +170,7 @@ def solve(
     searched = None
     if not instance.problem.tolerate_zone_loss and clock.left() > VERIFY_RESERVE:
         observer.on_phase("re-packing the most wasteful nodes (large-neighbourhood search)")
-        searched = _search_neighbourhoods(instance, best, clock, options, observer, lp.bound)
+        searched = _search_neighbourhoods(instance, best, clock, options, observer, lp.bound, lp.duals)
     placed = best.placed_counts()
     bound = max(lp.bound, whole_nodes_bound)
     if not lp.feasible or placed != list(placeable):
@@ -199,6 +199,7 @@ def _search_neighbourhoods(
     options: SolveOptions,
     observer: SolveObserver,
     bound: float,
+    pod_values: np.ndarray | None = None,
 ) -> _Candidate | None:
     """The best candidate's nodes after large-neighbourhood search (:mod:`~eks_plan.solver.lns`),
     or ``None`` when it found nothing cheaper."""
@@ -214,6 +215,7 @@ def _search_neighbourhoods(
         budget=budget,
         deadline=clock.start + clock.limit - VERIFY_RESERVE - VERIFY_SHARE * clock.limit,
         seed=options.seed,
+        pod_values=pod_values,
         on_improvement=lambda cost: observer.on_progress(cost, bound, clock.elapsed()),
     )
     cost = sum(instance.options[n.option].price_per_hour for n in improved)
