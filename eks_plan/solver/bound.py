@@ -675,6 +675,7 @@ def integer_zone_bound(
     solver.parameters.max_deterministic_time = time_limit
     solver.parameters.max_time_in_seconds = time_limit * 1.05
     solver.parameters.num_workers = max(1, workers)
+    solver.parameters.interleave_search = workers > 1  # deterministic with several workers
     solver.parameters.random_seed = seed
     solver.parameters.linearization_level = 2  # LP cuts: the bound, not a solution, is wanted
     status = solver.solve(model)
