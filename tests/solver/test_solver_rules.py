@@ -128,7 +128,9 @@ def test_zone_spread_balances_zones() -> None:
     assert per_zone == Counter({"a": 2, "b": 2, "c": 2})  # one node would hold all six
 
 
-def test_hostname_spread_needs_more_nodes() -> None:
+def test_hostname_spread_is_balanced_over_every_node() -> None:
+    # maxSkew 1 compares each node with the least loaded eligible node: 4 replicas balance 2 + 2
+    # on the two nodes the other workload needs anyway (a cap of 1 per node would ask for 4).
     problem = Problem(
         (
             make_group("web", 4, cpu="100m", memory="128Mi", hostname_spread=1),
@@ -138,8 +140,28 @@ def test_hostname_spread_needs_more_nodes() -> None:
         ("a",),
     )
     plan = solved(problem)
-    assert len(plan.nodes) >= 3
-    assert all(node.pods.get("Deployment/default/web", 0) <= 2 for node in plan.nodes)
+    assert len(plan.nodes) == 2
+    assert sorted(node.pods.get("Deployment/default/web", 0) for node in plan.nodes) == [2, 2]
+
+
+def test_hostname_spread_needs_more_nodes_beside_a_node_it_cannot_use() -> None:
+    # The tainted node is still an eligible hostname for web (taints are ignored for spread) and
+    # holds none of it, so no node may hold more than maxSkew = 1: four nodes instead of one.
+    taint = Taint("dedicated", "batch")
+    tainted = make_option(
+        "t.large", cpu=2000, memory_mib=8192, pods=20, price=0.05, taints=(taint,), labels={"role": "batch"}
+    )
+    batch = make_group(
+        "batch",
+        1,
+        cpu="1500m",
+        node_selector={"role": "batch"},
+        tolerations=(Toleration("dedicated", TolerationOperator.EXISTS),),
+    )
+    web = make_group("web", 4, cpu="100m", memory="128Mi", hostname_spread=1)
+    plan = solved(Problem((web, batch), (small(), tainted), ("a",)))
+    assert all(node.pods.get("Deployment/default/web", 0) <= 1 for node in plan.nodes)
+    assert sum(1 for node in plan.nodes if node.option.instance_type == "m.large") == 4
 
 
 def test_host_ports_conflict() -> None:

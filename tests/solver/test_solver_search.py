@@ -8,6 +8,7 @@ from eks_plan.solver import Problem, SolveOptions, solve
 from eks_plan.solver.bound import integer_zone_bound, lp_bound
 from eks_plan.solver.compat import build_instance
 from eks_plan.solver.lns import LnsNode, improve_nodes
+from eks_plan.solver.plan import Plan, PlannedNode
 from eks_plan.solver.verify import verify_plan
 from tests.builders import make_group, make_option
 from tests.solver.brute import brute_force_optimum
@@ -122,3 +123,43 @@ def test_search_respects_pool_maximum() -> None:
     start = [LnsNode(0, 0, {0: 2}), LnsNode(0, 0, {0: 2})]
     better = improve_nodes(instance, start, budget=2.0, deadline=float("inf"))
     assert sorted(n.option for n in better) == [0, 0]  # the cheaper big node is not allowed
+
+
+def test_search_balances_hostname_spread_instead_of_capping_it() -> None:
+    # maxSkew 1 over every node: 6 replicas may share nodes as long as every node holds its share.
+    options = (
+        make_option("m.large", zone="a", cpu=2000, memory_mib=8192, pods=20, price=0.10),
+        make_option("m.xlarge", zone="a", cpu=4000, memory_mib=16384, pods=20, price=0.20),
+    )
+    problem = Problem((make_group("web", 6, cpu="600m", memory="256Mi", hostname_spread=1),), options, ("a",))
+    optimum = brute_force_optimum(problem, max_nodes=2)
+    assert optimum == pytest.approx(0.20)  # 3 + 3 on two m.large, or 6 on one m.xlarge
+    plan = solve(problem, FAST)
+    assert verify_plan(problem, plan) == []
+    assert plan.node_cost_per_hour == pytest.approx(optimum)
+
+
+def test_search_keeps_a_raised_spread_within_its_skew() -> None:
+    # Two nodes hold 3 replicas each (least 3, maxSkew 1). Moving the batch pods to a small node
+    # of their own is cheaper but leaves an eligible node with no replica (skew 3): not allowed.
+    options = (
+        make_option("m.xlarge", zone="a", cpu=4000, memory_mib=16384, pods=20, price=0.20),
+        make_option("m.large", zone="a", cpu=2000, memory_mib=8192, pods=20, price=0.08),
+        make_option("m.small", zone="a", cpu=1200, memory_mib=4096, pods=20, price=0.03),
+    )
+    groups = (
+        make_group("web", 6, cpu="600m", memory="256Mi", hostname_spread=1),
+        make_group("batch", 2, cpu="1", memory="256Mi"),
+    )
+    problem = Problem(groups, options, ("a",))
+    instance = build_instance(problem)
+    start = [LnsNode(0, 0, {0: 3, 1: 1}), LnsNode(0, 0, {0: 3, 1: 1})]
+    better = improve_nodes(instance, start, budget=3.0, deadline=float("inf"))
+    cost = sum(options[n.option].price_per_hour for n in better)
+    assert cost < 0.40  # the search did move
+    keys = [g.key for g in groups]
+    nodes = tuple(
+        PlannedNode(f"n{i}", options[n.option], {keys[g]: c for g, c in n.pods.items()})
+        for i, n in enumerate(better)
+    )
+    assert verify_plan(problem, Plan(nodes, (), cost, 0.0, "search", 0.0)) == []
