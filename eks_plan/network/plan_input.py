@@ -4,8 +4,8 @@ The fields read (others are ignored)::
 
     {"region": "us-east-1", "zones": ["us-east-1a", ...],
      "nodes": [{"name", "pool", "instance_type", "zone",
-                "allocatable": {"cpu_millicores", "memory_bytes", "pods"},
-                "daemonset_overhead": {"cpu_millicores", "memory_bytes", "pods"},
+                "allocatable": {"cpu_millicores", "memory_bytes", "pods", "gpus"},
+                "daemonset_overhead": {"cpu_millicores", "memory_bytes", "pods", "gpus"},
                 "vpc_ip_pods", "security_group_pods", "pods": {"Deployment/ns/name": 3}}],
      "workloads": {"Deployment/ns/name": {"kind", "replicas", "host_network", "max_surge",
                                           "hpa_max_replicas", "requests": {"cpu_millicores",
@@ -180,6 +180,7 @@ def _resources(reader: _Reader, raw: Any, where: str) -> Resources:
             CPU: reader.count(item.get("cpu_millicores", 0), f"{where}.cpu_millicores"),
             MEMORY: reader.count(item.get("memory_bytes", 0), f"{where}.memory_bytes"),
             PODS: reader.count(item.get("pods", 0), f"{where}.pods"),
+            NVIDIA_GPU: reader.count(item.get("gpus", 0), f"{where}.gpus"),
         }
     )
 

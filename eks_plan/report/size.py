@@ -27,6 +27,7 @@ def _core(resources: Any) -> dict[str, int]:
         "cpu_millicores": resources[CPU],
         "memory_bytes": resources[MEMORY],
         "pods": resources[PODS],
+        "gpus": resources[NVIDIA_GPU],
     }
 
 

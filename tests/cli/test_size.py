@@ -49,7 +49,9 @@ def test_sample_plan_places_every_pod_with_the_documented_json_shape(shop_json) 
     node = data["nodes"][0]
     assert set(node) >= {"instance_type", "zone", "capacity_type", "price_per_hour", "allocatable",
                          "daemonset_overhead", "pods"}  # fmt: skip
-    assert set(node["allocatable"]) == {"cpu_millicores", "memory_bytes", "pods"}
+    assert set(node["allocatable"]) == {"cpu_millicores", "memory_bytes", "pods", "gpus"}
+    gpu_nodes = [node for node in data["nodes"] if node["pool"] == "gpu"]
+    assert gpu_nodes and all(node["allocatable"]["gpus"] == 1 for node in gpu_nodes)
     # Every replica lands somewhere: HPA targets at max (frontend 24, catalog 12), the CronJob's 4.
     placed: dict[str, int] = {}
     for node in data["nodes"]:
