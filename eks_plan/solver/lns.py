@@ -1,15 +1,17 @@
-"""Large-neighbourhood search over concrete nodes: re-pack a few nodes of one zone exactly.
+"""Large-neighbourhood search over concrete nodes: re-pack a few nodes of one or two zones exactly.
 
 The per-class decision (LP or CP-SAT) and the first-fit packer leave waste that no per-class
 model sees: a zone whose share of the pods needs 19.4 vCPU gets a 32-vCPU node where a 16-vCPU
 and a 4-vCPU node would do, and nodes opened for one-per-node workloads stay half empty. This
 pass takes a packed plan and repeats, while its budget lasts:
 
-1. pick a *neighbourhood*: a few nodes of ONE zone, the node that wastes the most money (price
-   times the unused share of its fullest resource) among a seeded random choice of the worst,
-   plus the zone's other wasteful or random nodes;
+1. pick a *neighbourhood*: a few nodes of one zone (or, in small plans and once every zone is
+   done alone, of two zones), led by a node that wastes much money, among a seeded random choice
+   of the worst, plus other wasteful or random nodes. A node's waste is its price less the LP's
+   dual value of its pods (with no LP: its price times the unused share of its fullest resource),
+   so a node full of cpu but half empty of memory counts as wasteful;
 2. free their pods and solve, with CP-SAT, the exact packing of just those pods into at most as
-   many new nodes (plus one) of any type the zone offers: which type each node is, and how many
+   many new nodes (plus one per zone) of any type the zone offers: which type each node is, how many
    pods of each group it holds (every resource, node selector and taints, per-node rule caps
    from hostname anti-affinity, host ports and hostname spread, conflicts between groups, node
    pool bounds);
@@ -22,10 +24,12 @@ node; the packer's cap makes that 2 (the Karpenter examples corpus: $4.36/h -> $
 Karpenter-style packing needs $4.28/h). A move that would leave such a workload out of a new node
 while another node holds more than ``s`` of it is not tried.
 
-Pods never change zone, so every zone rule (zone spread, zone affinity and anti-affinity) holds
-as before; nodes holding a group with required pod affinity on hostname (or a target of one) are
-left alone, since moving them would need the whole affinity chain. Plans that must survive the
-loss of a zone are not searched: their spare nodes are sized from the packing this would change.
+Pods of groups under a zone rule (zone spread, zone affinity and anti-affinity, or counted by
+another group's) keep their per-zone counts, so every zone rule holds as before; other pods may
+change zone in a two-zone move. Nodes holding a group with required pod affinity on hostname (or
+a target of one) are left alone, since moving them would need the whole affinity chain. Plans
+that must survive the loss of a zone are not searched: their spare nodes are sized from the
+packing this would change.
 
 Only the node types that could appear in a cheaper answer enter a sub-model: types of the zone
 that no other type of the same pool dominates (as big in every resource, no dearer, allowed to
