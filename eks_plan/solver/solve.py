@@ -41,6 +41,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -135,6 +136,7 @@ def solve(
         if clock.left() < 0:
             break
 
+    assert best is not None  # the greedy candidate always exists
     large = sum(placeable) >= LARGE_PODS
     if clock.left() > 1.0 and lp.pods:
         from eks_plan.solver.model import improve_with_cp_sat
@@ -277,27 +279,28 @@ class _Candidate:
 
 def _build(
     instance: Instance,
-    decision: Mapping[int, Mapping[object, int]],
+    decision: Mapping[int, Mapping[Any, int]],
     placeable: Sequence[int],
     name: str,
     zoned: bool = False,
 ) -> _Candidate:
+    """Pack a decision (pods per class, or per (class, zone) when ``zoned``) into nodes."""
     packer = Packer(instance)
+    per_class: Decision = {}
     if zoned:
-        packer.place_zoned(decision, placeable)  # type: ignore[arg-type]
-        per_class: Decision = {}
+        packer.place_zoned(decision, placeable)
         for g, counts in decision.items():
-            for (c, _), n in counts.items():  # type: ignore[misc]
+            for (c, _), n in counts.items():
                 per_class.setdefault(g, {})[c] = per_class.get(g, {}).get(c, 0) + n
-        decision = per_class
     else:
-        packer.place_all(decision, placeable)  # type: ignore[arg-type]
+        packer.place_all(decision, placeable)
+        per_class = {g: dict(counts) for g, counts in decision.items()}
     packer.downsize()
     _fill_pool_minimums(instance, packer)
     nodes = sorted(packer.nodes, key=lambda n: _node_order(instance, n))
     if instance.problem.tolerate_zone_loss:
         nodes = _add_zone_loss_spares(instance, packer, nodes)
-    return _Candidate(instance, decision, packer, nodes, name)
+    return _Candidate(instance, per_class, packer, nodes, name)
 
 
 def _fill_pool_minimums(instance: Instance, packer: Packer) -> None:
