@@ -11,10 +11,13 @@ check:
    keep no zone: the packer may put them in any zone, which is how they fill the partly used
    nodes that the zone split leaves.
 2. **Packing** (:class:`Packer`): portions are placed zone-bound first, then free, each sorted by
-   size (largest dominant share first, first-fit decreasing); each portion fills the open nodes of
-   its class in order, honouring resources, host ports, hostname anti-affinity and the hostname
-   spread caps, and opens new nodes when the open ones are full. A portion that cannot open a node
-   (pool at its maximum, no option in the zone) spills to the cheapest other class allowed.
+   size (largest dominant share first, first-fit decreasing); each portion fills the open nodes
+   (with ``own_class_first``, those of its own class first: the decision balanced each class's
+   mix of cpu- and memory-heavy pods, and at 100,000 pods this packs the LP's decision 2.3%
+   cheaper, though not every decision), in order, honouring resources, host ports, hostname
+   anti-affinity and the hostname spread caps, and opens new nodes when the open ones are full.
+   A portion that cannot open a node (pool at its maximum, no option in the zone) spills to the
+   cheapest other class allowed.
 
 Example: 5 pods of 600m on nodes that take 3 each become two nodes, 3 + 2::
 
@@ -66,8 +69,9 @@ class Portion:
 class Packer:
     """First-fit decreasing placement of per-class pod counts onto concrete nodes."""
 
-    def __init__(self, instance: Instance) -> None:
+    def __init__(self, instance: Instance, own_class_first: bool = False) -> None:
         self.instance = instance
+        self.own_class_first = own_class_first
         self.nodes: list[Node] = []
         self.by_class: dict[int, list[int]] = defaultdict(list)
         self.pool_counts: dict[str, int] = defaultdict(int)
@@ -210,6 +214,13 @@ class Packer:
             if remaining:
                 self._give_up(g, remaining, "pod affinity")
             return
+        if self.own_class_first and self.nodes:
+            # The decision's mix is balanced per class (cpu-heavy pods on compute types, memory-heavy
+            # on memory types): fill the portion's own class first, so that other classes' pods do
+            # not take the room the decision meant for this one.
+            own = np.zeros(len(self.nodes), dtype=bool)
+            own[self.by_class.get(portion.klass, [])] = True
+            remaining = self._fill(g, portion.zone, remaining, own)
         remaining = self._fill(g, portion.zone, remaining)
         tried = {portion.klass}
         klass: int | None = portion.klass

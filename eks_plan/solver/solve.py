@@ -84,6 +84,7 @@ BOUND_SHARE = 0.1
 ZONED_SHARE = 0.15
 #: From this many pods on, the per-class model rarely beats the LP's rounding in its time (100,000
 #: pods: its best mix packs to 30% more) while the zone-indexed model keeps improving: their shares.
+#: The LP's rounding is also packed class by class there (2.3% cheaper at 100,000 pods).
 LARGE_PODS = 50_000
 CP_SAT_SHARE_LARGE = 0.05
 ZONED_SHARE_LARGE = 0.3
@@ -123,13 +124,16 @@ def solve(
         if whole_nodes_bound > lp.bound:
             observer.on_progress(None, whole_nodes_bound, clock.elapsed())
 
-    candidates: list[tuple[str, Decision]] = [("greedy", _greedy_decision(instance, placeable))]
+    candidates: list[tuple[str, Decision, bool]] = [("greedy", _greedy_decision(instance, placeable), False)]
     if lp.pods:
-        candidates.append(("lp-rounded", _round_lp(lp, placeable)))
+        rounded = _round_lp(lp, placeable)
+        candidates.append(("lp-rounded", rounded, False))
+        if sum(placeable) >= LARGE_PODS:
+            candidates.append(("lp-rounded, own class first", rounded, True))
     best: _Candidate | None = None
-    for name, decision in candidates:
+    for name, decision, own_class_first in candidates:
         observer.on_phase(f"packing the {name} plan into nodes")
-        candidate = _build(instance, decision, placeable, name)
+        candidate = _build(instance, decision, placeable, name, own_class_first=own_class_first)
         if best is None or candidate.better_than(best):
             best = candidate
             observer.on_progress(best.cost, lp.bound, clock.elapsed())
@@ -283,9 +287,10 @@ def _build(
     placeable: Sequence[int],
     name: str,
     zoned: bool = False,
+    own_class_first: bool = False,
 ) -> _Candidate:
     """Pack a decision (pods per class, or per (class, zone) when ``zoned``) into nodes."""
-    packer = Packer(instance)
+    packer = Packer(instance, own_class_first)
     per_class: Decision = {}
     if zoned:
         packer.place_zoned(decision, placeable)
