@@ -54,7 +54,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -552,24 +552,10 @@ def undominated_classes(instance: Instance) -> np.ndarray:
     usable = instance.class_usable()
     allowed = instance.class_allowed()
     prices = np.array([c.price for c in classes])
-    keep = np.ones(len(classes), dtype=bool)
     buckets: dict[tuple[str, bytes], list[int]] = {}
     for c, option_class in enumerate(classes):
         buckets.setdefault((option_class.pool, np.packbits(allowed[:, c]).tobytes()), []).append(c)
-    for members in buckets.values():
-        if len(members) < 2:
-            continue
-        index = np.array(members)
-        price, size = prices[index], usable[index]
-        # dominates[i, j]: member i dominates member j
-        cheaper = price[:, None] <= price[None, :]
-        bigger = (size[:, None, :] >= size[None, :, :]).all(axis=2)
-        strictly = (price[:, None] < price[None, :]) | (size[:, None, :] > size[None, :, :]).any(axis=2)
-        tie_break = index[:, None] < index[None, :]
-        dominates = cheaper & bigger & (strictly | tie_break)
-        np.fill_diagonal(dominates, False)
-        keep[index[dominates.any(axis=0)]] = False
-    return keep
+    return _undominated(buckets.values(), prices, usable)
 
 
 def integer_zone_bound(
@@ -718,7 +704,6 @@ def _undominated_in_every_zone(instance: Instance) -> np.ndarray:
     classes = instance.classes
     usable = instance.class_usable()
     prices = np.array([c.price for c in classes])
-    keep = np.ones(len(classes), dtype=bool)
     buckets: dict[tuple[object, ...], list[int]] = {}
     for c, option_class in enumerate(classes):
         per_zone = tuple(
@@ -728,11 +713,24 @@ def _undominated_in_every_zone(instance: Instance) -> np.ndarray:
             )
         )
         buckets.setdefault((option_class.pool, per_zone), []).append(c)
-    for members in buckets.values():
+    return _undominated(buckets.values(), prices, usable)
+
+
+def _undominated(buckets: Iterable[list[int]], prices: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """Which classes to keep: within each bucket of interchangeable classes, drop every class that
+    another one dominates (no dearer and at least as large in every resource, strictly better in one,
+    or equal with a lower index).
+
+    >>> _undominated([[0, 1, 2]], np.array([1.0, 2.0, 1.0]), np.array([[4, 8], [4, 8], [2, 8]]))
+    array([ True, False, False])
+    """
+    keep = np.ones(len(prices), dtype=bool)
+    for members in buckets:
         if len(members) < 2:
             continue
         index = np.array(members)
         price, size = prices[index], usable[index]
+        # dominates[i, j]: member i dominates member j
         cheaper = price[:, None] <= price[None, :]
         bigger = (size[:, None, :] >= size[None, :, :]).all(axis=2)
         strictly = (price[:, None] < price[None, :]) | (size[:, None, :] > size[None, :, :]).any(axis=2)
