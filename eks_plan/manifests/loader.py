@@ -22,15 +22,20 @@ counted, so a mistake inside it goes unreported, as it has no effect on the plan
 
 from __future__ import annotations
 
+import copyreg
 import fnmatch
 import gc
+import io
 import json
+import multiprocessing
 import os
+import pickle
 import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
@@ -107,6 +112,11 @@ _KIND_VALUE = re.compile(r"""kind:[ \t]*(["']?)([A-Za-z][A-Za-z0-9]*)\1[ \t]*(?:
 VALIDATE_IGNORED_BYTES = 64 * 2**10
 
 
+#: From this many files on, loading is shared with a second process (on a machine with two or
+#: more cores, where ``fork`` exists): below it the fork costs more than it saves.
+PARALLEL_MIN_FILES = 64
+
+
 @dataclass(frozen=True, slots=True)
 class _Input:
     display: str  # as messages name it
@@ -121,12 +131,18 @@ def load_manifests(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     stdin: TextIO | None = None,
     progress: ProgressFunction | None = None,
+    parallel_min_files: int = PARALLEL_MIN_FILES,
 ) -> ManifestSet:
     """Load every manifest under ``paths`` (files, directories, ``-`` for standard input).
 
     ``include`` adds file-name globs read from directories (``*.injected``); ``replicas`` picks
     the HPA bound to plan for; ``max_file_bytes`` caps each file. Raises :class:`InputError` for
     anything the user must fix (the CLI exits with code 2).
+
+    With ``parallel_min_files`` files or more (and no standard input), a forked second process
+    reads the second half of the files while this one reads the first half
+    (:func:`_load_in_two_processes`); the result, its warnings and the error raised, if any, are
+    the same as reading the files one after the other.
     """
     if not paths:
         raise InputError("no manifests given", hint="pass files, directories, or - for standard input")
@@ -137,7 +153,7 @@ def load_manifests(
     collector_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(paths, tuple(include), replicas, max_file_bytes, stdin, progress)
+        return _load(paths, tuple(include), replicas, max_file_bytes, stdin, progress, parallel_min_files)
     finally:
         if collector_was_enabled:
             gc.enable()
@@ -150,16 +166,48 @@ def _load(
     max_file_bytes: int,
     stdin: TextIO | None,
     progress: ProgressFunction | None,
+    parallel_min_files: int,
 ) -> ManifestSet:
     inputs, skipped_files = _find_inputs(paths, include)
+    if _can_fork() and len(inputs) >= max(parallel_min_files, 2) and all(s.path is not None for s in inputs):
+        # Any exception other than an InputError in the helper (a bug) is reproduced by reading
+        # serially, so it surfaces with its own traceback.
+        try:
+            with _Helper(inputs[len(inputs) // 2 :], max_file_bytes) as helper:
+                collector = _add_files(
+                    inputs[: len(inputs) // 2], len(inputs), max_file_bytes, None, progress
+                )
+                helper.merge_into(collector)
+                _check_not_empty(collector, paths, inputs, skipped_files)
+                return collector.finish(replicas, tuple(source.display for source in inputs), helper)
+        except _HelperFailed:
+            pass
+    collector = _add_files(inputs, len(inputs), max_file_bytes, stdin, progress)
+    _check_not_empty(collector, paths, inputs, skipped_files)
+    return collector.finish(replicas, tuple(source.display for source in inputs))
+
+
+def _add_files(
+    inputs: Sequence[_Input],
+    total: int,
+    max_file_bytes: int,
+    stdin: TextIO | None,
+    progress: ProgressFunction | None,
+) -> _Collector:
     collector = _Collector()
     for number, source in enumerate(inputs, start=1):
         if progress is not None:
-            progress(number - 1, len(inputs), source.display)
+            progress(number - 1, total, source.display)
         text = _read(source, max_file_bytes, stdin)
         collector.add_file(source.display, text)
     if progress is not None and inputs:
-        progress(len(inputs), len(inputs), "")
+        progress(total, total, "")
+    return collector
+
+
+def _check_not_empty(
+    collector: _Collector, paths: Sequence[str | Path], inputs: list[_Input], skipped_files: int
+) -> None:
     if collector.documents == 0:
         shown = ", ".join(str(path) for path in paths)
         not_objects = [w for w in collector.warnings if w.code == "not-an-object"]
@@ -181,7 +229,6 @@ def _load(
                 f"{', '.join(MANIFEST_SUFFIXES)}; add e.g. --include '*.injected' to read them"
             )
         raise InputError(f"{what} in {shown} (empty input)", SourceLocation(str(paths[0])), hint=hint)
-    return collector.finish(replicas, tuple(source.display for source in inputs))
 
 
 def _not_an_object(root: Field) -> str:
@@ -407,6 +454,8 @@ class _Collector:
         self.first_ignored: dict[str, SourceLocation] = {}
         self.owned: list[tuple[str, SourceLocation]] = []
         self.workload_objects: list[tuple[Field, str, str]] = []
+        #: Namespaces of the workloads a helper process read after ``workload_objects``.
+        self.remote_workload_namespaces: list[str] = []
         self.hpas: list[HorizontalPodAutoscaler] = []
         self.pdbs: list[PodDisruptionBudget] = []
         self.limit_ranges: list[LimitRange] = []
@@ -518,9 +567,32 @@ class _Collector:
 
     # -- building the result -------------------------------------------------------------------
 
-    def finish(self, mode: ReplicaMode, files: tuple[str, ...]) -> ManifestSet:
+    def merge(self, later: _Collector) -> None:
+        """Add what a collector of the files after this one's saw (its workloads stay there)."""
+        self.documents += later.documents
+        self.ignored.update(later.ignored)
+        for kind, location in later.first_ignored.items():
+            self.first_ignored.setdefault(kind, location)
+        self.owned.extend(later.owned)
+        self.remote_workload_namespaces.extend(later.remote_workload_namespaces)
+        self.hpas.extend(later.hpas)
+        self.pdbs.extend(later.pdbs)
+        self.limit_ranges.extend(later.limit_ranges)
+        self.priority_classes.extend(later.priority_classes)
+        self.runtime_classes.extend(later.runtime_classes)
+        self.namespace_labels.update(later.namespace_labels)
+        self.warnings.extend(later.warnings)
+
+    def finish(self, mode: ReplicaMode, files: tuple[str, ...], helper: _Helper | None = None) -> ManifestSet:
+        """Read every workload against the cluster-wide objects and build the result.
+
+        With a ``helper``, the workloads of the second half of the files are read there, at the
+        same time, and come back after this process's own.
+        """
         namespace_labels: dict[str, dict[str, str]] = {}
         for _, _, namespace in self.workload_objects:
+            namespace_labels.setdefault(namespace, {})
+        for namespace in self.remote_workload_namespaces:
             namespace_labels.setdefault(namespace, {})
         for name, labels in self.namespace_labels.items():
             namespace_labels[name] = dict(labels)
@@ -539,10 +611,18 @@ class _Collector:
         for hpa in self.hpas:
             hpas[hpa.target_key].append(hpa)
 
+        if helper is None:
+            read = _read_workloads(self.workload_objects, context, hpas, mode)
+        else:
+            helper.start_reading_workloads(context, hpas, mode)
+            read = _read_workloads(self.workload_objects, context, hpas, mode)
+            # Free the node trees now, while the helper still works, not after it.
+            self.workload_objects = []
+            read.extend(helper.read_workloads())
         workloads: list[Workload] = []
         first_seen: dict[str, SourceLocation] = {}
-        for root, kind, namespace in self.workload_objects:
-            workload = read_workload(root, kind, namespace, context, hpas, mode, self.warn)
+        for workload, emitted in read:
+            self.warnings.extend(emitted)
             if workload.key in first_seen:
                 self.warn(
                     "duplicate",
@@ -623,3 +703,137 @@ def _parse_json_or_yaml(text: str, display: str) -> list[YamlDocument]:
                 ) from None
             raise yaml_error from None
         return [YamlDocument.from_data(data, display)] if data is not None else []
+
+
+def _read_workloads(
+    objects: list[tuple[Field, str, str]],
+    context: PodContext,
+    hpas: dict[str, list[HorizontalPodAutoscaler]],
+    mode: ReplicaMode,
+) -> list[tuple[Workload, list[LoadWarning]]]:
+    """Each workload with the warnings reading it gave, in order."""
+    read: list[tuple[Workload, list[LoadWarning]]] = []
+    for root, kind, namespace in objects:
+        emitted: list[LoadWarning] = []
+
+        def warn(
+            code: str, message: str, location: SourceLocation, emitted: list[LoadWarning] = emitted
+        ) -> None:
+            emitted.append(LoadWarning(code, message, location))
+
+        read.append((read_workload(root, kind, namespace, context, hpas, mode, warn), emitted))
+    return read
+
+
+def _can_fork() -> bool:
+    return (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods()
+
+
+class _HelperFailed(Exception):
+    """The helper process failed other than with an :class:`InputError`: load serially instead."""
+
+
+def _dumps(value: object) -> bytes:
+    """Pickle, with the read-only mappings of the model (``MappingProxyType``) as dicts."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = copyreg.dispatch_table.copy()
+    pickler.dispatch_table[MappingProxyType] = _reduce_mapping_proxy
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _reduce_mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, Any]]]:
+    return _mapping_proxy, (dict(proxy),)
+
+
+def _mapping_proxy(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(mapping)
+
+
+class _Helper:
+    """A forked process that reads the second half of the files, in two steps.
+
+    1. It reads and composes its files and sends back everything but its workload documents
+       (their node trees stay there): the parent merges that after its own first half, in file
+       order, and builds the cluster-wide context (LimitRanges, HPAs, classes, namespaces).
+    2. Given that context, it reads its workloads and sends back each with its warnings.
+
+    An :class:`InputError` there is sent back and raised here as it was, so the first error in
+    file order is the one reported; the parent's own half is read first, so its errors win.
+    """
+
+    def __init__(self, inputs: Sequence[_Input], max_file_bytes: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self._connection, child_connection = context.Pipe()
+        self._process = context.Process(
+            target=_helper_main, args=(child_connection, list(inputs), max_file_bytes), daemon=True
+        )
+        self._process.start()
+        child_connection.close()
+
+    def __enter__(self) -> _Helper:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._connection.close()  # the helper, if still waiting, sees EOF and exits
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+    def _receive(self) -> Any:
+        try:
+            status, *payload = pickle.loads(self._connection.recv_bytes())
+        except (EOFError, OSError):
+            raise _HelperFailed from None
+        if status == "input-error":
+            message, location, hint = payload
+            raise InputError(message, location, hint=hint)
+        if status != "ok":
+            raise _HelperFailed
+        return payload[0]
+
+    def merge_into(self, collector: _Collector) -> None:
+        collector.merge(self._receive())
+
+    def start_reading_workloads(
+        self, context: PodContext, hpas: dict[str, list[HorizontalPodAutoscaler]], mode: ReplicaMode
+    ) -> None:
+        self._connection.send_bytes(_dumps((context, dict(hpas), mode)))
+
+    def read_workloads(self) -> list[tuple[Workload, list[LoadWarning]]]:
+        read: list[tuple[Workload, list[LoadWarning]]] = self._receive()
+        return read
+
+
+def _helper_main(connection: Connection, inputs: list[_Input], max_file_bytes: int) -> None:
+    """The helper's side of :class:`_Helper`; each reply is ``("ok", value)``, an
+    ``("input-error", message, location, hint)`` or ``("failed",)``."""
+    reply: tuple[Any, ...]
+    try:
+        collector = _add_files(inputs, len(inputs), max_file_bytes, None, None)
+        objects = collector.workload_objects
+        collector.workload_objects = []
+        collector.remote_workload_namespaces = [namespace for _, _, namespace in objects]
+        connection.send_bytes(_dumps(("ok", collector)))
+        try:
+            context, hpas, mode = pickle.loads(connection.recv_bytes())
+        except (EOFError, OSError):
+            return  # the parent stopped (an error in its own half)
+        reply = ("ok", _read_workloads(objects, context, hpas, mode))
+    except InputError as error:
+        exact = type(error) is InputError
+        reply = ("input-error", error.message, error.location, error.hint) if exact else ("failed",)
+    except Exception:
+        reply = ("failed",)
+    try:
+        try:
+            message = _dumps(reply)
+        except Exception:  # an unpicklable value: the parent reads serially
+            message = _dumps(("failed",))
+        connection.send_bytes(message)
+    except OSError:
+        pass  # the parent is gone
+    finally:
+        connection.close()
