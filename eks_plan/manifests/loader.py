@@ -918,12 +918,14 @@ class _Helper:
             connection.send_bytes(_dumps(("ok", (done, errors))))
             try:
                 context, hpas, mode = pickle.loads(connection.recv_bytes())
+                reply = ("ok", _read_chunk_workloads(kept, context, hpas, mode))
             except (EOFError, OSError):
-                return  # the parent stopped (an error, or nothing left to read here)
-            reply = ("ok", _read_chunk_workloads(kept, context, hpas, mode))
+                reply = ()  # the parent stopped (an error in its files): nothing to send
         except Exception:
             reply = ("failed",)
         try:
+            if not reply:
+                return
             try:
                 message = _dumps(reply)
             except Exception:  # an unpicklable value: the parent reads serially
@@ -933,3 +935,6 @@ class _Helper:
             pass  # the parent is gone
         finally:
             connection.close()
+            # Exit now, without flushing standard streams a thread of the parent (a progress
+            # display) may have held locked at the fork: nothing here writes to them.
+            os._exit(0)
