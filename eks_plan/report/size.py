@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from eks_plan.planning import PlanningInput
     from eks_plan.solver.plan import Plan
 
+
 def _money(value: float) -> float:
     return round(float(value), 6)
 
