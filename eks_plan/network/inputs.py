@@ -116,6 +116,15 @@ def override_cni(base: CniSettings, mode: str | None, **flags: Any) -> CniSettin
         )
     changes = {name: value for name, value in flags.items() if value is not None}
     try:
-        return replace(settings, **changes)
+        settings = replace(settings, **changes)
     except ValueError as error:
         raise InputError(f"CNI settings: {error}") from None
+    uses_ip_targets = settings.warm_ip_target or settings.minimum_ip_target
+    if settings.prefix_delegation and settings.warm_prefix_target == 0 and not uses_ip_targets:
+        # docs/prefix-and-ip-target.md: WARM_PREFIX_TARGET=0 without WARM_IP_TARGET or
+        # MINIMUM_IP_TARGET is "not supported" (DOMAIN.md §3.4); the config file rejects it too.
+        raise InputError(
+            "--warm-prefix-target 0 needs --warm-ip-target or --minimum-ip-target",
+            hint="the VPC CNI does not support prefix delegation with no warm target at all",
+        )
+    return settings

@@ -225,3 +225,11 @@ def test_manifests_are_sized_in_place_then_checked() -> None:
     assert steady["nodes"] >= 5
     zones = {usage["subnet"]["zone"] for usage in steady["subnets"]}
     assert zones == {"us-east-1a", "us-east-1b", "us-east-1c"}
+
+
+def test_warm_prefix_target_zero_without_ip_targets_is_rejected(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["--nodes", "us-east-1a:m5.large=1", "--subnet", "us-east-1a=10.0.0.0/24",
+            "--cni-mode", "prefix-delegation", "--warm-prefix-target", "0"]  # fmt: skip
+    assert "--warm-prefix-target 0 needs" in run_main(args, capsys, monkeypatch)
