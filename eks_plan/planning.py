@@ -145,15 +145,11 @@ class SizeResult:
 
 def node_settings(pool: NodePoolConfig, cni: CniSettings) -> NodeSettings:
     """The catalogue's node settings for a pool: its node style and maxPods, the cluster's CNI."""
-    from eks_plan.catalog.capacity import CniMode, NodeSettings, NodeStyle
+    from eks_plan.catalog.capacity import NodeSettings
 
-    if cni.mode.value == "ipv6":
-        mode = CniMode.IPV6
-    else:
-        mode = CniMode.of(custom_networking=cni.custom_networking, prefix_delegation=cni.prefix_delegation)
     return NodeSettings(
-        cni_mode=mode,
-        node_style=NodeStyle(str(pool.node_style)),
+        cni_mode=cni.mode,
+        node_style=pool.node_style,
         max_pods=pool.max_pods,
         max_eni=cni.max_eni,
         security_groups_for_pods=cni.security_groups_for_pods,

@@ -111,7 +111,7 @@ def test_pool_taints_labels_and_node_style_reach_the_options():
     config = load_config(None)
     gpu_pool = NodePoolConfig(
         name="gpu",
-        node_style=NodeStyle.KARPENTER.value,
+        node_style=NodeStyle.KARPENTER,
         instances=InstanceFilter(families=("g5",)),
         capacity_types=(CapacityType.ON_DEMAND,),
         labels={"workload": "inference"},

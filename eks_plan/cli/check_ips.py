@@ -165,7 +165,7 @@ def _run(
     from dataclasses import replace
 
     from eks_plan.catalog import load_catalog
-    from eks_plan.catalog.capacity import CniMode, NodeSettings, NodeStyle
+    from eks_plan.catalog.capacity import NodeSettings, NodeStyle
     from eks_plan.catalog.capacity import max_pods as catalogue_max_pods
     from eks_plan.config import load_config
     from eks_plan.errors import InputError
@@ -215,9 +215,7 @@ def _run(
                 f"--node-style {node_style}: use one of {', '.join(s.value for s in NodeStyle)}"
             ) from None
         node_settings = NodeSettings(
-            cni_mode=CniMode.IPV6
-            if cni.ipv6
-            else CniMode.of(custom_networking=cni.custom_networking, prefix_delegation=cni.prefix_delegation),
+            cni_mode=cni.mode,
             node_style=style,
             max_pods=max_pods,
             max_eni=cni.max_eni,
