@@ -35,13 +35,24 @@ _stderr: Console | None = None
 _stdout: Console | None = None
 
 
+def console(**options: Any) -> Console:
+    """A Rich console whose write to a closed pipe raises :class:`BrokenPipeError` (Rich's own default
+    exits with status 1, the findings code); ``eks_plan.cli.app.main`` ends every command the same way
+    then, with the shell's SIGPIPE status."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError()
+
+    return _Console(**options)
+
+
 def stderr() -> Console:
     """The console for messages and progress (never data)."""
     global _stderr
     if _stderr is None:
-        from rich.console import Console
-
-        _stderr = Console(stderr=True, highlight=False, soft_wrap=True)  # messages: let terminals wrap
+        _stderr = console(stderr=True, highlight=False, soft_wrap=True)  # messages: let terminals wrap
     return _stderr
 
 
@@ -49,9 +60,7 @@ def stdout() -> Console:
     """The console for human-readable reports."""
     global _stdout
     if _stdout is None:
-        from rich.console import Console
-
-        _stdout = Console(highlight=False)
+        _stdout = console(highlight=False)
     return _stdout
 
 

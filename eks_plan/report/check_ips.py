@@ -93,11 +93,11 @@ def render(data: dict[str, Any], console: Console) -> None:
             )
             if usage["reason"]:
                 name = subnet["subnet_id"] or f"{subnet['zone']} {subnet['cidr']}"
-                reasons.append(f"[{_STYLE[verdict]}]{name}: {usage['reason']}[/]")
+                reasons.append(f"[{_STYLE[verdict]}]{escape(name)}: {escape(usage['reason'])}[/]")
         console.print()
         console.print(table)
         for reason in reasons:
-            console.print(f"  {reason}", markup=False)
+            console.print(f"  {reason}")
         facts = f"{scenario['nodes']} nodes"
         if scenario["added_nodes"]:
             facts += f" ({scenario['added_nodes']} added)"
