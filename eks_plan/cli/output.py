@@ -80,6 +80,23 @@ def print_data(data: Any, output: OutputFormat) -> None:
     sys.stdout.flush()
 
 
+def check_writable(path: Path, flag: str) -> None:
+    """Fail early, before any work, when ``path`` cannot be written later: its directory is missing or
+    not writable, or ``path`` is itself a directory. An input error naming the flag and the path."""
+    from eks_plan.errors import InputError, SourceLocation
+
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    where = SourceLocation(str(path))
+    if path.is_dir():
+        raise InputError(f"{flag}: is a directory, not a file", where, hint="give a file name")
+    if not directory.is_dir():
+        hint = f"create it: mkdir -p {directory}"
+        raise InputError(f"{flag}: the directory {directory} does not exist", where, hint=hint)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise InputError(f"{flag}: the directory {directory} is not writable", where)
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a part:
     write a temporary file beside it, then rename it into place. The file gets the permissions a new

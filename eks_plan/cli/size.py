@@ -12,6 +12,7 @@ from eks_plan.cli.options import include_option, max_file_size_option, parse_fil
 from eks_plan.cli.output import (
     ExitCode,
     OutputFormat,
+    check_writable,
     print_data,
     render_data,
     stderr,
@@ -107,6 +108,8 @@ def command(
     """
     from eks_plan.planning import PlanningOverrides, plan_cluster
 
+    if plan_out is not None:
+        check_writable(plan_out, "--plan-out")
     overrides = PlanningOverrides(
         region=region,
         zones=tuple(zones),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from eks_plan.report import count_of
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -98,19 +100,21 @@ def render(data: dict[str, Any], console: Console) -> None:
         console.print(table)
         for reason in reasons:
             console.print(f"  {reason}")
-        facts = f"{scenario['nodes']} nodes"
+        facts = count_of(scenario["nodes"], "node")
         if scenario["added_nodes"]:
             facts += f" ({scenario['added_nodes']} added)"
         if scenario["fargate_pods"]:
-            facts += f", {scenario['fargate_pods']} Fargate pods"
+            facts += f", {count_of(scenario['fargate_pods'], 'Fargate pod')}"
         console.print(f"[dim]{facts}[/]")
         if scenario["pods_without_address"]:
             console.print(
-                f"[bold red]{scenario['pods_without_address']} pod(s) get no address on their node[/] "
+                f"[bold red]{count_of(scenario['pods_without_address'], 'pod')} get no address on their "
+                "node[/] "
                 "(the ENIs are full: raise MAX_ENI, turn on prefix delegation or lower maxPods)"
             )
         if scenario["unplaced_pods"]:
-            console.print(f"[yellow]{scenario['unplaced_pods']} pod(s) fit no node of their kind[/]")
+            unplaced = count_of(scenario["unplaced_pods"], "pod")
+            console.print(f"[yellow]{unplaced} fit no node of their kind[/]")
         for note in scenario["notes"]:
             console.print(f"note: {note}", style="dim", markup=False)
 
