@@ -7,6 +7,7 @@ only when called.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,15 @@ if TYPE_CHECKING:
 
 def _money(value: float) -> float:
     return round(float(value), 6)
+
+
+def snake_case(key: str) -> str:
+    """A camelCase key of eks-plan.yaml in the snake_case of every JSON report.
+
+    >>> snake_case("warmEniTarget"), snake_case("mode")
+    ('warm_eni_target', 'mode')
+    """
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
 
 
 #: A plan whose node cost is within half a cent per hour of the proven lower bound equals it at the
@@ -146,7 +156,7 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
             {"name": pool.name, "min_nodes": pool.min_nodes, "max_nodes": pool.max_nodes}
             for pool in planning.problem.pools
         ],
-        "cni": planning.cni_summary,
+        "cni": {snake_case(key): value for key, value in planning.cni_summary.items()},
         "max_pods": {
             instance_type: planning.max_pods_by_type[instance_type]
             for instance_type in sorted({node.option.instance_type for node in plan.nodes})
