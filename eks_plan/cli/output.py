@@ -89,12 +89,14 @@ def check_writable(path: Path, flag: str) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     where = SourceLocation(str(path))
     if path.is_dir():
-        raise InputError(f"{flag}: is a directory, not a file", where, hint="give a file name")
+        raise InputError(f"cannot write the file ({flag}): it is a directory", where, hint="give a file name")
     if not directory.is_dir():
         hint = f"create it: mkdir -p {directory}"
-        raise InputError(f"{flag}: the directory {directory} does not exist", where, hint=hint)
+        raise InputError(
+            f"cannot write the file ({flag}): the directory {directory} does not exist", where, hint=hint
+        )
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise InputError(f"{flag}: the directory {directory} is not writable", where)
+        raise InputError(f"cannot write the file ({flag}): the directory {directory} is not writable", where)
 
 
 def write_atomically(path: Path, text: str) -> None:

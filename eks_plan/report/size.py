@@ -11,6 +11,7 @@ import re
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
+from eks_plan.plan import PLAN_VERSION
 from eks_plan.report import count_of
 from eks_plan.resources import CPU, MEMORY, NVIDIA_GPU, PODS
 
@@ -123,6 +124,7 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
             "source": str(workload.source),
         }
     return {
+        "version": PLAN_VERSION,
         "region": planning.region,
         "zones": list(planning.problem.zones),
         "currency": planning.currency,
