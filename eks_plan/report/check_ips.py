@@ -32,6 +32,8 @@ def render(data: dict[str, Any], console: Console) -> None:
     """Print the report: the settings, a table per scenario, the recommendations, the verdict."""
     from rich.table import Table
 
+    from eks_plan.report.layout import print_table
+
     cni = data["cni"]
     settings = ", ".join(f"{key}={value}" for key, value in cni.items() if value is not None)
     console.print(
@@ -56,7 +58,7 @@ def render(data: dict[str, Any], console: Console) -> None:
             f"{subnet['in_use']:,}",
             f"[{_STYLE[worst]}]{_LABEL[worst]}[/]",
         )
-    console.print(subnets)
+    print_table(console, subnets)
     steady = data["scenarios"][0] if data["scenarios"] else None
     for scenario in data["scenarios"]:
         if steady is not None and scenario is not steady and scenario["subnets"] == steady["subnets"]:
@@ -97,7 +99,7 @@ def render(data: dict[str, Any], console: Console) -> None:
                 name = subnet["subnet_id"] or f"{subnet['zone']} {subnet['cidr']}"
                 reasons.append(f"[{_STYLE[verdict]}]{escape(name)}: {escape(usage['reason'])}[/]")
         console.print()
-        console.print(table)
+        print_table(console, table)
         for reason in reasons:
             console.print(f"  {reason}")
         facts = count_of(scenario["nodes"], "node")

@@ -235,6 +235,8 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
     from rich.markup import escape
     from rich.table import Table
 
+    from eks_plan.report.layout import print_table
+
     def table(title: str, **options: Any) -> Table:
         return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, **options)
 
@@ -272,7 +274,7 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
             f"{group['cost_per_hour']:.4f}",
             f"{group['cost_per_month']:,.2f}",
         )
-    console.print(groups)
+    print_table(console, groups)
     parts = [f"{count_of(data['node_count'], 'node')} {money}{data['node_cost_per_hour']:.4f}"]
     if data["currency"] == "USD":
         parts.append(f"control plane {money}{data['control_plane_per_hour']:.4f}")
@@ -297,7 +299,7 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
             _bar(fraction),
             f"{fraction:.0%}",
         )
-    console.print(utilisation)
+    print_table(console, utilisation)
 
     console.print(
         f"Cost bound: plan {money}{data['node_cost_per_hour']:.4f}/hour for nodes, proven lower bound "
@@ -323,7 +325,7 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
     for pod in data["fargate"]["pods"]:
         fargate_size = f"Fargate {pod['vcpu']} vCPU / {pod['memory_gb']} GB"
         placement.add_row(pod["workload"], str(pod["count"]), "-", fargate_size)
-    console.print(placement)
+    print_table(console, placement)
 
     if data["unschedulable"]:
         problems = table("Pods that cannot be placed", style="red")
@@ -332,7 +334,7 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
         for item in data["unschedulable"]:
             reasons, fixes = escape("\n".join(item["reasons"])), escape("\n".join(item["fixes"]))
             problems.add_row(item["workload"], str(item["count"]), reasons, fixes)
-        console.print(problems)
+        print_table(console, problems)
     if data["soft_rules_not_honoured"]:
         console.print("[yellow]Preferred rules not honoured:[/]")
         for rule in data["soft_rules_not_honoured"]:
