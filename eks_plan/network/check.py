@@ -368,7 +368,8 @@ def _pools_at_max(cluster: ClusterNetwork, steady: ScenarioState) -> ScenarioSta
             placer.add_empty_node(templates[zone], zone)
             per_zone[zone] += 1
     if unbounded:
-        state.notes.append(f"no max size for pool(s) {', '.join(unbounded)}: left as planned")
+        pools = "pool" if len(unbounded) == 1 else "pools"
+        state.notes.append(f"no max size for {pools} {', '.join(unbounded)}: left as planned")
     return state
 
 

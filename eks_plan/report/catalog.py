@@ -18,6 +18,7 @@ from eks_plan.catalog.capacity import (
     max_pods,
 )
 from eks_plan.catalog.pricing import Pricing
+from eks_plan.report import count_of
 from eks_plan.resources import CPU, MEMORY
 
 if TYPE_CHECKING:
@@ -285,7 +286,7 @@ def render_detail(detail: dict[str, Any], console: Console) -> None:
     facts.add_row(
         "network",
         f"{network['default_card_enis']} ENIs on the default card ({network['max_enis_all_cards']} on "
-        f"{network['network_cards']} card(s)), {network['ipv4_per_eni']} IPv4 per ENI, "
+        f"{count_of(network['network_cards'], 'card')}), {network['ipv4_per_eni']} IPv4 per ENI, "
         + (
             f"trunking: {network['branch_interfaces']} branch ENIs"
             if network["trunking_compatible"]

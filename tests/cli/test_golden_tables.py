@@ -1,0 +1,209 @@
+"""Report tables at 80 and 120 columns lose no value (issue 10): golden files of every command's table,
+rendered in-process into a recording Rich console of that width.
+
+A pipe, a file or a CI log is 80 columns wide; Rich used to cut values to "…" or crop columns there.
+Each test renders a command's human output, checks that no value is cut, and compares it with
+``tests/golden/honest/<name>-<width>.txt``. After a deliberate change of a report, regenerate the
+files with ``EKS_PLAN_UPDATE_GOLDEN=1 python -m pytest tests/cli/test_golden_tables.py`` and review
+the diff. Timing values are zeroed before rendering so the files do not depend on the machine.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT
+from rich.console import Console
+from typer.testing import CliRunner
+
+from eks_plan.cli import output
+from eks_plan.cli.app import app
+
+GOLDEN = Path(__file__).parents[1] / "golden" / "honest"
+UPDATE = os.environ.get("EKS_PLAN_UPDATE_GOLDEN") == "1"
+WIDTHS = (80, 120)
+SHOP = REPO_ROOT / "samples" / "shop"
+PLAN_FIXTURE = Path(__file__).parents[1] / "network" / "fixtures" / "plan-small.json"
+# Long names and a long reason, so that cells must wrap at 80 columns.
+SMALL_SHOP = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: storefront-web-frontend-with-a-long-name, namespace: retail-production}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: nginx
+          resources: {requests: {cpu: 500m, memory: 1Gi}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: orders-database, namespace: retail-production}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+        - name: db
+          image: postgres
+          resources: {requests: {cpu: "1", memory: 4Gi}}
+"""
+
+
+def record(width: int, terminal: bool = False) -> Console:
+    """A console that keeps what is printed, ``width`` columns wide, without colour codes."""
+    return Console(
+        record=True,
+        width=width,
+        file=io.StringIO(),
+        force_terminal=terminal,
+        color_system=None,
+        highlight=False,
+    )
+
+
+@pytest.fixture
+def report_console(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Console]]:
+    """Installs a recording console as the commands' stdout: ``holder["console"]`` once set."""
+    holder: dict[str, Console] = {}
+
+    def recording() -> Console:
+        return holder["console"]
+
+    monkeypatch.setattr(output, "stdout", recording)
+    for module in ("catalog", "check_ips", "schema", "workloads", "size"):
+        monkeypatch.setattr(f"eks_plan.cli.{module}.stdout", recording, raising=False)
+    yield holder
+
+
+def rendered(holder: dict[str, Console], args: list[str], width: int, terminal: bool = False) -> str:
+    holder["console"] = record(width, terminal)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code in (0, 1), result.output
+    return holder["console"].export_text(styles=False)
+
+
+def check_golden(name: str, width: int, text: str) -> None:
+    """No value cut, no line wider than the console, and the same text as the golden file."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    assert "…" not in text, f"{name} at {width} columns cuts a value"
+    assert max(map(len, lines), default=0) <= width, f"{name} is wider than {width} columns"
+    path = GOLDEN / f"{name}-{width}.txt"
+    normalised = "\n".join(lines) + "\n"
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(normalised, encoding="utf-8")
+    assert path.is_file(), f"no golden file {path}: run with EKS_PLAN_UPDATE_GOLDEN=1 to write it"
+    assert normalised == path.read_text(encoding="utf-8"), f"{path} differs: see the module docstring"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_catalog_list_in_a_terminal(report_console: dict[str, Console], width: int) -> None:
+    text = rendered(report_console, ["catalog", "--family", "g6", "--family", "m7gd"], width, terminal=True)
+    for name in ("g6.xlarge", "g6.48xlarge", "m7gd.16xlarge", "8x l4"):
+        assert name in text
+    check_golden("catalog", width, text)
+
+
+def test_catalog_list_in_a_pipe_keeps_one_type_a_line(report_console: dict[str, Console]) -> None:
+    """A pipe or file gets the whole table, one instance type a line (for grep), not an 80-column cut."""
+    text = rendered(report_console, ["catalog", "--family", "g6"], 80)
+    assert "…" not in text
+    row = next(line for line in text.splitlines() if "g6.48xlarge" in line)
+    assert "8x l4" in row and "$" in row
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_catalog_detail(report_console: dict[str, Console], width: int) -> None:
+    check_golden(
+        "catalog-detail", width, rendered(report_console, ["catalog", "g6.xlarge"], width, terminal=True)
+    )
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_workloads(report_console: dict[str, Console], width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Paths are printed as given: relative ones keep the golden file independent of the checkout.
+    monkeypatch.chdir(REPO_ROOT)
+    text = rendered(report_console, ["workloads", "samples/shop/manifests"], width)
+    assert "rebuild-index" in text and "completions 8" in text
+    check_golden("workloads", width, text)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_check_ips_plan(
+    report_console: dict[str, Console], width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(PLAN_FIXTURE.parent)
+    args = ["check-ips", "--plan", PLAN_FIXTURE.name, "--subnet", "us-east-1a=10.0.0.0/26",
+            "--subnet", "us-east-1b=10.0.0.64/26"]  # fmt: skip
+    text = rendered(report_console, args, width)
+    assert "10.0.0.64/26" in text
+    check_golden("check-ips", width, text)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_schema_table(report_console: dict[str, Console], width: int) -> None:
+    text = rendered(report_console, ["schema", "-o", "table"], width)
+    assert "nodePools[].maxNodes" in text and "spotPriceFile" in text
+    check_golden("schema", width, text)
+
+
+@pytest.fixture(scope="module")
+def small_plan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A small shop sized once: few pods, so the solver proves its plan optimal well within the limit."""
+    from eks_plan.planning import plan_cluster
+    from eks_plan.report.size import plan_data
+
+    folder = tmp_path_factory.mktemp("small-shop")
+    (folder / "shop.yaml").write_text(SMALL_SHOP)
+    result = plan_cluster([folder / "shop.yaml"], time_limit_seconds=5)
+    data = plan_data(result.plan, result.planning)
+    assert data["status"] == "optimal", data["gap"]
+    data["solve_seconds"] = 0.0  # no timing in the golden files
+    for workload in data["workloads"].values():
+        workload["source"] = workload["source"].replace(str(folder), "manifests")
+    return data, result
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_size(small_plan, width: int) -> None:  # type: ignore[no-untyped-def]
+    from eks_plan.report.size import render_plan
+
+    data, result = small_plan
+    console = record(width)
+    render_plan(data, result.plan, result.planning, console)
+    text = console.export_text(styles=False)
+    assert "Deployment/retail-production/storefront-web-frontend-with-a-long-name" in "".join(text.split())
+    check_golden("size", width, text)
+
+
+def test_a_table_too_wide_to_wrap_is_stacked_whole() -> None:
+    """Two columns of unbreakable values wider than the console together: every value still
+    printed whole, each row as a block of ``header: value`` lines."""
+    from rich.table import Table
+
+    from eks_plan.report.layout import print_table
+
+    table = Table(title="pairs")
+    table.add_column("name", no_wrap=True)
+    table.add_column("address", no_wrap=True)
+    table.add_row("a-rather-long-unbreakable-name", "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0abc")
+    console = record(40)
+    print_table(console, table)
+    lines = [line.rstrip() for line in console.export_text(styles=False).splitlines()]
+    assert lines[:2] == ["pairs", "a-rather-long-unbreakable-name"]
+    assert lines[2].startswith("  address: arn:aws:ec2:")
+    # The value folds under itself, whole: its pieces join back to the address.
+    pieces = [lines[2].removeprefix("  address: ")] + [line.strip() for line in lines[3:]]
+    assert "".join(pieces) == "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0abc"
+    assert all(len(line) <= 40 for line in lines)
