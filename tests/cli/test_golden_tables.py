@@ -57,6 +57,20 @@ spec:
         - name: db
           image: postgres
           resources: {requests: {cpu: "1", memory: 4Gi}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: gpu-inference, namespace: retail-production}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: gpu}}
+  template:
+    metadata: {labels: {app: gpu}}
+    spec:
+      containers:
+        - name: model
+          image: vllm
+          resources: {limits: {nvidia.com/gpu: 1}, requests: {cpu: "2", memory: 8Gi}}
 """
 
 
@@ -158,18 +172,46 @@ def test_schema_table(report_console: dict[str, Console], width: int) -> None:
     check_golden("schema", width, text)
 
 
+def hand_made_plan(problem, options, observer):  # type: ignore[no-untyped-def]
+    """Stands in for the solver: a fixed plan of the small shop, so that the golden files show the
+    report's layout and do not depend on how far the search gets on a busy machine. Two m6i.2xlarge
+    nodes in zones a and b, the GPU pods unplaced with a long reason, one preferred rule broken."""
+    from eks_plan.solver.plan import Plan, PlannedNode, SoftRuleOutcome, Unschedulable
+
+    def option(zone: str):  # type: ignore[no-untyped-def]
+        return next(o for o in problem.node_options if o.instance_type == "m6i.2xlarge" and o.zone == zone)
+
+    keys = [group.key for group in problem.pod_groups]
+    web, db, gpu = (next(key for key in keys if name in key) for name in ("storefront", "orders", "gpu"))
+    nodes = (
+        PlannedNode("default-us-east-1a-m6i.2xlarge-1", option("us-east-1a"), {web: 2, db: 1}),
+        PlannedNode("default-us-east-1b-m6i.2xlarge-1", option("us-east-1b"), {web: 1, db: 1}),
+    )
+    cost = sum(node.option.price_per_hour for node in nodes)
+    missing = Unschedulable(
+        gpu,
+        1,
+        ("0/231 instance types: 231 Insufficient nvidia.com/gpu (the pool allows no GPU instance type)",),
+        ("allow instance type g6.xlarge in pool default ($0.8048/hour, the cheapest that fits)",),
+    )
+    spread = SoftRuleOutcome(
+        web, "topologySpreadConstraint kubernetes.io/hostname maxSkew 1 (ScheduleAnyway)", False, "skew 1"
+    )
+    return Plan(nodes, (missing,), cost, cost * 0.9, "feasible", 0.0, (spread,))
+
+
 @pytest.fixture(scope="module")
 def small_plan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """A small shop sized once: few pods, so the solver proves its plan optimal well within the limit."""
+    """The small shop through `plan_cluster` with the hand-made plan in place of the solver's."""
     from eks_plan.planning import plan_cluster
     from eks_plan.report.size import plan_data
 
     folder = tmp_path_factory.mktemp("small-shop")
     (folder / "shop.yaml").write_text(SMALL_SHOP)
-    result = plan_cluster([folder / "shop.yaml"], time_limit_seconds=5)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("eks_plan.solver.solve", hand_made_plan)
+        result = plan_cluster([folder / "shop.yaml"], time_limit_seconds=1)
     data = plan_data(result.plan, result.planning)
-    assert data["status"] == "optimal", data["gap"]
-    data["solve_seconds"] = 0.0  # no timing in the golden files
     for workload in data["workloads"].values():
         workload["source"] = workload["source"].replace(str(folder), "manifests")
     return data, result
@@ -184,6 +226,7 @@ def test_size(small_plan, width: int) -> None:  # type: ignore[no-untyped-def]
     render_plan(data, result.plan, result.planning, console)
     text = console.export_text(styles=False)
     assert "Deployment/retail-production/storefront-web-frontend-with-a-long-name" in "".join(text.split())
+    assert "g6.xlarge" in text and "cheapest" in text
     check_golden("size", width, text)
 
 
