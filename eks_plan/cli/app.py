@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
-import click
 import typer
 import typer.core
 
@@ -80,7 +80,7 @@ class _PipeClosed(Exception):
 class _Group(typer.core.TyperGroup):
     """The root command: turns a write to a closed standard output into :class:`_PipeClosed`."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
