@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -325,6 +325,26 @@ class CatalogFilters:
         return (t for t in catalog if self.matches(t, instance_filter))
 
 
+def unknown_region_hint(region: str, regions: Sequence[str]) -> str | None:
+    """``None`` when ``region`` is one of ``regions``; else what to write instead: the closest name
+    ("did you mean"), or the list of regions when none is close. The one region check of every
+    command and of eks-plan.yaml.
+
+    >>> unknown_region_hint("us-esat-1", ["eu-west-1", "us-east-1", "us-west-2"])
+    "did you mean 'us-east-1'?"
+    >>> unknown_region_hint("us-east-1", ["us-east-1"]) is None
+    True
+    """
+    import difflib
+
+    if region in regions:
+        return None
+    # Transposed letters first (us-esat-1 -> us-east-1): difflib alone ranks us-west-1 closer.
+    close = [known for known in regions if sorted(known) == sorted(region)]
+    close = close or difflib.get_close_matches(region, regions, n=1)
+    return f"did you mean '{close[0]}'?" if close else "known regions: " + ", ".join(regions)
+
+
 def validate_region_and_zone(catalog: Catalog, region: str, zone: str | None) -> None:
     """Raise :class:`InputError` for a region the catalogue does not know, or a zone not in it. Where
     the catalogue lists no zones of the region (GovCloud, China), only the zone's name is checked.
@@ -336,12 +356,8 @@ def validate_region_and_zone(catalog: Catalog, region: str, zone: str | None) ->
     eks_plan.errors.InputError: zone 'us-west-2a' is not in region us-east-1 (its zones: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f)
     >>> validate_region_and_zone(load_catalog(), "us-gov-east-1", "us-gov-east-1b")
     """  # noqa: E501
-    import difflib
-
-    regions = catalog.regions()
-    if region not in regions:
-        close = difflib.get_close_matches(region, regions, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "known regions: " + ", ".join(regions)
+    hint = unknown_region_hint(region, catalog.regions())
+    if hint is not None:
         raise InputError(f"unknown region '{region}'", hint=hint)
     if zone is None:
         return

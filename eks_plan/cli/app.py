@@ -6,9 +6,12 @@ modules import the library lazily inside the command function, and OR-Tools only
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Any
 
 import typer
+import typer.core
 
 from eks_plan import __version__
 from eks_plan.cli import catalog, check_ips, schema, size, workloads
@@ -53,7 +56,7 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    _State.debug = debug
+    _State.debug = _State.debug or debug
 
 
 # Sub-commands: each module defines one function named `command`; keep this list sorted by name.
@@ -64,12 +67,70 @@ app.command("size", short_help="Instance types, nodes per zone, pod placement an
 app.command("workloads", short_help="What the planner read: pods, requests, DaemonSets.")(workloads.command)
 
 
+#: The shell's exit status for a process ended by SIGPIPE (128 + 13): a reader such as ``head`` closed
+#: the pipe. Every command ends with it, quietly, when its standard output is closed early.
+EXIT_BROKEN_PIPE = 141
+
+
+class _PipeClosed(Exception):
+    """Standard output was closed by its reader. Not an :class:`OSError`, so that click does not turn it
+    into its own exit code 1 (the findings code) on the way out."""
+
+
+class _Group(typer.core.TyperGroup):
+    """The root command: turns a write to a closed standard output into :class:`_PipeClosed`."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _PipeClosed() from None
+
+
+app.info.cls = _Group
+
+
+def split_debug(args: list[str]) -> tuple[list[str], bool]:
+    """``args`` without ``--debug``, and whether it was given: ``--debug`` is a global flag that may
+    stand before or after the sub-command (up to a ``--`` that ends the options).
+
+    >>> split_debug(["size", "m/", "--debug", "--", "--debug"])
+    (['size', 'm/', '--', '--debug'], True)
+    """
+    end = args.index("--") if "--" in args else len(args)
+    kept = [arg for arg in args[:end] if arg != "--debug"]
+    return kept + args[end:], len(kept) < end
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null so that the interpreter's last flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # not a real file (a test's capture): nothing is flushed to a pipe at exit
+    finally:
+        os.close(devnull)
+
+
 def main() -> None:
-    """Console-script entry point: runs the app and turns input errors into exit code 2."""
+    """Console-script entry point: runs the app and turns input errors into exit code 2, bugs into
+    exit code 3, and a closed standard output into the shell's SIGPIPE status 141."""
     from eks_plan.errors import EksPlanError, InputError
 
+    args, debug = split_debug(sys.argv[1:])
+    _State.debug = debug
+    code: int | str | None
     try:
-        app()
+        try:
+            app(args=args, prog_name="eks-plan")
+            code = ExitCode.OK
+        except SystemExit as exit:
+            code = exit.code
+        sys.stdout.flush()
+    except (_PipeClosed, BrokenPipeError):
+        _silence_stdout()
+        sys.exit(EXIT_BROKEN_PIPE)
     except InputError as error:
         if _State.debug:
             raise
@@ -77,19 +138,23 @@ def main() -> None:
 
         stderr().print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         sys.exit(ExitCode.INPUT_ERROR)
-    except EksPlanError as error:
+    except KeyboardInterrupt:
+        stderr().print("interrupted")
+        sys.exit(130)
+    except Exception as error:
         if _State.debug:
             raise
+        what = str(error) if isinstance(error, EksPlanError) else f"{type(error).__name__}: {error}"
         stderr().print(
-            f"internal error: {error}\nThis is a bug in eks-plan: run again with --debug and report it.",
+            f"internal error: {what}\nThis is a bug in eks-plan: run the same command again with --debug "
+            f"(e.g. eks-plan --debug {' '.join(args[:1]) or 'COMMAND'} ...) to see the traceback, and "
+            "report it with that output.",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
         sys.exit(ExitCode.INTERNAL_ERROR)
-    except KeyboardInterrupt:
-        stderr().print("interrupted")
-        sys.exit(130)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,16 @@ from pathlib import Path
 
 import typer
 
+from eks_plan.cli.options import (
+    include_option,
+    max_file_size_option,
+    parse_file_size,
+    quiet_option,
+    replicas_option,
+    seed_option,
+    time_limit_option,
+    workers_option,
+)
 from eks_plan.cli.output import ExitCode, OutputFormat, print_data, stdout
 
 CNI_MODES = "secondary-ip, prefix-delegation, custom-networking, custom-networking-prefix, ipv6"
@@ -15,8 +25,13 @@ def command(
     paths: list[str] = typer.Argument(
         None, help="Manifests to size in place with `eks-plan size` first (files, directories or -)."
     ),
-    include: list[str] = typer.Option([], "--include", help="With manifests: also read these files."),
-    time_limit: float = typer.Option(30.0, "--time-limit", help="With manifests: solver seconds."),
+    include: list[str] = include_option(),
+    replicas: str | None = replicas_option(default=None),
+    time_limit: float = time_limit_option(),
+    workers: int = workers_option(),
+    seed: int = seed_option(),
+    quiet: bool = quiet_option(),
+    max_file_size: str = max_file_size_option(),
     plan: Path | None = typer.Option(None, "--plan", help="A plan written by `eks-plan size --plan-out`."),
     nodes: list[str] = typer.Option(
         [], "--nodes", help="Nodes by hand, repeatable: [ZONE:]TYPE=COUNT, e.g. us-east-1a:m6i.large=12."
@@ -88,7 +103,20 @@ def command(
         raise InputError("give nodes one way: manifests to size, --plan, or --nodes")
     plan_document = None
     if paths:
-        plan_document = _size_in_place(paths, config, include, time_limit)
+        plan_document = _size_in_place(
+            paths,
+            config,
+            include,
+            region=region,
+            replicas=replicas,
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            quiet=quiet,
+            max_file_bytes=parse_file_size(max_file_size),
+        )
+    elif replicas is not None:
+        raise InputError("--replicas applies to manifests sized in place only")
     elif plan is None and not nodes:
         raise InputError(
             "no nodes to check", hint="give --plan plan.json or --nodes ZONE:TYPE=COUNT (repeatable)"
@@ -133,15 +161,36 @@ def command(
         raise typer.Exit(ExitCode.FINDINGS)
 
 
-def _size_in_place(paths: list[str], config: Path | None, include: list[str], time_limit: float) -> dict:
-    """Size the manifests as `eks-plan size` does and return the plan document it would write."""
+def _size_in_place(
+    paths: list[str],
+    config: Path | None,
+    include: list[str],
+    *,
+    region: str | None,
+    replicas: str | None,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    quiet: bool,
+    max_file_bytes: int,
+) -> dict:
+    """Size the manifests as `eks-plan size` does, with the same options, and return the plan document
+    it would write."""
     from eks_plan.cli.size import RichProgress
-    from eks_plan.planning import plan_cluster
+    from eks_plan.planning import PlanningOverrides, plan_cluster
     from eks_plan.report.size import plan_data
 
-    with RichProgress(quiet=False) as progress:
+    with RichProgress(quiet=quiet) as progress:
         result = plan_cluster(
-            paths, config_path=config, include=include, time_limit_seconds=time_limit, observer=progress
+            paths,
+            config_path=config,
+            include=tuple(include),
+            overrides=PlanningOverrides(region=region, replicas=replicas),
+            time_limit_seconds=time_limit,
+            workers=workers,
+            seed=seed,
+            max_file_bytes=max_file_bytes,
+            observer=progress,
         )
     return plan_data(result.plan, result.planning)
 
@@ -167,6 +216,7 @@ def _run(
     from eks_plan.catalog import load_catalog
     from eks_plan.catalog.capacity import NodeSettings, NodeStyle
     from eks_plan.catalog.capacity import max_pods as catalogue_max_pods
+    from eks_plan.catalog.filters import validate_region_and_zone
     from eks_plan.config import load_config
     from eks_plan.errors import InputError
     from eks_plan.network.check import ClusterNetwork, check_ips, hand_written_nodes, validate_inputs
@@ -198,6 +248,7 @@ def _run(
         cni = plan_cni
     cni = override_cni(cni, cni_mode, **cni_flags)
     region = region or (cluster.region if cluster else settings.region)
+    validate_region_and_zone(catalog, region, None)
 
     subnets = [parse_subnet_flag(text) for text in subnet_flags]
     if not subnets and vpc_id:

@@ -40,11 +40,43 @@ def max_file_size_option() -> Any:
 
 
 def parse_file_size(text: str) -> int:
-    """Bytes of a ``--max-file-size`` value: ``"64Mi"`` -> 67108864, ``"1000000"`` -> 1000000."""
+    """Bytes of a ``--max-file-size`` value: ``"64Mi"`` -> 67108864, ``"1000000"`` -> 1000000; a
+    negative size is an input error, as in every command.
+
+    >>> parse_file_size("64Mi")
+    67108864
+    >>> parse_file_size("-1Mi")
+    Traceback (most recent call last):
+    ...
+    eks_plan.errors.InputError: --max-file-size '-1Mi' is negative (use bytes or e.g. 64Mi)
+    """
     from eks_plan.errors import InputError
     from eks_plan.manifests.quantity import QuantityError, canonical_amount
 
     try:
-        return canonical_amount("memory", text.removesuffix("B"))
+        size = canonical_amount("memory", text.removesuffix("B"))
     except QuantityError:
         raise InputError(f"--max-file-size {text!r} is not a size", hint="use bytes or e.g. 64Mi") from None
+    if size < 0:
+        raise InputError(f"--max-file-size {text!r} is negative", hint="use bytes or e.g. 64Mi")
+    return size
+
+
+def time_limit_option() -> Any:
+    """``--time-limit``: seconds the solver may search (at least 1; negatives are rejected)."""
+    return typer.Option(30.0, "--time-limit", min=1, help="Seconds the solver may search.")
+
+
+def workers_option() -> Any:
+    """``--workers``: solver threads."""
+    return typer.Option(2, "--workers", min=1, help="Solver threads.")
+
+
+def seed_option() -> Any:
+    """``--seed``: the solver's random seed."""
+    return typer.Option(0, "--seed", help="Solver random seed (the same seed gives the same plan).")
+
+
+def quiet_option() -> Any:
+    """``--quiet``/``-q``: no progress on stderr."""
+    return typer.Option(False, "--quiet", "-q", help="No progress on stderr.")

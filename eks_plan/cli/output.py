@@ -35,13 +35,24 @@ _stderr: Console | None = None
 _stdout: Console | None = None
 
 
+def console(**options: Any) -> Console:
+    """A Rich console whose write to a closed pipe raises :class:`BrokenPipeError` (Rich's own default
+    exits with status 1, the findings code); ``eks_plan.cli.app.main`` ends every command the same way
+    then, with the shell's SIGPIPE status."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError()
+
+    return _Console(**options)
+
+
 def stderr() -> Console:
     """The console for messages and progress (never data)."""
     global _stderr
     if _stderr is None:
-        from rich.console import Console
-
-        _stderr = Console(stderr=True, highlight=False, soft_wrap=True)  # messages: let terminals wrap
+        _stderr = console(stderr=True, highlight=False, soft_wrap=True)  # messages: let terminals wrap
     return _stderr
 
 
@@ -49,9 +60,7 @@ def stdout() -> Console:
     """The console for human-readable reports."""
     global _stdout
     if _stdout is None:
-        from rich.console import Console
-
-        _stdout = Console(highlight=False)
+        _stdout = console(highlight=False)
     return _stdout
 
 
@@ -69,6 +78,25 @@ def print_data(data: Any, output: OutputFormat) -> None:
     """Write a machine-readable report to standard output."""
     sys.stdout.write(render_data(data, output))
     sys.stdout.flush()
+
+
+def check_writable(path: Path, flag: str) -> None:
+    """Fail early, before any work, when ``path`` cannot be written later: its directory is missing or
+    not writable, or ``path`` is itself a directory. An input error naming the flag and the path."""
+    from eks_plan.errors import InputError, SourceLocation
+
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    where = SourceLocation(str(path))
+    if path.is_dir():
+        raise InputError(f"cannot write the file ({flag}): it is a directory", where, hint="give a file name")
+    if not directory.is_dir():
+        hint = f"create it: mkdir -p {directory}"
+        raise InputError(
+            f"cannot write the file ({flag}): the directory {directory} does not exist", where, hint=hint
+        )
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write the file ({flag}): the directory {directory} is not writable", where)
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -67,6 +67,8 @@ def _print_table(schema: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from eks_plan.report.layout import print_table
+
     table = Table(title="eks-plan.yaml keys", title_justify="left", show_lines=False)
     table.add_column("key", no_wrap=True)
     table.add_column("type", max_width=28, overflow="fold")
@@ -81,7 +83,7 @@ def _print_table(schema: dict[str, Any]) -> None:
             node.get("description", ""),
         )
         table.add_row(*(Text(cell) for cell in cells))
-    stdout().print(table)
+    print_table(stdout(), table)
 
 
 def _walk(schema: dict[str, Any], node: dict[str, Any], prefix: str) -> list[tuple[str, dict[str, Any]]]:

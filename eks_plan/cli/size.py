@@ -8,10 +8,20 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from eks_plan.cli.options import include_option, max_file_size_option, parse_file_size, replicas_option
+from eks_plan.cli.options import (
+    include_option,
+    max_file_size_option,
+    parse_file_size,
+    quiet_option,
+    replicas_option,
+    seed_option,
+    time_limit_option,
+    workers_option,
+)
 from eks_plan.cli.output import (
     ExitCode,
     OutputFormat,
+    check_writable,
     print_data,
     render_data,
     stderr,
@@ -82,15 +92,15 @@ def command(
         "--tolerate-zone-loss/--no-tolerate-zone-loss",
         help="Keep room to re-place the pods of any one lost zone.",
     ),
-    time_limit: float = typer.Option(30.0, "--time-limit", min=1, help="Seconds the solver may search."),
-    workers: int = typer.Option(2, "--workers", min=1, help="Solver threads."),
-    seed: int = typer.Option(0, "--seed", help="Solver random seed (the same seed gives the same plan)."),
+    time_limit: float = time_limit_option(),
+    workers: int = workers_option(),
+    seed: int = seed_option(),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--output", "-o", help="Report format."),
     plan_out: Path | None = typer.Option(
         None, "--plan-out", help="Also write the plan as JSON to this file (for eks-plan check-ips --plan)."
     ),
     max_file_size: str = max_file_size_option(),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+    quiet: bool = quiet_option(),
 ) -> None:
     """Size a cluster: instance types, nodes per zone, where every pod lands and what it costs.
 
@@ -107,6 +117,8 @@ def command(
     """
     from eks_plan.planning import PlanningOverrides, plan_cluster
 
+    if plan_out is not None:
+        check_writable(plan_out, "--plan-out")
     overrides = PlanningOverrides(
         region=region,
         zones=tuple(zones),

@@ -15,13 +15,14 @@ first and the last /28 hold AWS's reserved addresses)::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from eks_plan.catalog.filters import zone_in_region
 from eks_plan.config.model import (
     INVALID_CIDR,
     CapacityType,
     CniMode,
+    CniSettings,
     PlanConfig,
     Range,
     SubnetRole,
@@ -92,6 +93,16 @@ def find_problems(config: PlanConfig) -> list[Problem]:
 
 def _problem(config: PlanConfig, key_path: str, message: str, hint: str | None = None) -> Problem:
     return InputError(f"{key_path}: {message}", config.location_of(key_path), hint=hint)
+
+
+def check_region(config: PlanConfig) -> Iterable[Problem]:
+    """The region is one the bundled catalogue knows (zones or prices), with a "did you mean"."""
+    from eks_plan.catalog import load_catalog
+    from eks_plan.catalog.filters import unknown_region_hint
+
+    hint = unknown_region_hint(config.region, load_catalog().regions())
+    if hint is not None:
+        yield _problem(config, "region", f"unknown region '{config.region}'", hint=hint)
 
 
 def check_zones(config: PlanConfig) -> Iterable[Problem]:
@@ -174,35 +185,55 @@ def check_unique_names(config: PlanConfig) -> Iterable[Problem]:
 
 
 def check_cni(config: PlanConfig) -> Iterable[Problem]:
-    cni = config.cni
+    for key, message, hint in cni_rule_problems(config.cni):
+        yield _problem(config, f"cni.{key}", message, hint=hint)
+
+
+def _file_setting(key: str, value: object) -> str:
+    return f"{key}: {str(value).lower()}"
+
+
+def cni_rule_problems(
+    cni: CniSettings,
+    name: Callable[[str], str] = str,
+    setting: Callable[[str, object], str] = _file_setting,
+) -> Iterator[tuple[str, str, str]]:
+    """The rules a set of VPC CNI settings must meet, as ``(key, message, hint)`` with the ``cni``
+    key at fault (``warmIpTarget``). ``name`` spells a key in the message and ``setting`` a key with
+    a value: the file's spelling by default (``warmPrefixTarget: 1``), or the flags' (``--warm-ip-
+    target``) when ``eks-plan check-ips`` checks its flags with these same rules.
+
+    >>> from eks_plan.config.model import CniSettings
+    >>> list(cni_rule_problems(CniSettings(CniMode.IPV6, warm_ip_target=3)))[0][:2]
+    ('warmIpTarget', 'warmIpTarget is not supported in IPv6 clusters (each node gets a /80 prefix)')
+    """
     if cni.mode is CniMode.IPV6:
         # VPC CNI README feature matrix, IPv6 row: security groups for pods "No", WARM & MIN
         # targets "No" (DOMAIN.md §1.7).
         if cni.security_groups_for_pods:
-            yield _problem(
-                config,
-                "cni.securityGroupsForPods",
+            yield (
+                "securityGroupsForPods",
                 "security groups for pods are not supported in IPv6 clusters",
-                hint="set securityGroupsForPods: false or use an IPv4 mode",
+                f"set {setting('securityGroupsForPods', False)} or use an IPv4 mode",
             )
         for key, value in (("warmIpTarget", cni.warm_ip_target), ("minimumIpTarget", cni.minimum_ip_target)):
             if value is not None:
-                yield _problem(
-                    config,
-                    f"cni.{key}",
-                    f"{key} is not supported in IPv6 clusters (each node gets a /80 prefix)",
-                    hint=f"remove {key}",
+                yield (
+                    key,
+                    f"{name(key)} is not supported in IPv6 clusters (each node gets a /80 prefix)",
+                    f"remove {name(key)}",
                 )
     if cni.prefix_delegation and cni.mode is not CniMode.IPV6:
         no_ip_targets = not cni.warm_ip_target and not cni.minimum_ip_target
         if cni.warm_prefix_target == 0 and no_ip_targets:
             # docs/prefix-and-ip-target.md: WARM_PREFIX_TARGET 0 with WARM_IP_TARGET and
             # MINIMUM_IP_TARGET both 0 or unset is "not supported" (DOMAIN.md §3.4).
-            yield _problem(
-                config,
-                "cni.warmPrefixTarget",
-                "warmPrefixTarget 0 needs warmIpTarget or minimumIpTarget above 0 under prefix delegation",
-                hint="keep the VPC CNI default warmPrefixTarget: 1, or set minimumIpTarget",
+            yield (
+                "warmPrefixTarget",
+                f"{name('warmPrefixTarget')} 0 needs {name('warmIpTarget')} or {name('minimumIpTarget')} "
+                "above 0 under prefix delegation",
+                f"keep the VPC CNI default {setting('warmPrefixTarget', 1)}, "
+                f"or set {name('minimumIpTarget')}",
             )
 
 
@@ -311,6 +342,7 @@ def check_pricing(config: PlanConfig) -> Iterable[Problem]:
 
 
 CHECKS: tuple[Check, ...] = (
+    check_region,
     check_zones,
     check_node_pools,
     check_unique_names,

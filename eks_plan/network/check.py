@@ -368,7 +368,8 @@ def _pools_at_max(cluster: ClusterNetwork, steady: ScenarioState) -> ScenarioSta
             placer.add_empty_node(templates[zone], zone)
             per_zone[zone] += 1
     if unbounded:
-        state.notes.append(f"no max size for pool(s) {', '.join(unbounded)}: left as planned")
+        pools = "pool" if len(unbounded) == 1 else "pools"
+        state.notes.append(f"no max size for {pools} {', '.join(unbounded)}: left as planned")
     return state
 
 
@@ -610,7 +611,10 @@ def _zone_role_peaks(
 
 
 def _cidr_size(length: int | None) -> str:
-    return "more than a /16" if length is None else f"/{length} ({2 ** (32 - length) - 5:,} usable)"
+    """Words for the smallest fitting subnet; ``None`` is more than the largest subnet, a /16."""
+    if length is None:
+        return "more than a /16 (the largest subnet; split the nodes over several subnets)"
+    return f"a /{length} ({2 ** (32 - length) - 5:,} usable)"
 
 
 def _subnet_size_recommendations(
@@ -628,7 +632,7 @@ def _subnet_size_recommendations(
             recommendations.append(
                 Recommendation(
                     "subnet-size",
-                    f"{zone} {role.value}: peak {demand.total:,} addresses ({scenario}) needs a "
+                    f"{zone} {role.value}: peak {demand.total:,} addresses ({scenario}) needs "
                     f"{_cidr_size(length)} with {min_free:.0%} free; now {now}",
                     {
                         "zone": zone,
@@ -747,10 +751,21 @@ def _custom_networking(
     }
     carved = _carve(CUSTOM_NETWORKING_RANGE.network_address, lengths)
     without = max(result.pods_without_address for result in results)
-    pod_subnets = ", ".join(f"{zone} {cidr}" for zone, cidr in carved.items())
+    pod_subnets = ", ".join(
+        f"{zone} {network if network is not None else 'more than a /16: split it'}"
+        for zone, network in carved.items()
+    )
     secondary = _secondary_cidr(carved)
+    if not carved:
+        where = "pod subnets"
+    elif secondary is None:
+        where = "several secondary CIDRs (the pod subnets need more than one /16, the largest VPC CIDR)"
+    elif secondary.prefixlen < LARGEST_VPC_CIDR_PREFIX:
+        where = f"secondary CIDRs from {secondary} (larger than a VPC CIDR /16: split it)"
+    else:
+        where = f"a {secondary} secondary CIDR"
     summary = (
-        f"custom networking with a {secondary} secondary CIDR: node subnets peak {node_peak_now:,} → "
+        f"custom networking with {where}: node subnets peak {node_peak_now:,} → "
         f"{node_peak:,} addresses ({_saving(node_peak_now - node_peak)}); pod subnets {pod_subnets}"
     )
     if without:
@@ -758,59 +773,69 @@ def _custom_networking(
             f"; the primary ENI stops carrying pods, so up to {without:,} pods would get no address "
             "(lower maxPods to the custom-networking value and re-plan)"
         )
+    fits_vpc = secondary is not None and secondary.prefixlen >= LARGEST_VPC_CIDR_PREFIX
     return Recommendation(
         "custom-networking",
         summary,
         {
-            "secondary_cidr": secondary,
+            "secondary_cidr": None if secondary is None else str(secondary),
+            "secondary_cidr_fits_vpc": fits_vpc,
             "node_subnet_peak_now": node_peak_now,
             "node_subnet_peak": node_peak,
             "addresses_saved": node_peak_now - node_peak,
             "pod_subnets": {
                 zone: {
-                    "cidr": cidr,
+                    "cidr": None if network is None else str(network),
+                    "prefix_length": lengths[zone],
                     "peak_addresses": pod_peaks[zone][0].total,
                     "peak_scenario": pod_peaks[zone][1],
                 }
-                for zone, cidr in carved.items()
+                for zone, network in carved.items()
             },
             "pods_without_address": without,
         },
     )
 
 
-def _carve(start: object, lengths: Mapping[str, int | None]) -> dict[str, str]:
-    """Lay out one subnet per zone, aligned, largest first, from ``start`` upward.
+def _carve(start: object, lengths: Mapping[str, int | None]) -> dict[str, IPv4Network | None]:
+    """Lay out one subnet per zone, aligned, largest first, from ``start`` upward; ``None`` for a
+    zone that needs more than a /16 (no subnet is larger: :func:`smallest_fitting_prefix_length`).
 
     >>> from ipaddress import IPv4Address
-    >>> _carve(IPv4Address("100.64.0.0"), {"a": 20, "b": 19, "c": 20})
-    {'b': '100.64.0.0/19', 'a': '100.64.32.0/20', 'c': '100.64.48.0/20'}
+    >>> carved = _carve(IPv4Address("100.64.0.0"), {"a": 20, "b": 19, "c": 20, "d": None})
+    >>> {zone: str(network) for zone, network in carved.items()}
+    {'d': 'None', 'b': '100.64.0.0/19', 'a': '100.64.32.0/20', 'c': '100.64.48.0/20'}
     """
     cursor = int(start)  # type: ignore[call-overload]
-    carved: dict[str, str] = {}
+    carved: dict[str, IPv4Network | None] = {}
     for zone, length in sorted(lengths.items(), key=lambda item: (item[1] or 0, item[0])):
         if length is None:
-            carved[zone] = "more than a /16"
+            carved[zone] = None
             continue
         size = 2 ** (32 - length)
         cursor = -(-cursor // size) * size
-        carved[zone] = str(IPv4Network((cursor, length)))
+        carved[zone] = IPv4Network((cursor, length))
         cursor += size
     return carved
 
 
-def _secondary_cidr(carved: Mapping[str, str]) -> str:
-    """The smallest block from 100.64.0.0 holding every carved subnet, at most a /16 (a VPC CIDR)."""
-    networks = [IPv4Network(cidr) for cidr in carved.values() if "/" in cidr]
+def _secondary_cidr(carved: Mapping[str, IPv4Network | None]) -> IPv4Network | None:
+    """The smallest block from 100.64.0.0 holding every carved subnet (a VPC CIDR when its prefix
+    is /16 or longer), or ``None`` when a zone needs more than a /16 or there is no subnet.
+
+    >>> _secondary_cidr({"a": IPv4Network("100.64.0.0/19"), "b": IPv4Network("100.64.32.0/20")})
+    IPv4Network('100.64.0.0/18')
+    >>> _secondary_cidr({"a": IPv4Network("100.64.0.0/19"), "b": None}) is None
+    True
+    """
+    networks = [network for network in carved.values() if network is not None]
     if not networks or len(networks) != len(carved):
-        return f"{CUSTOM_NETWORKING_RANGE.network_address}/{LARGEST_VPC_CIDR_PREFIX} (too small)"
+        return None
     end = max(int(network.broadcast_address) for network in networks) - int(
         CUSTOM_NETWORKING_RANGE.network_address
     )
     length = 32 - max(math.ceil(math.log2(end + 1)), 0)
-    if length < LARGEST_VPC_CIDR_PREFIX:
-        return f"{CUSTOM_NETWORKING_RANGE.network_address}/{length} (larger than a VPC CIDR /16: split it)"
-    return str(IPv4Network((CUSTOM_NETWORKING_RANGE.network_address, length)))
+    return IPv4Network((CUSTOM_NETWORKING_RANGE.network_address, length))
 
 
 def _saving(addresses: int) -> str:

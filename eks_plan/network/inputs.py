@@ -119,12 +119,50 @@ def override_cni(base: CniSettings, mode: str | None, **flags: Any) -> CniSettin
         settings = replace(settings, **changes)
     except ValueError as error:
         raise InputError(f"CNI settings: {error}") from None
-    uses_ip_targets = settings.warm_ip_target or settings.minimum_ip_target
-    if settings.prefix_delegation and settings.warm_prefix_target == 0 and not uses_ip_targets:
-        # docs/prefix-and-ip-target.md: WARM_PREFIX_TARGET=0 without WARM_IP_TARGET or
-        # MINIMUM_IP_TARGET is "not supported" (DOMAIN.md §3.4); the config file rejects it too.
-        raise InputError(
-            "--warm-prefix-target 0 needs --warm-ip-target or --minimum-ip-target",
-            hint="the VPC CNI does not support prefix delegation with no warm target at all",
-        )
+    check_cni_flags(settings)
     return settings
+
+
+#: The ``cni`` keys of eks-plan.yaml and the ``check-ips`` flags that set them.
+CNI_FLAGS = {
+    "mode": "--cni-mode",
+    "warmEniTarget": "--warm-eni-target",
+    "warmIpTarget": "--warm-ip-target",
+    "minimumIpTarget": "--minimum-ip-target",
+    "warmPrefixTarget": "--warm-prefix-target",
+    "maxEni": "--max-eni",
+    "securityGroupsForPods": "--security-groups-for-pods",
+}
+
+
+def _flag_setting(key: str, value: object) -> str:
+    if isinstance(value, bool):
+        return CNI_FLAGS[key] if value else CNI_FLAGS[key].replace("--", "--no-", 1)
+    return f"{CNI_FLAGS[key]} {value}"
+
+
+def check_cni_flags(settings: CniSettings) -> None:
+    """Reject CNI settings that eks-plan.yaml would reject, with the same rules
+    (:func:`eks_plan.config.checks.cni_rule_problems`), naming the flags: ``--cni-mode ipv6
+    --warm-ip-target 3`` is as wrong as ``cni: {mode: ipv6, warmIpTarget: 3}``.
+
+    >>> from eks_plan.catalog.capacity import CniMode
+    >>> check_cni_flags(CniSettings.for_mode(CniMode.IPV6, warm_ip_target=3))
+    Traceback (most recent call last):
+    ...
+    eks_plan.errors.InputError: --warm-ip-target is not supported in IPv6 clusters (each node gets a /80 prefix) (remove --warm-ip-target)
+    """  # noqa: E501
+    from eks_plan.config.checks import cni_rule_problems
+    from eks_plan.config.model import CniSettings as CniSection
+
+    section = CniSection(
+        mode=settings.mode,
+        warm_eni_target=settings.warm_eni_target,
+        warm_ip_target=settings.warm_ip_target,
+        minimum_ip_target=settings.minimum_ip_target,
+        warm_prefix_target=settings.warm_prefix_target,
+        max_eni=settings.max_eni,
+        security_groups_for_pods=settings.security_groups_for_pods,
+    )
+    for _key, message, hint in cni_rule_problems(section, CNI_FLAGS.__getitem__, _flag_setting):
+        raise InputError(message, hint=hint)

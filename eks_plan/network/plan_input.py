@@ -30,6 +30,7 @@ from typing import Any
 from eks_plan.errors import InputError, SourceLocation
 from eks_plan.network.check import ClusterNetwork, FargatePods, NodeFacts, WorkloadFacts, requests_of
 from eks_plan.network.ipamd import CniSettings, NodeNetworkLimits
+from eks_plan.plan import validate_plan
 from eks_plan.resources import CPU, MEMORY, NVIDIA_GPU, PODS, Resources
 
 #: instance type name, maxPods -> limits (the catalogue, or a fixed table in tests)
@@ -51,6 +52,8 @@ def read_plan_file(path: str | Path, limits_of: LimitsLookup) -> tuple[ClusterNe
             SourceLocation(str(path), error.lineno, error.colno),
             hint="write it with `eks-plan size ... --plan-out plan.json`",
         ) from None
+    # The file's shape first (every key path named at once), against the schema the package ships.
+    validate_plan(document, str(path))
     return plan_to_cluster(document, limits_of, str(path))
 
 

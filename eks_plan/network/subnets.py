@@ -259,12 +259,17 @@ class SubnetUsage:
         """Why the verdict, in the words of the EC2 error a user would see."""
         if self.prefix_shortfall:
             return (
-                f"InsufficientCidrBlocks: {self.prefix_shortfall} more aligned /28 prefix(es) needed "
+                f"InsufficientCidrBlocks: {self.prefix_shortfall} more aligned /28 "
+                f"{'prefix' if self.prefix_shortfall == 1 else 'prefixes'} needed "
                 f"than free ({self.capacity.prefix_blocks + self.capacity.reserved_prefix_blocks} "
                 "free blocks)"
             )
         if self.address_shortfall:
-            return f"InsufficientFreeAddressesInSubnet: {self.address_shortfall} address(es) short"
+            shortfall = self.address_shortfall
+            return (
+                f"InsufficientFreeAddressesInSubnet: {shortfall} "
+                f"{'address' if shortfall == 1 else 'addresses'} short"
+            )
         if self.verdict is Verdict.AT_RISK:
             what = "prefix addresses" if self.demand.prefixes else "addresses"
             return f"{self.margin} free {what} left, below the {self.min_free_addresses} margin"

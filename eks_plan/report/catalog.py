@@ -18,6 +18,7 @@ from eks_plan.catalog.capacity import (
     max_pods,
 )
 from eks_plan.catalog.pricing import Pricing
+from eks_plan.report import count_of
 from eks_plan.resources import CPU, MEMORY
 
 if TYPE_CHECKING:
@@ -229,14 +230,26 @@ def render_table(rows: Iterable[dict[str, Any]], console: Console, title: str) -
 
 
 def _print_wide(console: Console, renderable: object) -> None:
-    """Print a wide table whole: a terminal gets its own width, a pipe or file a wide one (Rich
-    would otherwise truncate every cell to 80 columns)."""
+    """Print a wide table whole: a terminal gets it at its own width, wrapped or stacked
+    (:func:`eks_plan.report.layout.print_table`), a pipe or file one line per row, as wide as it
+    takes (one instance type a line, for grep)."""
+    from rich.table import Table
+
+    from eks_plan.report.layout import print_table
+
     if console.is_terminal:
-        console.print(renderable)
+        if isinstance(renderable, Table):
+            print_table(console, renderable)
+        else:
+            console.print(renderable)
         return
     narrow = console.width
     console.width = max(narrow, 160)
     try:
+        if isinstance(renderable, Table):
+            # Wider than 160 columns still: wrap rather than cut a value to "…".
+            for column in renderable.columns:
+                column.overflow = "fold"
         console.print(renderable, crop=False)
     finally:
         console.width = narrow
@@ -273,7 +286,7 @@ def render_detail(detail: dict[str, Any], console: Console) -> None:
     facts.add_row(
         "network",
         f"{network['default_card_enis']} ENIs on the default card ({network['max_enis_all_cards']} on "
-        f"{network['network_cards']} card(s)), {network['ipv4_per_eni']} IPv4 per ENI, "
+        f"{count_of(network['network_cards'], 'card')}), {network['ipv4_per_eni']} IPv4 per ENI, "
         + (
             f"trunking: {network['branch_interfaces']} branch ENIs"
             if network["trunking_compatible"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from eks_plan.report import count_of
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -29,6 +31,8 @@ def usage_bar(percent: float, verdict: str, width: int = BAR_WIDTH) -> str:
 def render(data: dict[str, Any], console: Console) -> None:
     """Print the report: the settings, a table per scenario, the recommendations, the verdict."""
     from rich.table import Table
+
+    from eks_plan.report.layout import print_table
 
     cni = data["cni"]
     settings = ", ".join(f"{key}={value}" for key, value in cni.items() if value is not None)
@@ -54,7 +58,7 @@ def render(data: dict[str, Any], console: Console) -> None:
             f"{subnet['in_use']:,}",
             f"[{_STYLE[worst]}]{_LABEL[worst]}[/]",
         )
-    console.print(subnets)
+    print_table(console, subnets)
     steady = data["scenarios"][0] if data["scenarios"] else None
     for scenario in data["scenarios"]:
         if steady is not None and scenario is not steady and scenario["subnets"] == steady["subnets"]:
@@ -93,24 +97,26 @@ def render(data: dict[str, Any], console: Console) -> None:
             )
             if usage["reason"]:
                 name = subnet["subnet_id"] or f"{subnet['zone']} {subnet['cidr']}"
-                reasons.append(f"[{_STYLE[verdict]}]{name}: {usage['reason']}[/]")
+                reasons.append(f"[{_STYLE[verdict]}]{escape(name)}: {escape(usage['reason'])}[/]")
         console.print()
-        console.print(table)
+        print_table(console, table)
         for reason in reasons:
-            console.print(f"  {reason}", markup=False)
-        facts = f"{scenario['nodes']} nodes"
+            console.print(f"  {reason}")
+        facts = count_of(scenario["nodes"], "node")
         if scenario["added_nodes"]:
             facts += f" ({scenario['added_nodes']} added)"
         if scenario["fargate_pods"]:
-            facts += f", {scenario['fargate_pods']} Fargate pods"
+            facts += f", {count_of(scenario['fargate_pods'], 'Fargate pod')}"
         console.print(f"[dim]{facts}[/]")
         if scenario["pods_without_address"]:
             console.print(
-                f"[bold red]{scenario['pods_without_address']} pod(s) get no address on their node[/] "
+                f"[bold red]{count_of(scenario['pods_without_address'], 'pod')} get no address on their "
+                "node[/] "
                 "(the ENIs are full: raise MAX_ENI, turn on prefix delegation or lower maxPods)"
             )
         if scenario["unplaced_pods"]:
-            console.print(f"[yellow]{scenario['unplaced_pods']} pod(s) fit no node of their kind[/]")
+            unplaced = count_of(scenario["unplaced_pods"], "pod")
+            console.print(f"[yellow]{unplaced} fit no node of their kind[/]")
         for note in scenario["notes"]:
             console.print(f"note: {note}", style="dim", markup=False)
 

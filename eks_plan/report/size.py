@@ -7,9 +7,12 @@ only when called.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
+from eks_plan.plan import PLAN_VERSION
+from eks_plan.report import count_of
 from eks_plan.resources import CPU, MEMORY, NVIDIA_GPU, PODS
 
 if TYPE_CHECKING:
@@ -21,6 +24,35 @@ if TYPE_CHECKING:
 
 def _money(value: float) -> float:
     return round(float(value), 6)
+
+
+def snake_case(key: str) -> str:
+    """A camelCase key of eks-plan.yaml in the snake_case of every JSON report.
+
+    >>> snake_case("warmEniTarget"), snake_case("mode")
+    ('warm_eni_target', 'mode')
+    """
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+
+
+#: A plan whose node cost is within half a cent per hour of the proven lower bound equals it at the
+#: cent rounding every cost is shown with: its status is ``optimal``.
+OPTIMAL_WITHIN_PER_HOUR = 0.005
+
+
+def plan_status(plan: Plan) -> str:
+    """``optimal`` when the plan's node cost equals the proven lower bound (within a cent's rounding,
+    :data:`OPTIMAL_WITHIN_PER_HOUR`), else the solver's status (``feasible``).
+
+    >>> from types import SimpleNamespace as Plan
+    >>> plan_status(Plan(status="feasible", node_cost_per_hour=3.7434, lower_bound_per_hour=3.743366))
+    'optimal'
+    >>> plan_status(Plan(status="feasible", node_cost_per_hour=3.9244, lower_bound_per_hour=3.743366))
+    'feasible'
+    """
+    if plan.node_cost_per_hour - plan.lower_bound_per_hour < OPTIMAL_WITHIN_PER_HOUR:
+        return "optimal"
+    return plan.status
 
 
 def _core(resources: Any) -> dict[str, int]:
@@ -92,6 +124,7 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
             "source": str(workload.source),
         }
     return {
+        "version": PLAN_VERSION,
         "region": planning.region,
         "zones": list(planning.problem.zones),
         "currency": planning.currency,
@@ -102,7 +135,7 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
         "fargate_cost_per_hour": _money(fargate_cost),
         "lower_bound_per_hour": _money(plan.lower_bound_per_hour),
         "gap": round(plan.gap, 6),
-        "status": plan.status,
+        "status": plan_status(plan),
         "solve_seconds": round(plan.solve_seconds, 3),
         "node_count": len(plan.nodes),
         "node_groups": node_groups(plan, planning.hours_per_month),
@@ -125,7 +158,7 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
             {"name": pool.name, "min_nodes": pool.min_nodes, "max_nodes": pool.max_nodes}
             for pool in planning.problem.pools
         ],
-        "cni": planning.cni_summary,
+        "cni": {snake_case(key): value for key, value in planning.cni_summary.items()},
         "max_pods": {
             instance_type: planning.max_pods_by_type[instance_type]
             for instance_type in sorted({node.option.instance_type for node in plan.nodes})
@@ -202,6 +235,8 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
     from rich.markup import escape
     from rich.table import Table
 
+    from eks_plan.report.layout import print_table
+
     def table(title: str, **options: Any) -> Table:
         return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, **options)
 
@@ -210,13 +245,19 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
     unplaced = sum(item["count"] for item in data["unschedulable"])
     placed = sum(sum(node["pods"].values()) for node in data["nodes"])
     on_fargate = sum(pod["count"] for pod in data["fargate"]["pods"])
+    zones_used = len({node["zone"] for node in data["nodes"]})
+    if data["status"] == "optimal":
+        bound = "optimal: equal to the proven lower bound"
+    else:
+        bound = f"within {data['gap']:.2%} of the proven lower bound"
     console.print(
-        f"[bold]{data['node_count']} nodes[/] in {len(data['zones'])} zones for {placed} pods"
-        + (f" and {on_fargate} Fargate pods" if on_fargate else "")
+        f"[bold]{count_of(data['node_count'], 'node')}[/] in {count_of(zones_used, 'zone')} for "
+        f"{count_of(placed, 'pod')}"
+        + (f" and {count_of(on_fargate, 'Fargate pod')}" if on_fargate else "")
         + ": "
         f"[bold]{money}{data['cost_per_hour']:.4f}/hour[/] ({money}{data['cost_per_month']:,.2f}/month), "
-        f"within {data['gap']:.2%} of the proven lower bound"
-        + (f"; [bold red]{unplaced} pods cannot be placed[/]" if unplaced else "")
+        + bound
+        + (f"; [bold red]{count_of(unplaced, 'pod')} cannot be placed[/]" if unplaced else "")
     )
 
     groups = table("Node groups")
@@ -233,8 +274,8 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
             f"{group['cost_per_hour']:.4f}",
             f"{group['cost_per_month']:,.2f}",
         )
-    console.print(groups)
-    parts = [f"{data['node_count']} nodes {money}{data['node_cost_per_hour']:.4f}"]
+    print_table(console, groups)
+    parts = [f"{count_of(data['node_count'], 'node')} {money}{data['node_cost_per_hour']:.4f}"]
     if data["currency"] == "USD":
         parts.append(f"control plane {money}{data['control_plane_per_hour']:.4f}")
     if data["fargate"]["pods"] and data["currency"] == "USD":
@@ -258,7 +299,7 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
             _bar(fraction),
             f"{fraction:.0%}",
         )
-    console.print(utilisation)
+    print_table(console, utilisation)
 
     console.print(
         f"Cost bound: plan {money}{data['node_cost_per_hour']:.4f}/hour for nodes, proven lower bound "
@@ -284,7 +325,7 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
     for pod in data["fargate"]["pods"]:
         fargate_size = f"Fargate {pod['vcpu']} vCPU / {pod['memory_gb']} GB"
         placement.add_row(pod["workload"], str(pod["count"]), "-", fargate_size)
-    console.print(placement)
+    print_table(console, placement)
 
     if data["unschedulable"]:
         problems = table("Pods that cannot be placed", style="red")
@@ -293,7 +334,7 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
         for item in data["unschedulable"]:
             reasons, fixes = escape("\n".join(item["reasons"])), escape("\n".join(item["fixes"]))
             problems.add_row(item["workload"], str(item["count"]), reasons, fixes)
-        console.print(problems)
+        print_table(console, problems)
     if data["soft_rules_not_honoured"]:
         console.print("[yellow]Preferred rules not honoured:[/]")
         for rule in data["soft_rules_not_honoured"]:

@@ -195,6 +195,8 @@ def render_workloads(data: dict[str, Any], console: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from eks_plan.report.layout import print_table
+
     columns = _resource_columns([row["pod_requests"] for row in data["workloads"]])
     table = Table(
         title=f"Workloads (replicas: {data['replica_mode']}; requests per pod)", title_justify="left"
@@ -213,7 +215,7 @@ def render_workloads(data: dict[str, Any], console: Console) -> None:
             escape(row["replicas_reason"]),
             *_requests_cells(row["pod_requests"], columns),
         )
-    console.print(table)
+    print_table(console, table)
 
     if data["daemonsets"]:
         columns = _resource_columns([row["per_node_requests"] for row in data["daemonsets"]])
@@ -231,7 +233,7 @@ def render_workloads(data: dict[str, Any], console: Console) -> None:
         daemonsets.add_section()
         overhead = data["daemonset_overhead_per_node"]
         daemonsets.add_row("[bold]all DaemonSets, per node[/]", *_requests_cells(overhead, columns))
-        console.print(daemonsets)
+        print_table(console, daemonsets)
 
     if data["ignored_kinds"]:
         ignored = ", ".join(f"{kind} {count}" for kind, count in data["ignored_kinds"].items())
