@@ -27,12 +27,12 @@ type of generation 3 or later in three zones::
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from eks_plan.resources import PODS, Resources, total
+from eks_plan.resources import POD_ENI, PODS, VPC_IP_PODS, Resources, total
 from eks_plan.scheduling import NodeSelector, NodeSelectorTerm, untolerated
 from eks_plan.scheduling import labels as well_known
 from eks_plan.scheduling.pod import PodSpec
@@ -205,12 +205,16 @@ def build_node_options(
     """Every (instance type, zone, capacity type) node the pool may buy, with its price, allocatable,
     labels, taints and DaemonSet overhead. Types without a price for a capacity type are left out
     (``pricing.warnings`` lists them); a zone that does not offer the type is left out."""
-    from eks_plan.catalog.capacity import allocatable
+    from eks_plan.catalog.capacity import allocatable, pod_addresses
     from eks_plan.catalog.labels import node_labels
 
     options: list[NodeOption] = []
     for instance_type in instance_types:
         node_allocatable = allocatable(instance_type, settings)
+        addresses = pod_addresses(instance_type, settings)
+        if addresses is not None:
+            # ipamd's address limit, whatever maxPods says: a capacity for pods needing a VPC address
+            node_allocatable = node_allocatable + {VPC_IP_PODS: addresses}
         offered = set(instance_type.zones_offered(region)) or set(zones)
         for zone in zones:
             if zone not in offered:
@@ -226,7 +230,10 @@ def build_node_options(
                     capacity_type=capacity_type,
                     pool_labels=pool_labels,
                 )
-                overhead = total(d.pod.requests for d in daemonsets if d.runs_on(labels, taints))
+                landing = [d for d in daemonsets if d.runs_on(labels, taints)]
+                overhead = total(d.pod.requests for d in landing) + {
+                    VPC_IP_PODS: sum(1 for d in landing if takes_pool_address(d.pod))
+                }
                 options.append(
                     NodeOption(
                         pool=pool,
@@ -241,6 +248,30 @@ def build_node_options(
                     )
                 )
     return tuple(options)
+
+
+def takes_pool_address(pod: PodSpec) -> bool:
+    """Whether a pod takes a VPC address from ipamd's warm pool: not hostNetwork (those share the
+    node IP) and not a security-group pod (those get a branch ENI, ``vpc.amazonaws.com/pod-eni``)."""
+    return not pod.host_network and not is_security_group_pod(pod)
+
+
+def is_security_group_pod(pod: PodSpec) -> bool:
+    """A pod on a branch ENI: the VPC resource controller's webhook adds a
+    ``vpc.amazonaws.com/pod-eni`` request to pods a SecurityGroupPolicy selects."""
+    return pod.uses_security_group or pod.requests[POD_ENI] > 0
+
+
+def address_limits_bind(options: Iterable[NodeOption]) -> bool:
+    """True when some node can hold fewer VPC-address pods than pod slots after its DaemonSets, so
+    the ``vpc-ip-pods`` capacity decides something maxPods does not (maxPods 110 on m5.large: 27
+    addresses). When it never binds the solver is spared the extra resource."""
+    return any(
+        VPC_IP_PODS in option.allocatable
+        and option.allocatable[VPC_IP_PODS] - option.daemonset_overhead[VPC_IP_PODS]
+        < option.allocatable[PODS] - option.daemonset_overhead[PODS]
+        for option in options
+    )
 
 
 def _pool_labels(pool: NodePoolConfig) -> dict[str, str]:
@@ -411,6 +442,17 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
                 )
             continue
         groups.append(PodGroup(key, workload.replicas, workload.pod))
+
+    if address_limits_bind((*options, *excluded)):
+        # Every pod that needs an address from ipamd's pool also asks for one of the node's
+        # ``vpc-ip-pods``: the solver, the packing and the verifier then never put more of them
+        # on a node than ipamd can address.
+        groups = [
+            replace(group, pod=replace(group.pod, requests=group.pod.requests + {VPC_IP_PODS: 1}))
+            if takes_pool_address(group.pod)
+            else group
+            for group in groups
+        ]
 
     max_pods_by_type: dict[str, int] = {}
     for pool in config.node_pools:
