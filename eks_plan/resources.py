@@ -40,6 +40,7 @@ PODS = "pods"
 NVIDIA_GPU = "nvidia.com/gpu"
 AMD_GPU = "amd.com/gpu"
 NEURON = "aws.amazon.com/neuron"
+NEURON_CORE = "aws.amazon.com/neuroncore"
 POD_ENI = "vpc.amazonaws.com/pod-eni"
 HUGEPAGES_PREFIX = "hugepages-"
 #: Pods on a node that take a VPC address from ipamd's pool (not hostNetwork, not on a branch ENI):

@@ -29,6 +29,7 @@ from eks_plan.resources import (
     EPHEMERAL_STORAGE,
     MEMORY,
     NEURON,
+    NEURON_CORE,
     NVIDIA_GPU,
     POD_ENI,
     PODS,
@@ -444,12 +445,16 @@ def _ceil(value: float) -> int:
 
 
 def accelerators(instance_type: InstanceType) -> Resources:
-    """The device-plugin resources a node of this type advertises: ``nvidia.com/gpu``,
-    ``amd.com/gpu`` and ``aws.amazon.com/neuron`` (Inferentia and Trainium devices).
+    """The device-plugin resources a node of this type advertises: ``nvidia.com/gpu`` and
+    ``amd.com/gpu`` (the GPUs), ``aws.amazon.com/neuron`` (Inferentia and Trainium devices) and
+    ``aws.amazon.com/neuroncore`` (their NeuronCores), as Karpenter's instance type provider
+    computes capacity (aws/karpenter-provider-aws ``pkg/providers/instancetype/types.go``:
+    ``nvidiaGPUs``, ``amdGPUs``, ``awsNeuronDevices`` = the Neuron device count, ``awsNeuronCores``
+    = devices x ``CoreInfo.Count``; the Neuron device plugin advertises the same two resources).
 
     >>> from eks_plan.catalog import load_catalog
     >>> [accelerators(load_catalog().lookup(name)) for name in ("p4d.24xlarge", "inf2.24xlarge")]
-    [Resources(nvidia.com/gpu=8), Resources(aws.amazon.com/neuron=6)]
+    [Resources(nvidia.com/gpu=8), Resources(aws.amazon.com/neuron=6, aws.amazon.com/neuroncore=12)]
     """
     devices: dict[str, int] = {}
     if instance_type.gpu_count and instance_type.gpu_manufacturer == "nvidia":
@@ -458,6 +463,8 @@ def accelerators(instance_type: InstanceType) -> Resources:
         devices[AMD_GPU] = instance_type.gpu_count
     if instance_type.accelerator_count and instance_type.accelerator_manufacturer == "aws":
         devices[NEURON] = instance_type.accelerator_count
+        if instance_type.neuron_cores:
+            devices[NEURON_CORE] = instance_type.neuron_cores
     return Resources(devices)
 
 
