@@ -201,6 +201,7 @@ def build_node_options(
     daemonsets: Sequence[DaemonSetLoad] = (),
     pool_labels: Mapping[str, str] | None = None,
     taints: tuple[Any, ...] = (),
+    zone_ids: Mapping[str, str] | None = None,
 ) -> tuple[NodeOption, ...]:
     """Every (instance type, zone, capacity type) node the pool may buy, with its price, allocatable,
     labels, taints and DaemonSet overhead. Types without a price for a capacity type are left out
@@ -228,6 +229,9 @@ def build_node_options(
                     region=region,
                     zone=zone,
                     capacity_type=capacity_type,
+                    node_style=str(settings.node_style),
+                    pool=pool,
+                    zone_id=(zone_ids or {}).get(zone),
                     pool_labels=pool_labels,
                 )
                 landing = [d for d in daemonsets if d.runs_on(labels, taints)]
@@ -275,13 +279,9 @@ def address_limits_bind(options: Iterable[NodeOption]) -> bool:
 
 
 def _pool_labels(pool: NodePoolConfig) -> dict[str, str]:
-    """The pool's own labels plus the label its node style puts on every node of the pool."""
-    style_label = {
-        "managed-node-group": well_known.NODEGROUP,
-        "karpenter": well_known.NODEPOOL,
-    }.get(str(pool.node_style))
-    labels = {style_label: pool.name} if style_label else {}
-    return {**labels, **pool.labels}
+    """The pool's own labels (its node style's labels, the node group or NodePool name included,
+    come from :func:`eks_plan.catalog.labels.node_labels`)."""
+    return dict(pool.labels)
 
 
 def node_options_for_config(
@@ -315,6 +315,7 @@ def node_options_for_config(
                 daemonsets=daemonsets,
                 pool_labels=_pool_labels(pool),
                 taints=pool.taints,
+                zone_ids={zone: zone_id for zone in zones if (zone_id := catalog.zone_id(zone))},
             )
         )
     return tuple(options)
