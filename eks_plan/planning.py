@@ -278,6 +278,42 @@ def address_limits_bind(options: Iterable[NodeOption]) -> bool:
     )
 
 
+def style_hints(pod: PodSpec, pools: Mapping[str, str]) -> list[str]:
+    """Why a pod's node selector or required node affinity matches no node of these pools
+    (``{pool: node style}``) because it asks for a label only another node style sets, e.g.
+    "karpenter.k8s.aws/instance-cpu is set only on Karpenter nodes; pool 'general' is
+    managed-node-group". Only requirements a missing label fails (In, Exists, Gt, Lt) count.
+    """
+    from eks_plan.scheduling.labels import style_hint
+    from eks_plan.scheduling.selectors import Operator
+
+    selector = pod.node_selector
+    keys = sorted(
+        {
+            requirement.key
+            for term in (selector.node_selector, *selector.terms)
+            for requirement in term.requirements
+            if requirement.operator not in (Operator.NOT_IN, Operator.DOES_NOT_EXIST)
+        }
+    )
+    return [hint for key in keys if (hint := style_hint(key, pools)) is not None]
+
+
+def with_style_hints(plan: Plan, planning: PlanningInput, config: PlanConfig) -> Plan:
+    """The plan with :func:`style_hints` added to the reasons of the pods it could not place."""
+    if not plan.unschedulable:
+        return plan
+    pools = {pool.name: str(pool.node_style) for pool in config.node_pools}
+    groups = {group.key: group for group in planning.problem.pod_groups}
+    items = []
+    for item in plan.unschedulable:
+        group = groups.get(item.workload)
+        hints = style_hints(group.pod, pools) if group is not None else []
+        new = [hint for hint in hints if hint not in item.reasons]
+        items.append(replace(item, reasons=item.reasons + tuple(new)) if new else item)
+    return replace(plan, unschedulable=tuple(items))
+
+
 def _pool_labels(pool: NodePoolConfig) -> dict[str, str]:
     """The pool's own labels (its node style's labels, the node group or NodePool name included,
     come from :func:`eks_plan.catalog.labels.node_labels`)."""
@@ -444,6 +480,19 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
             continue
         groups.append(PodGroup(key, workload.replicas, workload.pod))
 
+    zone_id_selectors = sorted(
+        key for key, workload in workloads.items() if {well_known.ZONE_ID} & workload.pod.node_selector.keys()
+    )
+    if zone_id_selectors:
+        mapping = ", ".join(
+            f"{zone}={catalog.zone_id(zone) or zone + ' (no zone ID known)'}" for zone in config.zones
+        )
+        notes.append(
+            f"{', '.join(zone_id_selectors)} select(s) on {well_known.ZONE_ID}: AWS maps zone names to zone "
+            f"IDs per account in older regions, so the plan honours a zone ID as one zone through the "
+            f"catalogue's example mapping ({mapping}); check yours with `aws ec2 describe-availability-zones`"
+        )
+
     if address_limits_bind((*options, *excluded)):
         # Every pod that needs an address from ipamd's pool also asks for one of the node's
         # ``vpc-ip-pods``: the solver, the packing and the verifier then never put more of them
@@ -536,5 +585,6 @@ def plan_cluster(
         SolveOptions(time_limit_seconds=time_limit_seconds, workers=workers, seed=seed),
         observer,
     )
+    plan = with_style_hints(plan, planning, config)
     warnings = tuple(str(warning) for warning in manifests.warnings)
     return SizeResult(plan, planning, manifests, config, warnings)

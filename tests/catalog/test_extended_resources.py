@@ -19,7 +19,7 @@ import pytest
 
 from eks_plan.catalog import load_catalog
 from eks_plan.catalog.capacity import NodeSettings, accelerators, allocatable
-from eks_plan.planning import plan_cluster
+from eks_plan.planning import SizeResult, plan_cluster
 from eks_plan.resources import AMD_GPU, NEURON, NEURON_CORE, NVIDIA_GPU, POD_ENI
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
@@ -90,7 +90,7 @@ def test_pod_eni_only_with_security_groups_for_pods_on_trunking_types() -> None:
     assert allocatable(catalog.lookup("t3.large"), NodeSettings(security_groups_for_pods=True))[POD_ENI] == 0
 
 
-def _size(tmp_path: Path, pool: str, pod_resources: str, cni: str = "") -> object:
+def _size(tmp_path: Path, pool: str, pod_resources: str, cni: str = "") -> SizeResult:
     config = tmp_path / "eks-plan.yaml"
     config.write_text(
         textwrap.dedent(
@@ -135,7 +135,7 @@ def test_a_pod_asking_neuroncores_gets_a_type_with_enough_cores(tmp_path: Path) 
         "{requests: {cpu: '1', memory: 4Gi, aws.amazon.com/neuroncore: 4},"
         " limits: {aws.amazon.com/neuroncore: 4}}",
     )
-    plan = result.plan  # type: ignore[attr-defined]
+    plan = result.plan
     assert not plan.unschedulable
     assert {node.option.instance_type for node in plan.nodes} == {"inf2.24xlarge"}
     assert len(plan.nodes) == 1
@@ -150,7 +150,7 @@ def test_a_gpu_pod_lands_on_a_gpu_type_and_a_pod_eni_pod_needs_security_groups(t
         "- {name: gpu, nodeStyle: karpenter, instances: {families: [g6, m7i]}}",
         "{requests: {cpu: '1', memory: 4Gi, nvidia.com/gpu: 1}, limits: {nvidia.com/gpu: 1}}",
     )
-    assert {node.option.instance_type.split(".")[0] for node in gpu.plan.nodes} == {"g6"}  # type: ignore[attr-defined]
+    assert {node.option.instance_type.split(".")[0] for node in gpu.plan.nodes} == {"g6"}
 
     pool = "- {name: general, nodeStyle: karpenter, instances: {instanceTypes: [m5.large, t3.large]}}"
     eni = (
@@ -158,8 +158,8 @@ def test_a_gpu_pod_lands_on_a_gpu_type_and_a_pod_eni_pod_needs_security_groups(t
         " limits: {vpc.amazonaws.com/pod-eni: 1}}"
     )
     without = _size(tmp_path, pool, eni)
-    [item] = without.plan.unschedulable  # type: ignore[attr-defined]
+    [item] = without.plan.unschedulable
     assert "Insufficient vpc.amazonaws.com/pod-eni" in item.reasons[0]
     with_sgp = _size(tmp_path, pool, eni, "cni: {securityGroupsForPods: true}\n")
-    assert not with_sgp.plan.unschedulable  # type: ignore[attr-defined]
-    assert {node.option.instance_type for node in with_sgp.plan.nodes} == {"m5.large"}  # type: ignore[attr-defined]
+    assert not with_sgp.plan.unschedulable
+    assert {node.option.instance_type for node in with_sgp.plan.nodes} == {"m5.large"}

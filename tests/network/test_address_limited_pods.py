@@ -168,9 +168,9 @@ def test_size_never_plans_more_vpc_pods_than_addresses_and_check_ips_addresses_a
 
     cluster, cni = plan_to_cluster(json.loads(json.dumps(data)), _limits_of, "plan")
     assert cni is not None
-    subnets = [Subnet("us-east-1a", ipaddress.ip_network("10.0.0.0/20"))]
+    subnets = [Subnet("us-east-1a", ipaddress.IPv4Network("10.0.0.0/20"))]
     if cni.custom_networking:
-        subnets.append(Subnet("us-east-1a", ipaddress.ip_network("100.64.0.0/20"), roles=_pods_role()))
+        subnets.append(Subnet("us-east-1a", ipaddress.IPv4Network("100.64.0.0/20"), roles=_pods_role()))
     report = check_ips(cluster, subnets, cni)
     steady = report.scenarios[0]
     assert steady.key == "steady" and steady.pods_without_address == 0
@@ -219,7 +219,7 @@ def test_check_ips_verdict_is_not_ok_when_pods_get_no_address() -> None:
     import ipaddress
 
     report = check_ips(
-        cluster, [Subnet("us-east-1a", ipaddress.ip_network("10.0.0.0/20"))], cni or CniSettings()
+        cluster, [Subnet("us-east-1a", ipaddress.IPv4Network("10.0.0.0/20"))], cni or CniSettings()
     )
     steady = report.scenarios[0]
     assert steady.pods_without_address == 13
