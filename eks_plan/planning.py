@@ -27,12 +27,12 @@ type of generation 3 or later in three zones::
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from eks_plan.resources import PODS, Resources, total
+from eks_plan.resources import POD_ENI, PODS, VPC_IP_PODS, Resources, total
 from eks_plan.scheduling import NodeSelector, NodeSelectorTerm, untolerated
 from eks_plan.scheduling import labels as well_known
 from eks_plan.scheduling.pod import PodSpec
@@ -201,16 +201,21 @@ def build_node_options(
     daemonsets: Sequence[DaemonSetLoad] = (),
     pool_labels: Mapping[str, str] | None = None,
     taints: tuple[Any, ...] = (),
+    zone_ids: Mapping[str, str] | None = None,
 ) -> tuple[NodeOption, ...]:
     """Every (instance type, zone, capacity type) node the pool may buy, with its price, allocatable,
     labels, taints and DaemonSet overhead. Types without a price for a capacity type are left out
     (``pricing.warnings`` lists them); a zone that does not offer the type is left out."""
-    from eks_plan.catalog.capacity import allocatable
+    from eks_plan.catalog.capacity import allocatable, pod_addresses
     from eks_plan.catalog.labels import node_labels
 
     options: list[NodeOption] = []
     for instance_type in instance_types:
         node_allocatable = allocatable(instance_type, settings)
+        addresses = pod_addresses(instance_type, settings)
+        if addresses is not None:
+            # ipamd's address limit, whatever maxPods says: a capacity for pods needing a VPC address
+            node_allocatable = node_allocatable + {VPC_IP_PODS: addresses}
         offered = set(instance_type.zones_offered(region)) or set(zones)
         for zone in zones:
             if zone not in offered:
@@ -224,9 +229,15 @@ def build_node_options(
                     region=region,
                     zone=zone,
                     capacity_type=capacity_type,
+                    node_style=str(settings.node_style),
+                    pool=pool,
+                    zone_id=(zone_ids or {}).get(zone),
                     pool_labels=pool_labels,
                 )
-                overhead = total(d.pod.requests for d in daemonsets if d.runs_on(labels, taints))
+                landing = [d for d in daemonsets if d.runs_on(labels, taints)]
+                overhead = total(d.pod.requests for d in landing) + {
+                    VPC_IP_PODS: sum(1 for d in landing if takes_pool_address(d.pod))
+                }
                 options.append(
                     NodeOption(
                         pool=pool,
@@ -243,14 +254,70 @@ def build_node_options(
     return tuple(options)
 
 
+def takes_pool_address(pod: PodSpec) -> bool:
+    """Whether a pod takes a VPC address from ipamd's warm pool: not hostNetwork (those share the
+    node IP) and not a security-group pod (those get a branch ENI, ``vpc.amazonaws.com/pod-eni``)."""
+    return not pod.host_network and not is_security_group_pod(pod)
+
+
+def is_security_group_pod(pod: PodSpec) -> bool:
+    """A pod on a branch ENI: the VPC resource controller's webhook adds a
+    ``vpc.amazonaws.com/pod-eni`` request to pods a SecurityGroupPolicy selects."""
+    return pod.uses_security_group or pod.requests[POD_ENI] > 0
+
+
+def address_limits_bind(options: Iterable[NodeOption]) -> bool:
+    """True when some node can hold fewer VPC-address pods than pod slots after its DaemonSets, so
+    the ``vpc-ip-pods`` capacity decides something maxPods does not (maxPods 110 on m5.large: 27
+    addresses). When it never binds the solver is spared the extra resource."""
+    return any(
+        VPC_IP_PODS in option.allocatable
+        and option.allocatable[VPC_IP_PODS] - option.daemonset_overhead[VPC_IP_PODS]
+        < option.allocatable[PODS] - option.daemonset_overhead[PODS]
+        for option in options
+    )
+
+
+def style_hints(pod: PodSpec, pools: Mapping[str, str]) -> list[str]:
+    """Why a pod's node selector or required node affinity matches no node of these pools
+    (``{pool: node style}``) because it asks for a label only another node style sets, e.g.
+    "karpenter.k8s.aws/instance-cpu is set only on Karpenter nodes; pool 'general' is
+    managed-node-group". Only requirements a missing label fails (In, Exists, Gt, Lt) count.
+    """
+    from eks_plan.scheduling.labels import style_hint
+    from eks_plan.scheduling.selectors import Operator
+
+    selector = pod.node_selector
+    keys = sorted(
+        {
+            requirement.key
+            for term in (selector.node_selector, *selector.terms)
+            for requirement in term.requirements
+            if requirement.operator not in (Operator.NOT_IN, Operator.DOES_NOT_EXIST)
+        }
+    )
+    return [hint for key in keys if (hint := style_hint(key, pools)) is not None]
+
+
+def with_style_hints(plan: Plan, planning: PlanningInput, config: PlanConfig) -> Plan:
+    """The plan with :func:`style_hints` added to the reasons of the pods it could not place."""
+    if not plan.unschedulable:
+        return plan
+    pools = {pool.name: str(pool.node_style) for pool in config.node_pools}
+    groups = {group.key: group for group in planning.problem.pod_groups}
+    items = []
+    for item in plan.unschedulable:
+        group = groups.get(item.workload)
+        hints = style_hints(group.pod, pools) if group is not None else []
+        new = [hint for hint in hints if hint not in item.reasons]
+        items.append(replace(item, reasons=item.reasons + tuple(new)) if new else item)
+    return replace(plan, unschedulable=tuple(items))
+
+
 def _pool_labels(pool: NodePoolConfig) -> dict[str, str]:
-    """The pool's own labels plus the label its node style puts on every node of the pool."""
-    style_label = {
-        "managed-node-group": well_known.NODEGROUP,
-        "karpenter": well_known.NODEPOOL,
-    }.get(str(pool.node_style))
-    labels = {style_label: pool.name} if style_label else {}
-    return {**labels, **pool.labels}
+    """The pool's own labels (its node style's labels, the node group or NodePool name included,
+    come from :func:`eks_plan.catalog.labels.node_labels`)."""
+    return dict(pool.labels)
 
 
 def node_options_for_config(
@@ -284,6 +351,7 @@ def node_options_for_config(
                 daemonsets=daemonsets,
                 pool_labels=_pool_labels(pool),
                 taints=pool.taints,
+                zone_ids={zone: zone_id for zone in zones if (zone_id := catalog.zone_id(zone))},
             )
         )
     return tuple(options)
@@ -412,6 +480,30 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
             continue
         groups.append(PodGroup(key, workload.replicas, workload.pod))
 
+    zone_id_selectors = sorted(
+        key for key, workload in workloads.items() if {well_known.ZONE_ID} & workload.pod.node_selector.keys()
+    )
+    if zone_id_selectors:
+        mapping = ", ".join(
+            f"{zone}={catalog.zone_id(zone) or zone + ' (no zone ID known)'}" for zone in config.zones
+        )
+        notes.append(
+            f"{', '.join(zone_id_selectors)} select(s) on {well_known.ZONE_ID}: AWS maps zone names to zone "
+            f"IDs per account in older regions, so the plan honours a zone ID as one zone through the "
+            f"catalogue's example mapping ({mapping}); check yours with `aws ec2 describe-availability-zones`"
+        )
+
+    if address_limits_bind((*options, *excluded)):
+        # Every pod that needs an address from ipamd's pool also asks for one of the node's
+        # ``vpc-ip-pods``: the solver, the packing and the verifier then never put more of them
+        # on a node than ipamd can address.
+        groups = [
+            replace(group, pod=replace(group.pod, requests=group.pod.requests + {VPC_IP_PODS: 1}))
+            if takes_pool_address(group.pod)
+            else group
+            for group in groups
+        ]
+
     max_pods_by_type: dict[str, int] = {}
     for pool in config.node_pools:
         settings = node_settings(pool, config.cni)
@@ -493,5 +585,6 @@ def plan_cluster(
         SolveOptions(time_limit_seconds=time_limit_seconds, workers=workers, seed=seed),
         observer,
     )
+    plan = with_style_hints(plan, planning, config)
     warnings = tuple(str(warning) for warning in manifests.warnings)
     return SizeResult(plan, planning, manifests, config, warnings)

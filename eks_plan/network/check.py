@@ -469,7 +469,10 @@ class ScenarioResult:
 
     @property
     def verdict(self) -> Verdict:
-        return max((usage.verdict for usage in self.usages), key=lambda v: v.severity, default=Verdict.OK)
+        """The worst subnet verdict; ``exhausted`` as well when some pod gets no address because
+        its node's ENIs are full (ipamd cannot attach more), however much room the subnets have."""
+        worst = max((usage.verdict for usage in self.usages), key=lambda v: v.severity, default=Verdict.OK)
+        return Verdict.EXHAUSTED if self.pods_without_address else worst
 
     @property
     def held(self) -> int:
@@ -558,6 +561,14 @@ def _evaluate(
         if subnet.has_role(SubnetRole.CLUSTER):
             demand = demand + AddressDemand(control_plane=CONTROL_PLANE_FREE_ADDRESSES)
         usages.append(place_demand(subnet, demand, min_free, capacities[subnet]))
+    without = sum(d.pods_without_address for d in demands.values())
+    notes = list(state.notes)
+    if without:
+        notes.append(
+            f"{without:,} pod(s) get no address: their nodes' ENIs are full (ipamd attaches no more "
+            "ENIs or addresses), so they stay in ContainerCreating; lower maxPods to the ENI limit, "
+            "use prefix delegation, or plan more nodes"
+        )
     return ScenarioResult(
         key=state.key,
         title=state.title,
@@ -565,11 +576,11 @@ def _evaluate(
         nodes=len(state.nodes),
         added_nodes=state.added_nodes,
         fargate_pods=sum(state.fargate.values()),
-        pods_without_address=sum(d.pods_without_address for d in demands.values()),
+        pods_without_address=without,
         unplaced_pods=state.unplaced_pods,
         usages=tuple(usages),
         lost_zone=state.lost_zone,
-        notes=tuple(state.notes),
+        notes=tuple(notes),
     )
 
 

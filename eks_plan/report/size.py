@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
 from eks_plan.plan import PLAN_VERSION
+from eks_plan.planning import is_security_group_pod
 from eks_plan.report import count_of
 from eks_plan.resources import CPU, MEMORY, NVIDIA_GPU, PODS
 
@@ -89,7 +90,7 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
             count for key, count in node.pods.items() if not groups[key].pod.host_network
         )
         security_group_pods = sum(
-            count for key, count in node.pods.items() if groups[key].pod.uses_security_group
+            count for key, count in node.pods.items() if is_security_group_pod(groups[key].pod)
         )
         nodes.append(
             {
