@@ -135,13 +135,21 @@ def command(
 
 def _size_in_place(paths: list[str], config: Path | None, include: list[str], time_limit: float) -> dict:
     """Size the manifests as `eks-plan size` does and return the plan document it would write."""
+    from eks_plan.cli.interrupt import run_cancellable
     from eks_plan.cli.size import RichProgress
     from eks_plan.planning import plan_cluster
     from eks_plan.report.size import plan_data
 
     with RichProgress(quiet=False) as progress:
-        result = plan_cluster(
-            paths, config_path=config, include=include, time_limit_seconds=time_limit, observer=progress
+        result = run_cancellable(
+            lambda cancel: plan_cluster(
+                paths,
+                config_path=config,
+                include=include,
+                time_limit_seconds=time_limit,
+                observer=progress,
+                cancel=cancel,
+            )
         )
     return plan_data(result.plan, result.planning)
 
