@@ -40,6 +40,8 @@ MIB = 2**20
 CLASSES_PER_GROUP = 4
 CLASS_STAGE = "instance type mix (CP-SAT)"
 ZONED_STAGE = "node counts per zone (CP-SAT)"
+#: Least deterministic time worth starting a model with (``time_limit`` below is in those units).
+MIN_STAGE_WORK = 0.1
 
 
 def candidate_classes(
@@ -81,7 +83,7 @@ def improve_with_cp_sat(
     from ortools.sat.python import cp_model
 
     groups = [g for g, count in enumerate(placeable) if count > 0]
-    if not groups or time_limit <= 0.2:
+    if not groups or time_limit < MIN_STAGE_WORK:
         return
     per_group = candidate_classes(instance, lp, incumbent)
     classes = sorted({c for g in groups for c in per_group[g]})
@@ -170,7 +172,7 @@ def improve_with_cp_sat(
         model,
         budget or SolveBudget(WALL_FACTOR * time_limit + 1.0, time_limit, options.cancel),
         CLASS_STAGE,
-        work=max(0.2, time_limit),
+        work=time_limit,
         workers=options.workers,
         seed=options.seed,
         wall=wall,
@@ -234,7 +236,7 @@ def zoned_decisions(
     from eks_plan.solver.packing import split_zones
 
     groups = [g for g, count in enumerate(placeable) if count > 0]
-    if not groups or time_limit <= 0.2:
+    if not groups or time_limit < MIN_STAGE_WORK:
         return
     zone_counts, zone_unplaced = split_zones(instance, placeable)
     demand = {g: int(placeable[g]) - int(zone_unplaced.get(g, 0)) for g in groups}
@@ -320,7 +322,7 @@ def zoned_decisions(
         model,
         budget or SolveBudget(WALL_FACTOR * time_limit + 1.0, time_limit, options.cancel),
         ZONED_STAGE,
-        work=max(0.2, time_limit),
+        work=time_limit,
         workers=options.workers,
         seed=options.seed,
         wall=wall,
