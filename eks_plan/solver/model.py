@@ -79,7 +79,11 @@ def improve_with_cp_sat(
     budget: SolveBudget | None = None,
     wall: float | None = None,
 ) -> Iterator[dict[int, dict[int, int]]]:
-    """Solve the model; yield its best decision (pods per class per group), if it found one."""
+    """Solve the model; yield its best decision (pods per class per group), if it found one.
+
+    ``time_limit`` is CP-SAT's deterministic time, which decides where the search stops; ``wall``
+    (seconds) and ``budget`` are the wall-clock safety net and the cancellation token
+    (:func:`~eks_plan.solver.budget.run_cp_sat`)."""
     from ortools.sat.python import cp_model
 
     groups = [g for g, count in enumerate(placeable) if count > 0]
@@ -230,6 +234,7 @@ def zoned_decisions(
     the per-zone counts of :func:`~eks_plan.solver.packing.split_zones` (so every zone rule
     holds as the packer would make it); free groups may go to any zone. ``incumbent_nodes``
     (option class, zone, pods per group of each node of the best plan so far) is the hint.
+    ``time_limit``, ``budget`` and ``wall`` are as in :func:`improve_with_cp_sat`.
     """
     from ortools.sat.python import cp_model
 

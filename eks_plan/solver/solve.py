@@ -539,8 +539,8 @@ def _notes(instance: Instance, budget: SolveBudget) -> list[str]:
             notes.append(f"{instance.groups[g].key}: {item} is not modelled; the plan ignores it")
     if budget.cut:
         notes.append(
-            f"the time limit ({budget.limit:g} s) cut the solve short before its work budget ended "
-            f"({', '.join(budget.cut)}): on a slow or busy machine the plan may differ from run to "
-            "run; raise --time-limit"
+            f"the time limit ({budget.limit:g} s) cut the solve short before its deterministic work "
+            f"budget ended ({', '.join(budget.cut)}): on a slow or busy machine the plan may then "
+            "differ from run to run"
         )
     return notes
