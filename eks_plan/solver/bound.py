@@ -600,6 +600,7 @@ def integer_zone_bound(
     workers: int = 2,
     seed: int = 0,
     budget: SolveBudget | None = None,
+    wall: float | None = None,
 ) -> float:
     """A lower bound from an INTEGER relaxation with nodes counted per (class, zone), by CP-SAT.
 
@@ -622,7 +623,7 @@ def integer_zone_bound(
     node of the first can be swapped for one of the second), and CP-SAT's proven objective bound
     is used, never its solution. Returns 0.0 when the problem is out of its scope (zone loss asked,
     or too big for ``time_limit``). ``time_limit`` is CP-SAT's deterministic time; ``budget``
-    gives the wall-clock safety net and the cancellation token.
+    and ``wall`` (seconds) give the wall-clock safety net and the cancellation token.
     """
     from ortools.sat.python import cp_model
 
@@ -711,6 +712,7 @@ def integer_zone_bound(
         work=time_limit,
         workers=workers,
         seed=seed,
+        wall=wall,
         tune=lp_cuts,
     )
     if status == cp_model.INFEASIBLE or status == cp_model.MODEL_INVALID:

@@ -35,9 +35,10 @@ the time limit) in deterministic units (:mod:`~eks_plan.solver.budget`): the LP
 :data:`CP_SAT_SHARE` and :data:`ZONED_SHARE` in CP-SAT deterministic time, the search
 :data:`SEARCH_SHARE` in its own count. So the same input gives the same plan on any machine. The
 wall clock (``time_limit_seconds``) is only a safety net, with :data:`VERIFY_RESERVE` plus
-:data:`VERIFY_SHARE` of it kept for the verifier; when it cuts a stage short, the plan's
-``stopped_by`` is ``wall-clock`` and a note says so. A cancelled ``SolveOptions.cancel`` token
-stops the solve within a fraction of a second with
+:data:`VERIFY_SHARE` of it kept for the verifier, and each CP-SAT stage netted at a part of the
+wall time left (the bound 30%, each model 50%) so that a slow machine still reaches the search;
+when it cuts a stage short, the plan's ``stopped_by`` is ``wall-clock`` and a note says so. A
+cancelled ``SolveOptions.cancel`` token stops the solve within a fraction of a second with
 :class:`~eks_plan.solver.budget.Cancelled`.
 """
 
@@ -121,7 +122,13 @@ def solve(
     if lp.feasible and not budget.out_of_time(INTEGER_BOUND_STAGE, _reserve(budget)):
         observer.on_phase("proving a lower bound with whole nodes per zone (CP-SAT)")
         whole_nodes_bound = integer_zone_bound(
-            instance, placeable, work * BOUND_SHARE, options.workers, options.seed, budget
+            instance,
+            placeable,
+            work * BOUND_SHARE,
+            options.workers,
+            options.seed,
+            budget,
+            wall=(budget.left() - _reserve(budget)) * 0.3,
         )
         if whole_nodes_bound > lp.bound:
             observer.on_progress(None, whole_nodes_bound, budget.elapsed())
