@@ -60,7 +60,10 @@ def eksctl_config(plan: PlanView, name: str) -> dict[str, Any]:
         addon["configurationValues"] = json.dumps({"env": env}, sort_keys=True)
     document["addons"] = [addon]
     if plan.cni.mode == "ipv6":
+        # eksctl's IPv6 rules: the vpc-cni, coredns and kube-proxy add-ons, and an OIDC provider.
         document["kubernetesNetworkConfig"] = {"ipFamily": "IPv6"}
+        document["addons"] += [{"name": "coredns"}, {"name": "kube-proxy"}]
+        document["iam"] = {"withOIDC": True}
     return document
 
 

@@ -128,26 +128,37 @@ def test_fail_above_takes_an_amount_or_a_percent() -> None:
         fail_above_exceeded(report, "lots")
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "eks_plan.cli.app", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
+def run_main(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    """``eks-plan ARGS`` as the console script runs it, in this process: (exit code, stdout, stderr)."""
+    from eks_plan.cli.app import main
+
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "argv", ["eks-plan", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    code = exit_info.value.code
+    return (code if isinstance(code, int) else 0 if code is None else 1), captured.out, captured.err
 
 
-def test_cli_json_and_fail_above_exit_codes() -> None:
+def test_cli_json_and_fail_above_exit_codes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     base, head = str(FIXTURES / "base.plan.json"), str(FIXTURES / "head.plan.json")
-    run = run_cli("diff", base, head, "-c", str(CONFIG), "-o", "json", "--fail-above", "5%")
-    assert run.returncode == 1, run.stderr
-    data = json.loads(run.stdout)
+    code, out, err = run_main(
+        ["diff", base, head, "-c", str(CONFIG), "-o", "json", "--fail-above", "5%"], capsys, monkeypatch
+    )
+    assert code == 1, err
+    data = json.loads(out)
     assert set(data) >= {"pastTotalMonthlyCost", "totalMonthlyCost", "diffTotalMonthlyCost", "nodeGroups"}
-    run = run_cli("diff", base, head, "-c", str(CONFIG), "-o", "markdown", "--fail-above", "100")
-    assert run.returncode == 0 and run.stdout.startswith(COMMENT_MARKER)
-    run = run_cli("diff", base, "-c", str(CONFIG))
-    assert run.returncode == 2 and "give BASE and HEAD" in run.stderr
+    code, out, err = run_main(
+        ["diff", base, head, "-c", str(CONFIG), "-o", "markdown", "--fail-above", "100"], capsys, monkeypatch
+    )
+    assert code == 0 and out.startswith(COMMENT_MARKER), err
+    code, _, err = run_main(["diff", base, "-c", str(CONFIG)], capsys, monkeypatch)
+    assert code == 2 and "give BASE and HEAD" in err
 
 
 def test_base_ref_reads_the_manifests_of_a_git_ref(tmp_path: Path) -> None:

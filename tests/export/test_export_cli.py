@@ -1,12 +1,14 @@
-"""`eks-plan export` and `eks-plan size --export` end to end: stdout, --out, exit codes, messages."""
+"""`eks-plan export` and `eks-plan size --export` end to end (in process, through the console
+script's ``main``): stdout, --out, exit codes, messages."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import CORPUS
 
@@ -14,13 +16,31 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PLAN = FIXTURES / "karpenter-workloads.plan.json"
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "eks_plan.cli.app", *args], capture_output=True, text=True, check=False
-    )
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_export_prints_to_stdout_and_writes_out_files(tmp_path: Path) -> None:
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run ``eks-plan ARGS`` as the console script does, in this process."""
+    from eks_plan.cli.app import main
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["eks-plan", *args])
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+        captured = capsys.readouterr()
+        code = exit_info.value.code
+        return Run(code if isinstance(code, int) else 0 if code is None else 1, captured.out, captured.err)
+
+    return run
+
+
+def test_export_prints_to_stdout_and_writes_out_files(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run = run_cli("export", str(PLAN), "--to", "eksctl", "--name", "demo")
     assert run.returncode == 0, run.stderr
     (document,) = list(yaml.safe_load_all(run.stdout))
@@ -33,7 +53,7 @@ def test_export_prints_to_stdout_and_writes_out_files(tmp_path: Path) -> None:
     assert "no --name given" in run.stderr
 
 
-def test_bad_plans_exit_2_with_one_message_and_leave_out_untouched(tmp_path: Path) -> None:
+def test_bad_plans_exit_2_with_one_message_and_leave_out_untouched(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "cluster.yaml"
     out.write_text("keep me\n")
     broken = tmp_path / "broken.json"
@@ -55,7 +75,7 @@ def test_bad_plans_exit_2_with_one_message_and_leave_out_untouched(tmp_path: Pat
     assert run.returncode == 2 and "'pulumi' is not one of eksctl, karpenter, terraform" in run.stderr
 
 
-def test_size_exports_the_plan_it_prints(tmp_path: Path) -> None:
+def test_size_exports_the_plan_it_prints(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "karpenter.yaml"
     plan_file = tmp_path / "plan.json"
     run = run_cli(

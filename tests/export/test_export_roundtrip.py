@@ -85,7 +85,7 @@ def plans(draw: Any) -> dict[str, Any]:
                  "count": count, "cost_per_hour": 0.1 * count * vcpus, "cost_per_month": 73.0 * count * vcpus,
                  "arch": arch, "vcpus": vcpus, "memory_mib": memory, "max_pods": max_pods, "gpus": gpus}
             )  # fmt: skip
-    mode = draw(st.sampled_from(["secondary-ip", "prefix-delegation", "custom-networking"]))
+    mode = draw(st.sampled_from(["secondary-ip", "prefix-delegation", "custom-networking", "ipv6"]))
     return {
         "region": "us-east-1",
         "zones": ZONES,
@@ -117,7 +117,7 @@ def taint_set(
     return {(t["key"], t.get("value", ""), effects.get(t["effect"], t["effect"])) for t in items}
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plans())
 def test_eksctl_and_terraform_keep_counts_types_zones_labels_and_taints(plan: dict[str, Any]) -> None:
     (document,) = list(yaml.safe_load_all(export_text(plan, "eksctl", cluster="c")))
@@ -150,7 +150,7 @@ def test_eksctl_and_terraform_keep_counts_types_zones_labels_and_taints(plan: di
         assert exported == planned(plan)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plans())
 def test_karpenter_keeps_types_zones_capacity_labels_and_taints(plan: dict[str, Any]) -> None:
     documents = list(yaml.safe_load_all(export_text(plan, "karpenter", cluster="c")))
