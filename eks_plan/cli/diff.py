@@ -16,7 +16,6 @@ FORMATS = ("table", "json", "markdown")
 def command(
     sides: list[str] = typer.Argument(
         ...,
-        metavar="[BASE] HEAD",
         help="BASE HEAD: each a plan file (eks-plan size --plan-out) or manifests; --base-ref: HEAD only.",
     ),
     base_ref: str | None = typer.Option(
