@@ -29,7 +29,9 @@ from eks_plan.report.diff import COMMENT_MARKER, headline, markdown
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = REPO_ROOT / "tests" / "golden" / "diff"
 CONFIG = FIXTURES / "eks-plan.yaml"
-OPTIONS = DiffOptions(config_path=CONFIG, time_limit_seconds=2, workers=1)
+OPTIONS = DiffOptions(
+    config_path=CONFIG, time_limit_seconds=10, workers=1
+)  # optimal long before: stops early
 
 
 def check_golden(name: str, text: str) -> None:
