@@ -10,8 +10,8 @@ and the file. Read here::
                       "arch", "vcpus", "memory_mib", "max_pods", "gpus"}],
      "pools": [{"name", "min_nodes", "max_nodes", "node_style", "capacity_types", "zones",
                 "labels", "taints": [{"key", "value", "effect"}], "max_pods"}],
-     "cni": {"mode", "warmEniTarget", "warmIpTarget", "minimumIpTarget", "warmPrefixTarget",
-             "securityGroupsForPods"},
+     "cni": {"mode", "warm_eni_target", "warm_ip_target", "minimum_ip_target", "warm_prefix_target",
+             "security_groups_for_pods"} (or the same keys in camelCase),
      "max_pods": {"m6i.large": 29}}
 
 Plans written before the export keys existed lack the pool details; reading one is an error that
@@ -158,6 +158,8 @@ class PlanView:
                 raise read.error(f"{where}.pool '{group.pool}' is not one of the plan's pools")
             groups.append(group)
         cni_raw = read.mapping(plan.get("cni") or {}, "cni")
+        # The plan writes the config's camelCase keys or, from plan file version 1 on, snake_case.
+        cni_raw = {_camel(str(key)): value for key, value in cni_raw.items()}
         cni = CniView(
             mode=str(cni_raw.get("mode", "secondary-ip")),
             warm_eni_target=read.optional_count(cni_raw, "warmEniTarget", "cni"),
@@ -183,6 +185,12 @@ class PlanView:
             subnets=subnets,
             source=source,
         )
+
+
+def _camel(key: str) -> str:
+    """``warm_eni_target`` -> ``warmEniTarget`` (camelCase keys stay as they are)."""
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def _pool(read: _Reader, raw: Any, where: str) -> PoolView:

@@ -298,3 +298,20 @@ def test_a_plan_without_nodes_is_a_clear_error() -> None:
     plan = corpus_plan(FIXTURES / "nvidia-device-plugin.plan.json")
     with pytest.raises(InputError, match="no nodes to export"):
         export_text(plan, "terraform")
+
+
+def test_cni_keys_are_read_in_snake_case_and_camel_case(sample_plan: dict[str, Any]) -> None:
+    """The plan's cni section spells keys as eks-plan.yaml does (camelCase) or in snake_case (plan
+    file version 1); both give the same vpc-cni configuration."""
+    plan = json.loads(json.dumps(sample_plan))
+    environments = []
+    for cni in (
+        {"mode": "prefix-delegation", "warmEniTarget": 2, "warmPrefixTarget": 3},
+        {"mode": "prefix-delegation", "warm_eni_target": 2, "warm_prefix_target": 3},
+    ):
+        plan["cni"] = cni
+        (document,) = list(yaml.safe_load_all(export_text(plan, "eksctl")))
+        environments.append(json.loads(document["addons"][0]["configurationValues"])["env"])
+    assert environments[0] == environments[1] == {
+        "ENABLE_PREFIX_DELEGATION": "true", "WARM_ENI_TARGET": "2", "WARM_PREFIX_TARGET": "3",
+    }  # fmt: skip
