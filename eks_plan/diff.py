@@ -530,7 +530,8 @@ def _lp_value_function(
             return 0.0
         instance = build_instance(problem)
         placeable, _ = _structural_limits(instance)
-        result = lp_bound(instance, placeable, time_limit=max(1.0, context.options.time_limit_seconds / 10))
+        # Third argument positional: the LP's time (or, in later solvers, deterministic work) limit.
+        result = lp_bound(instance, placeable, max(1.0, context.options.time_limit_seconds / 10))
         cache[applied] = float(result.objective if result.converged else result.bound)
         return cache[applied]
 
