@@ -20,6 +20,7 @@ from eks_plan.manifests.model import WORKLOAD_KINDS, ManifestSet, Workload
 
 if TYPE_CHECKING:
     from eks_plan.config.model import PlanConfig
+    from eks_plan.lint.registry import Rule
     from eks_plan.lint.suppress import Suppression
     from eks_plan.planning import SizeResult
     from eks_plan.solver.problem import NodeOption
@@ -89,6 +90,8 @@ class LintContext:
     texts: dict[str, str] = field(default_factory=dict)
     #: The ``eks-plan.io/ignore`` entries, with their use counts, once the other rules have run.
     suppressions: list[Suppression] = field(default_factory=list)
+    #: The rules this run selected.
+    rules: tuple[Rule, ...] = ()
     _objects: list[ObjectDocument] | None = None
     _node_options: tuple[NodeOption, ...] | None = None
     _size_result: SizeResult | None = None

@@ -112,6 +112,7 @@ def lint_paths(
         file_paths=file_paths,
         input_errors=input_errors,
         texts=texts,
+        rules=rules,
     )
     findings: list[Finding] = []
     for registered in rules:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from eks_plan.errors import SourceLocation
 from eks_plan.lint.context import ObjectDocument
 from eks_plan.lint.findings import Finding
-from eks_plan.lint.registry import find_rule, is_known_selector, matches
+from eks_plan.lint.registry import Rule, find_rule, is_known_selector, matches
 
 ANNOTATION = "eks-plan.io/ignore"
 
@@ -38,6 +38,9 @@ class Suppression:
     @property
     def known(self) -> bool:
         return is_known_selector(self.selector)
+
+    def names_any(self, rules: Iterable[Rule]) -> bool:
+        return any(matches(self.selector, registered) for registered in rules)
 
     def covers(self, finding: Finding) -> bool:
         registered = find_rule(finding.code)

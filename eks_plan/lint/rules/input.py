@@ -87,19 +87,21 @@ def duplicate_key(context: LintContext) -> Iterator[Problem]:
     reviewed is not what is applied.
 
     Fails:
-        apiVersion: apps/v1
-        kind: Deployment
+        apiVersion: v1
+        kind: Pod
         metadata: {name: web}
         spec:
-          replicas: 2
-          replicas: 3
+          hostNetwork: false
+          containers: [{name: web, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
+          hostNetwork: true
 
     Passes:
-        apiVersion: apps/v1
-        kind: Deployment
+        apiVersion: v1
+        kind: Pod
         metadata: {name: web}
         spec:
-          replicas: 3
+          hostNetwork: true
+          containers: [{name: web, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
 
     Fix: keep one of the two keys.
     """
@@ -233,6 +235,9 @@ def invalid_field(context: LintContext) -> Iterator[Problem]:
         metadata: {name: web}
         spec:
           replicas: three
+          template:
+            spec:
+              containers: [{name: web, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
 
     Passes:
         apiVersion: apps/v1
@@ -240,6 +245,9 @@ def invalid_field(context: LintContext) -> Iterator[Problem]:
         metadata: {name: web}
         spec:
           replicas: 3
+          template:
+            spec:
+              containers: [{name: web, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
 
     Fix: give the field a value of the type the message names.
     """
@@ -255,6 +263,10 @@ def not_an_object(context: LintContext) -> Iterator[Problem]:
     Fails:
         - just
         - a list
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: settings}
 
     Passes:
         apiVersion: v1

@@ -40,8 +40,8 @@ def unused_suppression(context: LintContext) -> Iterator[Problem]:
     Fix: remove the entry from the annotation (or correct the rule code or name).
     """
     for suppression in context.suppressions:
-        if suppression.used:
-            continue
+        if suppression.used or (suppression.known and not suppression.names_any(context.rules)):
+            continue  # used, or naming only rules this run did not select
         why = "silences no finding" if suppression.known else "names no rule"
         yield Problem(
             f"suppression '{suppression.selector}' {why} in {suppression.scope.key}",
