@@ -44,7 +44,7 @@ def unused_suppression(context: LintContext) -> Iterator[Problem]:
             continue  # used, or naming only rules this run did not select
         why = "silences no finding" if suppression.known else "names no rule"
         yield Problem(
-            f"suppression '{suppression.selector}' {why} in {suppression.scope.key}",
+            f"suppression '{suppression.selector}' {why}",
             suppression.location,
             subject=suppression.scope.key,
             fix="remove it from the eks-plan.io/ignore annotation",

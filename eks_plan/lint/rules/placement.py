@@ -90,8 +90,7 @@ def no_matching_pool(context: LintContext) -> Iterator[Problem]:
         if not selector_ok:
             where = workload.field_locations.get("nodeSelector") or workload.location_of("nodeAffinity")
             yield Problem(
-                f"no node of any pool ({len(options)} kinds of node) matches the node selector and "
-                "required node affinity",
+                "no node of any pool matches the node selector and required node affinity",
                 where,
                 subject=workload.key,
                 fix="correct the selector, or add a matching node pool to eks-plan.yaml",
