@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from eks_plan.config.model import PlanConfig
     from eks_plan.lint.registry import Rule
     from eks_plan.lint.suppress import Suppression
+    from eks_plan.network.check import CheckReport
     from eks_plan.planning import SizeResult
     from eks_plan.solver.problem import NodeOption
 
@@ -96,6 +97,7 @@ class LintContext:
     _node_options: tuple[NodeOption, ...] | None = None
     _size_result: SizeResult | None = None
     _size_error: InputError | None = None
+    _subnet_check: CheckReport | None = None
 
     # -- files and objects ------------------------------------------------------------------------
 
@@ -163,6 +165,17 @@ class LintContext:
             except InputError as error:
                 self._size_error = error
         return self._size_result
+
+    def subnet_check(self) -> CheckReport | None:
+        """The IP check of the plan against ``subnets:`` (``None`` without subnets or plan)."""
+        if self._subnet_check is None and self._size_error is None:
+            from eks_plan.lint.planrun import check_subnets
+
+            try:
+                self._subnet_check = check_subnets(self)
+            except InputError as error:
+                self._size_error = error
+        return self._subnet_check
 
     @property
     def size_error(self) -> InputError | None:

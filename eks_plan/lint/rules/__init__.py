@@ -12,4 +12,4 @@ EKP9   meta        the suppressions themselves
 =====  ==========  ===========================================================================
 """
 
-from eks_plan.lint.rules import input, meta, placement, requests, resilience  # noqa: F401
+from eks_plan.lint.rules import input, meta, placement, plan, requests, resilience  # noqa: F401
