@@ -94,6 +94,7 @@ class LintContext:
     #: The rules this run selected.
     rules: tuple[Rule, ...] = ()
     _objects: list[ObjectDocument] | None = None
+    _lines: dict[str, list[str]] = field(default_factory=dict)
     _node_options: tuple[NodeOption, ...] | None = None
     _size_result: SizeResult | None = None
     _size_error: InputError | None = None
@@ -115,7 +116,9 @@ class LintContext:
         """The source line at a location ("" when unknown)."""
         if location.line <= 0:
             return ""
-        lines = self.text(location.file).splitlines()
+        lines = self._lines.get(location.file)
+        if lines is None:
+            lines = self._lines[location.file] = self.text(location.file).splitlines()
         return lines[location.line - 1] if location.line <= len(lines) else ""
 
     @property
@@ -146,10 +149,13 @@ class LintContext:
         allocatable left after DaemonSets and add-ons, as the solver sees them."""
         if self._node_options is None:
             from eks_plan.catalog import load_catalog
-            from eks_plan.planning import build_planning_input
+            from eks_plan.planning import DaemonSetLoad, default_addon_loads, node_options_for_config
 
-            planning = build_planning_input(self.manifests, self.config, load_catalog())
-            self._node_options = tuple(planning.problem.node_options)
+            # The DaemonSets as build_planning_input counts them: the EKS add-ons, then the manifests'.
+            daemonsets = default_addon_loads(self.config) + tuple(
+                DaemonSetLoad(workload.key, workload.pod) for workload in self.manifests.daemonsets
+            )
+            self._node_options = node_options_for_config(self.config, load_catalog(), daemonsets=daemonsets)
         return self._node_options
 
     # -- the plan ------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from eks_plan.errors import SourceLocation
 from eks_plan.lint.context import LintContext
@@ -12,6 +13,9 @@ from eks_plan.lint.registry import Problem, rule
 from eks_plan.lint.rules.input import context_load_problems, input_problems
 from eks_plan.manifests.model import ContainerRole, Workload
 from eks_plan.resources import CPU, MEMORY, PODS, format_amount
+
+if TYPE_CHECKING:
+    from eks_plan.solver.problem import NodeOption
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -235,15 +239,23 @@ def request_too_large(context: LintContext) -> Iterator[Problem]:
     options = context.node_options
     if not options:
         return
+    usable = [(option, option.usable()) for option in options]
+    largest: dict[str, tuple[NodeOption, int] | None] = {}  # per resource: the roomiest type
+
+    def roomiest(name: str) -> tuple[NodeOption, int] | None:
+        if name not in largest:
+            offering = [(o, free.get(name, 0)) for o, free in usable if o.allocatable.get(name, 0) > 0]
+            largest[name] = max(offering, key=lambda item: (item[1], -item[0].price_per_hour), default=None)
+        return largest[name]
+
     for workload in context.manifests.workloads:
         for name, amount in workload.pod.requests.items():
             if name == PODS or amount <= 0:
                 continue
-            offering = [option for option in options if option.allocatable.get(name, 0) > 0]
-            if not offering:
-                continue  # no type offers it at all: unknown-extended-resource (EKP205)
-            best = max(offering, key=lambda o: (o.usable().get(name, 0), -o.price_per_hour))
-            room = best.usable().get(name, 0)
+            found = roomiest(name)
+            if found is None:
+                continue  # no type offers it at all: unknown-extended-resource (EKP204)
+            best, room = found
             if amount <= room:
                 continue
             yield Problem(
