@@ -57,6 +57,9 @@ def command(
         30.0, "--time-limit", min=0.1, help="Seconds the plan rules may solve for."
     ),
     no_plan: bool = typer.Option(False, "--no-plan", help="Skip the plan rules (no solver, no IP check)."),
+    sarif_file: Path | None = typer.Option(
+        None, "--sarif-file", help="Also write the findings as SARIF to this file (one run, two reports)."
+    ),
     include: list[str] = include_option(),
     max_file_size: str = max_file_size_option(),
 ) -> None:
@@ -75,6 +78,7 @@ def command(
     eks-plan lint -c samples/shop/eks-plan.yaml samples/shop/manifests/
     eks-plan lint deploy/ --no-plan --format github
     eks-plan lint deploy/ --format sarif > eks-plan.sarif
+    eks-plan lint deploy/ --format github --sarif-file eks-plan.sarif
     eks-plan lint deploy/ --select EKP1,EKP3 --fail-on warning
     """
     from eks_plan.lint.context import LintOptions
@@ -95,6 +99,13 @@ def command(
         options=options,
         max_file_bytes=parse_file_size(max_file_size),
     )
+    if sarif_file is not None:
+        import json
+
+        from eks_plan.cli.output import write_atomically
+        from eks_plan.report.lint_formats import sarif_log
+
+        write_atomically(sarif_file, json.dumps(sarif_log(report), indent=2) + "\n")
     write_report(report, output_format)
     if report.fails(Severity(fail_on.value)):
         raise typer.Exit(ExitCode.FINDINGS)
