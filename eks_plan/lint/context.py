@@ -228,6 +228,7 @@ def _add_object(document: Any, found: list[ObjectDocument]) -> None:
         return
     metadata = root.child("metadata")
     node = root.node
+    assert node is not None  # a mapping, checked above
     start, end = node.start_mark, node.end_mark
     first = start.line + 1 + document.line_offset
     last = end.line + document.line_offset + (1 if end.column > 0 else 0)

@@ -143,9 +143,9 @@ def lint_paths(
         from eks_plan.lint.registry import find_rule
 
         for index, finding in enumerate(kept):
-            registered = find_rule(finding.code)
+            found = find_rule(finding.code)
             for selector, level in overrides:
-                if registered is not None and matches(selector, registered):
+                if found is not None and matches(selector, found):
                     kept[index] = finding = finding.with_severity(level)
     kept.sort(key=lambda finding: finding.sort_key)
     sources = {finding.location.file: context.text(finding.location.file) for finding in kept}

@@ -98,11 +98,14 @@ def test_every_loader_warning_code_is_a_registered_rule():
 
 def test_documented_examples_fail_and_pass(tmp_path, monkeypatch):
     """The ``Fails:`` example of every rule's documentation gives a finding of that rule, and the
-    ``Passes:`` example none: the docs cannot drift from the rules."""
+    ``Passes:`` example none (with the eks-plan.yaml of the rule's fixtures): the docs cannot drift
+    from the rules."""
     for registered in all_rules():
         if registered.needs_plan:
             continue  # their examples are eks-plan.yaml settings, covered by their fixtures
-        data = {"rule": registered.code, "select": ["EKP104"]}  # unused-suppression's examples name EKP104
+        fixture = yaml.safe_load((FIXTURES / f"{registered.name}.yaml").read_text())
+        # the fixture's eks-plan.yaml (pool sizes...); unused-suppression's examples name EKP104
+        data = {"rule": registered.code, "config": fixture.get("config"), "select": ["EKP104"]}
         failing = lint_text(tmp_path, monkeypatch, registered.doc.fails + "\n", data)
         assert any(f.code == registered.code for f in failing.findings), registered.code
         passing = lint_text(tmp_path, monkeypatch, registered.doc.passes + "\n", data)

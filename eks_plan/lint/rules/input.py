@@ -118,10 +118,10 @@ def duplicate_key(context: LintContext) -> Iterator[Problem]:
 
 
 def _duplicate_keys(node: Node | None) -> Iterator[tuple[ScalarNode, ScalarNode]]:
-    stack = [node]
+    stack: list[Node] = [node] if node is not None else []
     while stack:
         current = stack.pop()
-        if type(current) is MappingNode:
+        if isinstance(current, MappingNode):
             seen: dict[str, ScalarNode] = {}
             for key, value in current.value:
                 if type(key) is ScalarNode and key.value != "<<":
@@ -129,7 +129,7 @@ def _duplicate_keys(node: Node | None) -> Iterator[tuple[ScalarNode, ScalarNode]
                         yield seen[key.value], key
                     seen[key.value] = key
                 stack.append(value)
-        elif type(current) is SequenceNode:
+        elif isinstance(current, SequenceNode):
             stack.extend(current.value)
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from eks_plan.errors import SourceLocation
 from eks_plan.lint.context import LintContext
 from eks_plan.lint.findings import Severity
 from eks_plan.lint.registry import Problem, rule
 from eks_plan.lint.rules.input import context_load_problems
 from eks_plan.lint.rules.requests import _request_location
+from eks_plan.manifests.model import Workload
 from eks_plan.resources import PODS
 from eks_plan.scheduling import labels as well_known
 from eks_plan.scheduling import untolerated
@@ -217,3 +219,72 @@ def unknown_extended_resource(context: LintContext) -> Iterator[Problem]:
                     subject=workload.key,
                     fix=f"add a node pool whose instance types offer {name}, or correct the name",
                 )
+
+
+@rule("EKP205", "host-port-cap", ERROR)
+def host_port_cap(context: LintContext) -> Iterator[Problem]:
+    """A workload binds a ``hostPort``, so at most one of its pods fits on a node, and it has more
+    replicas than the node pools' ``maxNodes`` allow nodes.
+
+    Counted as kube-scheduler's NodePorts filter counts: two pods binding the same port, protocol
+    and host IP never share a node.
+
+    Why: the replicas beyond the number of nodes stay Pending; a rolling update with maxSurge
+    needs one node more per surge pod.
+
+    Fails:
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: proxy}
+        spec:
+          replicas: 40
+          template:
+            spec:
+              containers:
+              - name: proxy
+                ports: [{containerPort: 8080, hostPort: 8080}]
+                resources: {requests: {cpu: 100m, memory: 64Mi}}
+
+    Passes:
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: proxy}
+        spec:
+          replicas: 40
+          template:
+            spec:
+              containers:
+              - name: proxy
+                ports: [{containerPort: 8080}]
+                resources: {requests: {cpu: 100m, memory: 64Mi}}
+
+    Fix: drop the ``hostPort`` (use a Service), run it as a DaemonSet, or raise the pools'
+    ``maxNodes``.
+    """
+    pools = context.config.node_pools
+    if not pools or any(pool.max_nodes is None for pool in pools):
+        return  # some pool may grow without limit
+    max_nodes = sum(pool.max_nodes or 0 for pool in pools)
+    for workload in context.manifests.workloads:
+        if workload.is_daemonset or not workload.pod.host_ports or workload.replicas <= max_nodes:
+            continue
+        port = workload.pod.host_ports[0]
+        yield Problem(
+            f"hostPort {port.port}/{port.protocol} allows one pod per node, but {workload.replicas} replicas "
+            f"exceed the {max_nodes} node(s) the pools may have (maxNodes)",
+            _host_port_location(context, workload, port.port),
+            subject=workload.key,
+            fix="drop the hostPort (use a Service), or raise nodePools[].maxNodes",
+        )
+
+
+def _host_port_location(context: LintContext, workload: Workload, port: int) -> SourceLocation:
+    found = context.object_of(workload)
+    if found is not None:
+        spec = found.pod_template().child("spec")
+        for section in ("initContainers", "containers"):
+            for container in spec.child(section).sequence():
+                for item in container.child("ports").sequence():
+                    if item.child("hostPort").value == port:
+                        return item.child("hostPort").location
+    return workload.source
