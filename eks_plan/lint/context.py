@@ -97,7 +97,6 @@ class LintContext:
     _lines: dict[str, list[str]] = field(default_factory=dict)
     _node_options: tuple[NodeOption, ...] | None = None
     _size_result: SizeResult | None = None
-    _size_error: InputError | None = None
     _subnet_check: CheckReport | None = None
 
     # -- files and objects ------------------------------------------------------------------------
@@ -160,32 +159,23 @@ class LintContext:
 
     # -- the plan ------------------------------------------------------------------------------------------
 
-    def size(self) -> SizeResult | None:
-        """The solver's plan for these manifests and this config (``None`` when it cannot be built:
-        :attr:`size_error` says why). Solved once, within ``options.time_limit_seconds``."""
-        if self._size_result is None and self._size_error is None:
+    def size(self) -> SizeResult:
+        """The solver's plan for these manifests and this config, solved once within
+        ``options.time_limit_seconds``. A config the planner refuses (zones outside the region, no
+        instance type left) raises :class:`InputError`: linting stops with exit code 2."""
+        if self._size_result is None:
             from eks_plan.lint.planrun import solve_for_lint
 
-            try:
-                self._size_result = solve_for_lint(self)
-            except InputError as error:
-                self._size_error = error
+            self._size_result = solve_for_lint(self)
         return self._size_result
 
     def subnet_check(self) -> CheckReport | None:
-        """The IP check of the plan against ``subnets:`` (``None`` without subnets or plan)."""
-        if self._subnet_check is None and self._size_error is None:
+        """The IP check of the plan against ``subnets:`` (``None`` without subnets), run once."""
+        if self._subnet_check is None and self.config.subnets:
             from eks_plan.lint.planrun import check_subnets
 
-            try:
-                self._subnet_check = check_subnets(self)
-            except InputError as error:
-                self._size_error = error
+            self._subnet_check = check_subnets(self)
         return self._subnet_check
-
-    @property
-    def size_error(self) -> InputError | None:
-        return self._size_error
 
 
 def _read_objects(file: str, text: str) -> list[ObjectDocument]:

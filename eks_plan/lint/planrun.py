@@ -41,13 +41,10 @@ def solve_for_lint(context: LintContext) -> SizeResult:
 
 
 def check_subnets(context: LintContext) -> CheckReport | None:
-    """The IP check of the plan against ``subnets:`` of eks-plan.yaml (``None`` without subnets or
-    without a plan)."""
+    """The IP check of the plan against ``subnets:`` of eks-plan.yaml (``None`` without subnets)."""
     if not context.config.subnets:
         return None
     result = context.size()
-    if result is None:
-        return None
     from eks_plan.catalog import load_catalog
     from eks_plan.network.check import check_ips, validate_inputs
     from eks_plan.network.inputs import subnets_from_config

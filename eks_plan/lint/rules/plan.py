@@ -49,8 +49,6 @@ def unschedulable_pods(context: LintContext) -> Iterator[Problem]:
     replicas), or lower the requests.
     """
     result = context.size()
-    if result is None:
-        return
     workloads = {workload.key: workload for workload in context.manifests.workloads}
     for item in result.plan.unschedulable:
         workload = workloads.get(item.workload.split("#")[0])
@@ -161,8 +159,6 @@ def over_budget(context: LintContext) -> Iterator[Problem]:
     if budget is None:
         return
     result = context.size()
-    if result is None:
-        return
     planning = result.planning
     per_hour = (
         result.plan.node_cost_per_hour
