@@ -21,11 +21,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from eks_plan.errors import InputError, SourceLocation
 from eks_plan.manifests.quantity import QuantityError, canonical_amount
-from eks_plan.manifests.yaml_source import YamlDocument, is_merge_key, mapping_entry, scalar_value
+from eks_plan.manifests.yaml_source import (
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    YamlDocument,
+    is_merge_key,
+    mapping_entry,
+    scalar_value,
+)
 
 _UNREAD: Any = object()
 

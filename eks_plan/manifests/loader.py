@@ -43,8 +43,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
 
-from yaml.nodes import MappingNode, SequenceNode
-
 from eks_plan.errors import InputError, SourceLocation
 from eks_plan.manifests.fields import Field
 from eks_plan.manifests.model import (
@@ -71,6 +69,8 @@ from eks_plan.manifests.workloads import read_workload
 from eks_plan.manifests.yaml_source import (
     ANCHOR,
     DEFAULT_MAX_FILE_BYTES,
+    MappingNode,
+    SequenceNode,
     YamlDocument,
     check_syntax,
     decode_text,
