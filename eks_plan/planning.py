@@ -414,7 +414,8 @@ def check_size_caps(
             _, key = max(needed)
             raise InputError(
                 f"these pods need at least {nodes:,} nodes, more than eks-plan sizes in one plan "
-                f"({MAX_PLAN_NODES:,}, Kubernetes' documented limit per cluster); {key} alone needs that many",
+                f"({MAX_PLAN_NODES:,}, Kubernetes' documented limit per cluster); "
+                f"{key} alone needs that many",
                 where(key),
                 hint="lower the replicas or the requests, or size the cluster in parts",
             )
