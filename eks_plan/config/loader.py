@@ -554,6 +554,26 @@ class _Builder:
         )
         return FargateProfile(item["name"], selectors)
 
+    def _check_addon_requests(self, index: int, item: Mapping[str, Any]) -> None:
+        """An add-on request at Kubernetes' quantity cap (2**63 - 1, in millicores for cpu) is
+        refused, as in manifests: no node holds it, and the solver's integers cannot."""
+        from eks_plan.manifests.quantity import MAX_QUANTITY, QuantityError, canonical_amount, shown
+
+        for name, value in (item.get("requests") or {}).items():
+            try:
+                too_large = canonical_amount(name, value) >= MAX_QUANTITY
+            except QuantityError:
+                continue  # the schema's pattern reports it
+            if too_large:
+                key_path = f"addons[{index}].requests.{name}"
+                self.problems.append(
+                    InputError(
+                        f"{key_path}: {shown(value)} is larger than the largest quantity Kubernetes holds",
+                        self.locations.get(key_path),
+                        hint="use e.g. 100m or 0.5 for cpu, 128Mi or 1Gi for memory",
+                    )
+                )
+
     def _addons(self, items: Sequence[Mapping[str, Any]]) -> tuple[AddonDaemonSet, ...]:
         declared: dict[str, Mapping[str, Any]] = {}
         for index, item in enumerate(items):
@@ -565,6 +585,7 @@ class _Builder:
                     )
                 )
             declared.setdefault(item["name"], item)
+            self._check_addon_requests(index, item)
         result: list[AddonDaemonSet] = []
         kept_defaults = []
         for default in DEFAULT_ADDONS:

@@ -77,6 +77,7 @@ from eks_plan.manifests.yaml_source import (
     find_template_line,
     parse_yaml_documents,
     read_text_file,
+    refuse_special_file,
     template_error,
 )
 
@@ -299,6 +300,7 @@ def _find_inputs(paths: Sequence[str | Path], include: tuple[str, ...]) -> tuple
             inputs.extend(found)
             skipped += skipped_here
         elif path.exists() or path.is_symlink():
+            refuse_special_file(path, text)
             inputs.append(_Input(text, path))
         else:
             raise InputError(
@@ -346,6 +348,10 @@ def _walk(top: Path, display: str, include: tuple[str, ...]) -> tuple[list[_Inpu
                     visit(Path(entry.path), entry_shown, (*ancestors, identity))
                 continue
             if entry.name.endswith(MANIFEST_SUFFIXES) or any(fnmatch.fnmatch(entry.name, g) for g in include):
+                # A FIFO, socket or device would block or never end: refused before any reading.
+                refuse_special_file(
+                    entry.path, entry_shown, hint="remove it from the directory, or pass the files one by one"
+                )
                 found.append(_Input(entry_shown, Path(entry.path)))
             elif entry.is_file(follow_symlinks=True):
                 skipped += 1

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -418,6 +419,7 @@ def read_text_file(path: Path, display_name: str, max_bytes: int = DEFAULT_MAX_F
 
     ``display_name`` is how messages name the file (the path as the user wrote it).
     """
+    refuse_special_file(path, display_name)
     try:
         with open(path, "rb") as handle:
             # A regular file's size is known: refuse it unread, else read it in one go. Pipes and
@@ -438,6 +440,38 @@ def read_text_file(path: Path, display_name: str, max_bytes: int = DEFAULT_MAX_F
     if len(data) > max_bytes:
         raise _too_large(display_name, max_bytes)
     return decode_text(data, display_name)
+
+
+def special_file_kind(path: Path | str) -> str | None:
+    """What a path is when it is a FIFO, a socket or a device (``"a FIFO"``...), else ``None``.
+
+    Opening a FIFO blocks until something writes to it, and a device may never end: eks-plan
+    reads only regular files (and standard input, given as ``-``).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # reading it reports the problem
+    for test, kind in (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return kind
+    return None
+
+
+def refuse_special_file(
+    path: Path | str,
+    display_name: str,
+    hint: str = "pass a file, or send the data to standard input and pass - instead",
+) -> None:
+    """Raise an :class:`InputError` naming ``path`` when it is a FIFO, a socket or a device."""
+    kind = special_file_kind(path)
+    if kind is not None:
+        raise InputError(f"is {kind}, not a regular file", SourceLocation(display_name), hint=hint)
 
 
 def _too_large(display_name: str, max_bytes: int) -> InputError:
@@ -538,9 +572,10 @@ def _check_keys_and_numbers(root: Node, filename: str, line_offset: int) -> None
         if type(node) is ScalarNode:
             if len(node.value) > _INT_MAX_DIGITS and node.tag == PLAIN and resolve_plain(node.value) == _INT:
                 raise InputError(
-                    f"a number of {len(node.value):,} characters is too large for any Kubernetes field",
+                    f"a number of {len(node.value):,} digits is too large to be read",
                     SourceLocation(filename, node.line + 1 + line_offset, node.column + 1),
-                    hint="Kubernetes integers are at most 2**63 - 1; fix the value",
+                    hint="Kubernetes integers stop at 2**63 - 1, and no count or size eks-plan reads "
+                    "comes near; fix the value",
                 )
             continue
         if id(node) in seen:
@@ -559,8 +594,8 @@ def _check_keys_and_numbers(root: Node, filename: str, line_offset: int) -> None
             first = keys.get(key_node.value)
             if first is not None and not (key_node.value == "<<" and is_merge_key(key_node)):
                 raise InputError(
-                    f"duplicate key {key_node.value!r} in this mapping (first at line "
-                    f"{first.line + 1 + line_offset}); Kubernetes' strict decoding refuses it",
+                    f"duplicate key {key_node.value!r} (first at line {first.line + 1 + line_offset}): "
+                    "a key may appear once in a mapping, and kubectl's strict decoding refuses it too",
                     SourceLocation(filename, key_node.line + 1 + line_offset, key_node.column + 1),
                     hint="remove one of the two, or merge them",
                 )

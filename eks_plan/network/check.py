@@ -30,6 +30,7 @@ from ipaddress import IPv4Network
 
 from eks_plan.catalog.capacity import HOST_NETWORK_PODS
 from eks_plan.errors import InputError
+from eks_plan.limits import MAX_NODES
 from eks_plan.network.ipamd import (
     NO_ADDRESSES,
     AddressDemand,
@@ -393,6 +394,12 @@ def _pools_at_max(cluster: ClusterNetwork, steady: ScenarioState) -> ScenarioSta
         maximum = cluster.pool_max_nodes.get(pool)
         if maximum is None:
             unbounded.append(pool)
+            continue
+        if maximum > MAX_NODES:  # a plan file is refused earlier; a config's maxNodes lands here
+            state.notes.append(
+                f"pool {pool}: max size {maximum:,} is above the {MAX_NODES:,} nodes eks-plan checks "
+                "at once: left as planned"
+            )
             continue
         per_zone = Counter(node.zone for node in nodes)
         templates = {node.zone: node.facts for node in sorted(nodes, key=lambda n: n.name)}

@@ -40,7 +40,10 @@ LimitsLookup = Callable[[str, int], NodeNetworkLimits]
 
 def read_plan_file(path: str | Path, limits_of: LimitsLookup) -> tuple[ClusterNetwork, CniSettings | None]:
     """The cluster of a plan file, and the CNI settings the plan was made with (``None`` if absent)."""
+    from eks_plan.manifests.yaml_source import refuse_special_file
+
     path = Path(path)
+    refuse_special_file(path, str(path))  # a FIFO would block the read
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
