@@ -210,3 +210,30 @@ def test_scenarios_place_many_pods_per_node_not_per_pod() -> None:
     assert dict(scenarios["steady"].fargate) == {"us-east-1a": 50_001, "us-east-1b": 50_000}
     lost = scenarios["zone-loss:us-east-1a"]
     assert dict(lost.fargate) == {"us-east-1b": 100_001}
+
+
+# --- JSON with tabs (which YAML refuses) is read as strictly ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "where", "fragment"),
+    [
+        ('2, "replicas": 3', (3, 26), "duplicate key 'replicas' (first at line 3)"),
+        (HUGE, (3, 23), "a number of 5,000 digits"),
+    ],
+)
+def test_tab_indented_json_keeps_lines_and_strictness(
+    tmp_path: Path, value: str, where: tuple[int, int], fragment: str
+) -> None:
+    text = (
+        '{\n\t"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"},\n'
+        f'\t"spec": {{"replicas": {value}, "template": {{"spec": {{"containers": [{{"name": "a"}}]}}}}}}}}\n'
+    )
+    path = tmp_path / "web.json"
+    path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        load_manifests([path])
+    assert caught.value.location == SourceLocation(str(path), *where)
+    assert fragment in caught.value.message
+    path.write_text(text.replace(value, "4"))
+    assert [w.replicas for w in load_manifests([path]).workloads] == [4]
