@@ -381,8 +381,12 @@ def check_size_caps(
     from eks_plan.errors import InputError
 
     def where(key: str) -> Any:
+        """The line that set the workload's replicas: its HPA when the count is the HPA's."""
         workload = workloads[key]
-        return workload.field_locations.get("replicas", workload.source)
+        locations = workload.field_locations
+        if workload.replicas_reason.startswith("HPA") and "hpa" in locations:
+            return locations["hpa"]
+        return locations.get("replicas", workload.source)
 
     total_pods = sum(workload.replicas for workload in workloads.values())  # Fargate's included
     if total_pods > MAX_PODS_TO_PLACE:
@@ -390,7 +394,8 @@ def check_size_caps(
         raise InputError(
             f"{total_pods:,} pods to place is more than eks-plan sizes in one plan "
             f"({MAX_PODS_TO_PLACE:,}, above Kubernetes' documented limit of 150,000 pods per cluster); "
-            f"{largest} alone asks for {workloads[largest].replicas:,}",
+            f"{largest} alone asks for {workloads[largest].replicas:,} "
+            f"({workloads[largest].replicas_reason})",
             where(largest),
             hint="lower the replicas, use --replicas min or declared, or size the cluster in parts",
         )

@@ -218,3 +218,15 @@ def test_fifos_are_refused_by_name(cli: Runner, tmp_path: Path) -> None:
         descriptor = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
         writer.join(timeout=5)
         os.close(descriptor)
+
+
+def test_a_count_from_an_hpa_names_the_hpa(cli: Runner, tmp_path: Path) -> None:
+    path = manifest(tmp_path)
+    hpa = tmp_path / "hpa.yaml"
+    hpa.write_text(
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec:\n"
+        "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n"
+        "  minReplicas: 2\n  maxReplicas: 2000000000\n"
+    )
+    message = one_error(*cli("size", str(path), str(hpa), "--time-limit", "1", "-q"), f"{hpa}:1:1: ")
+    assert "(HPA web max 2000000000)" in message
