@@ -26,6 +26,7 @@ type of generation 3 or later in three zones::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -541,6 +542,13 @@ def plan_cluster(
     from eks_plan.manifests import load_manifests
     from eks_plan.solver import solve
 
+    if not math.isfinite(time_limit_seconds):  # "--time-limit 1e999" is a float infinity
+        from eks_plan.errors import InputError
+
+        raise InputError(
+            f"the time limit must be a finite number of seconds, not {time_limit_seconds}",
+            hint="pass e.g. --time-limit 60",
+        )
     observer = observer or NullObserver()
     config = overrides.apply(load_config(config_path))
     catalog = load_catalog()

@@ -230,3 +230,9 @@ def test_a_count_from_an_hpa_names_the_hpa(cli: Runner, tmp_path: Path) -> None:
     )
     message = one_error(*cli("size", str(path), str(hpa), "--time-limit", "1", "-q"), f"{hpa}:1:1: ")
     assert "(HPA web max 2000000000)" in message
+
+
+def test_an_infinite_time_limit(cli: Runner, tmp_path: Path) -> None:
+    """``--time-limit 1e999`` parses as a float infinity; it is refused, not a crash."""
+    message = one_error(*cli("size", str(manifest(tmp_path)), "--time-limit", "1e999", "-q"), "")
+    assert "finite number of seconds" in message
