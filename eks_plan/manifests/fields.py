@@ -211,13 +211,18 @@ class Field:
         if value is None:
             return None
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
+            return self.integer()  # an int32, as the API server reads the integer of an IntOrString
         if isinstance(value, str):
             text = value.strip()
-            if text.endswith("%") and text[:-1].isdigit():
-                return text
-            if text.isdigit():
-                return int(text)
+            number = text[:-1] if text.endswith("%") else text
+            if number.isdigit() and number.isascii():
+                if len(number.lstrip("0")) > 10 or int(number) > INT32_MAX:
+                    percent = "%" if number != text else ""
+                    raise self.error(
+                        f"must be at most {INT32_MAX:,}{percent}, not {_describe(value)}",
+                        hint="the Kubernetes API holds this number as a 32-bit integer",
+                    )
+                return text if number != text else int(text)
         raise self.error(f"must be a number or a percentage such as 25%, not {_describe(value)}")
 
     def resources(self) -> tuple[dict[str, int], dict[str, SourceLocation]]:

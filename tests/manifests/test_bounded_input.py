@@ -237,3 +237,14 @@ def test_tab_indented_json_keeps_lines_and_strictness(
     assert fragment in caught.value.message
     path.write_text(text.replace(value, "4"))
     assert [w.replicas for w in load_manifests([path]).workloads] == [4]
+
+
+@pytest.mark.parametrize("surge", [f"'{HUGE}%'", "'99999999999%'", "3000000000"])
+def test_a_max_surge_past_int32_is_refused(tmp_path: Path, surge: str) -> None:
+    """``maxSurge`` is an IntOrString whose integer (or percentage) the API holds in 32 bits."""
+    text = deployment().replace(
+        "  template:\n", f"  strategy: {{rollingUpdate: {{maxSurge: {surge}}}}}\n  template:\n"
+    )
+    error = load_error(tmp_path, text)
+    assert error.location is not None and error.location.line == 6
+    assert "maxSurge must be at most 2,147,483,647" in error.message and len(str(error)) < 400
