@@ -33,6 +33,7 @@ import dataclasses
 import difflib
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
@@ -182,7 +183,10 @@ def build_config(
             return location
         return SourceLocation(source) if source else None
 
-    problems = [_schema_problem(error, data, where) for error in _validator().iter_errors(data)]
+    schema_errors = list(_validator().iter_errors(data))
+    problems = [_schema_problem(error, data, where) for error in schema_errors]
+    reported = {tuple(error.absolute_path) for error in schema_errors}
+    problems += [problem for path, problem in _non_finite_numbers(data, where) if path not in reported]
     if problems:
         raise ConfigError(_sorted_problems(problems))
     locations = MappingProxyType(_all_locations(data, where) if locate is not None else {})
@@ -422,6 +426,34 @@ def _json_type(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return "a mapping"
+
+
+def _non_finite_numbers(data: Any, where: Any) -> list[tuple[KeyPath, InputError]]:
+    """A ``.nan`` or ``.inf`` anywhere in the file, with its key path: the schema's bounds cannot
+    catch NaN (every comparison with it is false), and no setting means infinity."""
+    found: list[tuple[KeyPath, InputError]] = []
+
+    def visit(value: Any, path: KeyPath) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            found.append(
+                (
+                    path,
+                    InputError(
+                        f"{format_key_path(path)}: {value} is not a usable number",
+                        where(path),
+                        hint="give a finite number",
+                    ),
+                )
+            )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                visit(item, (*path, str(key)))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                visit(item, (*path, index))
+
+    visit(data, ())
+    return found
 
 
 def _all_locations(data: Any, where: Any) -> dict[str, SourceLocation]:

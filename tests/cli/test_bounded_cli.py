@@ -141,6 +141,8 @@ def test_a_repeated_key_in_a_manifest(cli: Runner, tmp_path: Path) -> None:
     [
         ("region: us-east-1\nregion: us-west-2\n", ":2:1: ", "duplicate key 'region' (first at line 1)"),
         (f"region: us-east-1\nheadroomPercent: {HUGE}\n", ":2:18: ", "a number of 5,000 digits"),
+        ("headroomPercent: .nan\n", ":1:1: ", "headroomPercent: nan is not a usable number"),
+        ("pricing: {savingsPlanDiscount: .nan}\n", ":1:11: ", "pricing.savingsPlanDiscount: nan is not"),
         (
             "addons:\n  - name: big\n    requests: {cpu: 1e308}\n",
             ":3:16: ",
