@@ -17,6 +17,11 @@ from __future__ import annotations
 #: surge and Fargate pods, summed over workloads).
 MAX_PODS = 200_000
 
+#: The most workloads (groups of identical pods) one plan places: the solver's tables hold a row per
+#: workload and a column per node option (about 2,000 over the default pools), so memory and time
+#: grow with their product. The solver benchmark's largest case has 3,000.
+MAX_WORKLOADS = 5_000
+
 #: The most nodes one plan may need (by a lower bound computed before solving), and the most one
 #: address check starts from (a plan's nodes, ``--nodes`` counts, or a pool's max size).
 MAX_NODES = 5_000

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from eks_plan.limits import MAX_NODES, MAX_PODS
+from eks_plan.limits import MAX_NODES, MAX_PODS, MAX_WORKLOADS
 from eks_plan.resources import PODS, Resources, total
 from eks_plan.scheduling import NodeSelector, NodeSelectorTerm, untolerated
 from eks_plan.scheduling import labels as well_known
@@ -371,9 +371,10 @@ MAX_PLAN_NODES = MAX_NODES
 def check_size_caps(
     groups: Sequence[PodGroup], options: Sequence[NodeOption], workloads: Mapping[str, Workload]
 ) -> None:
-    """Refuse, before any solving, a problem larger than :data:`MAX_PODS_TO_PLACE` pods or one that
-    needs more than :data:`MAX_PLAN_NODES` nodes, naming the workload (file and line of its
-    replicas) that contributes most.
+    """Refuse, before any solving, a problem of more than :data:`~eks_plan.limits.MAX_WORKLOADS`
+    workloads on nodes, more than :data:`MAX_PODS_TO_PLACE` pods, or one that needs more than
+    :data:`MAX_PLAN_NODES` nodes, naming the workload (file and line of its replicas) that
+    contributes most.
 
     The node count is a lower bound: a group of pods needs at least ``count / fit`` nodes where
     ``fit`` is how many of its pods the roomiest node option could take in each resource alone
@@ -389,6 +390,14 @@ def check_size_caps(
             return locations["hpa"]
         return locations.get("replicas", workload.source)
 
+    if len(groups) > MAX_WORKLOADS:
+        past = groups[MAX_WORKLOADS].key
+        raise InputError(
+            f"{len(groups):,} workloads to place is more than eks-plan sizes in one plan "
+            f"({MAX_WORKLOADS:,}); {past} is the first past the limit",
+            workloads[past].source,
+            hint="size the cluster in parts, e.g. a directory or a namespace at a time",
+        )
     total_pods = sum(workload.replicas for workload in workloads.values())  # Fargate's included
     if total_pods > MAX_PODS_TO_PLACE:
         largest = max(workloads, key=lambda key: workloads[key].replicas)

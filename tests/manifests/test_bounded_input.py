@@ -248,3 +248,21 @@ def test_a_max_surge_past_int32_is_refused(tmp_path: Path, surge: str) -> None:
     error = load_error(tmp_path, text)
     assert error.location is not None and error.location.line == 6
     assert "maxSurge must be at most 2,147,483,647" in error.message and len(str(error)) < 400
+
+
+def test_size_caps_name_the_first_workload_past_the_limit(tmp_path: Path) -> None:
+    """More workloads than the solver's tables are sized for is refused before any solving."""
+    from eks_plan.limits import MAX_WORKLOADS
+    from eks_plan.planning import check_size_caps
+    from eks_plan.solver.problem import PodGroup
+
+    path = tmp_path / "web.yaml"
+    path.write_text(deployment())
+    [workload] = load_manifests([path]).workloads
+    keys = [f"Deployment/default/w{index}" for index in range(MAX_WORKLOADS + 1)]
+    groups = [PodGroup(key, 1, workload.pod) for key in keys]
+    check_size_caps(groups[:MAX_WORKLOADS], (), dict.fromkeys(keys, workload))
+    with pytest.raises(InputError) as caught:
+        check_size_caps(groups, (), dict.fromkeys(keys, workload))
+    assert caught.value.location == workload.source
+    assert f"Deployment/default/w{MAX_WORKLOADS} is the first past the limit" in caught.value.message
