@@ -26,12 +26,14 @@ type of generation 3 or later in three zones::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from eks_plan.limits import MAX_NODES, MAX_PODS, MAX_WORKLOADS
 from eks_plan.resources import POD_ENI, PODS, VPC_IP_PODS, Resources, total
 from eks_plan.scheduling import NodeSelector, NodeSelectorTerm, untolerated
 from eks_plan.scheduling import labels as well_known
@@ -427,8 +429,88 @@ def fargate_placement(
     return FargatePlacement(key, workload.replicas, profile, vcpu, memory_gb, price), ""
 
 
+#: The most pods ``size`` places in one plan, and the most nodes a plan may need (by a lower
+#: bound computed before solving): see :mod:`eks_plan.limits`. Past these the packing and the
+#: verification, which work node by node, could not end within ``--time-limit``; both are checked
+#: before any solving starts (:func:`check_size_caps`).
+MAX_PODS_TO_PLACE = MAX_PODS
+MAX_PLAN_NODES = MAX_NODES
+
+
+def check_size_caps(
+    groups: Sequence[PodGroup], options: Sequence[NodeOption], workloads: Mapping[str, Workload]
+) -> None:
+    """Refuse, before any solving, a problem of more than :data:`~eks_plan.limits.MAX_WORKLOADS`
+    workloads on nodes, more than :data:`MAX_PODS_TO_PLACE` pods, or one that needs more than
+    :data:`MAX_PLAN_NODES` nodes, naming the workload (file and line of its replicas) that
+    contributes most.
+
+    The node count is a lower bound: a group of pods needs at least ``count / fit`` nodes where
+    ``fit`` is how many of its pods the roomiest node option could take in each resource alone
+    (selectors, taints and spread can only raise it).
+    """
+    from eks_plan.errors import InputError
+
+    def where(key: str) -> Any:
+        """The line that set the workload's replicas: its HPA when the count is the HPA's."""
+        workload = workloads[key]
+        locations = workload.field_locations
+        if workload.replicas_reason.startswith("HPA") and "hpa" in locations:
+            return locations["hpa"]
+        return locations.get("replicas", workload.source)
+
+    if len(groups) > MAX_WORKLOADS:
+        past = groups[MAX_WORKLOADS].key
+        raise InputError(
+            f"{len(groups):,} workloads to place is more than eks-plan sizes in one plan "
+            f"({MAX_WORKLOADS:,}); {past} is the first past the limit",
+            workloads[past].source,
+            hint="size the cluster in parts, e.g. a directory or a namespace at a time",
+        )
+    total_pods = sum(workload.replicas for workload in workloads.values())  # Fargate's included
+    if total_pods > MAX_PODS_TO_PLACE:
+        largest = max(workloads, key=lambda key: workloads[key].replicas)
+        raise InputError(
+            f"{total_pods:,} pods to place is more than eks-plan sizes in one plan "
+            f"({MAX_PODS_TO_PLACE:,}, above Kubernetes' documented limit of 150,000 pods per cluster); "
+            f"{largest} alone asks for {workloads[largest].replicas:,} "
+            f"({workloads[largest].replicas_reason})",
+            where(largest),
+            hint="lower the replicas, use --replicas min or declared, or size the cluster in parts",
+        )
+    room: dict[str, int] = {}
+    for option in options:
+        for name, amount in option.allocatable.items():
+            free = amount - option.daemonset_overhead.get(name, 0)
+            if free > room.get(name, 0):
+                room[name] = free
+    needed: list[tuple[int, str]] = []
+    for group in groups:
+        fit = min(
+            (room.get(name, 0) // amount for name, amount in group.pod.requests.items() if amount > 0),
+            default=0,
+        )
+        if fit > 0:  # a pod no node can hold is reported as unplaceable, not counted here
+            needed.append((-(-group.count // fit), group.key))
+    if needed:
+        nodes = max(count for count, _ in needed)
+        if nodes > MAX_PLAN_NODES:
+            _, key = max(needed)
+            raise InputError(
+                f"these pods need at least {nodes:,} nodes, more than eks-plan sizes in one plan "
+                f"({MAX_PLAN_NODES:,}, Kubernetes' documented limit per cluster); "
+                f"{key} alone needs that many",
+                where(key),
+                hint="lower the replicas or the requests, or size the cluster in parts",
+            )
+
+
 def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Catalog) -> PlanningInput:
-    """The solver problem for these manifests under this configuration."""
+    """The solver problem for these manifests under this configuration.
+
+    Raises :class:`InputError` for a problem past :data:`MAX_PODS_TO_PLACE` or
+    :data:`MAX_PLAN_NODES` (:func:`check_size_caps`).
+    """
     from eks_plan.catalog.capacity import max_pods
     from eks_plan.catalog.fargate import FARGATE_PRICE_REGION
 
@@ -505,6 +587,7 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
             for group in groups
         ]
 
+    check_size_caps(groups, options, workloads)
     max_pods_by_type: dict[str, int] = {}
     for pool in config.node_pools:
         settings = node_settings(pool, config.cni)
@@ -565,6 +648,13 @@ def plan_cluster(
     from eks_plan.manifests import load_manifests
     from eks_plan.solver import solve
 
+    if not math.isfinite(time_limit_seconds):  # "--time-limit 1e999" is a float infinity
+        from eks_plan.errors import InputError
+
+        raise InputError(
+            f"the time limit must be a finite number of seconds, not {time_limit_seconds}",
+            hint="pass e.g. --time-limit 60",
+        )
     observer = observer or NullObserver()
     config = overrides.apply(load_config(config_path))
     catalog = load_catalog()
