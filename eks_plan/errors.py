@@ -41,12 +41,24 @@ class EksPlanError(Exception):
 
 
 class InputError(EksPlanError):
-    """Bad user input: a file, manifest, config value or flag. The CLI exits with code 2."""
+    """Bad user input: a file, manifest, config value or flag. The CLI exits with code 2.
 
-    def __init__(self, message: str, location: SourceLocation | None = None, hint: str | None = None):
+    ``code`` names the lint rule the error belongs to (``duplicate-key``) where the raiser knows it,
+    so that ``eks-plan lint`` reports it under that rule without reading the message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        location: SourceLocation | None = None,
+        hint: str | None = None,
+        *,
+        code: str | None = None,
+    ):
         self.message = message
         self.location = location
         self.hint = hint
+        self.code = code
         super().__init__(str(self))
 
     def __str__(self) -> str:

@@ -78,7 +78,7 @@ def _print_table(schema: dict[str, Any]) -> None:
         default = node.get("default")
         cells = (
             key_path,
-            _type_text(node),
+            _type_text(schema, node),
             "" if default is None else _json(default),
             node.get("description", ""),
         )
@@ -116,14 +116,14 @@ def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _type_text(node: dict[str, Any]) -> str:
+def _type_text(schema: dict[str, Any], node: dict[str, Any]) -> str:
     if "enum" in node:
         return " | ".join(str(value) for value in node["enum"])
     if "const" in node:
         return str(node["const"])
     kind = node.get("type", "")
     if kind == "array" and isinstance(node.get("items"), dict):
-        item = node["items"]
+        item = _resolve(schema, node["items"])
         inner = " | ".join(str(v) for v in item["enum"]) if "enum" in item else item.get("type", "object")
         return f"list of {inner}"
     return " or ".join(kind) if isinstance(kind, list) else str(kind)

@@ -201,7 +201,7 @@ def _read_objects(file: str, text: str) -> list[ObjectDocument]:
 
 
 def _add_object(document: Any, found: list[ObjectDocument]) -> None:
-    from yaml.nodes import MappingNode, SequenceNode
+    from eks_plan.manifests.yaml_source import MappingNode, SequenceNode
 
     root = Field.root(document)
     if type(root.node) is not MappingNode:
@@ -219,9 +219,10 @@ def _add_object(document: Any, found: list[ObjectDocument]) -> None:
     metadata = root.child("metadata")
     node = root.node
     assert node is not None  # a mapping, checked above
-    start, end = node.start_mark, node.end_mark
-    first = start.line + 1 + document.line_offset
-    last = end.line + document.line_offset + (1 if end.column > 0 else 0)
+    # Composed nodes keep where they start, not where they end (the loader's compact nodes): the
+    # object's last line is the last line any of its nodes starts on.
+    first = node.line + 1 + document.line_offset
+    last = _last_line(node) + 1 + document.line_offset
     found.append(
         ObjectDocument(
             kind=kind,
@@ -232,6 +233,21 @@ def _add_object(document: Any, found: list[ObjectDocument]) -> None:
             last_line=max(first, last),
         )
     )
+
+
+def _last_line(node: Any) -> int:
+    """The 0-based line of the last node that starts within ``node`` (itself included)."""
+    from eks_plan.manifests.yaml_source import MappingNode, SequenceNode
+
+    last, stack = node.line, [node]
+    while stack:
+        current = stack.pop()
+        last = max(last, current.line)
+        if type(current) is MappingNode:
+            stack.extend(part for pair in current.value for part in pair)
+        elif type(current) is SequenceNode:
+            stack.extend(current.value)
+    return last
 
 
 def _text(value: Any) -> str:

@@ -229,6 +229,6 @@ def _load(
                 if errors:  # what is left holds no objects: lint what was reported
                     break
                 raise
-            errors.append((classify_input_error(error.message), error))
+            errors.append((error.code or classify_input_error(error.message), error))
             remaining.remove(failed)
     return ManifestSet(workloads=(), files=tuple(remaining)), file_paths, texts, errors

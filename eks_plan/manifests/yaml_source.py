@@ -598,6 +598,7 @@ def _check_keys_and_numbers(root: Node, filename: str, line_offset: int) -> None
                     "a key may appear once in a mapping, and kubectl's strict decoding refuses it too",
                     SourceLocation(filename, key_node.line + 1 + line_offset, key_node.column + 1),
                     hint="remove one of the two, or merge them",
+                    code="duplicate-key",
                 )
             keys[key_node.value] = key_node
 
