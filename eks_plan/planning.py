@@ -226,7 +226,8 @@ def build_node_options(
                     capacity_type=capacity_type,
                     pool_labels=pool_labels,
                 )
-                overhead = total(d.pod.requests for d in daemonsets if d.runs_on(labels, taints))
+                running = [d for d in daemonsets if d.runs_on(labels, taints)]
+                overhead = total(d.pod.requests for d in running)
                 options.append(
                     NodeOption(
                         pool=pool,
@@ -238,6 +239,7 @@ def build_node_options(
                         daemonset_overhead=overhead,
                         labels=MappingProxyType(labels),
                         taints=taints,
+                        daemonset_host_ports=tuple(port for d in running for port in d.pod.host_ports),
                     )
                 )
     return tuple(options)

@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from eks_plan.solver.compat import UNLIMITED, Instance
+from eks_plan.solver.compat import UNLIMITED, Instance, Spread
+from eks_plan.solver.explain import AFFINITY, ANTI_AFFINITY, SPREAD
 
 
 @dataclass(slots=True)
@@ -120,9 +121,10 @@ class Packer:
                 if fixed[cheapest] < 0:
                     fixed = {cheapest: count}
                 per_class = {**per_class, g: fixed}
-        zone_counts, zone_unplaced = split_zones(instance, placeable)
+        why: dict[int, str] = {}
+        zone_counts, zone_unplaced = split_zones(instance, placeable, why)
         for g, count in zone_unplaced.items():
-            self._give_up(g, count, "zone rules")
+            self._give_up(g, count, why.get(g) or "zone rules")
         portions: list[Portion] = []
         for g in range(len(instance.groups)):
             classes = {c: n for c, n in sorted(per_class.get(g, {}).items()) if n > 0}
@@ -143,11 +145,12 @@ class Packer:
         here as in :meth:`place_all`; missing pods go to the group's cheapest class, any zone.
         """
         instance = self.instance
-        _, zone_unplaced = split_zones(instance, placeable)
+        why: dict[int, str] = {}
+        _, zone_unplaced = split_zones(instance, placeable, why)
         portions: list[Portion] = []
         for g in range(len(instance.groups)):
             count = placeable[g] - zone_unplaced.get(g, 0)
-            self._give_up(g, zone_unplaced.get(g, 0), "zone rules")
+            self._give_up(g, zone_unplaced.get(g, 0), why.get(g) or "zone rules")
             decided = per_class_zone.get(g, {})
             for (c, z), n in sorted(decided.items()):
                 if n > 0:
@@ -258,10 +261,25 @@ class Packer:
             fit = np.minimum(fit, cap)
             for i, n in mine.items():
                 fit[i] = min(fit[i], cap - n)
-        for s in instance.spreads_counting[g]:
+        for s in instance.spreads_owned[g]:
             spread = instance.spreads[s]
             if spread.hostname and s in self._spread_nodes:
-                fit = np.minimum(fit, spread.max_skew - self._spread_nodes[s][:count])
+                # The pods its selector counts on a node, less the least count of any node (0
+                # or more), may not exceed maxSkew once a pod of g lands there.
+                counted = self._spread_nodes[s][:count]
+                if g in spread.members:
+                    fit = np.minimum(fit, spread.max_skew - counted)
+                else:
+                    fit[counted > spread.max_skew] = 0
+        for s in instance.spreads_counting[g]:
+            spread = instance.spreads[s]
+            if spread.hostname and spread.owner != g and s in self._spread_nodes:
+                # Another workload's constraint counts g: g is not bound by it, but must not push
+                # a node that already holds the owner's pods past the owner's skew.
+                owner_nodes = np.zeros(count, dtype=bool)
+                owner_nodes[list(self.group_nodes.get(spread.owner, {}))] = True
+                limited = np.maximum(spread.max_skew - self._spread_nodes[s][:count], 0)
+                fit = np.where(owner_nodes, np.minimum(fit, limited), fit)
         for other in instance.conflicts[g]:
             for i in self.group_nodes.get(other, {}):
                 fit[i] = 0
@@ -449,11 +467,46 @@ def _zone_portions(
     return portions
 
 
-def split_zones(instance: Instance, placeable: Sequence[int]) -> tuple[dict[int, np.ndarray], dict[int, int]]:
-    """Per-zone pod counts of every zone-bound group, and pods the zone rules leave no zone for.
+def _spread_admits(spread: Spread, totals: np.ndarray, zone: int, g: int) -> bool:
+    """podtopologyspread's Filter for one more pod of ``g`` in ``zone``: the pods the constraint
+    counts there, plus 1 if ``g`` matches its own selector, less the global minimum over the
+    constraint's domains (0 with fewer domains than ``minDomains``), is at most ``maxSkew``."""
+    if zone not in spread.eligible_zones:
+        return False
+    minimum = spread.min_count(int(totals[z]) for z in spread.eligible_zones)
+    return int(totals[zone]) + (1 if g in spread.members else 0) - minimum <= spread.max_skew
 
-    Groups are split in index order, except that the targets of a zone affinity go before the
-    groups that follow them.
+
+def _zone_reason(
+    instance: Instance,
+    g: int,
+    candidates: Sequence[int],
+    counts: np.ndarray,
+    per_zone_cap: int,
+    owned: list[int],
+) -> str:
+    """kube-scheduler's words for why no zone takes another pod of ``g``."""
+    zones = len([z for z, name in enumerate(instance.zones) if name in instance.problem.zones])
+    if not candidates:
+        reason = AFFINITY if instance.zone_affinity[g] is not None else ANTI_AFFINITY
+        return f"0/{zones} zones: {zones} {reason}"
+    if per_zone_cap == 1 and all(counts[z] >= 1 for z in candidates):
+        return f"0/{zones} zones: {zones} {ANTI_AFFINITY}"
+    if owned:
+        return f"0/{zones} zones: {zones} {SPREAD}"
+    return ""
+
+
+def split_zones(
+    instance: Instance, placeable: Sequence[int], why: dict[int, str] | None = None
+) -> tuple[dict[int, np.ndarray], dict[int, int]]:
+    """Per-zone pod counts of every zone-bound group, and pods the zone rules leave no zone for
+    (with kube-scheduler's reason in ``why``, when given).
+
+    Groups are split in index order, the groups no zone spread binds first (their pods only raise
+    the counts others' constraints see, as pods that were already running), except that the targets
+    of a zone affinity go before the groups that follow them. A pod of a group that a zone spread
+    binds goes only where that constraint's filter admits it (:func:`_spread_admits`).
     """
     zones_in_problem = [z for z, name in enumerate(instance.zones) if name in instance.problem.zones]
     zone_count = len(instance.zones)
@@ -485,11 +538,7 @@ def split_zones(instance: Instance, placeable: Sequence[int]) -> tuple[dict[int,
                 candidates = []
         per_zone_cap = 1 if instance.zone_anti_self[g] else UNLIMITED
         zone_spreads = [s for s in instance.spreads_counting[g] if not instance.spreads[s].hostname]
-        caps = {}
-        for s in zone_spreads:
-            spread = instance.spreads[s]
-            if spread.min_domains is not None and len(spread.eligible_zones) < spread.min_domains:
-                caps[s] = spread.max_skew
+        owned = [s for s in instance.spreads_owned[g] if not instance.spreads[s].hostname]
         remaining = placeable[g]
         while remaining > 0:
             best_zone = None
@@ -497,7 +546,7 @@ def split_zones(instance: Instance, placeable: Sequence[int]) -> tuple[dict[int,
             for z in candidates:
                 if counts[z] >= per_zone_cap:
                     continue
-                if any(spread_totals[s][z] >= cap for s, cap in caps.items()):
+                if not all(_spread_admits(instance.spreads[s], spread_totals[s], z, g) for s in owned):
                     continue
                 pressure = max((int(spread_totals[s][z]) for s in zone_spreads), default=0)
                 key = (pressure, int(load[z]), z)
@@ -505,6 +554,8 @@ def split_zones(instance: Instance, placeable: Sequence[int]) -> tuple[dict[int,
                     best_key, best_zone = key, z
             if best_zone is None:
                 unplaced[g] = remaining
+                if why is not None:
+                    why[g] = _zone_reason(instance, g, candidates, counts, per_zone_cap, owned)
                 break
             # Place a batch at once when no spread counts this group (affinity only).
             batch = 1 if zone_spreads or per_zone_cap == 1 else remaining
@@ -533,7 +584,8 @@ def _dependency_order(instance: Instance) -> list[int]:
                     visit(t, depth + 1)
         order.append(g)
 
-    for g in range(len(instance.groups)):
+    bound = [any(not instance.spreads[s].hostname for s in owned) for owned in instance.spreads_owned]
+    for g in sorted(range(len(instance.groups)), key=lambda g: (bound[g], g)):
         visit(g)
     return order
 
@@ -585,3 +637,127 @@ def zone_loss_leftover(instance: Instance, nodes: Sequence[Node]) -> dict[int, d
         if leftover:
             result[zone] = leftover
     return result
+
+
+def enforce_rules(instance: Instance, packer: Packer, nodes: Sequence[Node]) -> None:
+    """Take off ``nodes`` the pods kube-scheduler would leave Pending in the packed state, and
+    record them in ``packer.unplaced`` with the scheduler's reason.
+
+    The zone split admits every pod a zone spread binds, but the packer may then place fewer pods
+    in a zone than the split asked (a pool at its ``maxNodes``, a full zone), which lowers a zone's
+    count and can leave another zone more than ``maxSkew`` above it; a pod-affinity target may go
+    unplaced the same way. This pass checks the final state with the same definitions as the
+    verifier (podtopologyspread's Filter against the global minimum over the constraint's domains;
+    interpodaffinity's one pod matching every term) and removes the owner's pods that break them,
+    until nothing breaks: removing pods never breaks resources, ports, anti-affinity or pool bounds.
+    """
+    eligible: dict[int, np.ndarray] = {}
+    for _ in range(10_000):
+        removals = _rule_removals(instance, nodes, eligible)
+        if not removals:
+            return
+        for node, g, count, why in removals:
+            count = min(count, node.pods.get(g, 0))
+            if count <= 0:
+                continue
+            node.pods[g] -= count
+            if node.pods[g] == 0:
+                del node.pods[g]
+            node.free += instance.requests[g] * count
+            packer._give_up(g, count, why)
+
+
+def _spread_option_mask(instance: Instance, s: int) -> np.ndarray:
+    """Which node options are domains of spread ``s`` (the shared definition in
+    :func:`~eks_plan.scheduling.topology.spread_counts_node`)."""
+    from eks_plan.scheduling.topology import spread_counts_node
+
+    spread = instance.spreads[s]
+    pod = instance.groups[spread.owner].pod
+    keys = tuple(c.topology_key for c in pod.topology_spread if c.binds())
+    assert spread.constraint is not None
+    return np.array(
+        [
+            spread_counts_node(
+                spread.constraint, pod.node_selector, pod.tolerations, o.labels, o.taints, keys
+            )
+            for o in instance.options
+        ],
+        dtype=bool,
+    )
+
+
+def _rule_removals(
+    instance: Instance, nodes: Sequence[Node], eligible: dict[int, np.ndarray]
+) -> list[tuple[Node, int, int, str]]:
+    removals: list[tuple[Node, int, int, str]] = []
+    zones_in_problem = [z for z, name in enumerate(instance.zones) if name in instance.problem.zones]
+    by_zone: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for node in nodes:
+        for g, count in node.pods.items():
+            if count > 0:
+                by_zone[node.zone][g] += count
+    zone_count = len(zones_in_problem)
+    for s, spread in enumerate(instance.spreads):
+        g = spread.owner
+        if spread.hostname:
+            if s not in eligible:
+                eligible[s] = _spread_option_mask(instance, s)
+            mask = eligible[s]
+            counted = [sum(c for h, c in node.pods.items() if h in spread.members) for node in nodes]
+            minimum = spread.min_count(c for node, c in zip(nodes, counted, strict=True) if mask[node.option])
+            for node, count in zip(nodes, counted, strict=True):
+                excess = count - minimum - spread.max_skew
+                if node.pods.get(g, 0) > 0 and excess > 0:
+                    take = excess if g in spread.members else node.pods[g]
+                    removals.append((node, g, take, f"0/{len(nodes)} nodes: {len(nodes)} {SPREAD}"))
+            continue
+        totals = {z: sum(by_zone[z].get(m, 0) for m in spread.members) for z in zones_in_problem}
+        minimum = spread.min_count(totals.get(z, 0) for z in spread.eligible_zones)
+        for z in zones_in_problem:
+            excess = totals[z] - minimum - spread.max_skew
+            if by_zone[z].get(g, 0) <= 0 or excess <= 0:
+                continue
+            take = excess if g in spread.members else by_zone[z][g]
+            for node in sorted(
+                (n for n in nodes if n.zone == z and n.pods.get(g, 0) > 0), key=lambda n: -n.pods[g]
+            ):
+                if take <= 0:
+                    break
+                removals.append(
+                    (node, g, min(take, node.pods[g]), f"0/{zone_count} zones: {zone_count} {SPREAD}")
+                )
+                take -= node.pods[g]
+    if removals:
+        return removals
+    for g in range(len(instance.groups)):
+        hostname = instance.host_affinity[g] is not None
+        targets = instance.host_affinity[g] if hostname else instance.zone_affinity[g]
+        if targets is None:
+            continue
+        domains: dict[int, list[Node]] = defaultdict(list)
+        for position, node in enumerate(nodes):
+            domains[position if hostname else node.zone].append(node)
+
+        def holds(domain: list[Node], groups: frozenset[int]) -> int:
+            return sum(node.pods.get(h, 0) for node in domain for h in groups)
+
+        others = targets - {g}
+        hosting = {d: members for d, members in domains.items() if holds(members, frozenset({g})) > 0}
+        if not hosting:
+            continue
+        bad = [d for d, members in hosting.items() if not holds(members, others)]
+        if len(bad) < len(hosting):
+            drop = bad  # domains with a target: the others must join them
+        elif g in targets:
+            # No other target anywhere near: the first pod may start a domain (interpodaffinity's
+            # exception for a pod matching all its own terms); every other replica must join it.
+            keep = max(hosting, key=lambda d: (holds(hosting[d], frozenset({g})), -d))
+            drop = [d for d in hosting if d != keep]
+        else:
+            drop = list(hosting)
+        for d in drop:
+            for node in hosting[d]:
+                if node.pods.get(g, 0) > 0:
+                    removals.append((node, g, node.pods[g], f"0/{len(nodes)} nodes: {len(nodes)} {AFFINITY}"))
+    return removals

@@ -49,7 +49,7 @@ from eks_plan.errors import EksPlanError
 from eks_plan.solver import explain
 from eks_plan.solver.bound import LpResult, integer_zone_bound, lp_bound
 from eks_plan.solver.compat import Instance, build_instance
-from eks_plan.solver.packing import Node, Packer, zone_loss_leftover
+from eks_plan.solver.packing import Node, Packer, enforce_rules, zone_loss_leftover
 from eks_plan.solver.plan import NullObserver, Plan, PlannedNode, SolveObserver, Unschedulable
 from eks_plan.solver.problem import Problem, SolveOptions
 from eks_plan.solver.soft import soft_rule_outcomes
@@ -301,6 +301,7 @@ def _build(
         packer.place_all(decision, placeable)
         per_class = {g: dict(counts) for g, counts in decision.items()}
     packer.downsize()
+    enforce_rules(instance, packer, packer.nodes)
     _fill_pool_minimums(instance, packer)
     nodes = sorted(packer.nodes, key=lambda n: _node_order(instance, n))
     if instance.problem.tolerate_zone_loss:
