@@ -70,9 +70,12 @@ class Portion:
 class Packer:
     """First-fit decreasing placement of per-class pod counts onto concrete nodes."""
 
-    def __init__(self, instance: Instance, own_class_first: bool = False) -> None:
+    def __init__(self, instance: Instance, own_class_first: bool = False, by_priority: bool = False) -> None:
         self.instance = instance
         self.own_class_first = own_class_first
+        # With by_priority, higher-priority pods are placed first, so that when pool limits leave
+        # pods Pending they are the lowest-priority ones, as preemption would leave them.
+        self.by_priority = by_priority
         self.nodes: list[Node] = []
         self.by_class: dict[int, list[int]] = defaultdict(list)
         self.pool_counts: dict[str, int] = defaultdict(int)
@@ -193,6 +196,7 @@ class Packer:
         return sorted(
             portions,
             key=lambda p: (
+                -self.instance.groups[p.group].pod.priority if self.by_priority else 0,
                 self._host_hard[p.group],
                 self.instance.rule_cap[p.group] >= UNLIMITED,
                 p.zone is None,
@@ -234,7 +238,13 @@ class Packer:
                 if klass is not None:
                     tried.add(klass)
         if remaining > 0:
-            self._give_up(g, remaining, "pool limits" if instance.problem.pools else "no node option allowed")
+            self._give_up(g, remaining, self._pool_limit_reason(g) or "no node option allowed")
+
+    def _pool_limit_reason(self, g: int) -> str:
+        """``pool 'general' is at maxNodes 2`` for each pool ``g`` may use that is full, or ``""``."""
+        pools = sorted({self.instance.options[o].pool for o in np.flatnonzero(self.instance.allowed[g])})
+        full = [f"pool '{p}' is at maxNodes {self.pool_max[p]}" for p in pools if not self._pool_has_room(p)]
+        return "; ".join(full)
 
     def fits(self, g: int, zone: int | None = None) -> np.ndarray:
         """How many more pods of ``g`` fit each node (resources, selector, taints, host ports,

@@ -289,8 +289,30 @@ def _build(
     zoned: bool = False,
     own_class_first: bool = False,
 ) -> _Candidate:
-    """Pack a decision (pods per class, or per (class, zone) when ``zoned``) into nodes."""
-    packer = Packer(instance, own_class_first)
+    """Pack a decision (pods per class, or per (class, zone) when ``zoned``) into nodes.
+
+    When pool limits leave pods Pending and the workloads' priorities differ, the decision is packed
+    again highest priority first (kube-scheduler preempts lower-priority pods for higher ones, so
+    those left Pending are the lowest-priority ones).
+    """
+    candidate = _pack(instance, decision, placeable, name, zoned, own_class_first, by_priority=False)
+    priorities = {group.pod.priority for group in instance.groups}
+    full_pools = any(why.startswith("pool '") for why in candidate.packer.unplaced_why.values())
+    if full_pools and len(priorities) > 1:
+        return _pack(instance, decision, placeable, name, zoned, own_class_first, by_priority=True)
+    return candidate
+
+
+def _pack(
+    instance: Instance,
+    decision: Mapping[int, Mapping[Any, int]],
+    placeable: Sequence[int],
+    name: str,
+    zoned: bool,
+    own_class_first: bool,
+    by_priority: bool,
+) -> _Candidate:
+    packer = Packer(instance, own_class_first, by_priority)
     per_class: Decision = {}
     if zoned:
         packer.place_zoned(decision, placeable)
@@ -491,13 +513,6 @@ def _explain(instance: Instance, g: int, whys: list[str]) -> tuple[list[str], li
     for why in whys:
         if why.startswith("0/"):
             reasons.append(why)
-        elif why == "pool limits":
-            pools = sorted({o.pool for o in problem.node_options if o.pool})
-            limited = [p.name for p in problem.pools if p.max_nodes is not None and p.name in pools]
-            reasons.append(
-                "all available instance types exceed limits for nodepool: "
-                + ", ".join(f'"{name}"' for name in limited or pools)
-            )
         elif why == "pod affinity":
             reasons.append(explain.AFFINITY)
         elif why == "zone rules":
@@ -508,8 +523,8 @@ def _explain(instance: Instance, g: int, whys: list[str]) -> tuple[list[str], li
         elif why:
             reasons.append(why)
     fixes = []
-    if any(why == "pool limits" for why in whys):
-        fixes.append("raise the node pool's max nodes, or allow more instance types in it")
+    if any(why.startswith("pool '") for why in whys):
+        fixes.append("raise the node pool's maxNodes, or allow bigger instance types in it")
     return sorted(set(reasons)) or ["no node can take these pods"], fixes
 
 
