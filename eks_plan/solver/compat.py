@@ -214,6 +214,16 @@ def build_instance(problem: Problem) -> Instance:
             if any(t.topology_key in ZONE_KEYS for t in modelled):
                 zone_affinity[g] = targets
 
+    for g, group in enumerate(groups):
+        # Preferred rules on keys the planner does not model are reported, never silently dropped.
+        for constraint in group.pod.topology_spread:
+            if not constraint.binds() and constraint.topology_key not in MODELLED_KEYS:
+                unsupported[g].append(f"topology spread key {constraint.topology_key} (ScheduleAnyway)")
+        for weighted in (*group.pod.preferred_pod_affinity, *group.pod.preferred_pod_anti_affinity):
+            if weighted.term.topology_key not in MODELLED_KEYS:
+                unsupported[g].append(
+                    f"preferred pod (anti-)affinity topology key {weighted.term.topology_key}"
+                )
     spreads: list[Spread] = []
     spreads_counting: list[list[int]] = [[] for _ in range(n)]
     spreads_owned: list[list[int]] = [[] for _ in range(n)]

@@ -14,17 +14,24 @@ The rules, as kube-scheduler applies them to the final state of the cluster:
   ``option.usable(problem.headroom_percent)``;
 - **node selector / required node affinity** against the node's labels (plus its hostname);
 - **taints**: no NoSchedule/NoExecute taint the pod does not tolerate;
-- **host ports**: no two pods on a node bind the same port and protocol on overlapping addresses;
-- **required pod anti-affinity** (hostname and zone): no pod shares its domain with another pod its
-  term selects (checked for every pod's terms, which covers kube-scheduler's symmetric check);
-- **required pod affinity** (hostname and zone): every domain holding the pod also holds a pod the
-  term selects from another workload, or, when the term selects only the pod's own workload, all of
-  its replicas share one domain (the first replica may start the domain, the others join it);
-- **topology spread, DoNotSchedule** (hostname and zone): for every domain holding the pod,
-  ``matching pods there - min over eligible domains <= maxSkew``; the eligible zones are the
-  problem's zones where some node option matches the pod's node selector, the eligible hostnames
-  are the plan's nodes matching it (taints ignored, kube-scheduler's default ``nodeTaintsPolicy``),
-  and the minimum is 0 when there are fewer eligible domains than ``minDomains``;
+- **host ports**: no two pods on a node bind the same port and protocol on overlapping addresses,
+  and no pod binds a port a DaemonSet pod on the node binds (``option.daemonset_host_ports``;
+  nodeports counts every pod on the node);
+- **required pod anti-affinity** (hostname and the zone-level keys): no pod shares its domain with
+  another pod its term selects (checked for every pod's terms, which covers kube-scheduler's
+  symmetric check);
+- **required pod affinity** (hostname and the zone-level keys): one pod must match *every* term
+  (interpodaffinity ``podMatchesAllAffinityTerms``), so the targets are the workloads every term
+  selects and the domain is the node when any term is on hostname, else the zone; every domain
+  holding the pod also holds a target from another workload, or, when the targets are only the
+  pod's own workload, all of its replicas share one domain (the first replica may start it);
+- **topology spread, DoNotSchedule** (hostname and the zone-level keys): for every domain holding
+  the pod, ``matching pods there - min over the constraint's domains <= maxSkew``; the domains are
+  those of :func:`~eks_plan.scheduling.topology.spread_counts_node` (the solver's definition too):
+  the problem's zones where a node option of any pool counts for the constraint, or the plan's
+  nodes that count, under ``nodeAffinityPolicy`` and ``nodeTaintsPolicy``; the minimum is 0 with
+  fewer domains than ``minDomains``; a node lacking the key of a DoNotSchedule constraint of the
+  pod (any key) may not hold it;
 - **node pools**: each pool's node count within its ``min_nodes``/``max_nodes``;
 - **zone loss** (when ``tolerate_zone_loss``): for each zone, its pods are re-placed onto the
   other zones' nodes first-fit decreasing (pods by cpu, then memory, descending; nodes in plan
