@@ -323,11 +323,12 @@ def _pack(
         packer.place_all(decision, placeable)
         per_class = {g: dict(counts) for g, counts in decision.items()}
     packer.downsize()
-    enforce_rules(instance, packer, packer.nodes)
     _fill_pool_minimums(instance, packer)
     nodes = sorted(packer.nodes, key=lambda n: _node_order(instance, n))
     if instance.problem.tolerate_zone_loss:
         nodes = _add_zone_loss_spares(instance, packer, nodes)
+    # Last, on the final nodes (empty pool-minimum and spare nodes are domains too).
+    enforce_rules(instance, packer, nodes)
     return _Candidate(instance, per_class, packer, nodes, name)
 
 
