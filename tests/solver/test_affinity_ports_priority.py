@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from eks_plan.scheduling import (
@@ -148,10 +149,13 @@ def test_a_daemonset_host_port_keeps_pods_binding_it_off_the_node() -> None:
     assert any(HOST_PORTS in reason for reason in entry.reasons)
 
 
-def test_daemonset_host_ports_reach_the_node_options_from_manifests(tmp_path: Path) -> None:
-    """End to end: a hostNetwork DaemonSet (node-exporter, hostPort defaults to containerPort 9100)
-    and a Deployment binding hostPort 9100: the Deployment cannot run on any node the DaemonSet
-    runs on, so it is reported with the nodeports reason."""
+@pytest.mark.parametrize(
+    "style", ["karpenter", "managed-node-group", "self-managed", "auto-mode", "bottlerocket"]
+)
+def test_daemonset_host_ports_reach_the_node_options_from_manifests(tmp_path: Path, style: str) -> None:
+    """End to end, for every node style: a hostNetwork DaemonSet (node-exporter, hostPort defaults
+    to containerPort 9100) and a Deployment binding hostPort 9100: the Deployment cannot run on any
+    node the DaemonSet runs on, so it is reported with the nodeports reason."""
     from eks_plan.planning import plan_cluster
 
     (tmp_path / "apps.yaml").write_text(
@@ -168,7 +172,7 @@ def test_daemonset_host_ports_reach_the_node_options_from_manifests(tmp_path: Pa
     config = tmp_path / "eks-plan.yaml"
     config.write_text(
         "region: us-east-1\nzones: [us-east-1a]\nnodePools:\n  - name: general\n"
-        "    instances: {instanceTypes: [m7i.large]}\n"
+        f"    nodeStyle: {style}\n    instances: {{instanceTypes: [m7i.large]}}\n"
     )
     result = plan_cluster([tmp_path / "apps.yaml"], config_path=config, time_limit_seconds=1.0, workers=1)
     assert all(o.daemonset_host_ports == (HostPort(9100),) for o in result.planning.problem.node_options)
