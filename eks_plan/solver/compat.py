@@ -352,12 +352,13 @@ def _spread_keys_allowed(groups: list[PodGroup], options: list[NodeOption], plac
     """Clear ``placement[g, o]`` where the node lacks a topology key of one of ``g``'s DoNotSchedule
     spread constraints: podtopologyspread's Filter rejects such a node
     (``ErrReasonNodeLabelNotMatch``, "missing required label")."""
+    carried: dict[str, np.ndarray] = {}
     for g, group in enumerate(groups):
-        keys = {c.topology_key for c in group.pod.topology_spread if c.binds()}
-        for key in keys:
-            for o, option in enumerate(options):
-                if placement[g, o] and not node_has_key(key, option.labels):
-                    placement[g, o] = False
+        keys = {c.topology_key for c in group.pod.topology_spread if c.binds()} - set(MODELLED_KEYS)
+        for key in sorted(keys):
+            if key not in carried:
+                carried[key] = np.array([node_has_key(key, option.labels) for option in options], dtype=bool)
+            placement[g] &= carried[key]
 
 
 def _fit_alone(requests: np.ndarray, usable: np.ndarray) -> np.ndarray:

@@ -649,7 +649,7 @@ def zone_loss_leftover(instance: Instance, nodes: Sequence[Node]) -> dict[int, d
     return result
 
 
-def enforce_rules(instance: Instance, packer: Packer, nodes: Sequence[Node]) -> None:
+def enforce_rules(instance: Instance, packer: Packer, nodes: Sequence[Node]) -> set[int]:
     """Take off ``nodes`` the pods kube-scheduler would leave Pending in the packed state, and
     record them in ``packer.unplaced`` with the scheduler's reason.
 
@@ -660,12 +660,14 @@ def enforce_rules(instance: Instance, packer: Packer, nodes: Sequence[Node]) -> 
     verifier (podtopologyspread's Filter against the global minimum over the constraint's domains;
     interpodaffinity's one pod matching every term) and removes the owner's pods that break them,
     until nothing breaks: removing pods never breaks resources, ports, anti-affinity or pool bounds.
+    Returns the ``id`` of each node this left empty.
     """
     eligible: dict[int, np.ndarray] = {}
+    emptied: set[int] = set()
     for _ in range(10_000):
         removals = _rule_removals(instance, nodes, eligible)
         if not removals:
-            return
+            break
         for node, g, count, why in removals:
             count = min(count, node.pods.get(g, 0))
             if count <= 0:
@@ -675,6 +677,9 @@ def enforce_rules(instance: Instance, packer: Packer, nodes: Sequence[Node]) -> 
                 del node.pods[g]
             node.free += instance.requests[g] * count
             packer._give_up(g, count, why)
+            if not node.pods:
+                emptied.add(id(node))
+    return emptied
 
 
 def _spread_option_mask(instance: Instance, s: int) -> np.ndarray:

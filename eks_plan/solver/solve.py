@@ -328,8 +328,27 @@ def _pack(
     if instance.problem.tolerate_zone_loss:
         nodes = _add_zone_loss_spares(instance, packer, nodes)
     # Last, on the final nodes (empty pool-minimum and spare nodes are domains too).
-    enforce_rules(instance, packer, nodes)
+    emptied = enforce_rules(instance, packer, nodes)
+    if emptied and not instance.problem.tolerate_zone_loss:
+        nodes = _drop_emptied(instance, nodes, emptied)
     return _Candidate(instance, per_class, packer, nodes, name)
+
+
+def _drop_emptied(instance: Instance, nodes: list[Node], emptied: set[int]) -> list[Node]:
+    """The nodes without those the rule pass left empty, as far as each pool's minimum allows
+    (an empty node can only hold down the least count a hostname spread sees: dropping it never
+    breaks one)."""
+    counts: dict[str, int] = defaultdict(int)
+    for node in nodes:
+        counts[instance.options[node.option].pool] += 1
+    kept = []
+    for node in nodes:
+        pool = instance.options[node.option].pool
+        if id(node) in emptied and not node.pods and counts[pool] > instance.problem.pool(pool).min_nodes:
+            counts[pool] -= 1
+            continue
+        kept.append(node)
+    return kept
 
 
 def _fill_pool_minimums(instance: Instance, packer: Packer) -> None:
