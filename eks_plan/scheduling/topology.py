@@ -143,6 +143,24 @@ def spread_counts_node(
     )
 
 
+def spread_domain_key(
+    constraint: TopologySpreadConstraint,
+    node_selector: NodeSelector,
+    tolerations: Sequence[Toleration],
+    other_keys: Iterable[str] = (),
+) -> tuple[object, ...]:
+    """Everything :func:`spread_counts_node` reads besides the node, as a hashable key: constraints
+    and pods with equal keys have the same domains (callers cache on it)."""
+    honour_affinity = constraint.node_affinity_policy is NodeInclusionPolicy.HONOR
+    honour_taints = constraint.node_taints_policy is NodeInclusionPolicy.HONOR
+    return (
+        constraint.topology_key,
+        tuple(sorted(set(other_keys))),
+        node_selector if honour_affinity else None,
+        tuple(tolerations) if honour_taints else None,
+    )
+
+
 def effective_spread_selector(
     constraint: TopologySpreadConstraint, pod_labels: Mapping[str, str]
 ) -> LabelSelector | None:

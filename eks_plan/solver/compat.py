@@ -42,6 +42,7 @@ from eks_plan.scheduling.topology import (
     effective_spread_selector,
     node_has_key,
     spread_counts_node,
+    spread_domain_key,
 )
 from eks_plan.solver.problem import NodeOption, PodGroup, Problem
 
@@ -239,7 +240,7 @@ def build_instance(problem: Problem) -> Instance:
             members = selector_index.by_spread(group, constraint)
             if not members:
                 continue
-            cache_key = (constraint, keys, group.pod.node_selector, group.pod.tolerations)
+            cache_key = spread_domain_key(constraint, group.pod.node_selector, group.pod.tolerations, keys)
             if cache_key not in eligible_zone_cache:
                 eligible_zone_cache[cache_key] = tuple(
                     sorted(

@@ -662,7 +662,7 @@ def enforce_rules(instance: Instance, packer: Packer, nodes: Sequence[Node]) -> 
     until nothing breaks: removing pods never breaks resources, ports, anti-affinity or pool bounds.
     Returns the ``id`` of each node this left empty.
     """
-    eligible: dict[int, np.ndarray] = {}
+    eligible: dict[tuple[int, int], bool] = {}
     emptied: set[int] = set()
     for _ in range(10_000):
         removals = _rule_removals(instance, nodes, eligible)
@@ -682,48 +682,66 @@ def enforce_rules(instance: Instance, packer: Packer, nodes: Sequence[Node]) -> 
     return emptied
 
 
-def _spread_option_mask(instance: Instance, s: int) -> np.ndarray:
-    """Which node options are domains of spread ``s`` (the shared definition in
-    :func:`~eks_plan.scheduling.topology.spread_counts_node`)."""
+def _counts_for_spread(instance: Instance, s: int, option: int, cache: dict[tuple[int, int], bool]) -> bool:
+    """Whether nodes of ``option`` are domains of spread ``s`` (the shared definition in
+    :func:`~eks_plan.scheduling.topology.spread_counts_node`), cached per (spread, option)."""
     from eks_plan.scheduling.topology import spread_counts_node
 
-    spread = instance.spreads[s]
-    pod = instance.groups[spread.owner].pod
-    keys = tuple(c.topology_key for c in pod.topology_spread if c.binds())
-    assert spread.constraint is not None
-    return np.array(
-        [
-            spread_counts_node(
-                spread.constraint, pod.node_selector, pod.tolerations, o.labels, o.taints, keys
-            )
-            for o in instance.options
-        ],
-        dtype=bool,
-    )
+    key = (s, option)
+    if key not in cache:
+        spread = instance.spreads[s]
+        pod = instance.groups[spread.owner].pod
+        keys = tuple(c.topology_key for c in pod.topology_spread if c.binds())
+        assert spread.constraint is not None
+        node_option = instance.options[option]
+        cache[key] = spread_counts_node(
+            spread.constraint,
+            pod.node_selector,
+            pod.tolerations,
+            node_option.labels,
+            node_option.taints,
+            keys,
+        )
+    return cache[key]
 
 
 def _rule_removals(
-    instance: Instance, nodes: Sequence[Node], eligible: dict[int, np.ndarray]
+    instance: Instance, nodes: Sequence[Node], eligible: dict[tuple[int, int], bool]
 ) -> list[tuple[Node, int, int, str]]:
     removals: list[tuple[Node, int, int, str]] = []
     zones_in_problem = [z for z, name in enumerate(instance.zones) if name in instance.problem.zones]
     by_zone: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for node in nodes:
+    holding: dict[int, list[int]] = defaultdict(list)  # group -> positions of the nodes holding it
+    for position, node in enumerate(nodes):
         for g, count in node.pods.items():
             if count > 0:
                 by_zone[node.zone][g] += count
+                holding[g].append(position)
     zone_count = len(zones_in_problem)
+    per_option: dict[int, int] = defaultdict(int)
+    for node in nodes:
+        per_option[node.option] += 1
     for s, spread in enumerate(instance.spreads):
         g = spread.owner
+        if not holding.get(g):
+            continue
         if spread.hostname:
-            if s not in eligible:
-                eligible[s] = _spread_option_mask(instance, s)
-            mask = eligible[s]
-            counted = [sum(c for h, c in node.pods.items() if h in spread.members) for node in nodes]
-            minimum = spread.min_count(c for node, c in zip(nodes, counted, strict=True) if mask[node.option])
-            for node, count in zip(nodes, counted, strict=True):
-                excess = count - minimum - spread.max_skew
-                if node.pods.get(g, 0) > 0 and excess > 0:
+            counted: dict[int, int] = defaultdict(int)
+            for member in spread.members:
+                for position in holding.get(member, ()):
+                    counted[position] += nodes[position].pods[member]
+            domains = sum(n for o, n in per_option.items() if _counts_for_spread(instance, s, o, eligible))
+            in_domains = [
+                c for p, c in counted.items() if _counts_for_spread(instance, s, nodes[p].option, eligible)
+            ]
+            if spread.min_domains is not None and domains < spread.min_domains:
+                minimum = 0
+            else:  # a domain holding none of the counted pods makes the minimum 0
+                minimum = min(in_domains) if in_domains and len(in_domains) == domains else 0
+            for position in holding[g]:
+                node = nodes[position]
+                excess = counted.get(position, 0) - minimum - spread.max_skew
+                if excess > 0:
                     take = excess if g in spread.members else node.pods[g]
                     removals.append((node, g, take, f"0/{len(nodes)} nodes: {len(nodes)} {SPREAD}"))
             continue

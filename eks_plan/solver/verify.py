@@ -71,6 +71,7 @@ from eks_plan.scheduling.topology import (
     effective_spread_selector,
     node_has_key,
     spread_counts_node,
+    spread_domain_key,
 )
 from eks_plan.solver.plan import Plan, PlannedNode
 from eks_plan.solver.problem import PodGroup, Problem
@@ -154,7 +155,7 @@ class _Index:
         taints policies, the constraints' keys)."""
         pod = group.pod
         keys = tuple(c.topology_key for c in pod.topology_spread if c.binds())
-        cache_key = (spread, keys, pod.node_selector, pod.tolerations)
+        cache_key = spread_domain_key(spread, pod.node_selector, pod.tolerations, keys)
         if cache_key not in self._eligible_zones:
             self._eligible_zones[cache_key] = tuple(
                 zone
@@ -173,7 +174,7 @@ class _Index:
         """The plan's nodes that are domains of ``group``'s constraint ``spread``."""
         pod = group.pod
         keys = tuple(c.topology_key for c in pod.topology_spread if c.binds())
-        cache_key = (spread, keys, pod.node_selector, pod.tolerations)
+        cache_key = spread_domain_key(spread, pod.node_selector, pod.tolerations, keys)
         if cache_key not in self._eligible_nodes:
             self._eligible_nodes[cache_key] = tuple(
                 i
