@@ -209,7 +209,8 @@ def build_instance(problem: Problem) -> Instance:
             if term.topology_key not in MODELLED_KEYS:
                 unsupported[g].append(f"affinity topology key {term.topology_key}")
         if modelled:
-            targets = frozenset.intersection(*(frozenset(selector_index.by_term(t)) for t in modelled))
+            every = pod.pod_affinity  # the target must match every term, whatever its key
+            targets = frozenset.intersection(*(frozenset(selector_index.by_term(t)) for t in every))
             if any(t.topology_key == HOSTNAME for t in modelled):
                 host_affinity[g] = targets
             if any(t.topology_key in ZONE_KEYS for t in modelled):

@@ -390,7 +390,7 @@ def _check_pod_affinity(index: _Index, by_zone: Mapping[str, Mapping[str, int]])
         terms = [t for t in group.pod.pod_affinity if t.topology_key in MODELLED_KEYS]
         if not terms:
             continue
-        selected = frozenset.intersection(*(index.selected_by_term(t) for t in terms))
+        selected = frozenset.intersection(*(index.selected_by_term(t) for t in group.pod.pod_affinity))
         hostname = any(t.topology_key == HOSTNAME for t in terms)
         found += _affinity_term(index, group, selected, hostname, by_node if hostname else by_zone)
     return found

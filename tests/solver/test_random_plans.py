@@ -113,7 +113,7 @@ def workload(draw: st.DrawFn, index: int, pool_names: tuple[str, ...]) -> PodGro
         )
         for _ in range(draw(st.integers(0, 2)))
     )
-    term_keys = st.sampled_from((ZONE, HOSTNAME, ZONE_ID))
+    term_keys = st.sampled_from((ZONE, HOSTNAME, ZONE_ID, RACK))
     affinity = tuple(
         PodAffinityTerm(selector(draw), draw(term_keys), frozenset({"default"}))
         for _ in range(draw(st.integers(0, 2)) if draw(st.integers(0, 2)) == 0 else 0)
