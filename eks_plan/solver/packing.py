@@ -766,31 +766,31 @@ def _rule_removals(
     for g in range(len(instance.groups)):
         hostname = instance.host_affinity[g] is not None
         targets = instance.host_affinity[g] if hostname else instance.zone_affinity[g]
-        if targets is None:
+        if targets is None or not holding.get(g):
             continue
-        domains: dict[int, list[Node]] = defaultdict(list)
-        for position, node in enumerate(nodes):
-            domains[position if hostname else node.zone].append(node)
-
-        def holds(domain: list[Node], groups: frozenset[int]) -> int:
-            return sum(node.pods.get(h, 0) for node in domain for h in groups)
-
         others = targets - {g}
-        hosting = {d: members for d, members in domains.items() if holds(members, frozenset({g})) > 0}
-        if not hosting:
-            continue
-        bad = [d for d, members in hosting.items() if not holds(members, others)]
+        # The domains holding g (a node position, or a zone) and how many of its pods each holds.
+        hosting: dict[int, int] = defaultdict(int)
+        for position in holding[g]:
+            hosting[position if hostname else nodes[position].zone] += nodes[position].pods[g]
+
+        bad = [
+            d
+            for d in hosting
+            if not any((nodes[d].pods if hostname else by_zone[d]).get(h, 0) > 0 for h in others)
+        ]
         if len(bad) < len(hosting):
             drop = bad  # domains with a target: the others must join them
         elif g in targets:
             # No other target anywhere near: the first pod may start a domain (interpodaffinity's
             # exception for a pod matching all its own terms); every other replica must join it.
-            keep = max(hosting, key=lambda d: (holds(hosting[d], frozenset({g})), -d))
+            keep = max(hosting, key=lambda d: (hosting[d], -d))
             drop = [d for d in hosting if d != keep]
         else:
             drop = list(hosting)
-        for d in drop:
-            for node in hosting[d]:
-                if node.pods.get(g, 0) > 0:
-                    removals.append((node, g, node.pods[g], f"0/{len(nodes)} nodes: {len(nodes)} {AFFINITY}"))
+        dropped = set(drop)
+        for position in holding[g]:
+            if (position if hostname else nodes[position].zone) in dropped:
+                node = nodes[position]
+                removals.append((node, g, node.pods[g], f"0/{len(nodes)} nodes: {len(nodes)} {AFFINITY}"))
     return removals
