@@ -4,7 +4,10 @@ Every plan eks-plan prints goes through :func:`verify_plan` first, and so does e
 makes. It shares no code with the model (:mod:`eks_plan.solver.model` and friends): it reads only
 the problem, the plan, and the matching methods of the scheduling value types
 (:meth:`NodeSelector.matches`, :func:`untolerated`, :meth:`PodAffinityTerm.selects`,
-:meth:`LabelSelector.matches`) and :class:`Resources` arithmetic, which are the specification.
+:meth:`LabelSelector.matches`, and for topology spread :func:`spread_counts_node`,
+:func:`effective_spread_selector` and :func:`node_has_key`) and :class:`Resources` arithmetic, which
+are the specification; the solver asks the same functions, so the two can never disagree on which
+nodes and zones are a constraint's domains.
 
 The rules, as kube-scheduler applies them to the final state of the cluster:
 
