@@ -252,6 +252,7 @@ def build_node_options(
                         daemonset_overhead=overhead,
                         labels=MappingProxyType(labels),
                         taints=taints,
+                        daemonset_host_ports=tuple(port for d in landing for port in d.pod.host_ports),
                     )
                 )
     return tuple(options)

@@ -40,6 +40,7 @@ from eks_plan.scheduling.selectors import (
 )
 from eks_plan.scheduling.taints import Toleration
 from eks_plan.scheduling.topology import (
+    NodeInclusionPolicy,
     PodAffinityTerm,
     TopologySpreadConstraint,
     WeightedPodAffinityTerm,
@@ -86,14 +87,22 @@ class PodTemplate:
 
 
 def read_pod_template(
-    template: Field, namespace: str, context: PodContext, warn: WarnFunction, owner: str
+    template: Field,
+    namespace: str,
+    context: PodContext,
+    warn: WarnFunction,
+    owner: str,
+    extra_labels: Mapping[str, str] | None = None,
 ) -> PodTemplate:
     """Read ``template`` (a pod, or a ``spec.template``: anything with ``metadata`` and ``spec``).
 
-    ``owner`` (``Kind/namespace/name``) prefixes warnings.
+    ``owner`` (``Kind/namespace/name``) prefixes warnings. ``extra_labels`` are labels the pod's
+    controller adds to every pod it creates (a Deployment's ``pod-template-hash``).
     """
     spec = template.child("spec")
-    labels = tuple(sorted((key, value.string()) for key, value in template.get("metadata", "labels").items()))
+    label_map = {key: value.string() for key, value in template.get("metadata", "labels").items()}
+    label_map.update(extra_labels or {})
+    labels = tuple(sorted(label_map.items()))
     locations: dict[str, SourceLocation] = {}
 
     default_requests, default_limits, limit_range_source = context.defaults_for(namespace)
@@ -436,7 +445,19 @@ def _spread(item: Field, warn: WarnFunction, owner: str) -> TopologySpreadConstr
         when = WhenUnsatisfiable(when_field.string())
     except ValueError:
         raise when_field.error(f"must be DoNotSchedule or ScheduleAnyway, not {when_field.value!r}") from None
+    policies = {}
+    for name, default in (
+        ("nodeAffinityPolicy", NodeInclusionPolicy.HONOR),
+        ("nodeTaintsPolicy", NodeInclusionPolicy.IGNORE),
+    ):
+        policy_field = item.child(name)
+        try:
+            policies[name] = NodeInclusionPolicy(policy_field.string(str(default)) or str(default))
+        except ValueError:
+            raise policy_field.error(f"must be Honor or Ignore, not {policy_field.value!r}") from None
     return TopologySpreadConstraint(
+        node_affinity_policy=policies["nodeAffinityPolicy"],
+        node_taints_policy=policies["nodeTaintsPolicy"],
         max_skew=item.child("maxSkew").integer(minimum=1),
         topology_key=topology_key,
         when_unsatisfiable=when,

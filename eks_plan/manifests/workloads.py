@@ -54,6 +54,32 @@ from eks_plan.manifests.pods import PodContext, WarnFunction, read_pod_template
 _SCALABLE = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"})
 
 
+#: The label the Deployment controller puts on every pod of a ReplicaSet it creates
+#: (kubernetes/kubernetes ``pkg/controller/deployment/sync.go`` ``getNewReplicaSet``:
+#: ``DefaultDeploymentUniqueLabelKey``); ``matchLabelKeys: [pod-template-hash]`` scopes a spread
+#: constraint to one Deployment's pods through it.
+POD_TEMPLATE_HASH = "pod-template-hash"
+_SAFE_ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def pod_template_hash(key: str) -> str:
+    """A stable ``pod-template-hash`` value for the Deployment ``key``, unique per Deployment.
+
+    Kubernetes hashes the pod template (FNV-32a, then ``rand.SafeEncodeString`` of the decimal);
+    the planner hashes the workload key the same way, since all it needs is that two Deployments'
+    pods never share a value and the same manifests always give the same one.
+
+    >>> pod_template_hash("Deployment/shop/web") == pod_template_hash("Deployment/shop/web")
+    True
+    >>> pod_template_hash("Deployment/shop/web") != pod_template_hash("Deployment/shop/api")
+    True
+    """
+    value = 0x811C9DC5
+    for byte in key.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return "".join(_SAFE_ALPHANUMS[ord(ch) % len(_SAFE_ALPHANUMS)] for ch in str(value))
+
+
 def read_workload(
     root: Field,
     kind: str,
@@ -75,7 +101,8 @@ def read_workload(
         template = spec.child("template")
     if not template.child("spec").present:
         raise template.child("spec").error("is required: a workload needs a pod template")
-    pod_template = read_pod_template(template, namespace, context, warn, key)
+    extra_labels = {POD_TEMPLATE_HASH: pod_template_hash(key)} if kind == "Deployment" else None
+    pod_template = read_pod_template(template, namespace, context, warn, key, extra_labels)
     locations = dict(pod_template.field_locations)
 
     replicas_field = spec.child("replicas")

@@ -742,6 +742,9 @@ def _zone_share_limits(
             eligible = [z for z in spread.eligible_zones if z in zones]
             if not eligible or (spread.min_domains is not None and len(eligible) < spread.min_domains):
                 continue
+            allowed = {int(instance.option_zone[o]) for o in np.flatnonzero(instance.allowed[g])}
+            if not set(eligible) <= allowed:
+                continue  # a domain the group cannot use holds the minimum at 0: no share is forced
             least = -(-(int(count) - (len(eligible) - 1) * spread.max_skew) // len(eligible))
             for z in eligible:
                 lower[g][z] = max(lower[g].get(z, 0), least)

@@ -34,12 +34,19 @@ import numpy as np
 
 from eks_plan.resources import CPU, MEMORY, PODS
 from eks_plan.scheduling import LabelSelector, PodAffinityTerm, TopologySpreadConstraint, untolerated
-from eks_plan.scheduling.labels import HOSTNAME, LEGACY_ZONE, ZONE
-from eks_plan.scheduling.pod import PodSpec
-from eks_plan.scheduling.topology import WhenUnsatisfiable
+from eks_plan.scheduling.labels import HOSTNAME
+from eks_plan.scheduling.pod import HostPort, PodSpec
+from eks_plan.scheduling.topology import (
+    MODELLED_KEYS,
+    ZONE_LEVEL_KEYS,
+    effective_spread_selector,
+    node_has_key,
+    spread_counts_node,
+    spread_domain_key,
+)
 from eks_plan.solver.problem import NodeOption, PodGroup, Problem
 
-ZONE_KEYS = (ZONE, LEGACY_ZONE)
+ZONE_KEYS = ZONE_LEVEL_KEYS
 UNLIMITED = 1 << 40
 
 
@@ -57,7 +64,12 @@ class OptionClass:
 
 @dataclass(slots=True)
 class Spread:
-    """A DoNotSchedule topology spread constraint, with the groups whose pods it counts."""
+    """A DoNotSchedule topology spread constraint of group ``owner``, with the groups whose pods it
+    counts (``members``: every workload of the namespace its selector matches, the owner only if its
+    own labels match). It binds only the owner's pods (podtopologyspread filters the pod that
+    declares it); the members' pods only raise the counts. ``eligible_zones`` are the zones that are
+    domains of the constraint (:func:`~eks_plan.scheduling.topology.spread_counts_node` over every
+    node option of every pool)."""
 
     owner: int
     max_skew: int
@@ -65,6 +77,15 @@ class Spread:
     members: frozenset[int]
     min_domains: int | None
     eligible_zones: tuple[int, ...] = ()
+    constraint: TopologySpreadConstraint | None = None
+
+    def min_count(self, counts: Iterable[int]) -> int:
+        """The global minimum the filter compares with: 0 when there are fewer domains than
+        ``minDomains`` (``preFilterState.minMatchNum``), else the least count over the domains."""
+        values = list(counts)
+        if not values or (self.min_domains is not None and len(values) < self.min_domains):
+            return 0
+        return min(values)
 
 
 @dataclass(slots=True)
@@ -94,6 +115,7 @@ class Instance:
     conflicts: list[frozenset[int]]  # groups that may not share a node with g (not g itself)
     spreads: list[Spread]
     spreads_counting: list[list[int]]  # spread indices whose members include g
+    spreads_owned: list[list[int]]  # spread indices that bind g (g declares them)
     zone_anti_self: np.ndarray  # bool: at most one pod per zone
     zone_conflicts: list[frozenset[int]]
     zone_affinity: list[frozenset[int] | None]  # None: no zone affinity; else the target groups
@@ -134,6 +156,7 @@ def build_instance(problem: Problem) -> Instance:
         len(options), len(resources)
     )
     placement = _placement_allowed(groups, options)
+    _spread_keys_allowed(groups, options, placement)
     fit_alone = _fit_alone(requests, usable)
     allowed = placement & (fit_alone > 0)
     option_zone = np.array([zone_index[o.zone] for o in options], dtype=np.int64)
@@ -177,22 +200,40 @@ def build_instance(problem: Problem) -> Instance:
                     zone_conflicts[h].add(g)
             else:
                 unsupported[g].append(f"anti-affinity topology key {term.topology_key}")
+        # One existing pod must match every required affinity term (interpodaffinity
+        # filtering.go satisfyPodAffinity / podMatchesAllAffinityTerms): the targets are the groups
+        # every term selects, and they must share each term's domain, the node when a term is on
+        # hostname (which also puts them in the same zone).
+        modelled = [t for t in pod.pod_affinity if t.topology_key in MODELLED_KEYS]
         for term in pod.pod_affinity:
-            selected = frozenset(selector_index.by_term(term))
-            if term.topology_key == HOSTNAME:
-                host_affinity[g] = selected if host_affinity[g] is None else host_affinity[g] & selected
-            elif term.topology_key in ZONE_KEYS:
-                zone_affinity[g] = selected if zone_affinity[g] is None else zone_affinity[g] & selected
-            else:
+            if term.topology_key not in MODELLED_KEYS:
                 unsupported[g].append(f"affinity topology key {term.topology_key}")
+        if modelled:
+            every = pod.pod_affinity  # the target must match every term, whatever its key
+            targets = frozenset.intersection(*(frozenset(selector_index.by_term(t)) for t in every))
+            if any(t.topology_key == HOSTNAME for t in modelled):
+                host_affinity[g] = targets
+            if any(t.topology_key in ZONE_KEYS for t in modelled):
+                zone_affinity[g] = targets
 
+    for g, group in enumerate(groups):
+        # Preferred rules on keys the planner does not model are reported, never silently dropped.
+        for constraint in group.pod.topology_spread:
+            if not constraint.binds() and constraint.topology_key not in MODELLED_KEYS:
+                unsupported[g].append(f"topology spread key {constraint.topology_key} (ScheduleAnyway)")
+        for weighted in (*group.pod.preferred_pod_affinity, *group.pod.preferred_pod_anti_affinity):
+            if weighted.term.topology_key not in MODELLED_KEYS:
+                unsupported[g].append(
+                    f"preferred pod (anti-)affinity topology key {weighted.term.topology_key}"
+                )
     spreads: list[Spread] = []
     spreads_counting: list[list[int]] = [[] for _ in range(n)]
+    spreads_owned: list[list[int]] = [[] for _ in range(n)]
     eligible_zone_cache: dict[object, tuple[int, ...]] = {}
     for g, group in enumerate(groups):
-        for constraint in group.pod.topology_spread:
-            if constraint.when_unsatisfiable is not WhenUnsatisfiable.DO_NOT_SCHEDULE:
-                continue
+        binding = [c for c in group.pod.topology_spread if c.binds()]
+        keys = tuple(sorted({c.topology_key for c in binding}))
+        for constraint in binding:
             hostname = constraint.topology_key == HOSTNAME
             if not hostname and constraint.topology_key not in ZONE_KEYS:
                 unsupported[g].append(f"topology spread key {constraint.topology_key}")
@@ -200,24 +241,37 @@ def build_instance(problem: Problem) -> Instance:
             members = selector_index.by_spread(group, constraint)
             if not members:
                 continue
-            selector = group.pod.node_selector
-            if selector not in eligible_zone_cache:
-                eligible_zone_cache[selector] = tuple(
-                    sorted({int(option_zone[o]) for o in range(len(options)) if placement[g, o]})
+            cache_key = spread_domain_key(constraint, group.pod.node_selector, group.pod.tolerations, keys)
+            if cache_key not in eligible_zone_cache:
+                eligible_zone_cache[cache_key] = tuple(
+                    sorted(
+                        {
+                            int(option_zone[o])
+                            for o, option in enumerate(options)
+                            if zones[int(option_zone[o])] in problem.zones
+                            and spread_counts_node(
+                                constraint,
+                                group.pod.node_selector,
+                                group.pod.tolerations,
+                                option.labels,
+                                option.taints,
+                                keys,
+                            )
+                        }
+                    )
                 )
             spread = Spread(g, constraint.max_skew, hostname, members, constraint.min_domains)
-            spread.eligible_zones = tuple(
-                z for z in eligible_zone_cache[selector] if zones[z] in problem.zones
-            )
+            spread.eligible_zones = eligible_zone_cache[cache_key]
+            spread.constraint = constraint
             index = len(spreads)
             spreads.append(spread)
+            spreads_owned[g].append(index)
             for member in sorted(members):
                 spreads_counting[member].append(index)
-            if hostname and members == {g}:
+            if hostname and g in members:
+                # The owner's own pods on a node count against its skew; other members are never
+                # capped by it (the packer keeps them off the owner's full nodes instead).
                 rule_cap[g] = min(int(rule_cap[g]), constraint.max_skew)
-            if hostname and members != {g}:
-                for member in members:
-                    rule_cap[member] = min(int(rule_cap[member]), constraint.max_skew)
 
     zone_constrained = np.zeros(n, dtype=bool)
     for g in range(n):
@@ -249,6 +303,7 @@ def build_instance(problem: Problem) -> Instance:
         conflicts=[frozenset(c) for c in conflicts],
         spreads=spreads,
         spreads_counting=spreads_counting,
+        spreads_owned=spreads_owned,
         zone_anti_self=zone_anti_self,
         zone_conflicts=[frozenset(c) for c in zone_conflicts],
         zone_affinity=zone_affinity,
@@ -277,16 +332,35 @@ def _placement_allowed(groups: list[PodGroup], options: list[NodeOption]) -> np.
     result = np.zeros((len(groups), len(options)), dtype=bool)
     option_keys: dict[tuple[object, ...], list[int]] = defaultdict(list)
     for o, option in enumerate(options):
-        option_keys[(tuple(sorted(option.labels.items())), option.taints)].append(o)
+        option_keys[
+            (tuple(sorted(option.labels.items())), option.taints, option.daemonset_host_ports)
+        ].append(o)
     group_keys: dict[tuple[object, ...], list[int]] = defaultdict(list)
     for g, group in enumerate(groups):
-        group_keys[(group.pod.node_selector, group.pod.tolerations)].append(g)
-    for (selector, tolerations), group_rows in group_keys.items():
-        for (labels, taints), option_columns in option_keys.items():
+        group_keys[(group.pod.node_selector, group.pod.tolerations, group.pod.host_ports)].append(g)
+    for (selector, tolerations, ports), group_rows in group_keys.items():
+        for (labels, taints, daemon_ports), option_columns in option_keys.items():
             label_map = dict(labels)
-            if selector.matches(label_map) and not untolerated(taints, tolerations):
+            if (
+                selector.matches(label_map)
+                and not untolerated(taints, tolerations)
+                and not ports_conflict(ports, daemon_ports)
+            ):
                 result[np.ix_(group_rows, option_columns)] = True
     return result
+
+
+def _spread_keys_allowed(groups: list[PodGroup], options: list[NodeOption], placement: np.ndarray) -> None:
+    """Clear ``placement[g, o]`` where the node lacks a topology key of one of ``g``'s DoNotSchedule
+    spread constraints: podtopologyspread's Filter rejects such a node
+    (``ErrReasonNodeLabelNotMatch``, "missing required label")."""
+    carried: dict[str, np.ndarray] = {}
+    for g, group in enumerate(groups):
+        keys = {c.topology_key for c in group.pod.topology_spread if c.binds()} - set(MODELLED_KEYS)
+        for key in sorted(keys):
+            if key not in carried:
+                carried[key] = np.array([node_has_key(key, option.labels) for option in options], dtype=bool)
+            placement[g] &= carried[key]
 
 
 def _fit_alone(requests: np.ndarray, usable: np.ndarray) -> np.ndarray:
@@ -336,9 +410,16 @@ def _classes(
 
 
 def _conflicting_ports(first: PodSpec, second: PodSpec) -> bool:
+    return ports_conflict(first.host_ports, second.host_ports)
+
+
+def ports_conflict(first: Iterable[HostPort], second: Iterable[HostPort]) -> bool:
+    """Whether two sets of host ports overlap: the same port and protocol on the same address, or
+    on any address (nodeports ``fitsPorts``: an empty, ``0.0.0.0`` or ``::`` hostIP binds them all)."""
     any_address = ("", "0.0.0.0", "::")
-    for a in first.host_ports:
-        for b in second.host_ports:
+    second = tuple(second)
+    for a in first:
+        for b in second:
             same_address = a.host_ip in any_address or b.host_ip in any_address or a.host_ip == b.host_ip
             if a.port == b.port and a.protocol == b.protocol and same_address:
                 return True
@@ -368,13 +449,9 @@ class _SelectorIndex:
         }
 
     def by_spread(self, owner: PodGroup, constraint: TopologySpreadConstraint) -> frozenset[int]:
-        if constraint.selector is None:
+        selector = effective_spread_selector(constraint, owner.pod.label_map)
+        if selector is None:
             return frozenset()
-        selector = constraint.selector
-        if constraint.match_label_keys:
-            own = owner.pod.label_map
-            extra = tuple((k, own[k]) for k in constraint.match_label_keys if k in own)
-            selector = LabelSelector(selector.match_labels + extra, selector.match_expressions)
         return frozenset(
             g
             for g in self._candidates(selector)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from eks_plan.resources import PODS, VPC_IP_PODS, format_amount
 from eks_plan.scheduling import untolerated
 from eks_plan.scheduling.pod import PodSpec
+from eks_plan.scheduling.topology import node_has_key
 from eks_plan.solver.problem import NodeOption
 
 NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
@@ -35,6 +36,16 @@ ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
 AFFINITY = "node(s) didn't match pod affinity rules"
 SPREAD = "node(s) didn't match pod topology spread constraints"
 HOST_PORTS = "node(s) didn't have free ports for the requested pod ports"
+#: podtopologyspread ``ErrReasonNodeLabelNotMatch``: the node lacks a constraint's topology key.
+SPREAD_LABEL = SPREAD + " (missing required label)"
+
+
+def _ports_taken(pod: PodSpec, option: NodeOption) -> bool:
+    """Whether a DaemonSet pod on such a node binds one of the pod's host ports (nodeports
+    ``fitsPorts`` counts every pod on the node)."""
+    from eks_plan.solver.compat import ports_conflict
+
+    return ports_conflict(pod.host_ports, option.daemonset_host_ports)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +76,10 @@ def option_failures(pod: PodSpec, option: NodeOption, headroom_percent: float = 
         failures.append(FitFailure(NODE_AFFINITY))
     for taint in untolerated(option.taints, pod.tolerations):
         failures.append(FitFailure(taint_reason(taint)))
+    if any(c.binds() and not node_has_key(c.topology_key, option.labels) for c in pod.topology_spread):
+        failures.append(FitFailure(SPREAD_LABEL))
+    if _ports_taken(pod, option):
+        failures.append(FitFailure(HOST_PORTS))
     usable = option.usable(headroom_percent)
     for name, amount in sorted(pod.requests.items()):
         if amount > usable[name]:

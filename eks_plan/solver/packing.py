@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from eks_plan.solver.compat import UNLIMITED, Instance
+from eks_plan.solver.compat import UNLIMITED, Instance, Spread
+from eks_plan.solver.explain import AFFINITY, ANTI_AFFINITY, SPREAD
 
 
 @dataclass(slots=True)
@@ -84,9 +85,12 @@ class _FlatClasses:
 class Packer:
     """First-fit decreasing placement of per-class pod counts onto concrete nodes."""
 
-    def __init__(self, instance: Instance, own_class_first: bool = False) -> None:
+    def __init__(self, instance: Instance, own_class_first: bool = False, by_priority: bool = False) -> None:
         self.instance = instance
         self.own_class_first = own_class_first
+        # With by_priority, higher-priority pods are placed first, so that when pool limits leave
+        # pods Pending they are the lowest-priority ones, as preemption would leave them.
+        self.by_priority = by_priority
         self.nodes: list[Node] = []
         self.by_class: dict[int, list[int]] = defaultdict(list)
         #: Open nodes per class and zone, kept as nodes open, close and change class, so that
@@ -139,9 +143,10 @@ class Packer:
                 if fixed[cheapest] < 0:
                     fixed = {cheapest: count}
                 per_class = {**per_class, g: fixed}
-        zone_counts, zone_unplaced = split_zones(instance, placeable)
+        why: dict[int, str] = {}
+        zone_counts, zone_unplaced = split_zones(instance, placeable, why)
         for g, count in zone_unplaced.items():
-            self._give_up(g, count, "zone rules")
+            self._give_up(g, count, why.get(g) or "zone rules")
         portions: list[Portion] = []
         for g in range(len(instance.groups)):
             classes = {c: n for c, n in sorted(per_class.get(g, {}).items()) if n > 0}
@@ -162,11 +167,12 @@ class Packer:
         here as in :meth:`place_all`; missing pods go to the group's cheapest class, any zone.
         """
         instance = self.instance
-        _, zone_unplaced = split_zones(instance, placeable)
+        why: dict[int, str] = {}
+        _, zone_unplaced = split_zones(instance, placeable, why)
         portions: list[Portion] = []
         for g in range(len(instance.groups)):
             count = placeable[g] - zone_unplaced.get(g, 0)
-            self._give_up(g, zone_unplaced.get(g, 0), "zone rules")
+            self._give_up(g, zone_unplaced.get(g, 0), why.get(g) or "zone rules")
             decided = per_class_zone.get(g, {})
             for (c, z), n in sorted(decided.items()):
                 if n > 0:
@@ -218,6 +224,7 @@ class Packer:
         return sorted(
             portions,
             key=lambda p: (
+                -self.instance.groups[p.group].pod.priority if self.by_priority else 0,
                 self._host_hard[p.group],
                 self.instance.rule_cap[p.group] >= UNLIMITED,
                 p.zone is None,
@@ -259,7 +266,13 @@ class Packer:
                 if klass is not None:
                     tried.add(klass)
         if remaining > 0:
-            self._give_up(g, remaining, "pool limits" if instance.problem.pools else "no node option allowed")
+            self._give_up(g, remaining, self._pool_limit_reason(g) or "no node option allowed")
+
+    def _pool_limit_reason(self, g: int) -> str:
+        """``pool 'general' is at maxNodes 2`` for each pool ``g`` may use that is full, or ``""``."""
+        pools = sorted({self.instance.options[o].pool for o in np.flatnonzero(self.instance.allowed[g])})
+        full = [f"pool '{p}' is at maxNodes {self.pool_max[p]}" for p in pools if not self._pool_has_room(p)]
+        return "; ".join(full)
 
     def fits(self, g: int, zone: int | None = None) -> np.ndarray:
         """How many more pods of ``g`` fit each node (resources, selector, taints, host ports,
@@ -286,10 +299,25 @@ class Packer:
             fit = np.minimum(fit, cap)
             for i, n in mine.items():
                 fit[i] = min(fit[i], cap - n)
-        for s in instance.spreads_counting[g]:
+        for s in instance.spreads_owned[g]:
             spread = instance.spreads[s]
             if spread.hostname and s in self._spread_nodes:
-                fit = np.minimum(fit, spread.max_skew - self._spread_nodes[s][:count])
+                # The pods its selector counts on a node, less the least count of any node (0
+                # or more), may not exceed maxSkew once a pod of g lands there.
+                counted = self._spread_nodes[s][:count]
+                if g in spread.members:
+                    fit = np.minimum(fit, spread.max_skew - counted)
+                else:
+                    fit[counted > spread.max_skew] = 0
+        for s in instance.spreads_counting[g]:
+            spread = instance.spreads[s]
+            if spread.hostname and spread.owner != g and s in self._spread_nodes:
+                # Another workload's constraint counts g: g is not bound by it, but must not push
+                # a node that already holds the owner's pods past the owner's skew.
+                owner_nodes = np.zeros(count, dtype=bool)
+                owner_nodes[list(self.group_nodes.get(spread.owner, {}))] = True
+                limited = np.maximum(spread.max_skew - self._spread_nodes[s][:count], 0)
+                fit = np.where(owner_nodes, np.minimum(fit, limited), fit)
         for other in instance.conflicts[g]:
             for i in self.group_nodes.get(other, {}):
                 fit[i] = 0
@@ -497,11 +525,46 @@ def _zone_portions(
     return portions
 
 
-def split_zones(instance: Instance, placeable: Sequence[int]) -> tuple[dict[int, np.ndarray], dict[int, int]]:
-    """Per-zone pod counts of every zone-bound group, and pods the zone rules leave no zone for.
+def _spread_admits(spread: Spread, totals: np.ndarray, zone: int, g: int) -> bool:
+    """podtopologyspread's Filter for one more pod of ``g`` in ``zone``: the pods the constraint
+    counts there, plus 1 if ``g`` matches its own selector, less the global minimum over the
+    constraint's domains (0 with fewer domains than ``minDomains``), is at most ``maxSkew``."""
+    if zone not in spread.eligible_zones:
+        return False
+    minimum = spread.min_count(int(totals[z]) for z in spread.eligible_zones)
+    return int(totals[zone]) + (1 if g in spread.members else 0) - minimum <= spread.max_skew
 
-    Groups are split in index order, except that the targets of a zone affinity go before the
-    groups that follow them.
+
+def _zone_reason(
+    instance: Instance,
+    g: int,
+    candidates: Sequence[int],
+    counts: np.ndarray,
+    per_zone_cap: int,
+    owned: list[int],
+) -> str:
+    """kube-scheduler's words for why no zone takes another pod of ``g``."""
+    zones = len([z for z, name in enumerate(instance.zones) if name in instance.problem.zones])
+    if not candidates:
+        reason = AFFINITY if instance.zone_affinity[g] is not None else ANTI_AFFINITY
+        return f"0/{zones} zones: {zones} {reason}"
+    if per_zone_cap == 1 and all(counts[z] >= 1 for z in candidates):
+        return f"0/{zones} zones: {zones} {ANTI_AFFINITY}"
+    if owned:
+        return f"0/{zones} zones: {zones} {SPREAD}"
+    return ""
+
+
+def split_zones(
+    instance: Instance, placeable: Sequence[int], why: dict[int, str] | None = None
+) -> tuple[dict[int, np.ndarray], dict[int, int]]:
+    """Per-zone pod counts of every zone-bound group, and pods the zone rules leave no zone for
+    (with kube-scheduler's reason in ``why``, when given).
+
+    Groups are split in index order, the groups no zone spread binds first (their pods only raise
+    the counts others' constraints see, as pods that were already running), except that the targets
+    of a zone affinity go before the groups that follow them. A pod of a group that a zone spread
+    binds goes only where that constraint's filter admits it (:func:`_spread_admits`).
     """
     zones_in_problem = [z for z, name in enumerate(instance.zones) if name in instance.problem.zones]
     zone_count = len(instance.zones)
@@ -533,11 +596,7 @@ def split_zones(instance: Instance, placeable: Sequence[int]) -> tuple[dict[int,
                 candidates = []
         per_zone_cap = 1 if instance.zone_anti_self[g] else UNLIMITED
         zone_spreads = [s for s in instance.spreads_counting[g] if not instance.spreads[s].hostname]
-        caps = {}
-        for s in zone_spreads:
-            spread = instance.spreads[s]
-            if spread.min_domains is not None and len(spread.eligible_zones) < spread.min_domains:
-                caps[s] = spread.max_skew
+        owned = [s for s in instance.spreads_owned[g] if not instance.spreads[s].hostname]
         remaining = placeable[g]
         while remaining > 0:
             best_zone = None
@@ -545,7 +604,7 @@ def split_zones(instance: Instance, placeable: Sequence[int]) -> tuple[dict[int,
             for z in candidates:
                 if counts[z] >= per_zone_cap:
                     continue
-                if any(spread_totals[s][z] >= cap for s, cap in caps.items()):
+                if not all(_spread_admits(instance.spreads[s], spread_totals[s], z, g) for s in owned):
                     continue
                 pressure = max((int(spread_totals[s][z]) for s in zone_spreads), default=0)
                 key = (pressure, int(load[z]), z)
@@ -553,6 +612,8 @@ def split_zones(instance: Instance, placeable: Sequence[int]) -> tuple[dict[int,
                     best_key, best_zone = key, z
             if best_zone is None:
                 unplaced[g] = remaining
+                if why is not None:
+                    why[g] = _zone_reason(instance, g, candidates, counts, per_zone_cap, owned)
                 break
             # Place a batch at once when no spread counts this group (affinity only).
             batch = 1 if zone_spreads or per_zone_cap == 1 else remaining
@@ -581,7 +642,8 @@ def _dependency_order(instance: Instance) -> list[int]:
                     visit(t, depth + 1)
         order.append(g)
 
-    for g in range(len(instance.groups)):
+    bound = [any(not instance.spreads[s].hostname for s in owned) for owned in instance.spreads_owned]
+    for g in sorted(range(len(instance.groups)), key=lambda g: (bound[g], g)):
         visit(g)
     return order
 
@@ -633,3 +695,150 @@ def zone_loss_leftover(instance: Instance, nodes: Sequence[Node]) -> dict[int, d
         if leftover:
             result[zone] = leftover
     return result
+
+
+def enforce_rules(instance: Instance, packer: Packer, nodes: Sequence[Node]) -> set[int]:
+    """Take off ``nodes`` the pods kube-scheduler would leave Pending in the packed state, and
+    record them in ``packer.unplaced`` with the scheduler's reason.
+
+    The zone split admits every pod a zone spread binds, but the packer may then place fewer pods
+    in a zone than the split asked (a pool at its ``maxNodes``, a full zone), which lowers a zone's
+    count and can leave another zone more than ``maxSkew`` above it; a pod-affinity target may go
+    unplaced the same way. This pass checks the final state with the same definitions as the
+    verifier (podtopologyspread's Filter against the global minimum over the constraint's domains;
+    interpodaffinity's one pod matching every term) and removes the owner's pods that break them,
+    until nothing breaks: removing pods never breaks resources, ports, anti-affinity or pool bounds.
+    Returns the ``id`` of each node this left empty.
+    """
+    eligible: dict[tuple[int, int], bool] = {}
+    emptied: set[int] = set()
+    for _ in range(10_000):
+        removals = _rule_removals(instance, nodes, eligible)
+        if not removals:
+            break
+        for node, g, count, why in removals:
+            count = min(count, node.pods.get(g, 0))
+            if count <= 0:
+                continue
+            node.pods[g] -= count
+            if node.pods[g] == 0:
+                del node.pods[g]
+            node.free += instance.requests[g] * count
+            packer._give_up(g, count, why)
+            if not node.pods:
+                emptied.add(id(node))
+    return emptied
+
+
+def _counts_for_spread(instance: Instance, s: int, option: int, cache: dict[tuple[int, int], bool]) -> bool:
+    """Whether nodes of ``option`` are domains of spread ``s`` (the shared definition in
+    :func:`~eks_plan.scheduling.topology.spread_counts_node`), cached per (spread, option)."""
+    from eks_plan.scheduling.topology import spread_counts_node
+
+    key = (s, option)
+    if key not in cache:
+        spread = instance.spreads[s]
+        pod = instance.groups[spread.owner].pod
+        keys = tuple(c.topology_key for c in pod.topology_spread if c.binds())
+        assert spread.constraint is not None
+        node_option = instance.options[option]
+        cache[key] = spread_counts_node(
+            spread.constraint,
+            pod.node_selector,
+            pod.tolerations,
+            node_option.labels,
+            node_option.taints,
+            keys,
+        )
+    return cache[key]
+
+
+def _rule_removals(
+    instance: Instance, nodes: Sequence[Node], eligible: dict[tuple[int, int], bool]
+) -> list[tuple[Node, int, int, str]]:
+    removals: list[tuple[Node, int, int, str]] = []
+    zones_in_problem = [z for z, name in enumerate(instance.zones) if name in instance.problem.zones]
+    by_zone: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    holding: dict[int, list[int]] = defaultdict(list)  # group -> positions of the nodes holding it
+    for position, node in enumerate(nodes):
+        for g, count in node.pods.items():
+            if count > 0:
+                by_zone[node.zone][g] += count
+                holding[g].append(position)
+    zone_count = len(zones_in_problem)
+    per_option: dict[int, int] = defaultdict(int)
+    for node in nodes:
+        per_option[node.option] += 1
+    for s, spread in enumerate(instance.spreads):
+        g = spread.owner
+        if not holding.get(g):
+            continue
+        if spread.hostname:
+            counted: dict[int, int] = defaultdict(int)
+            for member in spread.members:
+                for position in holding.get(member, ()):
+                    counted[position] += nodes[position].pods[member]
+            domains = sum(n for o, n in per_option.items() if _counts_for_spread(instance, s, o, eligible))
+            in_domains = [
+                c for p, c in counted.items() if _counts_for_spread(instance, s, nodes[p].option, eligible)
+            ]
+            if spread.min_domains is not None and domains < spread.min_domains:
+                minimum = 0
+            else:  # a domain holding none of the counted pods makes the minimum 0
+                minimum = min(in_domains) if in_domains and len(in_domains) == domains else 0
+            for position in holding[g]:
+                node = nodes[position]
+                excess = counted.get(position, 0) - minimum - spread.max_skew
+                if excess > 0:
+                    take = excess if g in spread.members else node.pods[g]
+                    removals.append((node, g, take, f"0/{len(nodes)} nodes: {len(nodes)} {SPREAD}"))
+            continue
+        totals = {z: sum(by_zone[z].get(m, 0) for m in spread.members) for z in zones_in_problem}
+        minimum = spread.min_count(totals.get(z, 0) for z in spread.eligible_zones)
+        for z in zones_in_problem:
+            excess = totals[z] - minimum - spread.max_skew
+            if by_zone[z].get(g, 0) <= 0 or excess <= 0:
+                continue
+            take = excess if g in spread.members else by_zone[z][g]
+            for node in sorted(
+                (n for n in nodes if n.zone == z and n.pods.get(g, 0) > 0), key=lambda n: -n.pods[g]
+            ):
+                if take <= 0:
+                    break
+                removals.append(
+                    (node, g, min(take, node.pods[g]), f"0/{zone_count} zones: {zone_count} {SPREAD}")
+                )
+                take -= node.pods[g]
+    if removals:
+        return removals
+    for g in range(len(instance.groups)):
+        hostname = instance.host_affinity[g] is not None
+        targets = instance.host_affinity[g] if hostname else instance.zone_affinity[g]
+        if targets is None or not holding.get(g):
+            continue
+        others = targets - {g}
+        # The domains holding g (a node position, or a zone) and how many of its pods each holds.
+        hosting: dict[int, int] = defaultdict(int)
+        for position in holding[g]:
+            hosting[position if hostname else nodes[position].zone] += nodes[position].pods[g]
+
+        bad = [
+            d
+            for d in hosting
+            if not any((nodes[d].pods if hostname else by_zone[d]).get(h, 0) > 0 for h in others)
+        ]
+        if len(bad) < len(hosting):
+            drop = bad  # domains with a target: the others must join them
+        elif g in targets:
+            # No other target anywhere near: the first pod may start a domain (interpodaffinity's
+            # exception for a pod matching all its own terms); every other replica must join it.
+            keep = max(hosting, key=lambda d: (hosting[d], -d))
+            drop = [d for d in hosting if d != keep]
+        else:
+            drop = list(hosting)
+        dropped = set(drop)
+        for position in holding[g]:
+            if (position if hostname else nodes[position].zone) in dropped:
+                node = nodes[position]
+                removals.append((node, g, node.pods[g], f"0/{len(nodes)} nodes: {len(nodes)} {AFFINITY}"))
+    return removals

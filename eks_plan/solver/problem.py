@@ -7,7 +7,7 @@ plain values only, so a test or a benchmark can build a problem without any YAML
 Example: a 3-replica web Deployment and one kind of node::
 
     >>> from eks_plan.resources import Resources
-    >>> from eks_plan.scheduling.pod import PodSpec
+    >>> from eks_plan.scheduling.pod import HostPort, PodSpec
     >>> requests = Resources({"cpu": 500, "memory": 2**30, "pods": 1})
     >>> web = PodGroup("Deployment/shop/web", 3, PodSpec("shop", (("app", "web"),), requests))
     >>> m7i = NodeOption(pool="default", instance_type="m7i.large", zone="us-east-1a",
@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from eks_plan.resources import CPU, MEMORY, Resources
-from eks_plan.scheduling.pod import PodSpec
+from eks_plan.scheduling.pod import HostPort, PodSpec
 from eks_plan.scheduling.taints import Taint
 
 if TYPE_CHECKING:
@@ -51,7 +51,9 @@ class NodeOption:
 
     ``allocatable`` is the kubelet's allocatable for the type (catalogue node math, including the
     ``pods`` limit of the CNI mode and node style); ``daemonset_overhead`` is the summed requests of
-    the DaemonSets and add-ons that land on such a node (including their pod slots).
+    the DaemonSets and add-ons that land on such a node (including their pod slots), and
+    ``daemonset_host_ports`` the host ports their pods bind (kube-scheduler's nodeports plugin counts
+    every pod on the node, DaemonSet pods included, so no other pod may bind them there).
     """
 
     pool: str
@@ -63,6 +65,7 @@ class NodeOption:
     daemonset_overhead: Resources = field(default_factory=Resources)
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     taints: tuple[Taint, ...] = ()
+    daemonset_host_ports: tuple[HostPort, ...] = ()  # bound by the DaemonSet pods on such a node
 
     @property
     def name(self) -> str:

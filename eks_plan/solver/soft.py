@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from eks_plan.scheduling.labels import HOSTNAME, LEGACY_ZONE, ZONE
-from eks_plan.scheduling.topology import WhenUnsatisfiable
+from eks_plan.scheduling.labels import HOSTNAME
+from eks_plan.scheduling.topology import ZONE_LEVEL_KEYS, WhenUnsatisfiable, effective_spread_selector
 from eks_plan.solver.plan import Plan, SoftRuleOutcome
 from eks_plan.solver.problem import Problem
 
@@ -52,11 +52,12 @@ def soft_rule_outcomes(problem: Problem, plan: Plan) -> list[SoftRuleOutcome]:
             continue
         pod = group.pod
         for spread in pod.topology_spread:
-            if spread.when_unsatisfiable is not WhenUnsatisfiable.SCHEDULE_ANYWAY or spread.selector is None:
+            selector = effective_spread_selector(spread, pod.label_map)
+            if spread.when_unsatisfiable is not WhenUnsatisfiable.SCHEDULE_ANYWAY or selector is None:
                 continue
             if spread.topology_key == HOSTNAME:
                 domains = node_domains
-            elif spread.topology_key in (ZONE, LEGACY_ZONE):
+            elif spread.topology_key in ZONE_LEVEL_KEYS:
                 domains = {zone: zone_domains.get(zone, {}) for zone in problem.zones}
             else:
                 continue
@@ -64,8 +65,7 @@ def soft_rule_outcomes(problem: Problem, plan: Plan) -> list[SoftRuleOutcome]:
                 name: sum(
                     c
                     for k, c in pods.items()
-                    if groups[k].pod.namespace == pod.namespace
-                    and spread.selector.matches(groups[k].pod.label_map)
+                    if groups[k].pod.namespace == pod.namespace and selector.matches(groups[k].pod.label_map)
                 )
                 for name, pods in domains.items()
             }
@@ -99,7 +99,7 @@ def soft_rule_outcomes(problem: Problem, plan: Plan) -> list[SoftRuleOutcome]:
             term = weighted.term
             if term.topology_key == HOSTNAME:
                 domains = node_domains
-            elif term.topology_key in (ZONE, LEGACY_ZONE):
+            elif term.topology_key in ZONE_LEVEL_KEYS:
                 domains = zone_domains
             else:
                 continue

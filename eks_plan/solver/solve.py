@@ -57,7 +57,7 @@ from eks_plan.solver.bound import INTEGER_BOUND_STAGE, LpResult, integer_zone_bo
 from eks_plan.solver.budget import SolveBudget
 from eks_plan.solver.compat import Instance, build_instance
 from eks_plan.solver.model import CLASS_STAGE, ZONED_STAGE
-from eks_plan.solver.packing import Node, Packer, zone_loss_leftover
+from eks_plan.solver.packing import Node, Packer, enforce_rules, zone_loss_leftover
 from eks_plan.solver.plan import NullObserver, Plan, PlannedNode, SolveObserver, Unschedulable
 from eks_plan.solver.problem import Problem, SolveOptions
 from eks_plan.solver.soft import soft_rule_outcomes
@@ -314,8 +314,30 @@ def _build(
     zoned: bool = False,
     own_class_first: bool = False,
 ) -> _Candidate:
-    """Pack a decision (pods per class, or per (class, zone) when ``zoned``) into nodes."""
-    packer = Packer(instance, own_class_first)
+    """Pack a decision (pods per class, or per (class, zone) when ``zoned``) into nodes.
+
+    When pool limits leave pods Pending and the workloads' priorities differ, the decision is packed
+    again highest priority first (kube-scheduler preempts lower-priority pods for higher ones, so
+    those left Pending are the lowest-priority ones).
+    """
+    candidate = _pack(instance, decision, placeable, name, zoned, own_class_first, by_priority=False)
+    priorities = {group.pod.priority for group in instance.groups}
+    full_pools = any(why.startswith("pool '") for why in candidate.packer.unplaced_why.values())
+    if full_pools and len(priorities) > 1:
+        return _pack(instance, decision, placeable, name, zoned, own_class_first, by_priority=True)
+    return candidate
+
+
+def _pack(
+    instance: Instance,
+    decision: Mapping[int, Mapping[Any, int]],
+    placeable: Sequence[int],
+    name: str,
+    zoned: bool,
+    own_class_first: bool,
+    by_priority: bool,
+) -> _Candidate:
+    packer = Packer(instance, own_class_first, by_priority)
     per_class: Decision = {}
     if zoned:
         packer.place_zoned(decision, placeable)
@@ -330,7 +352,28 @@ def _build(
     nodes = sorted(packer.nodes, key=lambda n: _node_order(instance, n))
     if instance.problem.tolerate_zone_loss:
         nodes = _add_zone_loss_spares(instance, packer, nodes)
+    # Last, on the final nodes (empty pool-minimum and spare nodes are domains too).
+    emptied = enforce_rules(instance, packer, nodes)
+    if emptied and not instance.problem.tolerate_zone_loss:
+        nodes = _drop_emptied(instance, nodes, emptied)
     return _Candidate(instance, per_class, packer, nodes, name)
+
+
+def _drop_emptied(instance: Instance, nodes: list[Node], emptied: set[int]) -> list[Node]:
+    """The nodes without those the rule pass left empty, as far as each pool's minimum allows
+    (an empty node can only hold down the least count a hostname spread sees: dropping it never
+    breaks one)."""
+    counts: dict[str, int] = defaultdict(int)
+    for node in nodes:
+        counts[instance.options[node.option].pool] += 1
+    kept = []
+    for node in nodes:
+        pool = instance.options[node.option].pool
+        if id(node) in emptied and not node.pods and counts[pool] > instance.problem.pool(pool).min_nodes:
+            counts[pool] -= 1
+            continue
+        kept.append(node)
+    return kept
 
 
 def _fill_pool_minimums(instance: Instance, packer: Packer) -> None:
@@ -517,13 +560,6 @@ def _explain(instance: Instance, g: int, whys: list[str]) -> tuple[list[str], li
     for why in whys:
         if why.startswith("0/"):
             reasons.append(why)
-        elif why == "pool limits":
-            pools = sorted({o.pool for o in problem.node_options if o.pool})
-            limited = [p.name for p in problem.pools if p.max_nodes is not None and p.name in pools]
-            reasons.append(
-                "all available instance types exceed limits for nodepool: "
-                + ", ".join(f'"{name}"' for name in limited or pools)
-            )
         elif why == "pod affinity":
             reasons.append(explain.AFFINITY)
         elif why == "zone rules":
@@ -534,8 +570,8 @@ def _explain(instance: Instance, g: int, whys: list[str]) -> tuple[list[str], li
         elif why:
             reasons.append(why)
     fixes = []
-    if any(why == "pool limits" for why in whys):
-        fixes.append("raise the node pool's max nodes, or allow more instance types in it")
+    if any(why.startswith("pool '") for why in whys):
+        fixes.append("raise the node pool's maxNodes, or allow bigger instance types in it")
     return sorted(set(reasons)) or ["no node can take these pods"], fixes
 
 

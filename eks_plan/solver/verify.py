@@ -4,7 +4,10 @@ Every plan eks-plan prints goes through :func:`verify_plan` first, and so does e
 makes. It shares no code with the model (:mod:`eks_plan.solver.model` and friends): it reads only
 the problem, the plan, and the matching methods of the scheduling value types
 (:meth:`NodeSelector.matches`, :func:`untolerated`, :meth:`PodAffinityTerm.selects`,
-:meth:`LabelSelector.matches`) and :class:`Resources` arithmetic, which are the specification.
+:meth:`LabelSelector.matches`, and for topology spread :func:`spread_counts_node`,
+:func:`effective_spread_selector` and :func:`node_has_key`) and :class:`Resources` arithmetic, which
+are the specification; the solver asks the same functions, so the two can never disagree on which
+nodes and zones are a constraint's domains.
 
 The rules, as kube-scheduler applies them to the final state of the cluster:
 
@@ -14,17 +17,24 @@ The rules, as kube-scheduler applies them to the final state of the cluster:
   ``option.usable(problem.headroom_percent)``;
 - **node selector / required node affinity** against the node's labels (plus its hostname);
 - **taints**: no NoSchedule/NoExecute taint the pod does not tolerate;
-- **host ports**: no two pods on a node bind the same port and protocol on overlapping addresses;
-- **required pod anti-affinity** (hostname and zone): no pod shares its domain with another pod its
-  term selects (checked for every pod's terms, which covers kube-scheduler's symmetric check);
-- **required pod affinity** (hostname and zone): every domain holding the pod also holds a pod the
-  term selects from another workload, or, when the term selects only the pod's own workload, all of
-  its replicas share one domain (the first replica may start the domain, the others join it);
-- **topology spread, DoNotSchedule** (hostname and zone): for every domain holding the pod,
-  ``matching pods there - min over eligible domains <= maxSkew``; the eligible zones are the
-  problem's zones where some node option matches the pod's node selector, the eligible hostnames
-  are the plan's nodes matching it (taints ignored, kube-scheduler's default ``nodeTaintsPolicy``),
-  and the minimum is 0 when there are fewer eligible domains than ``minDomains``;
+- **host ports**: no two pods on a node bind the same port and protocol on overlapping addresses,
+  and no pod binds a port a DaemonSet pod on the node binds (``option.daemonset_host_ports``;
+  nodeports counts every pod on the node);
+- **required pod anti-affinity** (hostname and the zone-level keys): no pod shares its domain with
+  another pod its term selects (checked for every pod's terms, which covers kube-scheduler's
+  symmetric check);
+- **required pod affinity** (hostname and the zone-level keys): one pod must match *every* term
+  (interpodaffinity ``podMatchesAllAffinityTerms``), so the targets are the workloads every term
+  selects and the domain is the node when any term is on hostname, else the zone; every domain
+  holding the pod also holds a target from another workload, or, when the targets are only the
+  pod's own workload, all of its replicas share one domain (the first replica may start it);
+- **topology spread, DoNotSchedule** (hostname and the zone-level keys): for every domain holding
+  the pod, ``matching pods there - min over the constraint's domains <= maxSkew``; the domains are
+  those of :func:`~eks_plan.scheduling.topology.spread_counts_node` (the solver's definition too):
+  the problem's zones where a node option of any pool counts for the constraint, or the plan's
+  nodes that count, under ``nodeAffinityPolicy`` and ``nodeTaintsPolicy``; the minimum is 0 with
+  fewer domains than ``minDomains``; a node lacking the key of a DoNotSchedule constraint of the
+  pod (any key) may not hold it;
 - **node pools**: each pool's node count within its ``min_nodes``/``max_nodes``;
 - **zone loss** (when ``tolerate_zone_loss``): for each zone, its pods are re-placed onto the
   other zones' nodes first-fit decreasing (pods by cpu, then memory, descending; nodes in plan
@@ -56,13 +66,20 @@ from dataclasses import dataclass
 
 from eks_plan.resources import CPU, MEMORY, PODS, Resources
 from eks_plan.scheduling import LabelSelector, PodAffinityTerm, TopologySpreadConstraint, untolerated
-from eks_plan.scheduling.labels import HOSTNAME, LEGACY_ZONE, ZONE
+from eks_plan.scheduling.labels import HOSTNAME
 from eks_plan.scheduling.pod import HostPort
-from eks_plan.scheduling.topology import WhenUnsatisfiable
+from eks_plan.scheduling.topology import (
+    MODELLED_KEYS,
+    ZONE_LEVEL_KEYS,
+    effective_spread_selector,
+    node_has_key,
+    spread_counts_node,
+    spread_domain_key,
+)
 from eks_plan.solver.plan import Plan, PlannedNode
 from eks_plan.solver.problem import PodGroup, Problem
 
-_ZONE_KEYS = (ZONE, LEGACY_ZONE)
+_ZONE_KEYS = ZONE_LEVEL_KEYS
 _ANY_ADDRESS = ("", "0.0.0.0", "::")
 
 
@@ -135,38 +152,50 @@ class _Index:
             self._spread_cache[cache_key] = selected
         return self._spread_cache[cache_key]
 
-    def eligible_zones(self, group: PodGroup) -> tuple[str, ...]:
-        """The problem's zones where some node option matches the group's node selector."""
-        selector = group.pod.node_selector
-        if selector not in self._eligible_zones:
-            self._eligible_zones[selector] = tuple(
+    def eligible_zones(self, group: PodGroup, spread: TopologySpreadConstraint) -> tuple[str, ...]:
+        """The problem's zones that are domains of ``group``'s constraint ``spread``: some node
+        option of any pool there counts for it (:func:`spread_counts_node`: the node affinity and
+        taints policies, the constraints' keys)."""
+        pod = group.pod
+        keys = tuple(c.topology_key for c in pod.topology_spread if c.binds())
+        cache_key = spread_domain_key(spread, pod.node_selector, pod.tolerations, keys)
+        if cache_key not in self._eligible_zones:
+            self._eligible_zones[cache_key] = tuple(
                 zone
                 for zone in self.problem.zones
                 if any(
-                    option.zone == zone and selector.matches(option.labels)
+                    option.zone == zone
+                    and spread_counts_node(
+                        spread, pod.node_selector, pod.tolerations, option.labels, option.taints, keys
+                    )
                     for option in self.problem.node_options
                 )
             )
-        return self._eligible_zones[selector]
+        return self._eligible_zones[cache_key]
 
-    def eligible_nodes(self, group: PodGroup) -> tuple[int, ...]:
-        """The plan's nodes matching the group's node selector (taints ignored)."""
-        selector = group.pod.node_selector
-        if selector not in self._eligible_nodes:
-            self._eligible_nodes[selector] = tuple(
-                i for i in range(len(self.nodes)) if selector.matches(self.labels[i])
+    def eligible_nodes(self, group: PodGroup, spread: TopologySpreadConstraint) -> tuple[int, ...]:
+        """The plan's nodes that are domains of ``group``'s constraint ``spread``."""
+        pod = group.pod
+        keys = tuple(c.topology_key for c in pod.topology_spread if c.binds())
+        cache_key = spread_domain_key(spread, pod.node_selector, pod.tolerations, keys)
+        if cache_key not in self._eligible_nodes:
+            self._eligible_nodes[cache_key] = tuple(
+                i
+                for i in range(len(self.nodes))
+                if spread_counts_node(
+                    spread,
+                    pod.node_selector,
+                    pod.tolerations,
+                    self.labels[i],
+                    self.nodes[i].option.taints,
+                    keys,
+                )
             )
-        return self._eligible_nodes[selector]
+        return self._eligible_nodes[cache_key]
 
 
 def _spread_selector(owner: PodGroup, spread: TopologySpreadConstraint) -> LabelSelector | None:
-    if spread.selector is None:
-        return None
-    if not spread.match_label_keys:
-        return spread.selector
-    own = owner.pod.label_map
-    extra = tuple((key, own[key]) for key in spread.match_label_keys if key in own)
-    return LabelSelector(spread.selector.match_labels + extra, spread.selector.match_expressions)
+    return effective_spread_selector(spread, owner.pod.label_map)
 
 
 def verify_plan(problem: Problem, plan: Plan) -> list[Violation]:
@@ -267,6 +296,27 @@ def _check_node(index: _Index, node_index: int, node: PlannedNode) -> list[Viola
                     node.name, "taints", f"{key} does not tolerate {', '.join(str(t) for t in blocking)}"
                 )
             )
+        daemon_ports = [
+            (a, b) for a in pod.host_ports for b in node.option.daemonset_host_ports if _ports_overlap(a, b)
+        ]
+        if daemon_ports:
+            port = daemon_ports[0][0]
+            found.append(
+                Violation(
+                    node.name,
+                    "host ports",
+                    f"{key} binds hostPort {port.port}/{port.protocol}, which a DaemonSet pod there binds",
+                )
+            )
+        for spread in pod.topology_spread:
+            if spread.binds() and not node_has_key(spread.topology_key, labels):
+                found.append(
+                    Violation(
+                        node.name,
+                        "topology spread",
+                        f"{key}: the node has no label {spread.topology_key} (missing required label)",
+                    )
+                )
     found += _host_port_conflicts(node.name, index, node.pods)
     found += _anti_affinity_in_domain(index, node.name, node.pods, hostname=True)
     return found
@@ -334,26 +384,32 @@ def _pods_by_zone(index: _Index) -> dict[str, dict[str, int]]:
 
 
 def _check_pod_affinity(index: _Index, by_zone: Mapping[str, Mapping[str, int]]) -> list[Violation]:
+    """Required pod affinity: one pod must match every term (interpodaffinity filtering.go
+    ``satisfyPodAffinity``, ``podMatchesAllAffinityTerms``) and share each term's domain, so the
+    domain checked is the node when any term is on hostname, else the zone."""
     found: list[Violation] = []
     by_node = {node.name: {k: c for k, c in node.pods.items() if c > 0} for node in index.nodes}
     for group in index.problem.pod_groups:
-        for term in group.pod.pod_affinity:
-            if term.topology_key == HOSTNAME:
-                found += _affinity_term(index, group, term, by_node)
-            elif term.topology_key in _ZONE_KEYS:
-                found += _affinity_term(index, group, term, by_zone)
+        terms = [t for t in group.pod.pod_affinity if t.topology_key in MODELLED_KEYS]
+        if not terms:
+            continue
+        selected = frozenset.intersection(*(index.selected_by_term(t) for t in group.pod.pod_affinity))
+        hostname = any(t.topology_key == HOSTNAME for t in terms)
+        found += _affinity_term(index, group, selected, hostname, by_node if hostname else by_zone)
     return found
 
 
 def _affinity_term(
-    index: _Index, group: PodGroup, term: PodAffinityTerm, domains: Mapping[str, Mapping[str, int]]
+    index: _Index,
+    group: PodGroup,
+    selected: frozenset[str],
+    hostname: bool,
+    domains: Mapping[str, Mapping[str, int]],
 ) -> list[Violation]:
     hosting = [name for name, pods in sorted(domains.items()) if pods.get(group.key, 0) > 0]
     if not hosting:
         return []
-    selected = index.selected_by_term(term)
     others = selected - {group.key}
-    hostname = term.topology_key == HOSTNAME
     others_placed = any(others.intersection(pods) for pods in domains.values())
     if others_placed:
         if group.key in selected and len(hosting) == 1:
@@ -385,20 +441,20 @@ def _check_spread(index: _Index, by_zone: Mapping[str, Mapping[str, int]]) -> li
     found: list[Violation] = []
     for group in index.problem.pod_groups:
         for spread in group.pod.topology_spread:
-            if spread.when_unsatisfiable is not WhenUnsatisfiable.DO_NOT_SCHEDULE:
+            if not spread.binds():
                 continue
             selected = index.selected_by_spread(group, spread)
             if spread.topology_key == HOSTNAME:
                 counts = {}
                 hosting = set()
-                for i in index.eligible_nodes(group):
+                for i in index.eligible_nodes(group, spread):
                     pods = index.nodes[i].pods
                     counts[index.nodes[i].name] = sum(pods.get(k, 0) for k in selected.intersection(pods))
                     if pods.get(group.key, 0) > 0:
                         hosting.add(index.nodes[i].name)
             elif spread.topology_key in _ZONE_KEYS:
                 counts = {}
-                for zone in index.eligible_zones(group):
+                for zone in index.eligible_zones(group, spread):
                     pods = by_zone.get(zone, {})
                     counts[zone] = sum(pods.get(k, 0) for k in selected.intersection(pods))
                 hosting = {zone for zone, pods in by_zone.items() if pods.get(group.key, 0) > 0}

@@ -189,7 +189,7 @@ def test_pool_minimum_and_maximum() -> None:
     assert len(plan.nodes) == 2
     (entry,) = plan.unschedulable
     assert entry.count == 1
-    assert entry.reasons == ('all available instance types exceed limits for nodepool: "default"',)
+    assert entry.reasons == ("pool 'default' is at maxNodes 2",)
 
 
 def test_zone_loss_adds_spare_capacity() -> None:
