@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SHOP, SHOP_GROUP, SizeRun
+from conftest import SHOP, SHOP_GROUP, SHOP_TIME_LIMIT, SizeRun
 from typer.testing import CliRunner
 
 from eks_plan.cli.app import app
@@ -212,7 +212,7 @@ def test_manifests_are_sized_in_place_then_checked(reuse_shop_plan: SizeRun) -> 
     ``plan_cluster`` returns the session's shop plan (solved once, by `size`); the report is the one
     `check-ips --plan` gives for that plan's file, but for where the plan came from.
     """
-    args = ("-c", str(SHOP / "eks-plan.yaml"), "--time-limit", "5")
+    args = ("-c", str(SHOP / "eks-plan.yaml"), "--time-limit", SHOP_TIME_LIMIT)
     in_place = report(str(SHOP / "manifests"), *args)
     assert in_place["source"] == "the manifests, sized in place"
     steady = next(s for s in in_place["scenarios"] if s["scenario"] == "steady")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, SHOP, SHOP_GROUP, SizeRun
+from conftest import CORPUS, SHOP, SHOP_GROUP, SHOP_TIME_LIMIT, SizeRun
 from typer.testing import CliRunner
 
 from eks_plan.planning import plan_cluster
@@ -95,7 +95,8 @@ def test_table_output_summarises_the_plan(reuse_shop_plan: SizeRun) -> None:
     from eks_plan.cli.app import app
 
     run = CliRunner().invoke(
-        app, ["size", str(SHOP / "manifests"), "-c", str(SHOP / "eks-plan.yaml"), "--time-limit", "5"]
+        app,
+        ["size", str(SHOP / "manifests"), "-c", str(SHOP / "eks-plan.yaml"), "--time-limit", SHOP_TIME_LIMIT],
     )
     assert run.exit_code == 0, (run.output, run.exception)
     first = run.stdout.splitlines()[0]
