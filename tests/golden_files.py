@@ -14,6 +14,7 @@ reported as skipped, to be reviewed).
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +34,7 @@ def render_text(draw: Callable[[Console], None], width: int) -> str:
     """What ``draw`` prints on a plain (non-terminal, uncoloured) console ``width`` columns wide."""
     from rich.console import Console
 
-    console = Console(record=True, width=width, color_system=None, force_terminal=False, file=_Null())
+    console = Console(record=True, width=width, color_system=None, force_terminal=False, file=io.StringIO())
     draw(console)
     return "\n".join(line.rstrip() for line in console.export_text(styles=False).splitlines()) + "\n"
 
@@ -51,13 +52,3 @@ def assert_golden(name: str, text: str) -> None:
     if expected is None:
         pytest.fail(f"no golden file {path}: create it with EKS_PLAN_UPDATE_GOLDEN=1")
     assert text == expected, f"differs from {path} (EKS_PLAN_UPDATE_GOLDEN=1 rewrites it)"
-
-
-class _Null:
-    """A file that drops what is written: the recorded console keeps the text for export."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
