@@ -824,17 +824,24 @@ class _Chunks:
     """The files cut into numbered chunks that two processes take in turn from a shared counter.
 
     Taking chunks rather than a fixed half each keeps both processes busy to the end when one
-    is slowed down (other programs on the machine). A process that meets an error takes no
-    more and makes the other stop too: every chunk before it was taken already, so the first
-    error in file order is among those the two processes report.
+    is slowed down (other programs on the machine). The first two chunks are dealt out before
+    the counter starts (chunk :data:`PARENT_FIRST` to this process, :data:`HELPER_FIRST` to the
+    helper), so each process reads at least one chunk however the two are scheduled: which
+    process reads which later chunk depends on timing, but never what is read. A process that
+    meets an error takes no more and makes the other stop too: every chunk before it was taken
+    already, so the first error in file order is among those the two processes report.
     """
+
+    PARENT_FIRST = 0
+    HELPER_FIRST = 1
 
     def __init__(self, inputs: Sequence[_Input], context: Any) -> None:
         size = max(1, min(32, len(inputs) // 64))
         self.inputs = inputs
         self.chunks = [inputs[start : start + size] for start in range(0, len(inputs), size)]
         self.starts = list(range(0, len(inputs), size))
-        self.counter = context.Value("l", 0)
+        # There are always two chunks or more: the helper is started for two files or more.
+        self.counter = context.Value("l", min(2, len(self.chunks)))
 
     def _take(self) -> int | None:
         with self.counter.get_lock():
@@ -849,11 +856,13 @@ class _Chunks:
             self.counter.value = len(self.chunks)
 
     def add_files(
-        self, max_file_bytes: int, progress: ProgressFunction | None
+        self, max_file_bytes: int, progress: ProgressFunction | None, first: int
     ) -> tuple[list[tuple[int, _Collector]], list[_ChunkError]]:
-        """Read chunks until none is left: ``(number, collector)`` of each, and the error met."""
+        """Read chunk ``first`` (this process's own), then chunks from the counter until none is
+        left: ``(number, collector)`` of each, and the error met."""
         done: list[tuple[int, _Collector]] = []
-        while (number := self._take()) is not None:
+        number: int | None = first if first < len(self.chunks) else self._take()
+        while number is not None:
             try:
                 chunk = self.chunks[number]
                 collector = _add_files(
@@ -863,6 +872,7 @@ class _Chunks:
                 self._stop()
                 return done, [_chunk_error(number, error)]
             done.append((number, collector))
+            number = self._take()
         return done, []
 
 
@@ -927,7 +937,7 @@ class _Helper:
 
     def add_files(self, progress: ProgressFunction | None) -> _Collector:
         """Read this process's share of the files and merge everything in file order."""
-        mine, errors = self._chunks.add_files(self._max_file_bytes, progress)
+        mine, errors = self._chunks.add_files(self._max_file_bytes, progress, _Chunks.PARENT_FIRST)
         theirs, their_errors = self._receive()
         _raise_first(errors + their_errors)
         if progress is not None:
@@ -957,7 +967,7 @@ class _Helper:
         """The helper's side; each reply is ``("ok", (results, errors))`` or ``("failed",)``."""
         reply: tuple[Any, ...]
         try:
-            done, errors = self._chunks.add_files(self._max_file_bytes, None)
+            done, errors = self._chunks.add_files(self._max_file_bytes, None, _Chunks.HELPER_FIRST)
             kept = [(number, collector.workload_objects) for number, collector in done]
             for _, collector in done:
                 collector.merged_workload_namespaces = [
