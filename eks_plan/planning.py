@@ -27,6 +27,7 @@ type of generation 3 or later in three zones::
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -641,8 +642,15 @@ def plan_cluster(
 ) -> SizeResult:
     """Load, build and solve: the whole of ``eks-plan size`` without the printing.
 
+    ``time_limit_seconds`` bounds the whole call, loading included: the solver's wall-clock safety
+    net is what is left of it when the solve starts, while its deterministic work budget stays the
+    full limit (so the plan does not depend on how long loading took, unless the net fires, which
+    the plan then reports as ``stopped_by: wall-clock``). Example: a 30 s limit and 2 s of loading
+    give the solver 28 wall seconds and 30 deterministic seconds of work.
+
     ``cancel`` stops it (raising :class:`~eks_plan.solver.budget.Cancelled`) after loading or
     within a fraction of a second during the solve."""
+    started = time.monotonic()
     from eks_plan.catalog import load_catalog
     from eks_plan.config import load_config
     from eks_plan.config.checks import validate_zones
@@ -678,11 +686,15 @@ def plan_cluster(
             config.location_of("nodePools"),
             hint="widen nodePools[].instances or check the region",
         )
-    plan = solve(
-        planning.problem,
-        SolveOptions(time_limit_seconds=time_limit_seconds, workers=workers, seed=seed, cancel=cancel),
-        observer,
+    wall_left = time_limit_seconds - (time.monotonic() - started)
+    options = SolveOptions(
+        time_limit_seconds=wall_left,
+        work_limit=time_limit_seconds,
+        workers=workers,
+        seed=seed,
+        cancel=cancel,
     )
+    plan = solve(planning.problem, options, observer)
     plan = with_style_hints(plan, planning, config)
     warnings = tuple(str(warning) for warning in manifests.warnings)
     return SizeResult(plan, planning, manifests, config, warnings)
