@@ -68,6 +68,7 @@ from eks_plan.manifests.objects import (
 )
 from eks_plan.manifests.pods import PodContext
 from eks_plan.manifests.workloads import read_workload
+from eks_plan.storage.model import PersistentVolumeClaim, StorageClass
 from eks_plan.manifests.yaml_source import (
     ANCHOR,
     DEFAULT_MAX_FILE_BYTES,
@@ -91,6 +92,8 @@ READ_KINDS = WORKLOAD_KINDS | {
     "PriorityClass",
     "RuntimeClass",
     "Namespace",
+    "PersistentVolumeClaim",
+    "StorageClass",
 }
 
 #: Custom resources whose operator creates pods the manifests do not show, and who creates them.
@@ -464,6 +467,8 @@ class _Collector:
         self.runtime_classes: list[RuntimeClass] = []
         self.namespace_labels: dict[str, dict[str, str]] = {}
         self.warnings: list[LoadWarning] = []
+        self.persistent_volume_claims: list[PersistentVolumeClaim] = []
+        self.storage_classes: list[StorageClass] = []
 
     def warn(self, code: str, message: str, location: SourceLocation) -> None:
         self.warnings.append(LoadWarning(code, message, location))
@@ -562,6 +567,14 @@ class _Collector:
             self.priority_classes.append(read_priority_class(root))
         elif kind == "RuntimeClass":
             self.runtime_classes.append(read_runtime_class(root))
+        elif kind == "PersistentVolumeClaim":
+            from eks_plan.storage.manifests import read_persistent_volume_claim
+
+            self.persistent_volume_claims.append(read_persistent_volume_claim(root, namespace))
+        elif kind == "StorageClass":
+            from eks_plan.storage.manifests import read_storage_class
+
+            self.storage_classes.append(read_storage_class(root))
         elif kind == "Namespace":
             labels = {key: value.string() for key, value in metadata.child("labels").items()}
             self.namespace_labels[_name(metadata)] = labels
@@ -584,6 +597,8 @@ class _Collector:
         self.runtime_classes.extend(later.runtime_classes)
         self.namespace_labels.update(later.namespace_labels)
         self.warnings.extend(later.warnings)
+        self.persistent_volume_claims.extend(later.persistent_volume_claims)
+        self.storage_classes.extend(later.storage_classes)
 
     def finish(
         self, mode: ReplicaMode, files: tuple[str, ...], read_workloads: _WorkloadReader | None = None
@@ -672,6 +687,8 @@ class _Collector:
             warnings=tuple(dict.fromkeys(self.warnings)),
             documents=self.documents,
             files=files,
+            persistent_volume_claims=tuple(self.persistent_volume_claims),
+            storage_classes=tuple(self.storage_classes),
         )
 
 

@@ -76,6 +76,8 @@ def read_workload(
     if not template.child("spec").present:
         raise template.child("spec").error("is required: a workload needs a pod template")
     pod_template = read_pod_template(template, namespace, context, warn, key)
+    from eks_plan.storage.manifests import read_workload_volumes  # storage reads through manifests
+
     locations = dict(pod_template.field_locations)
 
     replicas_field = spec.child("replicas")
@@ -169,6 +171,7 @@ def read_workload(
         suspended=suspended,
         labels=tuple(sorted((k, v.string()) for k, v in root.get("metadata", "labels").items())),
         field_locations=MappingProxyType(locations),
+        volumes=read_workload_volumes(kind, spec, template.child("spec")),
     )
     # Pod-level cpu/memory (spec.resources) reserve for every container: nothing is missing then.
     pod_level = "resources" in pod_template.field_locations and any(
