@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 EBS_VOLUMES = "attachable-volumes-aws-ebs"
 #: kube-scheduler's reason (``nodevolumelimits`` ``ErrReasonMaxVolumeCountExceeded``).
 MAX_VOLUME_COUNT_REASON = "node(s) exceed max volume count"
+#: The fix for a pod that attaches more EBS volumes than any allowed node can (EBSCSI ``docs/faq.md``
+#: mitigations).
+VOLUME_COUNT_FIX = (
+    "attach fewer EBS volumes per pod, or allow a type with more volume slots: a dedicated-limit type "
+    "(Gen7+ such as m7i, c7i, r7i: 32 and up), or on shared-limit types fewer ENIs (prefix delegation)"
+)
 #: What the driver assumes for Xen types (``nonNitroInstanceTypes``: 39, treated as dedicated).
 XEN_LIMIT = 39
 #: A Nitro type the driver's generated table lacks: 27 shared (since v1.51.2 / v1.52.1 / v1.53.0).
