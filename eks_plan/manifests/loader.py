@@ -68,7 +68,6 @@ from eks_plan.manifests.objects import (
 )
 from eks_plan.manifests.pods import PodContext
 from eks_plan.manifests.workloads import read_workload
-from eks_plan.storage.model import PersistentVolumeClaim, StorageClass
 from eks_plan.manifests.yaml_source import (
     ANCHOR,
     DEFAULT_MAX_FILE_BYTES,
@@ -80,6 +79,7 @@ from eks_plan.manifests.yaml_source import (
     read_text_file,
     template_error,
 )
+from eks_plan.storage.model import PersistentVolumeClaim, StorageClass
 
 #: File name endings read from directories without ``--include``.
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")

@@ -26,10 +26,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from eks_plan.resources import PODS, VPC_IP_PODS, format_amount
-from eks_plan.storage.attach import EBS_VOLUMES, MAX_VOLUME_COUNT_REASON, VOLUME_COUNT_FIX
 from eks_plan.scheduling import untolerated
 from eks_plan.scheduling.pod import PodSpec
 from eks_plan.solver.problem import NodeOption
+from eks_plan.storage.attach import EBS_VOLUMES, MAX_VOLUME_COUNT_REASON, VOLUME_COUNT_FIX
 
 NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"

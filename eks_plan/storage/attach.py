@@ -104,6 +104,17 @@ def planned_enis(instance_type: InstanceType, settings: CniSettings, max_pods: i
     return max(enis, 1)
 
 
+def launch_volumes(node_style: str) -> int:
+    """EBS volumes a node has at launch: the root volume, and on Bottlerocket its data volume too
+    (``/dev/xvda`` and ``/dev/xvdb``: Karpenter's EC2NodeClass docs, aws/karpenter-provider-aws
+    ``website/content/en/docs/concepts/nodeclasses.md``), each one slot fewer for pods' volumes.
+
+    >>> launch_volumes("managed-node-group"), launch_volumes("bottlerocket")
+    (1, 2)
+    """
+    return 2 if str(node_style) == "bottlerocket" else 1
+
+
 @dataclass(frozen=True, slots=True)
 class VolumeSlots:
     """A node's EBS volume slots: the limit, its kind, the ENIs assumed and the resulting counts."""

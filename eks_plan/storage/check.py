@@ -37,7 +37,8 @@ class VolumeSlotWarning:
 
     def message(self) -> str:
         return (
-            f"node {self.node} ({self.instance_type}, shared EBS/ENI limit): the CNI attaches {self.enis} ENI(s), "
+            f"node {self.node} ({self.instance_type}, shared EBS/ENI limit): the CNI attaches "
+            f"{self.enis} ENI(s), "
             f"which leave {self.attachable} EBS volume slot(s) for its {self.ebs_volumes} planned volumes; "
             "pods past the limit stay Pending (node(s) exceed max volume count): use prefix delegation, a "
             "dedicated-limit type (Gen7+), or size the plan under these CNI settings"
@@ -54,7 +55,9 @@ class VolumeSlotWarning:
         }
 
 
-def volume_slot_warnings(plan: Mapping[str, Any], cni: CniSettings, catalog: Catalog) -> list[VolumeSlotWarning]:
+def volume_slot_warnings(
+    plan: Mapping[str, Any], cni: CniSettings, catalog: Catalog
+) -> list[VolumeSlotWarning]:
     """The warnings for a plan document (:func:`eks_plan.report.size.plan_data`) under ``cni``."""
     from eks_plan.network.ipamd import NodeNetworkLimits, node_addresses
 

@@ -46,7 +46,9 @@ resources.requests.storage, e.g. 20Gi)
             hint="add resources.requests.storage, e.g. 20Gi",
         )
     try:
-        size = canonical_amount("storage", storage.value if isinstance(storage.value, int) else storage.string())
+        size = canonical_amount(
+            "storage", storage.value if isinstance(storage.value, int) else storage.string()
+        )
     except QuantityError as error:
         raise storage.error(f"is not a quantity: {error}") from None
     class_field = spec.child("storageClassName")
@@ -113,7 +115,12 @@ def read_workload_volumes(kind: str, spec: Field, pod_spec: Field) -> tuple[PodV
         for template in spec.child("volumeClaimTemplates").sequence():
             name = template.get("metadata", "name").string()
             volumes.append(
-                PodVolume(name, VolumeSource.TEMPLATE, template.location, spec=read_claim_spec(template.child("spec")))
+                PodVolume(
+                    name,
+                    VolumeSource.TEMPLATE,
+                    template.location,
+                    spec=read_claim_spec(template.child("spec")),
+                )
             )
     templates = {volume.name for volume in volumes}
     for volume in pod_spec.child("volumes").sequence():
@@ -132,4 +139,3 @@ def read_workload_volumes(kind: str, spec: Field, pod_spec: Field) -> tuple[PodV
             volume_id = volume.get("awsElasticBlockStore", "volumeID").string()
             volumes.append(PodVolume(name, VolumeSource.INLINE_EBS, volume.location, claim_name=volume_id))
     return tuple(volumes)
-

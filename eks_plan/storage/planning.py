@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from eks_plan.storage.attach import EBS_VOLUMES, VolumeSlots, volume_slots
+from eks_plan.storage.attach import EBS_VOLUMES, VolumeSlots, launch_volumes, volume_slots
 from eks_plan.storage.volumes import StorageInventory, storage_inventory
 
 if TYPE_CHECKING:
@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from eks_plan.solver.problem import NodeOption, PodGroup
 
 
-def pool_volume_slots(config: PlanConfig, catalog: Catalog, options: Sequence[NodeOption]) -> dict[tuple[str, str], VolumeSlots]:
+def pool_volume_slots(
+    config: PlanConfig, catalog: Catalog, options: Sequence[NodeOption]
+) -> dict[tuple[str, str], VolumeSlots]:
     """Volume slots per ``(pool, instance type)`` of these options."""
     from eks_plan.catalog.capacity import max_pods
     from eks_plan.planning import node_settings
@@ -47,7 +49,8 @@ def pool_volume_slots(config: PlanConfig, catalog: Catalog, options: Sequence[No
             continue
         instance_type = catalog.lookup(option.instance_type)
         pods = max_pods(instance_type, node_settings(pools[option.pool], config.cni))
-        slots[key] = volume_slots(instance_type, cni, pods)
+        launched = launch_volumes(str(pools[option.pool].node_style))
+        slots[key] = volume_slots(instance_type, cni, pods, launch_volumes=launched)
     return slots
 
 
@@ -60,7 +63,12 @@ def with_volume_limits(
     config: PlanConfig,
     catalog: Catalog,
 ) -> tuple[
-    StorageInventory, list[PodGroup], tuple[NodeOption, ...], tuple[NodeOption, ...], dict[str, VolumeSlots], list[str]
+    StorageInventory,
+    list[PodGroup],
+    tuple[NodeOption, ...],
+    tuple[NodeOption, ...],
+    dict[str, VolumeSlots],
+    list[str],
 ]:
     """The groups and options with the EBS volume resource added where pods attach EBS volumes,
     the inventory, each instance type's slots and the notes for the report."""

@@ -53,7 +53,9 @@ class EbsPrices:
         throughput (``None``: the type's baseline)."""
         table = self.regions.get(region)
         if table is None:
-            return VolumePrice(None, f"no EBS prices are bundled for {region} (only {', '.join(sorted(self.regions))})")
+            return VolumePrice(
+                None, f"no EBS prices are bundled for {region} (only {', '.join(sorted(self.regions))})"
+            )
         rates = table.get(volume_type)
         if rates is None:
             return VolumePrice(None, f"no price for EBS type {volume_type} in the bundled table")

@@ -164,3 +164,44 @@ def render_storage(data: dict[str, Any], console: Console) -> None:
         for item in data["zone_loss_unavailable"]:
             console.print(f"  {item['zone']}: {item['pods']} pod(s) of {item['workload']}", markup=False)
         console.print()
+
+
+#: kubectl's short names for access modes (``kubectl get pvc`` ACCESS MODES column).
+_ACCESS = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
+
+
+def render_workload_volumes(data: dict[str, Any], console: Console) -> None:
+    """``eks-plan workloads``: each workload's persistent volumes and the StorageClasses."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from eks_plan.report.layout import print_table
+
+    table = Table(title="Volumes (template, ephemeral: one per pod; claim: shared)", title_justify="left")
+    table.add_column("workload [dim]volume[/]", overflow="fold", ratio=3, min_width=22)
+    table.add_column("source")
+    table.add_column("class", overflow="fold")
+    table.add_column("EBS", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("access", overflow="fold")
+    for volume in data["volumes"]:
+        ebs = volume["ebs_type"] if volume["ebs"] else "no"
+        table.add_row(
+            f"{escape(volume['workload'])}\n[dim]{escape(volume['name'])}[/]",
+            volume["source"],
+            escape(volume["storage_class"] or "-"),
+            ebs,
+            _size(volume["size_bytes"]),
+            ",".join(_ACCESS.get(mode, mode) for mode in volume["access_modes"]) or "-",
+        )
+    print_table(console, table)
+    for storage_class in data["storage_classes"]:
+        default = " (default)" if storage_class["default"] else ""
+        console.print(
+            f"[dim]StorageClass[/] {escape(storage_class['name'])}{default}: "
+            f"{escape(storage_class['provisioner'])}"
+            + (f", {storage_class['ebs_type']}" if storage_class["ebs_type"] else "")
+            + f", {storage_class['volume_binding_mode']}"
+        )
+    for note in data["notes"]:
+        console.print(f"note: {note}", style="dim", markup=False)

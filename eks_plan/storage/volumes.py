@@ -137,7 +137,7 @@ def storage_inventory(manifests: ManifestSet) -> StorageInventory:
     if len(defaults) > 1:
         notes.append(
             f"{len(defaults)} StorageClasses are marked default ({', '.join(d.name for d in defaults)}); "
-            f"the cluster uses the newest, taken here as the last read ({default_class.name if default_class else ''})"
+            f"the cluster uses the newest, taken here as the last read ({defaults[-1].name})"
         )
     claims = {claim.key: claim for claim in manifests.persistent_volume_claims}
     uses_default = False
@@ -155,13 +155,12 @@ def storage_inventory(manifests: ManifestSet) -> StorageInventory:
         default_assumed = True
         default_class = CHART_DEFAULT_CLASS
         notes.append(
-            "no StorageClass in the manifests is marked default (storageclass.kubernetes.io/is-default-class); "
+            "no StorageClass in the manifests is marked default "
+            "(storageclass.kubernetes.io/is-default-class); "
             "PVCs without storageClassName are taken as the EBS CSI driver chart's default class "
             "ebs-csi-default-sc (gp3, WaitForFirstConsumer)"
         )
-        volumes = {
-            key: tuple(_with_default(item) for item in items) for key, items in volumes.items()
-        }
+        volumes = {key: tuple(_with_default(item) for item in items) for key, items in volumes.items()}
     for items in volumes.values():
         notes.extend(item.note for item in items if item.note)
     return StorageInventory(
@@ -181,7 +180,11 @@ def _with_default(item: WorkloadVolume) -> WorkloadVolume:
         return item
     chart = CHART_DEFAULT_CLASS
     return replace(
-        item, storage_class=chart.name, provisioner=chart.provisioner, ebs_type=chart.ebs_type, throughput=None
+        item,
+        storage_class=chart.name,
+        provisioner=chart.provisioner,
+        ebs_type=chart.ebs_type,
+        throughput=None,
     )
 
 
@@ -224,7 +227,7 @@ def _resolve(
     elif class_name == "":
         storage_class = None
         note = note or (
-            f"{workload.key} volume {volume.name}: storageClassName \"\" binds a pre-made PersistentVolume of "
+            f'{workload.key} volume {volume.name}: storageClassName "" binds a pre-made PersistentVolume of '
             "unknown driver; kube-scheduler does not count it until it is bound, and neither does eks-plan"
         )
     else:
@@ -239,7 +242,9 @@ def _resolve(
         name=volume.name,
         source_kind=volume.source_kind,
         claim=claim_key,
-        storage_class=(storage_class.name if storage_class else (_PENDING_DEFAULT if needs_default else class_name)),
+        storage_class=(
+            storage_class.name if storage_class else (_PENDING_DEFAULT if needs_default else class_name)
+        ),
         provisioner=storage_class.provisioner if storage_class else None,
         ebs_type=ebs_type,
         size_bytes=spec.size_bytes if spec is not None else None,
