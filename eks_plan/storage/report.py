@@ -19,13 +19,14 @@ if TYPE_CHECKING:
     from eks_plan.solver.plan import Plan
 
 
-def storage_data(plan: Plan, planning: PlanningInput) -> dict[str, Any] | None:
-    """The ``storage`` block of the plan, or ``None`` when no workload mounts a persistent volume."""
+def volume_costs(planning: PlanningInput) -> tuple[list[dict[str, Any]], float, int, list[str]]:
+    """Every workload volume with its count and monthly cost: ``(volumes, total, unpriced, notes)``.
+
+    Per-pod volumes (templates, ephemeral) count once per replica; a PVC several workloads mount, once.
+    """
     from eks_plan.storage.pricing import load_ebs_prices
 
     inventory = planning.storage
-    if inventory is None or not inventory.volumes:
-        return None
     prices = load_ebs_prices()
     volumes: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -33,7 +34,7 @@ def storage_data(plan: Plan, planning: PlanningInput) -> dict[str, Any] | None:
     total = 0.0
     unpriced = 0
     for key, workload in sorted(planning.workloads.items()):
-        for volume in inventory.volumes.get(workload.key, ()):
+        for volume in inventory.volumes.get(workload.key, ()) if inventory is not None else ():
             if volume.per_pod:
                 count = workload.replicas
             else:
@@ -49,6 +50,8 @@ def storage_data(plan: Plan, planning: PlanningInput) -> dict[str, Any] | None:
                 each = price.cost
                 if price.note:
                     notes.append(f"{key} volume {volume.name} ({volume.ebs_type}): {price.note}")
+            elif volume.is_ebs:
+                notes.append(f"{key} volume {volume.name}: an existing EBS volume of unknown type and size")
             if each is None:
                 unpriced += count
             else:
@@ -64,6 +67,18 @@ def storage_data(plan: Plan, planning: PlanningInput) -> dict[str, Any] | None:
                     "cost_per_month": None if each is None else round(each * count, 6),
                 }
             )
+    return volumes, round(total, 6), unpriced, notes
+
+
+def storage_data(plan: Plan, planning: PlanningInput) -> dict[str, Any] | None:
+    """The ``storage`` block of the plan, or ``None`` when no workload mounts a persistent volume."""
+    from eks_plan.storage.pricing import load_ebs_prices
+
+    inventory = planning.storage
+    if inventory is None or not inventory.volumes:
+        return None
+    prices = load_ebs_prices()
+    volumes, total, unpriced, notes = volume_costs(planning)
     groups = {group.key: group for group in planning.problem.pod_groups}
     per_node = []
     for node in plan.nodes:
@@ -122,13 +137,12 @@ def render_storage(data: dict[str, Any], console: Console) -> None:
         return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
 
     volumes = table("Persistent volumes")
-    for column in ("workload", "volume", "class", "type", "size", "count", "$/month"):
-        volumes.add_column(column, justify="right" if column in ("size", "count", "$/month") else "left")
+    for column in ("workload: volume", "class", "type", "size", "vols", "$/month"):
+        volumes.add_column(column, justify="right" if column in ("size", "vols", "$/month") else "left")
     for item in data["volumes"]:
         cost = item["cost_per_month"]
         volumes.add_row(
-            item["workload"],
-            item["name"],
+            f"{item['workload']}: {item['name']}",
             item["storage_class"] or "-",
             item["ebs_type"] or (item["provisioner"] or "?"),
             _size(item["size_bytes"]),

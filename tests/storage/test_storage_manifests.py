@@ -132,7 +132,11 @@ def test_volumes_are_resolved_to_classes_drivers_sizes_and_access_modes(tmp_path
     assert inventory.ebs_volumes_per_pod("StatefulSet/apps/db") == 2
     legacy = {volume.name: volume for volume in inventory.volumes["Deployment/apps/legacy"]}
     # The in-tree provisioner is migrated to the EBS CSI driver; so is an inline awsElasticBlockStore.
-    assert (legacy["old"].is_ebs, legacy["old"].ebs_type, legacy["old"].size_bytes) == (True, "gp2", 8 * 2**30)
+    assert (legacy["old"].is_ebs, legacy["old"].ebs_type, legacy["old"].size_bytes) == (
+        True,
+        "gp2",
+        8 * 2**30,
+    )
     assert (legacy["raw"].is_ebs, legacy["raw"].size_bytes, legacy["raw"].zone_bound) == (True, None, True)
     assert inventory.ebs_volumes_per_pod("Deployment/apps/legacy") == 2
 
