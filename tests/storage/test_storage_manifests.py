@@ -166,7 +166,10 @@ def test_a_claim_without_a_size_is_an_input_error_naming_file_and_line(tmp_path:
     line = text.lstrip().splitlines()[error.location.line - 1]
     assert "spec:" in line  # the volumeClaimTemplate's spec
     assert "resources.requests.storage is required" in error.message
-    pvc = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: x}\nspec:\n  accessModes: [ReadWriteOnce]\n"
+    pvc = (
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: x}\n"
+        "spec:\n  accessModes: [ReadWriteOnce]\n"
+    )
     with pytest.raises(InputError, match=r"x\.yaml:4:\d+: spec\.resources\.requests\.storage is required"):
         load_manifests([_write(tmp_path, "x.yaml", pvc)])
 
