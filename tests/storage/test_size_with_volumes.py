@@ -19,6 +19,7 @@ import textwrap
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from eks_plan.catalog import load_catalog
 from eks_plan.config import load_config
@@ -242,3 +243,26 @@ def test_regions_without_bundled_ebs_prices_leave_volumes_unpriced(tmp_path: Pat
     _, total, unpriced, notes = volume_costs(planning)
     assert (total, unpriced) == (0.0, 2)
     assert any("no EBS prices are bundled for us-gov-west-1" in note for note in notes)
+
+
+def test_diff_gives_a_workloads_volume_cost_change_to_it(tmp_path: Path) -> None:
+    """``eks-plan diff``: one more StatefulSet replica adds one more 1Gi gp3 volume ($0.08 a month),
+    priced per volume and so given to that workload exactly, on top of its relaxation share."""
+    from eks_plan.diff import DiffOptions, diff
+
+    config_path, _ = _files(tmp_path, SHARDS.format(replicas=2))
+    base, head = tmp_path / "base", tmp_path / "head"
+    base.mkdir()
+    head.mkdir()
+    (base / "app.yaml").write_text(textwrap.dedent(SHARDS.format(replicas=2)).lstrip(), encoding="utf-8")
+    (head / "app.yaml").write_text(textwrap.dedent(SHARDS.format(replicas=3)).lstrip(), encoding="utf-8")
+    options = DiffOptions(config_path=config_path, time_limit_seconds=10, workers=1)
+    report = diff([str(base)], [str(head)], options)
+    [change] = report["workloads"]
+    assert change["name"] == "StatefulSet/db/shards"
+    total = float(report["diffTotalMonthlyCost"])
+    assert total == pytest.approx(0.08, abs=0.005)  # one node holds them all: only the volume changes
+    attribution = report["attribution"]
+    relaxation = float(attribution["relaxationMonthlyCost"]) - float(attribution["relaxationPastMonthlyCost"])
+    assert float(change["diffMonthlyCost"]) == pytest.approx(relaxation + 0.08, abs=0.0051)
+    assert "persistent volumes priced directly" in attribution["why"]
