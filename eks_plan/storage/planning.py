@@ -90,19 +90,55 @@ def with_volume_limits(
     if not any_volumes:
         return inventory, new_groups, options, excluded, {}, notes
     slots = pool_volume_slots(config, catalog, (*options, *excluded))
+    if not _slots_bind(new_groups, options, slots):
+        # No node could ever hold more volumes than it has slots: the solver is spared the resource.
+        stripped = [
+            replace(
+                g, pod=replace(g.pod, requests=g.pod.requests - {EBS_VOLUMES: g.pod.requests[EBS_VOLUMES]})
+            )
+            for g in new_groups
+        ]
+        return inventory, stripped, options, excluded, _by_type(slots), notes
 
     def with_slots(option: NodeOption) -> NodeOption:
         count = slots[(option.pool, option.instance_type)].attachable
         return replace(option, allocatable=option.allocatable + {EBS_VOLUMES: count})
 
-    by_type: dict[str, VolumeSlots] = {}
-    for (_, instance_type), value in sorted(slots.items()):
-        by_type.setdefault(instance_type, value)
     return (
         inventory,
         new_groups,
         tuple(with_slots(option) for option in options),
         tuple(with_slots(option) for option in excluded),
-        by_type,
+        _by_type(slots),
         notes,
+    )
+
+
+def _by_type(slots: Mapping[tuple[str, str], VolumeSlots]) -> dict[str, VolumeSlots]:
+    by_type: dict[str, VolumeSlots] = {}
+    for (_, instance_type), value in sorted(slots.items()):
+        by_type.setdefault(instance_type, value)
+    return by_type
+
+
+def _slots_bind(
+    groups: Sequence[PodGroup], options: Sequence[NodeOption], slots: Mapping[tuple[str, str], VolumeSlots]
+) -> bool:
+    """True when some node could be given more EBS volumes than it has slots: its free pod slots
+    filled with the pods that attach the most volumes. When it never binds, the limit decides nothing.
+
+    >>> from types import SimpleNamespace as N
+    >>> pod = N(pod=N(requests={EBS_VOLUMES: 1}))
+    >>> option = N(pool="p", instance_type="m5.large", allocatable={"pods": 29},
+    ...            daemonset_overhead={"pods": 3})
+    >>> _slots_bind([pod], [option], {("p", "m5.large"): N(attachable=24)})
+    True
+    >>> _slots_bind([pod], [option], {("p", "m5.large"): N(attachable=31)})
+    False
+    """
+    most = max((group.pod.requests.get(EBS_VOLUMES, 0) for group in groups), default=0)
+    return any(
+        (option.allocatable.get("pods", 0) - option.daemonset_overhead.get("pods", 0)) * most
+        > slots[(option.pool, option.instance_type)].attachable
+        for option in options
     )

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from eks_plan.storage.attach import EBS_VOLUMES
-
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -82,7 +80,7 @@ def storage_data(plan: Plan, planning: PlanningInput) -> dict[str, Any] | None:
     groups = {group.key: group for group in planning.problem.pod_groups}
     per_node = []
     for node in plan.nodes:
-        used = sum(groups[key].pod.requests[EBS_VOLUMES] * count for key, count in node.pods.items())
+        used = sum(_volumes_per_pod(planning, key) * count for key, count in node.pods.items())
         slots = planning.volume_slots_by_type.get(node.option.instance_type)
         if used or slots is not None:
             per_node.append(
@@ -116,6 +114,15 @@ def storage_data(plan: Plan, planning: PlanningInput) -> dict[str, Any] | None:
         "zone_loss_unavailable": unavailable,
         "notes": list(dict.fromkeys(note for note in notes if note)),
     }
+
+
+def _volumes_per_pod(planning: PlanningInput, key: str) -> int:
+    """EBS volumes one pod of the group ``key`` attaches (the solver's request may be left out when
+    the limit cannot bind, so this reads the inventory)."""
+    workload = planning.workloads.get(key)
+    if planning.storage is None or workload is None:
+        return 0
+    return planning.storage.ebs_volumes_per_pod(workload.key)
 
 
 def _size(size_bytes: int | None) -> str:

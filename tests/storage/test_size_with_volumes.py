@@ -43,8 +43,8 @@ zones: [{zones}]
 nodePools:
   - name: p
     nodeStyle: managed-node-group
-    instances: {{instanceTypes: [m5.large]}}
-    maxPods: 110
+    instances: {{instanceTypes: [{types}]}}
+    maxPods: {max_pods}
     capacityTypes: [on-demand]
 cni:
   mode: {mode}
@@ -81,7 +81,10 @@ spec:
 
 
 def _files(tmp_path: Path, manifests: str, **config: object) -> tuple[Path, Path]:
-    settings = {"zones": "us-east-1a", "mode": "secondary-ip", "zone_loss": "false", **config}
+    settings = {
+        "zones": "us-east-1a", "mode": "secondary-ip", "zone_loss": "false", "types": "m5.large",
+        "max_pods": 110, **config,
+    }  # fmt: skip
     config_path = tmp_path / "eks-plan.yaml"
     config_path.write_text(textwrap.dedent(CONFIG.format(**settings)), encoding="utf-8")
     manifest_path = tmp_path / "app.yaml"
@@ -266,3 +269,15 @@ def test_diff_gives_a_workloads_volume_cost_change_to_it(tmp_path: Path) -> None
     relaxation = float(attribution["relaxationMonthlyCost"]) - float(attribution["relaxationPastMonthlyCost"])
     assert float(change["diffMonthlyCost"]) == pytest.approx(relaxation + 0.08, abs=0.0051)
     assert "persistent volumes priced directly" in attribution["why"]
+
+
+def test_the_volume_resource_is_left_out_when_it_cannot_bind(tmp_path: Path) -> None:
+    """m7i.large (32 dedicated: 31 volumes) with maxPods 29: no node can hold more than 26 of these
+    pods, so the limit never decides anything and the solver is not given the resource (as
+    ``vpc-ip-pods`` only when addresses bind); the report still counts each node's volumes."""
+    result = _size(tmp_path, SHARDS.format(replicas=30), types="m7i.large", max_pods=29)
+    assert all(EBS_VOLUMES not in group.pod.requests for group in result.planning.problem.pod_groups)
+    assert all(EBS_VOLUMES not in option.allocatable for option in result.planning.problem.node_options)
+    data = plan_data(result.plan, result.planning, result.config)
+    assert sum(node["ebs_volumes"] for node in data["storage"]["nodes"]) == 30
+    assert {node["attachable_volumes"] for node in data["storage"]["nodes"]} == {31}
