@@ -1,7 +1,8 @@
 """EBS volumes in the sizing problem: a per-node capacity of volume slots and a per-pod request.
 
 Like ``vpc-ip-pods`` (:func:`eks_plan.planning.address_limits_bind`), the limit enters the solver as
-one more resource, ``attachable-volumes-aws-ebs``, only when some pod attaches an EBS volume: each
+one more resource, ``attachable-volumes-aws-ebs``, only when it can bind (some pod attaches an EBS
+volume and some node's free pod slots could hold more of them than it has volume slots): each
 node option gets the EBS CSI driver's count for its type (:func:`eks_plan.storage.attach.volume_slots`,
 at the ENIs the node carries when full under the cluster's CNI settings and the pool's maxPods), and
 each pod requests one unit per EBS volume it mounts. The solver, the packing and the verifier then
