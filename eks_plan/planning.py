@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from eks_plan.config.model import AddonDaemonSet, CniSettings, NodePoolConfig, PlanConfig
     from eks_plan.manifests import ManifestSet, Workload
     from eks_plan.solver.budget import CancelToken
+    from eks_plan.storage.attach import VolumeSlots
+    from eks_plan.storage.volumes import StorageInventory
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,10 @@ class PlanningInput:
     cni_summary: Mapping[str, Any] = field(default_factory=dict)
     max_pods_by_type: Mapping[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    #: The workloads' volumes (:mod:`eks_plan.storage.volumes`) and, when pods attach EBS volumes,
+    #: each instance type's EBS volume slots (:mod:`eks_plan.storage.attach`).
+    storage: StorageInventory | None = None
+    volume_slots_by_type: Mapping[str, VolumeSlots] = field(default_factory=dict)
 
     def daemonset_vpc_ip_pods(self, option: NodeOption) -> int:
         """DaemonSet pods on such a node that take a VPC address (hostNetwork pods do not)."""
@@ -596,6 +602,13 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
         for instance_type in {option.instance_type for option in options if option.pool == pool.name}:
             max_pods_by_type.setdefault(instance_type, max_pods(catalog.lookup(instance_type), settings))
 
+    from eks_plan.storage.planning import with_volume_limits
+
+    storage, groups, options, excluded, volume_slots, storage_notes = with_volume_limits(
+        manifests, workloads, groups, options, excluded, config, catalog
+    )
+    notes.extend(storage_notes)
+
     problem = Problem(
         pod_groups=tuple(groups),
         node_options=options,
@@ -616,6 +629,8 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
         hours_per_month=config.pricing.hours_per_month,
         cni_summary=config.cni.to_dict(),
         max_pods_by_type=MappingProxyType(max_pods_by_type),
+        storage=storage,
+        volume_slots_by_type=MappingProxyType(volume_slots),
         notes=tuple(notes)
         + pricing.warnings
         + (

@@ -147,10 +147,15 @@ def command(
         min_free=min_free / 100,
     )
     data = report.as_dict()
+    volume_warnings = _volume_warnings(plan, plan_document, report.cni)
+    if volume_warnings:
+        data["volume_slot_warnings"] = [warning.as_dict() for warning in volume_warnings]
     if output is OutputFormat.TABLE:
         from eks_plan.report.check_ips import render
 
         render(data, stdout())
+        for warning in volume_warnings:
+            stdout().print(f"warning: {warning.message()}", style="yellow", markup=False)
     else:
         print_data(data, output)
 
@@ -159,6 +164,20 @@ def command(
     threshold = Verdict.AT_RISK if fail_on == "at-risk" else Verdict.EXHAUSTED
     if report.verdict.severity >= threshold.severity or report.pods_without_address:
         raise typer.Exit(ExitCode.FINDINGS)
+
+
+def _volume_warnings(plan: Path | None, plan_document: dict | None, cni):  # type: ignore[no-untyped-def]
+    """Nodes whose ENIs leave fewer EBS volume slots than their planned volumes (shared-limit types)."""
+    import json
+
+    from eks_plan.catalog import load_catalog
+    from eks_plan.storage.check import volume_slot_warnings
+
+    if plan_document is None and plan is not None:
+        plan_document = json.loads(plan.read_text(encoding="utf-8"))
+    if not plan_document:
+        return []
+    return volume_slot_warnings(plan_document, cni, load_catalog())
 
 
 def _size_in_place(

@@ -80,6 +80,7 @@ from eks_plan.manifests.yaml_source import (
     refuse_special_file,
     template_error,
 )
+from eks_plan.storage.model import PersistentVolumeClaim, StorageClass
 
 #: File name endings read from directories without ``--include``.
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -92,6 +93,8 @@ READ_KINDS = WORKLOAD_KINDS | {
     "PriorityClass",
     "RuntimeClass",
     "Namespace",
+    "PersistentVolumeClaim",
+    "StorageClass",
 }
 
 #: Custom resources whose operator creates pods the manifests do not show, and who creates them.
@@ -470,6 +473,8 @@ class _Collector:
         self.runtime_classes: list[RuntimeClass] = []
         self.namespace_labels: dict[str, dict[str, str]] = {}
         self.warnings: list[LoadWarning] = []
+        self.persistent_volume_claims: list[PersistentVolumeClaim] = []
+        self.storage_classes: list[StorageClass] = []
 
     def warn(self, code: str, message: str, location: SourceLocation) -> None:
         self.warnings.append(LoadWarning(code, message, location))
@@ -568,6 +573,14 @@ class _Collector:
             self.priority_classes.append(read_priority_class(root))
         elif kind == "RuntimeClass":
             self.runtime_classes.append(read_runtime_class(root))
+        elif kind == "PersistentVolumeClaim":
+            from eks_plan.storage.manifests import read_persistent_volume_claim
+
+            self.persistent_volume_claims.append(read_persistent_volume_claim(root, namespace))
+        elif kind == "StorageClass":
+            from eks_plan.storage.manifests import read_storage_class
+
+            self.storage_classes.append(read_storage_class(root))
         elif kind == "Namespace":
             labels = {key: value.string() for key, value in metadata.child("labels").items()}
             self.namespace_labels[_name(metadata)] = labels
@@ -590,6 +603,8 @@ class _Collector:
         self.runtime_classes.extend(later.runtime_classes)
         self.namespace_labels.update(later.namespace_labels)
         self.warnings.extend(later.warnings)
+        self.persistent_volume_claims.extend(later.persistent_volume_claims)
+        self.storage_classes.extend(later.storage_classes)
 
     def finish(
         self, mode: ReplicaMode, files: tuple[str, ...], read_workloads: _WorkloadReader | None = None
@@ -678,6 +693,8 @@ class _Collector:
             warnings=tuple(dict.fromkeys(self.warnings)),
             documents=self.documents,
             files=files,
+            persistent_volume_claims=tuple(self.persistent_volume_claims),
+            storage_classes=tuple(self.storage_classes),
         )
 
 

@@ -79,8 +79,14 @@ def plan_data(plan: Plan, planning: PlanningInput, config: PlanConfig | None = N
     groups = {group.key: group for group in planning.problem.pod_groups}
     fargate_cost = sum(placement.price_per_hour * placement.count for placement in planning.fargate)
     notes = list(planning.notes) + list(plan.notes)
+    from eks_plan.storage.report import storage_data
+
+    storage = storage_data(plan, planning)
+    storage_per_hour = storage["cost_per_month"] / planning.hours_per_month if storage else 0.0
+    if storage is not None:
+        storage["cost_per_hour"] = _money(storage_per_hour)
     if planning.currency == "USD":
-        cost = plan.node_cost_per_hour + planning.control_plane_per_hour + fargate_cost
+        cost = plan.node_cost_per_hour + planning.control_plane_per_hour + fargate_cost + storage_per_hour
     else:
         # Node prices are in the region's currency; the control plane and Fargate rates are USD.
         cost = plan.node_cost_per_hour
@@ -182,6 +188,7 @@ def plan_data(plan: Plan, planning: PlanningInput, config: PlanConfig | None = N
             if not rule.honoured
         ],
         "notes": notes,
+        **({"storage": storage} if storage is not None else {}),
         **(_config_data(config) if config is not None else {}),
     }
 
@@ -330,6 +337,9 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
         parts.append(f"control plane {money}{data['control_plane_per_hour']:.4f}")
     if data["fargate"]["pods"] and data["currency"] == "USD":
         parts.append(f"Fargate {money}{data['fargate_cost_per_hour']:.4f}")
+    storage = data.get("storage")
+    if storage and data["currency"] == "USD":
+        parts.append(f"volumes {money}{storage['cost_per_hour']:.4f}")
     console.print(
         f"Total per hour: {' + '.join(parts)} = [bold]{money}{data['cost_per_hour']:.4f}[/] "
         f"([bold]{money}{data['cost_per_month']:,.2f}[/] a month)\n"
@@ -376,6 +386,11 @@ def render_plan(data: dict[str, Any], plan: Plan, planning: PlanningInput, conso
         fargate_size = f"Fargate {pod['vcpu']} vCPU / {pod['memory_gb']} GB"
         placement.add_row(pod["workload"], str(pod["count"]), "-", fargate_size)
     print_table(console, placement)
+
+    if storage:
+        from eks_plan.storage.report import render_storage
+
+        render_storage(storage, console)
 
     if data["unschedulable"]:
         problems = table("Pods that cannot be placed", style="red")

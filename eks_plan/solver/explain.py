@@ -30,6 +30,7 @@ from eks_plan.scheduling import untolerated
 from eks_plan.scheduling.pod import PodSpec
 from eks_plan.scheduling.topology import node_has_key
 from eks_plan.solver.problem import NodeOption
+from eks_plan.storage.attach import EBS_VOLUMES, MAX_VOLUME_COUNT_REASON, VOLUME_COUNT_FIX
 
 NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
@@ -94,6 +95,8 @@ def _shortfall_reason(name: str) -> str:
         return "Too many pods"
     if name == VPC_IP_PODS:
         return "no VPC address left for the pod (ipamd's ENIs are full)"
+    if name == EBS_VOLUMES:
+        return MAX_VOLUME_COUNT_REASON
     return f"Insufficient {name}"
 
 
@@ -181,6 +184,12 @@ def nearest_fixes(
             f"add a toleration for {', '.join(taints)} (instance type {taint_only[0].instance_type} "
             "fits otherwise)"
         )
+    if any(
+        failure.resource == EBS_VOLUMES
+        for option in options
+        for failure in option_failures(pod, option, headroom_percent)
+    ):
+        fixes.append(VOLUME_COUNT_FIX)
     selector_only = [
         o for o in options if [f.reason for f in option_failures(pod, o, headroom_percent)] == [NODE_AFFINITY]
     ]

@@ -53,7 +53,8 @@ def test_sample_plan_places_every_pod_with_the_documented_json_shape(shop_size: 
     for key in ("cost_per_hour", "node_cost_per_hour", "lower_bound_per_hour", "gap"):
         assert isinstance(data[key], float)
     assert 0 <= data["lower_bound_per_hour"] <= data["node_cost_per_hour"]
-    assert data["cost_per_hour"] == pytest.approx(data["node_cost_per_hour"] + 0.10, abs=1e-6)
+    storage = data["storage"]["cost_per_hour"]  # the sample's volumes: $74.40 a month
+    assert data["cost_per_hour"] == pytest.approx(data["node_cost_per_hour"] + 0.10 + storage, abs=1e-6)
     node = data["nodes"][0]
     assert set(node) >= {"instance_type", "zone", "capacity_type", "price_per_hour", "allocatable",
                          "daemonset_overhead", "pods"}  # fmt: skip
