@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from eks_plan.catalog.pricing import Pricing
     from eks_plan.config.model import AddonDaemonSet, CniSettings, NodePoolConfig, PlanConfig
     from eks_plan.manifests import ManifestSet, Workload
+    from eks_plan.solver.budget import CancelToken
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,8 +461,12 @@ def plan_cluster(
     seed: int = 0,
     max_file_bytes: int | None = None,
     observer: SolveObserver | None = None,
+    cancel: CancelToken | None = None,
 ) -> SizeResult:
-    """Load, build and solve: the whole of ``eks-plan size`` without the printing."""
+    """Load, build and solve: the whole of ``eks-plan size`` without the printing.
+
+    ``cancel`` stops it (raising :class:`~eks_plan.solver.budget.Cancelled`) after loading or
+    within a fraction of a second during the solve."""
     from eks_plan.catalog import load_catalog
     from eks_plan.config import load_config
     from eks_plan.config.checks import validate_zones
@@ -477,6 +482,8 @@ def plan_cluster(
     if max_file_bytes is not None:
         load_options["max_file_bytes"] = max_file_bytes
     manifests = load_manifests(list(paths), **load_options)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
     observer.on_phase("building the model")
     planning = build_planning_input(manifests, config, catalog)
     if not planning.problem.node_options:
@@ -490,7 +497,7 @@ def plan_cluster(
         )
     plan = solve(
         planning.problem,
-        SolveOptions(time_limit_seconds=time_limit_seconds, workers=workers, seed=seed),
+        SolveOptions(time_limit_seconds=time_limit_seconds, workers=workers, seed=seed, cancel=cancel),
         observer,
     )
     warnings = tuple(str(warning) for warning in manifests.warnings)

@@ -176,21 +176,25 @@ def _size_in_place(
 ) -> dict:
     """Size the manifests as `eks-plan size` does, with the same options, and return the plan document
     it would write."""
+    from eks_plan.cli.interrupt import run_cancellable
     from eks_plan.cli.size import RichProgress
     from eks_plan.planning import PlanningOverrides, plan_cluster
     from eks_plan.report.size import plan_data
 
     with RichProgress(quiet=quiet) as progress:
-        result = plan_cluster(
-            paths,
-            config_path=config,
-            include=tuple(include),
-            overrides=PlanningOverrides(region=region, replicas=replicas),
-            time_limit_seconds=time_limit,
-            workers=workers,
-            seed=seed,
-            max_file_bytes=max_file_bytes,
-            observer=progress,
+        result = run_cancellable(
+            lambda cancel: plan_cluster(
+                paths,
+                config_path=config,
+                include=tuple(include),
+                overrides=PlanningOverrides(region=region, replicas=replicas),
+                time_limit_seconds=time_limit,
+                workers=workers,
+                seed=seed,
+                max_file_bytes=max_file_bytes,
+                observer=progress,
+                cancel=cancel,
+            )
         )
     return plan_data(result.plan, result.planning)
 

@@ -126,17 +126,23 @@ def command(
         headroom_percent=headroom,
         tolerate_zone_loss=tolerate_zone_loss,
     )
+    from eks_plan.cli.interrupt import run_cancellable
+
+    max_file_bytes = parse_file_size(max_file_size)
     with RichProgress(quiet) as progress:
-        result = plan_cluster(
-            paths,
-            config_path=config,
-            include=tuple(include),
-            overrides=overrides,
-            time_limit_seconds=time_limit,
-            workers=workers,
-            seed=seed,
-            max_file_bytes=parse_file_size(max_file_size),
-            observer=progress,
+        result = run_cancellable(
+            lambda cancel: plan_cluster(
+                paths,
+                config_path=config,
+                include=tuple(include),
+                overrides=overrides,
+                time_limit_seconds=time_limit,
+                workers=workers,
+                seed=seed,
+                max_file_bytes=max_file_bytes,
+                observer=progress,
+                cancel=cancel,
+            )
         )
     from eks_plan.report.size import plan_data, render_plan
 

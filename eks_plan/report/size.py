@@ -137,6 +137,7 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
         "gap": round(plan.gap, 6),
         "status": plan_status(plan),
         "solve_seconds": round(plan.solve_seconds, 3),
+        "stopped_by": plan.stopped_by,
         "node_count": len(plan.nodes),
         "node_groups": node_groups(plan, planning.hours_per_month),
         "nodes": nodes,

@@ -52,16 +52,26 @@ Example: 10 pods of 1 cpu, nodes of 4 usable cpu at $1/hour: the LP needs 2.5 no
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from eks_plan.solver.budget import SolveBudget, run_cp_sat
 from eks_plan.solver.compat import UNLIMITED, Instance
 
 SAFETY = 1e-6
+#: GLOP simplex iterations per deterministic second of the LP's share of the work budget, and the
+#: most column-generation rounds: the LP stops on these counts, never on the wall clock.
+LP_ITERATIONS_PER_SECOND = 20_000
+MAX_LP_ROUNDS = 500
+#: Wall seconds per deterministic second given to a stage called on its own (no
+#: :class:`~eks_plan.solver.budget.SolveBudget`): the safety net only.
+WALL_FACTOR = 10.0
+LP_STAGE = "lower bound (LP)"
+INTEGER_BOUND_STAGE = "lower bound (whole nodes)"
 FULL_COLUMNS = 60_000  # up to this many (group, class) pairs the LP holds them all at once
 
 
@@ -79,8 +89,15 @@ class LpResult:
     feasible: bool = True
 
 
-def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 30.0) -> LpResult:
+def lp_bound(
+    instance: Instance, placeable: Sequence[int], work: float = 30.0, budget: SolveBudget | None = None
+) -> LpResult:
     """Solve the relaxation above; see the module docstring.
+
+    ``work`` (deterministic seconds) caps the simplex iterations of the whole column generation
+    (:data:`LP_ITERATIONS_PER_SECOND`) and its rounds (:data:`MAX_LP_ROUNDS`), so that where it
+    stops does not depend on the machine; ``budget`` gives the wall-clock safety net and the
+    cancellation token (a fresh one of ``WALL_FACTOR * work`` seconds when not given).
 
     When the LP would need more than :data:`FULL_COLUMNS` columns, it is solved over merged
     groups (:func:`_merge_groups`) whenever that brings it within reach of holding every column,
@@ -94,22 +111,26 @@ def lp_bound(instance: Instance, placeable: Sequence[int], time_limit: float = 3
             merged = _merge_groups(instance, pods)
             if merged is not None:
                 view, merged_pods, member_of, floor_rows = merged
-                result = _solve_lp(view, merged_pods, time_limit, floor_rows)  # type: ignore[arg-type]
+                result = _solve_lp(view, merged_pods, work, budget, floor_rows)  # type: ignore[arg-type]
                 return _spread_back(result, member_of, pods)
-    return _solve_lp(instance, placeable, time_limit)
+    return _solve_lp(instance, placeable, work, budget)
 
 
 def _solve_lp(
     instance: Instance,
     placeable: Sequence[int],
-    time_limit: float,
+    work: float,
+    budget: SolveBudget | None,
     floor_rows: list[tuple[np.ndarray, int]] | None = None,
 ) -> LpResult:
     """The LP by column generation (every column at once when few enough). ``floor_rows`` (class
     mask, pods) replace the one-pod-per-node rows when the groups are merged ones."""
     from ortools.linear_solver import pywraplp
 
-    start = time.monotonic()
+    if budget is None:
+        budget = SolveBudget(WALL_FACTOR * work + 1.0, work)
+    budget.check()
+    iterations_left = max(1, int(work * LP_ITERATIONS_PER_SECOND))
     pods = np.asarray(placeable, dtype=np.int64)
     groups = [g for g in range(len(instance.groups)) if pods[g] > 0]
     if not groups:
@@ -210,12 +231,18 @@ def _solve_lp(
     per_node = np.minimum(fit, hard_cap[:, None]).astype(np.float64)  # [g, c]
     result = LpResult(0.0, 0.0)
     last: LpResult | None = None
-    while True:
-        solver.SetTimeLimit(max(1, int((time_limit - (time.monotonic() - start)) * 1000)))
-        status = solver.Solve()
+    for lp_round in range(MAX_LP_ROUNDS):
+        solver.SetTimeLimit(max(1, int(budget.left() * 1000)))
+        solver.SetSolverSpecificParametersAsString(f"max_number_of_iterations: {iterations_left}")
+        with budget.stopping(solver.InterruptSolve):
+            status = solver.Solve()
+        budget.check()
+        iterations_left -= solver.iterations()
         if status != pywraplp.Solver.OPTIMAL:
+            if budget.left() <= 0:
+                budget.note_cut(LP_STAGE)
             if last is not None:
-                return last  # time ran out mid-solve: the previous LP's bound stands
+                return last  # out of iterations mid-solve: the previous LP's bound stands
             result.feasible = status != pywraplp.Solver.INFEASIBLE
             return result
         pi = np.array([demand[g].dual_value() if g in demand else 0.0 for g in range(len(instance.groups))])
@@ -254,7 +281,10 @@ def _solve_lp(
                 pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c], -y[c]
             )
         added = 0
-        if time.monotonic() - start <= time_limit:
+        more = iterations_left > 0 and lp_round + 1 < MAX_LP_ROUNDS
+        if more and budget.out_of_time(LP_STAGE):
+            more = False
+        if more:
             for c in range(len(classes)):
                 value, used = _greedy_node(
                     pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c]
@@ -266,9 +296,13 @@ def _solve_lp(
                             added += 1
         if added == 0:
             # Exact pricing where the cheap over-estimate leaves doubt: the node LP of each class.
+            # It runs even without iterations left: it only tightens the bound of this round.
             for c in usable_classes:
-                if (upper[c] + extra[c]) / prices[c] <= 1 + 1e-6 or time.monotonic() - start > time_limit:
+                budget.check()
+                if (upper[c] + extra[c]) / prices[c] <= 1 + 1e-6:
                     continue
+                if budget.out_of_time(LP_STAGE):
+                    break
                 value, used = _node_value_exact(
                     pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c]
                 )
@@ -282,8 +316,9 @@ def _solve_lp(
         result.bound = max(0.0, dual_objective / ratio * (1 - SAFETY))
         result.converged = added == 0
         last = result
-        if added == 0 or time.monotonic() - start > time_limit:
+        if added == 0 or not more:
             return result
+    return result
 
 
 @dataclass(slots=True)
@@ -559,7 +594,13 @@ def undominated_classes(instance: Instance) -> np.ndarray:
 
 
 def integer_zone_bound(
-    instance: Instance, placeable: Sequence[int], time_limit: float, workers: int = 2, seed: int = 0
+    instance: Instance,
+    placeable: Sequence[int],
+    time_limit: float,
+    workers: int = 2,
+    seed: int = 0,
+    budget: SolveBudget | None = None,
+    wall: float | None = None,
 ) -> float:
     """A lower bound from an INTEGER relaxation with nodes counted per (class, zone), by CP-SAT.
 
@@ -581,7 +622,8 @@ def integer_zone_bound(
     usable by the same groups and offered in every zone it is, is as big and no dearer (a plan's
     node of the first can be swapped for one of the second), and CP-SAT's proven objective bound
     is used, never its solution. Returns 0.0 when the problem is out of its scope (zone loss asked,
-    or too big for ``time_limit``).
+    or too big for ``time_limit``). ``time_limit`` is CP-SAT's deterministic time; ``budget``
+    and ``wall`` (seconds) give the wall-clock safety net and the cancellation token.
     """
     from ortools.sat.python import cp_model
 
@@ -657,14 +699,22 @@ def integer_zone_bound(
     model.minimize(
         sum(math.floor(instance.classes[c].price * 1_000_000) * var for (c, _), var in nodes.items())
     )
-    solver = cp_model.CpSolver()
-    solver.parameters.max_deterministic_time = time_limit
-    solver.parameters.max_time_in_seconds = time_limit * 1.05
-    solver.parameters.num_workers = max(1, workers)
-    solver.parameters.interleave_search = workers > 1  # deterministic with several workers
-    solver.parameters.random_seed = seed
-    solver.parameters.linearization_level = 2  # LP cuts: the bound, not a solution, is wanted
-    status = solver.solve(model)
+    if budget is None:
+        budget = SolveBudget(WALL_FACTOR * time_limit + 1.0, time_limit)
+
+    def lp_cuts(parameters: Any) -> None:
+        parameters.linearization_level = 2  # LP cuts: the bound, not a solution, is wanted
+
+    solver, status = run_cp_sat(
+        model,
+        budget,
+        INTEGER_BOUND_STAGE,
+        work=time_limit,
+        workers=workers,
+        seed=seed,
+        wall=wall,
+        tune=lp_cuts,
+    )
     if status == cp_model.INFEASIBLE or status == cp_model.MODEL_INVALID:
         return 0.0
     return max(0.0, float(solver.best_objective_bound) / 1_000_000 * (1 - SAFETY))

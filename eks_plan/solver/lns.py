@@ -65,9 +65,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from eks_plan.solver.budget import SolveBudget, run_cp_sat
 from eks_plan.solver.compat import UNLIMITED, Instance
 
 MICRO = 1_000_000
+SEARCH_STAGE = "large-neighbourhood search"
 #: Budget charged per sub-model on top of CP-SAT's deterministic time, roughly the seconds Python
 #: spends building and reading one model of a few hundred variables.
 MODEL_CHARGE = 0.01
@@ -104,6 +106,7 @@ def improve_nodes(
     seed: int = 0,
     pod_values: np.ndarray | None = None,
     on_improvement: Callable[[float], None] | None = None,
+    solve_budget: SolveBudget | None = None,
 ) -> list[LnsNode]:
     """A cheaper (or the same) set of nodes holding the same pods in the same zones.
 
@@ -112,19 +115,25 @@ def improve_nodes(
     ``on_improvement`` receives the new total cost after each accepted move. ``pod_values`` (the
     LP's dual price of one pod of each group, $/hour) measure a node's waste as its price less
     the value of its pods: a node full of cpu but half empty of memory wastes half its memory's
-    worth, which the unused share of its fullest resource does not show.
+    worth, which the unused share of its fullest resource does not show. ``solve_budget`` holds
+    the cancellation token and records a stop by ``deadline`` (the wall clock) as a cut stage.
     """
+    tracker = solve_budget or SolveBudget(max(0.0, deadline - time.monotonic()), budget)
     search = _Search(instance, list(nodes), seed, pod_values)
     if not search.nodes:
         return search.nodes
     spent = 0.0
     failures = 0
-    while spent < budget and time.monotonic() < deadline and failures < 20 * max(1, len(search.nodes)):
+    while spent < budget and failures < 20 * max(1, len(search.nodes)):
+        tracker.check()
+        if time.monotonic() >= deadline:
+            tracker.note_cut(SEARCH_STAGE)
+            break
         chosen = search.neighbourhood()
         if chosen is None:
             break
         improved, work = search.repack(
-            chosen, min(SUB_MODEL_SECONDS, max(0.02, budget - spent)), deadline - time.monotonic()
+            chosen, min(SUB_MODEL_SECONDS, max(0.02, budget - spent)), deadline - time.monotonic(), tracker
         )
         spent += work * WORK_FACTOR + MODEL_CHARGE
         if improved:
@@ -288,8 +297,11 @@ class _Search:
             self._peaks = peaks
         return self._peaks
 
-    def repack(self, chosen: list[int], seconds: float, wall: float) -> tuple[bool, float]:
-        """Solve the exact packing of the chosen nodes' pods; apply it if cheaper."""
+    def repack(
+        self, chosen: list[int], seconds: float, wall: float, tracker: SolveBudget
+    ) -> tuple[bool, float]:
+        """Solve the exact packing of the chosen nodes' pods (``seconds`` of deterministic time,
+        ``wall`` seconds at most); apply it if cheaper."""
         from ortools.sat.python import cp_model
 
         instance = self.instance
@@ -418,12 +430,15 @@ class _Search:
             for g, var in pods[j].items():
                 model.add_hint(var, current.pods.get(g, 0) if current is not None else 0)
 
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = self.rng.randrange(1 << 30)
-        solver.parameters.max_deterministic_time = seconds
-        solver.parameters.max_time_in_seconds = max(0.01, min(seconds * 4 + 0.5, wall))
-        status = solver.solve(model)
+        solver, status = run_cp_sat(
+            model,
+            tracker,
+            SEARCH_STAGE,
+            work=seconds,
+            workers=1,
+            seed=self.rng.randrange(1 << 30),
+            wall=max(0.01, wall),
+        )
         work = float(solver.response_proto.deterministic_time)
         whole = len(old) == sum(1 for n in self.nodes if n.zone in zones)
         if status == cp_model.INFEASIBLE and whole and all(self.movable(n) for n in old):

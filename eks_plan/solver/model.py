@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from eks_plan.resources import is_byte_resource
-from eks_plan.solver.bound import LpResult
+from eks_plan.solver.bound import WALL_FACTOR, LpResult
+from eks_plan.solver.budget import SolveBudget, run_cp_sat
 from eks_plan.solver.compat import UNLIMITED, Instance
 from eks_plan.solver.plan import SolveObserver
 from eks_plan.solver.problem import SolveOptions
@@ -37,6 +38,10 @@ from eks_plan.solver.problem import SolveOptions
 MICRO = 1_000_000
 MIB = 2**20
 CLASSES_PER_GROUP = 4
+CLASS_STAGE = "instance type mix (CP-SAT)"
+ZONED_STAGE = "node counts per zone (CP-SAT)"
+#: Least deterministic time worth starting a model with (``time_limit`` below is in those units).
+MIN_STAGE_WORK = 0.1
 
 
 def candidate_classes(
@@ -71,12 +76,18 @@ def improve_with_cp_sat(
     options: SolveOptions,
     observer: SolveObserver,
     elapsed: Callable[[], float],
+    budget: SolveBudget | None = None,
+    wall: float | None = None,
 ) -> Iterator[dict[int, dict[int, int]]]:
-    """Solve the model; yield its best decision (pods per class per group), if it found one."""
+    """Solve the model; yield its best decision (pods per class per group), if it found one.
+
+    ``time_limit`` is CP-SAT's deterministic time, which decides where the search stops; ``wall``
+    (seconds) and ``budget`` are the wall-clock safety net and the cancellation token
+    (:func:`~eks_plan.solver.budget.run_cp_sat`)."""
     from ortools.sat.python import cp_model
 
     groups = [g for g, count in enumerate(placeable) if count > 0]
-    if not groups or time_limit <= 0.2:
+    if not groups or time_limit < MIN_STAGE_WORK:
         return
     per_group = candidate_classes(instance, lp, incumbent)
     classes = sorted({c for g in groups for c in per_group[g]})
@@ -158,18 +169,19 @@ def improve_with_cp_sat(
                 )
         model.add_hint(var, math.ceil(need))
     # --- solve ---
-    solver = cp_model.CpSolver()
     # Same problem and options, same plan: the search stops on deterministic time (a measure of
     # work done, roughly seconds) and parallel workers interleave deterministically; the wall-clock
     # limit is only a safety net for a slow machine.
-    solver.parameters.max_deterministic_time = max(0.2, time_limit)
-    solver.parameters.max_time_in_seconds = max(0.2, time_limit * 1.05)
-    solver.parameters.num_workers = max(1, options.workers)
-    solver.parameters.interleave_search = options.workers > 1
-    solver.parameters.random_seed = options.seed
-    solver.parameters.log_search_progress = False
-    callback = _Progress(observer, elapsed, lp.bound)
-    status = solver.solve(model, callback)
+    solver, status = run_cp_sat(
+        model,
+        budget or SolveBudget(WALL_FACTOR * time_limit + 1.0, time_limit, options.cancel),
+        CLASS_STAGE,
+        work=time_limit,
+        workers=options.workers,
+        seed=options.seed,
+        wall=wall,
+        callback=_Progress(observer, elapsed, lp.bound),  # type: ignore[arg-type]
+    )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return
     decision: dict[int, dict[int, int]] = {}
@@ -211,6 +223,8 @@ def zoned_decisions(
     options: SolveOptions,
     observer: SolveObserver,
     elapsed: Callable[[], float],
+    budget: SolveBudget | None = None,
+    wall: float | None = None,
 ) -> Iterator[dict[int, dict[tuple[int, int], int]]]:
     """The model above with node counts per (class, zone): pods per (group, class, zone).
 
@@ -220,13 +234,14 @@ def zoned_decisions(
     the per-zone counts of :func:`~eks_plan.solver.packing.split_zones` (so every zone rule
     holds as the packer would make it); free groups may go to any zone. ``incumbent_nodes``
     (option class, zone, pods per group of each node of the best plan so far) is the hint.
+    ``time_limit``, ``budget`` and ``wall`` are as in :func:`improve_with_cp_sat`.
     """
     from ortools.sat.python import cp_model
 
     from eks_plan.solver.packing import split_zones
 
     groups = [g for g, count in enumerate(placeable) if count > 0]
-    if not groups or time_limit <= 0.2:
+    if not groups or time_limit < MIN_STAGE_WORK:
         return
     zone_counts, zone_unplaced = split_zones(instance, placeable)
     demand = {g: int(placeable[g]) - int(zone_unplaced.get(g, 0)) for g in groups}
@@ -308,14 +323,16 @@ def zoned_decisions(
         model.add_hint(var, hint_pods.get(key, 0))
     for key, var in nodes.items():
         model.add_hint(var, hint_nodes.get(key, 0))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_deterministic_time = max(0.2, time_limit)
-    solver.parameters.max_time_in_seconds = max(0.2, time_limit * 1.05)
-    solver.parameters.num_workers = max(1, options.workers)
-    solver.parameters.interleave_search = options.workers > 1
-    solver.parameters.random_seed = options.seed
-    callback = _Progress(observer, elapsed, lp.bound)
-    status = solver.solve(model, callback)
+    solver, status = run_cp_sat(
+        model,
+        budget or SolveBudget(WALL_FACTOR * time_limit + 1.0, time_limit, options.cancel),
+        ZONED_STAGE,
+        work=time_limit,
+        workers=options.workers,
+        seed=options.seed,
+        wall=wall,
+        callback=_Progress(observer, elapsed, lp.bound),  # type: ignore[arg-type]
+    )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return
     decision: dict[int, dict[tuple[int, int], int]] = {}

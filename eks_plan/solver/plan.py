@@ -58,6 +58,9 @@ class Plan:
     solve_seconds: float
     soft_rules: tuple[SoftRuleOutcome, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    #: ``work-limit`` when the deterministic work budgets ended the search (the same input gives
+    #: the same plan on any machine), ``wall-clock`` when the time limit cut it short.
+    stopped_by: str = "work-limit"
 
     @property
     def gap(self) -> float:

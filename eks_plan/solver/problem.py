@@ -23,10 +23,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from eks_plan.resources import CPU, MEMORY, Resources
 from eks_plan.scheduling.pod import PodSpec
 from eks_plan.scheduling.taints import Taint
+
+if TYPE_CHECKING:
+    from eks_plan.solver.budget import CancelToken
 
 ON_DEMAND = "on-demand"
 SPOT = "spot"
@@ -118,8 +122,18 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class SolveOptions:
-    """Knobs of one solve. The same problem and options give the same plan (``seed`` is fixed)."""
+    """Knobs of one solve. The same problem and options give the same plan (``seed`` is fixed),
+    on any machine, as long as the deterministic ``work_limit`` ends the stages before the wall
+    clock's ``time_limit_seconds`` does (the plan's ``stopped_by`` says which did).
+
+    ``work_limit`` is in deterministic seconds (CP-SAT's measure of work, about seconds on an idle
+    2-core machine; see :mod:`eks_plan.solver.budget`), by default ``time_limit_seconds``.
+    ``cancel``: a :class:`~eks_plan.solver.budget.CancelToken`; once cancelled, the solve stops
+    within a fraction of a second and raises :class:`~eks_plan.solver.budget.Cancelled`.
+    """
 
     time_limit_seconds: float = 30.0
     workers: int = 2
     seed: int = 0
+    work_limit: float | None = None
+    cancel: CancelToken | None = field(default=None, compare=False)

@@ -29,16 +29,22 @@ instance types x 3 zones, on 2 cores):
    verifier accepts is returned (the search's plan, else the packer's); if none is accepted,
    that is a bug and :class:`SolverBug` is raised.
 
-Time: the stages after the LP get fixed shares of the time limit in CP-SAT deterministic time
-(:data:`CP_SAT_SHARE`, :data:`ZONED_SHARE`, :data:`SEARCH_SHARE`), so the same input gives the same
-plan; the wall clock only cuts a stage short on a machine slower than the one they were measured
-on, and :data:`VERIFY_RESERVE` plus :data:`VERIFY_SHARE` of the limit stay for the verifier.
+Time: every stage gets a fixed share of the work budget (``SolveOptions.work_limit``, by default
+the time limit) in deterministic units (:mod:`~eks_plan.solver.budget`): the LP
+:data:`LP_SHARE` in simplex iterations, the integer bound :data:`BOUND_SHARE`, the CP-SAT models
+:data:`CP_SAT_SHARE` and :data:`ZONED_SHARE` in CP-SAT deterministic time, the search
+:data:`SEARCH_SHARE` in its own count. So the same input gives the same plan on any machine. The
+wall clock (``time_limit_seconds``) is only a safety net, with :data:`VERIFY_RESERVE` plus
+:data:`VERIFY_SHARE` of it kept for the verifier, and each CP-SAT stage netted at a part of the
+wall time left (the bound 30%, each model 50%) so that a slow machine still reaches the search;
+when it cuts a stage short, the plan's ``stopped_by`` is ``wall-clock`` and a note says so. A
+cancelled ``SolveOptions.cancel`` token stops the solve within a fraction of a second with
+:class:`~eks_plan.solver.budget.Cancelled`.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -47,8 +53,10 @@ import numpy as np
 
 from eks_plan.errors import EksPlanError
 from eks_plan.solver import explain
-from eks_plan.solver.bound import LpResult, integer_zone_bound, lp_bound
+from eks_plan.solver.bound import INTEGER_BOUND_STAGE, LpResult, integer_zone_bound, lp_bound
+from eks_plan.solver.budget import SolveBudget
 from eks_plan.solver.compat import Instance, build_instance
+from eks_plan.solver.model import CLASS_STAGE, ZONED_STAGE
 from eks_plan.solver.packing import Node, Packer, zone_loss_leftover
 from eks_plan.solver.plan import NullObserver, Plan, PlannedNode, SolveObserver, Unschedulable
 from eks_plan.solver.problem import Problem, SolveOptions
@@ -58,18 +66,6 @@ from eks_plan.solver.verify import format_violations, verify_plan
 
 class SolverBug(EksPlanError):
     """The solver produced a plan its own verifier rejects: a bug in eks-plan, not in the input."""
-
-
-class _Clock:
-    def __init__(self, limit: float) -> None:
-        self.start = time.monotonic()
-        self.limit = max(limit, 0.5)
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.start
-
-    def left(self) -> float:
-        return self.limit - self.elapsed()
 
 
 Decision = dict[int, dict[int, int]]  # group -> class -> pods
@@ -89,6 +85,12 @@ LARGE_PODS = 50_000
 CP_SAT_SHARE_LARGE = 0.05
 ZONED_SHARE_LARGE = 0.3
 SEARCH_SHARE = 0.5
+#: Share of the work for the linear relaxation (:func:`~eks_plan.solver.bound.lp_bound`), and the
+#: most work for the bound of a partial plan at the end.
+LP_SHARE = 0.3
+FINAL_LP_WORK = 10.0
+#: Name of a stage the wall clock may cut short (reported in the plan's notes).
+PACKING_STAGE = "packing"
 #: Seconds, and share of the time limit, kept for the verifier and the report.
 VERIFY_RESERVE = 0.3
 VERIFY_SHARE = 0.05
@@ -102,27 +104,34 @@ NO_OBSERVER = NullObserver()
 def solve(
     problem: Problem, options: SolveOptions = DEFAULT_OPTIONS, observer: SolveObserver = NO_OBSERVER
 ) -> Plan:
-    """The cheapest verified plan found within ``options.time_limit_seconds``, with its bound."""
-    clock = _Clock(options.time_limit_seconds)
+    """The cheapest verified plan found within ``options.work_limit``, with its bound.
+
+    Raises :class:`~eks_plan.solver.budget.Cancelled` when ``options.cancel`` is cancelled.
+    """
+    budget = SolveBudget(options.time_limit_seconds, options.work_limit, options.cancel)
+    work = budget.work
     observer.on_phase("matching workloads to node options")
     instance = build_instance(problem)
     placeable, set_aside = _structural_limits(instance)
+    budget.check()
 
     observer.on_phase("proving a lower bound (linear relaxation over every node option)")
-    lp = lp_bound(instance, placeable, time_limit=max(0.5, clock.left() * 0.3))
-    observer.on_progress(None, lp.bound, clock.elapsed())
+    lp = lp_bound(instance, placeable, work * LP_SHARE, budget)
+    observer.on_progress(None, lp.bound, budget.elapsed())
     whole_nodes_bound = 0.0
-    if lp.feasible:
+    if lp.feasible and not budget.out_of_time(INTEGER_BOUND_STAGE, _reserve(budget)):
         observer.on_phase("proving a lower bound with whole nodes per zone (CP-SAT)")
         whole_nodes_bound = integer_zone_bound(
             instance,
             placeable,
-            min(clock.limit * BOUND_SHARE, clock.left() * 0.3),
+            work * BOUND_SHARE,
             options.workers,
             options.seed,
+            budget,
+            wall=(budget.left() - _reserve(budget)) * 0.3,
         )
         if whole_nodes_bound > lp.bound:
-            observer.on_progress(None, whole_nodes_bound, clock.elapsed())
+            observer.on_progress(None, whole_nodes_bound, budget.elapsed())
 
     candidates: list[tuple[str, Decision, bool]] = [("greedy", _greedy_decision(instance, placeable), False)]
     if lp.pods:
@@ -132,17 +141,18 @@ def solve(
             candidates.append(("lp-rounded, own class first", rounded, True))
     best: _Candidate | None = None
     for name, decision, own_class_first in candidates:
+        budget.check()
+        if best is not None and budget.out_of_time(PACKING_STAGE, _reserve(budget)):
+            break
         observer.on_phase(f"packing the {name} plan into nodes")
         candidate = _build(instance, decision, placeable, name, own_class_first=own_class_first)
         if best is None or candidate.better_than(best):
             best = candidate
-            observer.on_progress(best.cost, lp.bound, clock.elapsed())
-        if clock.left() < 0:
-            break
+            observer.on_progress(best.cost, lp.bound, budget.elapsed())
 
     assert best is not None  # the greedy candidate always exists
     large = sum(placeable) >= LARGE_PODS
-    if clock.left() > 1.0 and lp.pods:
+    if lp.pods and not budget.out_of_time(CLASS_STAGE, _reserve(budget)):
         from eks_plan.solver.model import improve_with_cp_sat
 
         observer.on_phase("searching for a cheaper mix of instance types (CP-SAT)")
@@ -151,18 +161,24 @@ def solve(
             placeable,
             lp,
             best.decision,
-            min(clock.limit * (CP_SAT_SHARE if not large else CP_SAT_SHARE_LARGE), clock.left() * 0.5),
+            work * (CP_SAT_SHARE if not large else CP_SAT_SHARE_LARGE),
             options,
             observer,
-            clock.elapsed,
+            budget.elapsed,
+            budget,
+            wall=(budget.left() - _reserve(budget)) * 0.5,
         ):
             candidate = _build(instance, decision, placeable, "cp-sat")
             if candidate.better_than(best):
                 best = candidate
-                observer.on_progress(best.cost, lp.bound, clock.elapsed())
+                observer.on_progress(best.cost, lp.bound, budget.elapsed())
 
     assert best is not None
-    if clock.left() > 1.0 and lp.pods and not instance.problem.tolerate_zone_loss:
+    if (
+        lp.pods
+        and not instance.problem.tolerate_zone_loss
+        and not budget.out_of_time(ZONED_STAGE, _reserve(budget))
+    ):
         from eks_plan.solver.model import zoned_decisions
 
         observer.on_phase("choosing node counts per zone (CP-SAT)")
@@ -173,44 +189,53 @@ def solve(
             lp,
             best.decision,
             incumbent_nodes,
-            min(clock.limit * (ZONED_SHARE if not large else ZONED_SHARE_LARGE), clock.left() * 0.5),
+            work * (ZONED_SHARE if not large else ZONED_SHARE_LARGE),
             options,
             observer,
-            clock.elapsed,
+            budget.elapsed,
+            budget,
+            wall=(budget.left() - _reserve(budget)) * 0.5,
         ):
             candidate = _build(instance, zoned, placeable, "cp-sat by zone", zoned=True)
             if candidate.better_than(best):
                 best = candidate
-                observer.on_progress(best.cost, lp.bound, clock.elapsed())
+                observer.on_progress(best.cost, lp.bound, budget.elapsed())
     searched = None
-    if not instance.problem.tolerate_zone_loss and clock.left() > VERIFY_RESERVE:
+    if not instance.problem.tolerate_zone_loss:
         observer.on_phase("re-packing the most wasteful nodes (large-neighbourhood search)")
-        searched = _search_neighbourhoods(instance, best, clock, options, observer, lp.bound, lp.duals)
+        searched = _search_neighbourhoods(instance, best, budget, options, observer, lp.bound, lp.duals)
+    budget.check()
     placed = best.placed_counts()
     bound = max(lp.bound, whole_nodes_bound)
     if not lp.feasible or placed != list(placeable):
         # Some pods could not be placed (pool limits): bound the cost of placing what was placed.
-        bound = lp_bound(instance, placed, time_limit=max(0.5, min(10.0, clock.left()))).bound
+        bound = lp_bound(instance, placed, min(FINAL_LP_WORK, work * LP_SHARE), budget).bound
     bound = min(bound, best.cost)
+    budget.check()
     observer.on_phase("verifying the plan node by node")
     if searched is not None and searched.cost < best.cost - 1e-9:
-        plan = _to_plan(instance, searched, set_aside, min(bound, searched.cost), clock.elapsed())
+        plan = _to_plan(instance, searched, set_aside, min(bound, searched.cost), budget)
         if not verify_plan(problem, plan):
-            observer.on_progress(plan.node_cost_per_hour, plan.lower_bound_per_hour, clock.elapsed())
+            observer.on_progress(plan.node_cost_per_hour, plan.lower_bound_per_hour, budget.elapsed())
             return plan
         # The search's plan breaks a rule its sub-models missed: keep the packer's plan.
-    plan = _to_plan(instance, best, set_aside, bound, clock.elapsed())
+    plan = _to_plan(instance, best, set_aside, bound, budget)
     violations = verify_plan(problem, plan)
     if violations:
         raise SolverBug("the solver's plan breaks rules:\n" + format_violations(violations[:20]))
-    observer.on_progress(plan.node_cost_per_hour, plan.lower_bound_per_hour, clock.elapsed())
+    observer.on_progress(plan.node_cost_per_hour, plan.lower_bound_per_hour, budget.elapsed())
     return plan
+
+
+def _reserve(budget: SolveBudget) -> float:
+    """Wall seconds kept for the verifier and the report."""
+    return VERIFY_RESERVE + VERIFY_SHARE * budget.limit
 
 
 def _search_neighbourhoods(
     instance: Instance,
     best: _Candidate,
-    clock: _Clock,
+    budget: SolveBudget,
     options: SolveOptions,
     observer: SolveObserver,
     bound: float,
@@ -221,16 +246,16 @@ def _search_neighbourhoods(
     from eks_plan.solver.lns import LnsNode, improve_nodes
 
     start = [LnsNode(node.option, node.zone, dict(node.pods)) for node in best.nodes]
-    reserve = VERIFY_RESERVE + VERIFY_SHARE * clock.limit + VERIFY_SECONDS_PER_NODE * len(best.nodes)
-    budget = max(0.0, min(clock.limit * SEARCH_SHARE, clock.left() - reserve))
+    reserve = _reserve(budget) + VERIFY_SECONDS_PER_NODE * len(best.nodes)
     improved = improve_nodes(
         instance,
         start,
-        budget=budget,
-        deadline=clock.start + clock.limit - reserve,
+        budget=budget.work * SEARCH_SHARE,
+        deadline=budget.deadline - reserve,
         seed=options.seed,
         pod_values=pod_values,
-        on_improvement=lambda cost: observer.on_progress(cost, bound, clock.elapsed()),
+        on_improvement=lambda cost: observer.on_progress(cost, bound, budget.elapsed()),
+        solve_budget=budget,
     )
     cost = sum(instance.options[n.option].price_per_hour for n in improved)
     if cost >= best.cost - 1e-9:
@@ -431,7 +456,7 @@ def _to_plan(
     best: _Candidate,
     set_aside: Mapping[int, tuple[int, str]],
     bound: float,
-    seconds: float,
+    budget: SolveBudget,
 ) -> Plan:
     problem = instance.problem
     planned = []
@@ -462,8 +487,9 @@ def _to_plan(
         node_cost_per_hour=cost,
         lower_bound_per_hour=bound,
         status=status,
-        solve_seconds=seconds,
-        notes=tuple(_notes(instance)),
+        solve_seconds=budget.elapsed(),
+        notes=tuple(_notes(instance, budget)),
+        stopped_by=budget.stopped_by,
     )
     return Plan(
         nodes=plan.nodes,
@@ -474,6 +500,7 @@ def _to_plan(
         solve_seconds=plan.solve_seconds,
         soft_rules=tuple(soft_rule_outcomes(problem, plan)),
         notes=plan.notes,
+        stopped_by=plan.stopped_by,
     )
 
 
@@ -512,9 +539,15 @@ def _explain(instance: Instance, g: int, whys: list[str]) -> tuple[list[str], li
     return sorted(set(reasons)) or ["no node can take these pods"], fixes
 
 
-def _notes(instance: Instance) -> list[str]:
+def _notes(instance: Instance, budget: SolveBudget) -> list[str]:
     notes = []
     for g, items in enumerate(instance.unsupported):
         for item in items:
             notes.append(f"{instance.groups[g].key}: {item} is not modelled; the plan ignores it")
+    if budget.cut:
+        notes.append(
+            f"the time limit ({budget.limit:g} s) cut the solve short before its deterministic work "
+            f"budget ended ({', '.join(budget.cut)}): on a slow or busy machine the plan may then "
+            "differ from run to run"
+        )
     return notes
