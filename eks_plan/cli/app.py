@@ -14,7 +14,7 @@ import typer
 import typer.core
 
 from eks_plan import __version__
-from eks_plan.cli import catalog, check_ips, schema, size, workloads
+from eks_plan.cli import catalog, check_ips, explore, schema, size, workloads
 from eks_plan.cli.output import ExitCode, stderr
 
 app = typer.Typer(
@@ -62,6 +62,7 @@ def _root(
 # Sub-commands: each module defines one function named `command`; keep this list sorted by name.
 app.command("catalog", short_help="Look up instance types: allocatable, max pods, price.")(catalog.command)
 app.command("check-ips", short_help="Will the subnets hold the cluster's IPs at peak?")(check_ips.command)
+app.command("explore", short_help="What-if session: change knobs, re-solve, compare plans.")(explore.command)
 app.command("schema", short_help="Print or validate the JSON Schema of eks-plan.yaml.")(schema.command)
 app.command("size", short_help="Instance types, nodes per zone, pod placement and cost.")(size.command)
 app.command("workloads", short_help="What the planner read: pods, requests, DaemonSets.")(workloads.command)
