@@ -14,7 +14,7 @@ import typer
 import typer.core
 
 from eks_plan import __version__
-from eks_plan.cli import catalog, check_ips, explore, schema, size, workloads
+from eks_plan.cli import catalog, check_ips, explore, init, schema, size, workloads
 from eks_plan.cli.output import ExitCode, stderr
 
 app = typer.Typer(
@@ -63,6 +63,7 @@ def _root(
 app.command("catalog", short_help="Look up instance types: allocatable, max pods, price.")(catalog.command)
 app.command("check-ips", short_help="Will the subnets hold the cluster's IPs at peak?")(check_ips.command)
 app.command("explore", short_help="What-if session: change knobs, re-solve, compare plans.")(explore.command)
+app.command("init", short_help="Write a commented eks-plan.yaml from a few questions.")(init.command)
 app.command("schema", short_help="Print or validate the JSON Schema of eks-plan.yaml.")(schema.command)
 app.command("size", short_help="Instance types, nodes per zone, pod placement and cost.")(size.command)
 app.command("workloads", short_help="What the planner read: pods, requests, DaemonSets.")(workloads.command)
