@@ -63,15 +63,19 @@ def utilisation(document: Mapping[str, Any]) -> list[tuple[str, str, float]]:
     ]
 
 
+def _nodes(count: int) -> str:
+    return f"{count} node{'s' if count != 1 else ''}"
+
+
 def plan_lines(record: PlanRecord) -> list[str]:
     """The plan: headline, node groups, utilisation, unschedulable pods and IP headroom."""
     document = record.document
     summary = record.summary
     lines = [
         f"{record.title}",
-        f"{summary.nodes} node{'s' if summary.nodes != 1 else ''}, {money(summary.cost_per_month)}/month "
-        f"({money(summary.cost_per_hour)}/hour), {summary.pods_placed} pods placed, "
-        f"{summary.pods_unschedulable} unschedulable, {summary.status} (gap {summary.gap:.2%})",
+        f"{_nodes(summary.nodes)}, {money(summary.cost_per_month)}/month "
+        f"({money(summary.cost_per_hour)}/hour), {summary.status} (gap {summary.gap:.2%})",
+        f"{summary.pods_placed} pods placed, {summary.pods_unschedulable} unschedulable",
         "",
     ]
     rows = [["pool", "instance type", "zone", "capacity", "nodes", "$/month"]]
@@ -97,10 +101,8 @@ def plan_lines(record: PlanRecord) -> list[str]:
     for item in document.get("unschedulable", []):
         lines.append(f"unschedulable: {item['workload']} x{item['count']}: {'; '.join(item['reasons'])}")
     if summary.ip_headroom:
-        lines.append(
-            "IP headroom (fewest free addresses over check-ips scenarios): "
-            + ", ".join(f"{subnet} {free}" for subnet, free in summary.ip_headroom.items())
-        )
+        lines.append("IP headroom: fewest free addresses over check-ips's scenarios")
+        lines += [f"  {subnet}: {free}" for subnet, free in summary.ip_headroom.items()]
     if record.ip_note:
         lines.append(record.ip_note)
     return lines
@@ -110,10 +112,10 @@ def comparison_lines(session: Session) -> list[str]:
     """The current plan against the plan it came from and the first plan, and the knobs that differ."""
     data = session.comparison()
     current = data["current"]
-    header = [f"plan #{current['plan']}"]
+    header = [f"#{current['plan']}"]
     others = [(key, data[key]) for key in ("previous", "first") if data[key] is not None]
     for key, other in others:
-        header.append(f"vs #{other['plan']} ({key})")
+        header.append(f"vs #{other['plan']} ({'prev' if key == 'previous' else key})")
     rows = [["", *header]]
 
     def row(label: str, value: str, changes: list[str]) -> None:
@@ -141,7 +143,7 @@ def comparison_lines(session: Session) -> list[str]:
     )
     for subnet, free in current["ip_headroom"].items():
         row(
-            f"free IPs {subnet}",
+            f"free IPs {subnet.split()[-1] if ' ' in subnet else subnet}",
             str(free),
             [
                 signed(o["change"]["ip_headroom"][subnet]) if subnet in o["change"]["ip_headroom"] else "-"
@@ -179,7 +181,7 @@ def history_lines(session: Session) -> list[str]:
         mark = ">" if session.current_record is record else " "
         summary = record.summary
         lines.append(
-            f"{mark} {record.title}: {summary.nodes} nodes, {money(summary.cost_per_month)}/month, "
+            f"{mark} {record.title}: {_nodes(summary.nodes)}, {money(summary.cost_per_month)}/month, "
             f"{summary.pods_unschedulable} unschedulable"
         )
     return lines or ["no plans yet"]

@@ -53,7 +53,7 @@ def test_piped_commands_run_a_session(tiny: Path, cli) -> None:  # type: ignore[
     assert "*general.capacity    spot" in out and "(plan: on-demand)" in out
     assert "plan #2 from #1: spot-discount=0.6, general.capacity=spot" in out
     assert "plan #3 from #2: headroom=20" in out
-    assert "vs #2 (previous)" in out and "vs #1 (first)" in out
+    assert "vs #2 (prev)" in out and "vs #1 (first)" in out
     assert "knobs vs #2 (previous): headroom 0 -> 20" in out
     assert "back to plan #2 from #1" in out
     assert "> plan #2 from #1" in out  # history marks the current plan
