@@ -342,12 +342,25 @@ class Session:
         )
 
     def commit(self, record: PlanRecord) -> PlanRecord:
-        """Add a solved plan to the history and make it current; the pending edits are done."""
+        """Add a solved plan to the history and make it current. The edits it was solved with are
+        done; edits made while it was solving (the TUI allows them) stay pending on top of it."""
         record = _renumbered(record, len(self.history) + 1)
+        done = list(record.edits)
+        later = self.pending[len(done) :] if self.pending[: len(done)] == done else []
+        data = copy.deepcopy(record.data)
+        kept = []
+        for name, value in later:
+            try:
+                edited = apply_knob(data, name, value)
+                self.validate(edited)
+            except InputError:
+                continue  # no longer valid on the new plan's configuration
+            data = edited
+            kept.append((name, value))
         self.history.append(record)
         self.current = len(self.history) - 1
-        self._pending_data = copy.deepcopy(record.data)
-        self.pending = []
+        self._pending_data = data
+        self.pending = kept
         self.saved = False
         return record
 

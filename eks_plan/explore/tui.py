@@ -181,7 +181,9 @@ class ExploreApp(App[None]):
                 table.border_title = "Knobs (* pending; Enter edits)"
                 yield table
                 command = Input(
-                    placeholder="KNOB=VALUE, or a command: solve, undo, open 1, save plan.json", id="command"
+                    select_on_focus=False,
+                    placeholder="KNOB=VALUE, or a command: solve, undo, open 1, save plan.json",
+                    id="command",
                 )
                 command.border_title = "Command"
                 yield command
