@@ -189,4 +189,7 @@ class LineMode:
             self.print(f"saved the plan to {path}")
         else:
             self.session.save_config(path)
-            self.print(f"saved the configuration to {path} (eks-plan size -c {path} ... reproduces the plan)")
+            self.print(
+                f"saved the configuration to {path} (eks-plan size -c {path} MANIFESTS "
+                f"{self.session.solver_flags} reproduces the plan)"
+            )

@@ -474,7 +474,7 @@ class Session:
         lines = [
             "# eks-plan.yaml written by `eks-plan explore`: the configuration of "
             + record.title.replace("\n", " "),
-            f"# Reproduce the plan: eks-plan size -c THIS_FILE {' '.join(self.paths)}",
+            f"# Reproduce the plan: eks-plan size -c THIS_FILE {' '.join(self.paths)} {self.solver_flags}",
             "# Check it: eks-plan schema --validate THIS_FILE; every key: eks-plan schema -o table",
         ]
         body = yaml.safe_dump(
@@ -488,6 +488,11 @@ class Session:
         write_atomically(path, self.config_text())
         self.saved = True
         return path
+
+    @property
+    def solver_flags(self) -> str:
+        """The ``eks-plan size`` flags that solve as this session does (the same plan needs them)."""
+        return f"--time-limit {self.time_limit_seconds:g} --workers {self.workers} --seed {self.seed}"
 
     def _need_plan(self) -> PlanRecord:
         record = self.current_record

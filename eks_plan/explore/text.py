@@ -91,12 +91,13 @@ def plan_lines(record: PlanRecord) -> list[str]:
             ]
         )
     lines += table(rows, right=(4, 5)) if len(rows) > 1 else ["no nodes"]
-    usage = utilisation(document)
+    usage: dict[str, list[str]] = defaultdict(list)
+    for pool, resource, fraction in utilisation(document):
+        usage[pool].append(f"{resource} {fraction:.0%}")
     if usage:
         lines.append("")
         lines.append(
-            "utilisation: "
-            + ", ".join(f"{pool} {resource} {fraction:.0%}" for pool, resource, fraction in usage)
+            "utilisation: " + "; ".join(f"{pool} {' '.join(parts)}" for pool, parts in usage.items())
         )
     for item in document.get("unschedulable", []):
         lines.append(f"unschedulable: {item['workload']} x{item['count']}: {'; '.join(item['reasons'])}")
@@ -114,6 +115,8 @@ def comparison_lines(session: Session) -> list[str]:
     current = data["current"]
     header = [f"#{current['plan']}"]
     others = [(key, data[key]) for key in ("previous", "first") if data[key] is not None]
+    if len(others) == 2 and others[0][1]["plan"] == others[1][1]["plan"]:
+        others = [("previous and first", others[0][1])]  # one column when they are the same plan
     for key, other in others:
         header.append(f"vs #{other['plan']} ({'prev' if key == 'previous' else key})")
     rows = [["", *header]]

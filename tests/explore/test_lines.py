@@ -55,6 +55,7 @@ def test_piped_commands_run_a_session(tiny: Path, cli) -> None:  # type: ignore[
     assert "plan #3 from #2: headroom=20" in out
     assert "vs #2 (prev)" in out and "vs #1 (first)" in out
     assert "knobs vs #2 (previous): headroom 0 -> 20" in out
+    assert "vs #1 (previous and first)" in out  # plan #2's previous is the first plan: one column
     assert "back to plan #2 from #1" in out
     assert "> plan #2 from #1" in out  # history marks the current plan
     assert "plan #4" not in out

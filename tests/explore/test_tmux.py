@@ -79,7 +79,7 @@ def test_explore_in_a_real_terminal(tiny: Path) -> None:
         pane.wait_for("*headroom")
         pane.keys("F5")
         screen = pane.wait_for("plan #2 from #1: headroom=20")
-        pane.wait_for("vs #1 (prev)")
+        pane.wait_for("vs #1 (previous and first)")
         pane.keys("C-q")
         pane.wait_for("press q again to quit")
         pane.keys("C-q")

@@ -109,7 +109,7 @@ def test_opens_on_the_first_plan_and_edits_a_knob(tiny: Path, session_of) -> Non
         await settle(app, pilot)
         assert session.current_record.number == 2 and session.pending == []
         screen = screen_text(app)
-        assert "plan #2 from #1: headroom=20" in screen and "vs #1 (prev)" in screen
+        assert "plan #2 from #1: headroom=20" in screen and "vs #1 (previous and first)" in screen
 
     drive(session, steps)
 
