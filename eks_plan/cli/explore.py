@@ -132,16 +132,20 @@ def _batch(
     from eks_plan.errors import InputError
     from eks_plan.explore import text
 
-    solve = _solver(quiet)
-    solve(session)
+    pairs = []
     for assignment in assignments:
         name, equals, value = assignment.partition("=")
         if not equals:
             raise InputError(f"--set {assignment}: not KNOB=VALUE", hint="e.g. --set headroom=20")
-        try:
-            session.set(name, value)
-        except InputError as error:
-            raise InputError(f"--set {assignment}: {error.message}", hint=error.hint) from None
+        pairs.append((name, value))
+    try:  # refused before any solve: the edits are checked together on the starting configuration
+        session.validate(_edited(session.data, pairs))
+    except InputError as error:
+        shown = " ".join(f"--set {assignment}" for assignment in assignments)
+        raise InputError(f"{shown}: {error.message}", hint=error.hint) from None
+    solve = _solver(quiet)
+    solve(session)
+    session.set_many(pairs)
     solve(session)
     if plan_out is not None:
         session.save_plan(plan_out)
@@ -153,6 +157,14 @@ def _batch(
         sys.stdout.write("\n".join([*text.plan_lines(record), "", *text.comparison_lines(session)]) + "\n")
     else:
         print_data(session.comparison(), output)
+
+
+def _edited(data: dict, pairs: list[tuple[str, str]]) -> dict:  # type: ignore[type-arg]
+    from eks_plan.explore.knobs import apply_knob
+
+    for name, value in pairs:
+        data = apply_knob(data, name, value)
+    return data
 
 
 def _line_mode(session: Session, script: Path | None, quiet: bool) -> None:

@@ -269,6 +269,17 @@ class Session:
         self._pending_data = edited
         self.pending.append((name.strip(), value.strip()))
 
+    def set_many(self, assignments: Sequence[tuple[str, str]]) -> None:
+        """Set several knobs at once, validated together (so their order does not matter: spot
+        capacity and its spot discount may come in either order); nothing changes if refused."""
+        edited = self._pending_data
+        for name, value in assignments:
+            split_name(name)
+            edited = apply_knob(edited, name, value)
+        self.validate(edited)
+        self._pending_data = edited
+        self.pending.extend((name.strip(), value.strip()) for name, value in assignments)
+
     # --- solving -------------------------------------------------------------------------------
 
     def prepare(self) -> SolveRequest:

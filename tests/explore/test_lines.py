@@ -133,12 +133,20 @@ def test_set_batch_prints_the_comparison_as_json(tiny: Path, cli) -> None:  # ty
     assert (tiny / "new.yaml").exists()
 
 
-def test_set_batch_refuses_a_bad_value_with_the_flag(tiny: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_set_batch_refuses_a_bad_value_before_solving(tiny: Path, cli) -> None:  # type: ignore[no-untyped-def]
     run = cli(args_for(tiny, "--set", "replicas=most"))
     assert run.code == ExitCode.INPUT_ERROR
     assert "--set replicas=most: replicas:" in run.message
+    assert "plan #1" not in run.out
     run = cli(args_for(tiny, "--set", "headroom"))
     assert "--set headroom: not KNOB=VALUE" in run.message
+
+
+def test_set_batch_checks_the_edits_together(tiny: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Spot capacity needs a spot price: given together, the order of the two --set does not matter."""
+    run = cli(args_for(tiny, "--set", "capacity=spot", "--set", "spot-discount=0.6", "-o", "json"))
+    assert run.code == ExitCode.OK, run.err
+    assert json.loads(run.out)["previous"]["knobs_changed"]["general.capacity"] == ["on-demand", "spot"]
 
 
 def test_unschedulable_pods_end_with_exit_1(tiny: Path, cli) -> None:  # type: ignore[no-untyped-def]
