@@ -26,13 +26,15 @@ type of generation 3 or later in three zones::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from eks_plan.resources import PODS, Resources, total
+from eks_plan.limits import MAX_NODES, MAX_PODS, MAX_WORKLOADS
+from eks_plan.resources import POD_ENI, PODS, VPC_IP_PODS, Resources, total
 from eks_plan.scheduling import NodeSelector, NodeSelectorTerm, untolerated
 from eks_plan.scheduling import labels as well_known
 from eks_plan.scheduling.pod import PodSpec
@@ -202,16 +204,21 @@ def build_node_options(
     daemonsets: Sequence[DaemonSetLoad] = (),
     pool_labels: Mapping[str, str] | None = None,
     taints: tuple[Any, ...] = (),
+    zone_ids: Mapping[str, str] | None = None,
 ) -> tuple[NodeOption, ...]:
     """Every (instance type, zone, capacity type) node the pool may buy, with its price, allocatable,
     labels, taints and DaemonSet overhead. Types without a price for a capacity type are left out
     (``pricing.warnings`` lists them); a zone that does not offer the type is left out."""
-    from eks_plan.catalog.capacity import allocatable
+    from eks_plan.catalog.capacity import allocatable, pod_addresses
     from eks_plan.catalog.labels import node_labels
 
     options: list[NodeOption] = []
     for instance_type in instance_types:
         node_allocatable = allocatable(instance_type, settings)
+        addresses = pod_addresses(instance_type, settings)
+        if addresses is not None:
+            # ipamd's address limit, whatever maxPods says: a capacity for pods needing a VPC address
+            node_allocatable = node_allocatable + {VPC_IP_PODS: addresses}
         offered = set(instance_type.zones_offered(region)) or set(zones)
         for zone in zones:
             if zone not in offered:
@@ -225,9 +232,15 @@ def build_node_options(
                     region=region,
                     zone=zone,
                     capacity_type=capacity_type,
+                    node_style=str(settings.node_style),
+                    pool=pool,
+                    zone_id=(zone_ids or {}).get(zone),
                     pool_labels=pool_labels,
                 )
-                overhead = total(d.pod.requests for d in daemonsets if d.runs_on(labels, taints))
+                landing = [d for d in daemonsets if d.runs_on(labels, taints)]
+                overhead = total(d.pod.requests for d in landing) + {
+                    VPC_IP_PODS: sum(1 for d in landing if takes_pool_address(d.pod))
+                }
                 options.append(
                     NodeOption(
                         pool=pool,
@@ -244,14 +257,70 @@ def build_node_options(
     return tuple(options)
 
 
+def takes_pool_address(pod: PodSpec) -> bool:
+    """Whether a pod takes a VPC address from ipamd's warm pool: not hostNetwork (those share the
+    node IP) and not a security-group pod (those get a branch ENI, ``vpc.amazonaws.com/pod-eni``)."""
+    return not pod.host_network and not is_security_group_pod(pod)
+
+
+def is_security_group_pod(pod: PodSpec) -> bool:
+    """A pod on a branch ENI: the VPC resource controller's webhook adds a
+    ``vpc.amazonaws.com/pod-eni`` request to pods a SecurityGroupPolicy selects."""
+    return pod.uses_security_group or pod.requests[POD_ENI] > 0
+
+
+def address_limits_bind(options: Iterable[NodeOption]) -> bool:
+    """True when some node can hold fewer VPC-address pods than pod slots after its DaemonSets, so
+    the ``vpc-ip-pods`` capacity decides something maxPods does not (maxPods 110 on m5.large: 27
+    addresses). When it never binds the solver is spared the extra resource."""
+    return any(
+        VPC_IP_PODS in option.allocatable
+        and option.allocatable[VPC_IP_PODS] - option.daemonset_overhead[VPC_IP_PODS]
+        < option.allocatable[PODS] - option.daemonset_overhead[PODS]
+        for option in options
+    )
+
+
+def style_hints(pod: PodSpec, pools: Mapping[str, str]) -> list[str]:
+    """Why a pod's node selector or required node affinity matches no node of these pools
+    (``{pool: node style}``) because it asks for a label only another node style sets, e.g.
+    "karpenter.k8s.aws/instance-cpu is set only on Karpenter nodes; pool 'general' is
+    managed-node-group". Only requirements a missing label fails (In, Exists, Gt, Lt) count.
+    """
+    from eks_plan.scheduling.labels import style_hint
+    from eks_plan.scheduling.selectors import Operator
+
+    selector = pod.node_selector
+    keys = sorted(
+        {
+            requirement.key
+            for term in (selector.node_selector, *selector.terms)
+            for requirement in term.requirements
+            if requirement.operator not in (Operator.NOT_IN, Operator.DOES_NOT_EXIST)
+        }
+    )
+    return [hint for key in keys if (hint := style_hint(key, pools)) is not None]
+
+
+def with_style_hints(plan: Plan, planning: PlanningInput, config: PlanConfig) -> Plan:
+    """The plan with :func:`style_hints` added to the reasons of the pods it could not place."""
+    if not plan.unschedulable:
+        return plan
+    pools = {pool.name: str(pool.node_style) for pool in config.node_pools}
+    groups = {group.key: group for group in planning.problem.pod_groups}
+    items = []
+    for item in plan.unschedulable:
+        group = groups.get(item.workload)
+        hints = style_hints(group.pod, pools) if group is not None else []
+        new = [hint for hint in hints if hint not in item.reasons]
+        items.append(replace(item, reasons=item.reasons + tuple(new)) if new else item)
+    return replace(plan, unschedulable=tuple(items))
+
+
 def _pool_labels(pool: NodePoolConfig) -> dict[str, str]:
-    """The pool's own labels plus the label its node style puts on every node of the pool."""
-    style_label = {
-        "managed-node-group": well_known.NODEGROUP,
-        "karpenter": well_known.NODEPOOL,
-    }.get(str(pool.node_style))
-    labels = {style_label: pool.name} if style_label else {}
-    return {**labels, **pool.labels}
+    """The pool's own labels (its node style's labels, the node group or NodePool name included,
+    come from :func:`eks_plan.catalog.labels.node_labels`)."""
+    return dict(pool.labels)
 
 
 def node_options_for_config(
@@ -285,6 +354,7 @@ def node_options_for_config(
                 daemonsets=daemonsets,
                 pool_labels=_pool_labels(pool),
                 taints=pool.taints,
+                zone_ids={zone: zone_id for zone in zones if (zone_id := catalog.zone_id(zone))},
             )
         )
     return tuple(options)
@@ -359,8 +429,88 @@ def fargate_placement(
     return FargatePlacement(key, workload.replicas, profile, vcpu, memory_gb, price), ""
 
 
+#: The most pods ``size`` places in one plan, and the most nodes a plan may need (by a lower
+#: bound computed before solving): see :mod:`eks_plan.limits`. Past these the packing and the
+#: verification, which work node by node, could not end within ``--time-limit``; both are checked
+#: before any solving starts (:func:`check_size_caps`).
+MAX_PODS_TO_PLACE = MAX_PODS
+MAX_PLAN_NODES = MAX_NODES
+
+
+def check_size_caps(
+    groups: Sequence[PodGroup], options: Sequence[NodeOption], workloads: Mapping[str, Workload]
+) -> None:
+    """Refuse, before any solving, a problem of more than :data:`~eks_plan.limits.MAX_WORKLOADS`
+    workloads on nodes, more than :data:`MAX_PODS_TO_PLACE` pods, or one that needs more than
+    :data:`MAX_PLAN_NODES` nodes, naming the workload (file and line of its replicas) that
+    contributes most.
+
+    The node count is a lower bound: a group of pods needs at least ``count / fit`` nodes where
+    ``fit`` is how many of its pods the roomiest node option could take in each resource alone
+    (selectors, taints and spread can only raise it).
+    """
+    from eks_plan.errors import InputError
+
+    def where(key: str) -> Any:
+        """The line that set the workload's replicas: its HPA when the count is the HPA's."""
+        workload = workloads[key]
+        locations = workload.field_locations
+        if workload.replicas_reason.startswith("HPA") and "hpa" in locations:
+            return locations["hpa"]
+        return locations.get("replicas", workload.source)
+
+    if len(groups) > MAX_WORKLOADS:
+        past = groups[MAX_WORKLOADS].key
+        raise InputError(
+            f"{len(groups):,} workloads to place is more than eks-plan sizes in one plan "
+            f"({MAX_WORKLOADS:,}); {past} is the first past the limit",
+            workloads[past].source,
+            hint="size the cluster in parts, e.g. a directory or a namespace at a time",
+        )
+    total_pods = sum(workload.replicas for workload in workloads.values())  # Fargate's included
+    if total_pods > MAX_PODS_TO_PLACE:
+        largest = max(workloads, key=lambda key: workloads[key].replicas)
+        raise InputError(
+            f"{total_pods:,} pods to place is more than eks-plan sizes in one plan "
+            f"({MAX_PODS_TO_PLACE:,}, above Kubernetes' documented limit of 150,000 pods per cluster); "
+            f"{largest} alone asks for {workloads[largest].replicas:,} "
+            f"({workloads[largest].replicas_reason})",
+            where(largest),
+            hint="lower the replicas, use --replicas min or declared, or size the cluster in parts",
+        )
+    room: dict[str, int] = {}
+    for option in options:
+        for name, amount in option.allocatable.items():
+            free = amount - option.daemonset_overhead.get(name, 0)
+            if free > room.get(name, 0):
+                room[name] = free
+    needed: list[tuple[int, str]] = []
+    for group in groups:
+        fit = min(
+            (room.get(name, 0) // amount for name, amount in group.pod.requests.items() if amount > 0),
+            default=0,
+        )
+        if fit > 0:  # a pod no node can hold is reported as unplaceable, not counted here
+            needed.append((-(-group.count // fit), group.key))
+    if needed:
+        nodes = max(count for count, _ in needed)
+        if nodes > MAX_PLAN_NODES:
+            _, key = max(needed)
+            raise InputError(
+                f"these pods need at least {nodes:,} nodes, more than eks-plan sizes in one plan "
+                f"({MAX_PLAN_NODES:,}, Kubernetes' documented limit per cluster); "
+                f"{key} alone needs that many",
+                where(key),
+                hint="lower the replicas or the requests, or size the cluster in parts",
+            )
+
+
 def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Catalog) -> PlanningInput:
-    """The solver problem for these manifests under this configuration."""
+    """The solver problem for these manifests under this configuration.
+
+    Raises :class:`InputError` for a problem past :data:`MAX_PODS_TO_PLACE` or
+    :data:`MAX_PLAN_NODES` (:func:`check_size_caps`).
+    """
     from eks_plan.catalog.capacity import max_pods
     from eks_plan.catalog.fargate import FARGATE_PRICE_REGION
 
@@ -413,6 +563,31 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
             continue
         groups.append(PodGroup(key, workload.replicas, workload.pod))
 
+    zone_id_selectors = sorted(
+        key for key, workload in workloads.items() if {well_known.ZONE_ID} & workload.pod.node_selector.keys()
+    )
+    if zone_id_selectors:
+        mapping = ", ".join(
+            f"{zone}={catalog.zone_id(zone) or zone + ' (no zone ID known)'}" for zone in config.zones
+        )
+        notes.append(
+            f"{', '.join(zone_id_selectors)} select(s) on {well_known.ZONE_ID}: AWS maps zone names to zone "
+            f"IDs per account in older regions, so the plan honours a zone ID as one zone through the "
+            f"catalogue's example mapping ({mapping}); check yours with `aws ec2 describe-availability-zones`"
+        )
+
+    if address_limits_bind((*options, *excluded)):
+        # Every pod that needs an address from ipamd's pool also asks for one of the node's
+        # ``vpc-ip-pods``: the solver, the packing and the verifier then never put more of them
+        # on a node than ipamd can address.
+        groups = [
+            replace(group, pod=replace(group.pod, requests=group.pod.requests + {VPC_IP_PODS: 1}))
+            if takes_pool_address(group.pod)
+            else group
+            for group in groups
+        ]
+
+    check_size_caps(groups, options, workloads)
     max_pods_by_type: dict[str, int] = {}
     for pool in config.node_pools:
         settings = node_settings(pool, config.cni)
@@ -473,6 +648,13 @@ def plan_cluster(
     from eks_plan.manifests import load_manifests
     from eks_plan.solver import solve
 
+    if not math.isfinite(time_limit_seconds):  # "--time-limit 1e999" is a float infinity
+        from eks_plan.errors import InputError
+
+        raise InputError(
+            f"the time limit must be a finite number of seconds, not {time_limit_seconds}",
+            hint="pass e.g. --time-limit 60",
+        )
     observer = observer or NullObserver()
     config = overrides.apply(load_config(config_path))
     catalog = load_catalog()
@@ -500,5 +682,6 @@ def plan_cluster(
         SolveOptions(time_limit_seconds=time_limit_seconds, workers=workers, seed=seed, cancel=cancel),
         observer,
     )
+    plan = with_style_hints(plan, planning, config)
     warnings = tuple(str(warning) for warning in manifests.warnings)
     return SizeResult(plan, planning, manifests, config, warnings)

@@ -40,8 +40,14 @@ PODS = "pods"
 NVIDIA_GPU = "nvidia.com/gpu"
 AMD_GPU = "amd.com/gpu"
 NEURON = "aws.amazon.com/neuron"
+NEURON_CORE = "aws.amazon.com/neuroncore"
 POD_ENI = "vpc.amazonaws.com/pod-eni"
 HUGEPAGES_PREFIX = "hugepages-"
+#: Pods on a node that take a VPC address from ipamd's pool (not hostNetwork, not on a branch ENI):
+#: a per-node capacity the planner adds when addresses, not maxPods, bind. Not a Kubernetes
+#: resource (no domain, so no manifest can request it: the API accepts only cpu, memory,
+#: ephemeral-storage and hugepages-* without one).
+VPC_IP_PODS = "vpc-ip-pods"
 
 #: Resources every node has a capacity for; any other name is an extended resource a node only
 #: has when its instance type provides it (GPUs, Neuron devices, pod ENIs).

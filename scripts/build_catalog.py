@@ -111,6 +111,7 @@ COLUMNS = (
     "accelerator_count",
     "accelerator_name",
     "accelerator_manufacturer",
+    "neuron_cores",
     "default_card_enis",
     "max_enis_all_cards",
     "network_cards",
@@ -170,6 +171,38 @@ def moto_offerings(folder: Path, kind: str) -> dict[str, dict[str, set[str]]]:
             by_type.setdefault(offer["InstanceType"], set()).add(offer["Location"])
         result[region] = by_type
     return result
+
+
+def neuron_cores(info: dict[str, Any] | None) -> int | None:
+    """NeuronCores of a type as Karpenter advertises ``aws.amazon.com/neuroncore``
+    (aws/karpenter-provider-aws ``pkg/providers/instancetype/types.go`` ``awsNeuronCores``: the first
+    Neuron device entry's count times its ``CoreInfo.Count``), from the DescribeInstanceTypes dump."""
+    devices = ((info or {}).get("NeuronInfo") or {}).get("NeuronDevices") or []
+    if not devices:
+        return None
+    return int(devices[0]["Count"]) * int(devices[0]["CoreInfo"]["Count"])
+
+
+#: ``Zone(region_name="us-east-1", name="us-east-1a", zone_id="use1-az6")`` in moto's source.
+MOTO_ZONE = re.compile(
+    r'Zone\(\s*region_name="([a-z0-9-]+)",\s*name="([a-z0-9-]+)",\s*zone_id="([a-z0-9-]+)",?\s*\)'
+)
+
+
+def moto_zone_ids() -> dict[str, dict[str, str]]:
+    """``{region: {zone letter: zone ID}}`` from the literal zone table of moto's
+    ``moto/ec2/models/availability_zones_and_regions.py`` (read as text, not imported). That table is
+    one AWS account's mapping: AWS maps zone names to zone IDs per account in older regions, so
+    the IDs are an example of a real mapping, one per zone, not the user's own. Zones moto
+    generates from a pattern (no literal entry) are left out."""
+    from importlib.metadata import distribution
+
+    source = Path(str(distribution("moto").locate_file("moto/ec2/models/availability_zones_and_regions.py")))
+    mapping: dict[str, dict[str, str]] = {}
+    for region, zone, zone_id in MOTO_ZONE.findall(source.read_text(encoding="utf-8")):
+        if zone.startswith(region):
+            mapping.setdefault(region, {})[zone.removeprefix(region)] = zone_id
+    return {region: dict(sorted(zones.items())) for region, zones in sorted(mapping.items())}
 
 
 def optional_int(text: str) -> int | None:
@@ -352,6 +385,7 @@ def build(reference: Path, built_on: str) -> dict[str, Any]:
             # Types newer than moto's dump: AWS marks only older families as previous generation.
             record["current_generation"] = True
             record["efa_interfaces"] = None
+        record["neuron_cores"] = neuron_cores(moto_info)
         if record["bare_metal"]:
             record["hypervisor"] = ""
         expected = eni_max_pods.get(name)
@@ -386,7 +420,8 @@ def build(reference: Path, built_on: str) -> dict[str, Any]:
     sources["moto"] = {
         "origin": f"moto {moto_version} (PyPI) moto/ec2/resources: instance_types.json.gz and "
         "instance_type_offerings/{region,availability-zone}/*.json.gz (AWS DescribeInstanceTypes and "
-        "DescribeInstanceTypeOfferings dumps)",
+        "DescribeInstanceTypeOfferings dumps); zone IDs from the literal Zone(...) table of "
+        "moto/ec2/models/availability_zones_and_regions.py",
         "version": moto_version,
     }
     offering_columns = sorted(set(moto_regions) | set(prices))
@@ -416,6 +451,8 @@ def build(reference: Path, built_on: str) -> dict[str, Any]:
             "sources": sources,
         },
         "currencies": {region: currencies[region] for region in sorted(prices)},
+        # Zone letter -> zone ID per region, one account's mapping (see moto_zone_ids).
+        "zone_ids": moto_zone_ids(),
         "zones": {
             region: [zone.removeprefix(region) for zone in zones]
             for region, zones in sorted(region_zones.items())

@@ -29,6 +29,7 @@ from eks_plan.resources import (
     EPHEMERAL_STORAGE,
     MEMORY,
     NEURON,
+    NEURON_CORE,
     NVIDIA_GPU,
     POD_ENI,
     PODS,
@@ -231,6 +232,53 @@ def eni_max_pods(
     return pods
 
 
+def pod_addresses(instance_type: InstanceType, settings: NodeSettings) -> int | None:
+    """The most pods needing a VPC address (not hostNetwork, not on a branch ENI) that ipamd can
+    address on one node, whatever the kubelet's maxPods says; ``None`` under IPv6 (every pod
+    takes an address from the node's /80 prefix, never short).
+
+    ``(ENIs ipamd may attach) x (A - 1) x (16 with prefixes, else 1)``: the ENIs of the default
+    card, at most ``MAX_ENI``, less Karpenter's reserved ENIs, less the primary ENI under custom
+    networking, and less the trunk ENI's slot with security groups for pods on a trunking-compatible
+    type only (aws/amazon-vpc-cni-k8s ``pkg/ipamd/ipamd.go`` ``hasRoomForEni``; since PR #3250 no
+    slot is reserved on a type that cannot trunk). This is :func:`eni_max_pods` without its
+    ``+ 2`` host-network pods and branch ENIs: maxPods above it leaves pods without an address.
+
+    m5.large (E=3, A=10) with maxPods 110 still addresses only 27 pods; t3.large (E=3, A=12, not
+    trunking compatible) keeps all three ENIs with security groups for pods:
+
+    >>> from eks_plan.catalog import load_catalog
+    >>> catalog = load_catalog()
+    >>> m5, t3 = catalog.lookup("m5.large"), catalog.lookup("t3.large")
+    >>> pod_addresses(m5, NodeSettings(max_pods=110))
+    27
+    >>> pod_addresses(m5, NodeSettings(CniMode.CUSTOM_NETWORKING))
+    18
+    >>> pod_addresses(m5, NodeSettings(security_groups_for_pods=True))
+    18
+    >>> pod_addresses(t3, NodeSettings(security_groups_for_pods=True))
+    33
+    >>> [pod_addresses(m5, NodeSettings(mode)) for mode in (CniMode.PREFIX_DELEGATION, CniMode.IPV6)]
+    [432, None]
+    """
+    if settings.cni_mode is CniMode.IPV6:
+        return None
+    enis = instance_type.default_card_enis
+    if settings.max_eni is not None:
+        enis = min(enis, settings.max_eni)
+    enis -= settings.reserved_enis
+    if settings.cni_mode.custom_networking:
+        enis -= 1
+    if settings.security_groups_for_pods and instance_type.trunking_compatible:
+        enis -= 1
+    per_slot = (
+        IPS_PER_PREFIX
+        if settings.cni_mode.prefix_delegation and prefix_delegation_supported(instance_type)
+        else 1
+    )
+    return max(enis, 0) * (instance_type.ipv4_per_eni - 1) * per_slot
+
+
 def recommended_pod_cap(instance_type: InstanceType) -> int:
     """The 110/250 cap of max-pods-calculator.sh and managed node groups: 110 up to 30 vCPUs.
 
@@ -397,12 +445,16 @@ def _ceil(value: float) -> int:
 
 
 def accelerators(instance_type: InstanceType) -> Resources:
-    """The device-plugin resources a node of this type advertises: ``nvidia.com/gpu``,
-    ``amd.com/gpu`` and ``aws.amazon.com/neuron`` (Inferentia and Trainium devices).
+    """The device-plugin resources a node of this type advertises: ``nvidia.com/gpu`` and
+    ``amd.com/gpu`` (the GPUs), ``aws.amazon.com/neuron`` (Inferentia and Trainium devices) and
+    ``aws.amazon.com/neuroncore`` (their NeuronCores), as Karpenter's instance type provider
+    computes capacity (aws/karpenter-provider-aws ``pkg/providers/instancetype/types.go``:
+    ``nvidiaGPUs``, ``amdGPUs``, ``awsNeuronDevices`` = the Neuron device count, ``awsNeuronCores``
+    = devices x ``CoreInfo.Count``; the Neuron device plugin advertises the same two resources).
 
     >>> from eks_plan.catalog import load_catalog
     >>> [accelerators(load_catalog().lookup(name)) for name in ("p4d.24xlarge", "inf2.24xlarge")]
-    [Resources(nvidia.com/gpu=8), Resources(aws.amazon.com/neuron=6)]
+    [Resources(nvidia.com/gpu=8), Resources(aws.amazon.com/neuron=6, aws.amazon.com/neuroncore=12)]
     """
     devices: dict[str, int] = {}
     if instance_type.gpu_count and instance_type.gpu_manufacturer == "nvidia":
@@ -411,6 +463,8 @@ def accelerators(instance_type: InstanceType) -> Resources:
         devices[AMD_GPU] = instance_type.gpu_count
     if instance_type.accelerator_count and instance_type.accelerator_manufacturer == "aws":
         devices[NEURON] = instance_type.accelerator_count
+        if instance_type.neuron_cores:
+            devices[NEURON_CORE] = instance_type.neuron_cores
     return Resources(devices)
 
 

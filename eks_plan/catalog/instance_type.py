@@ -35,6 +35,8 @@ class OfferingFacts:
     complete_regions: frozenset[str]
     price_regions: frozenset[str]
     zones: Mapping[str, tuple[str, ...]]
+    #: Zone name -> zone ID (``use1-az6``) where the catalogue knows one (one account's mapping).
+    zone_ids: Mapping[str, str]
     #: Position of each region in :attr:`InstanceType.offering_row` / :attr:`InstanceType.price_row`.
     offering_index: Mapping[str, int]
     price_index: Mapping[str, int]
@@ -72,6 +74,8 @@ class InstanceType:
     accelerator_count: int
     accelerator_name: str | None
     accelerator_manufacturer: str | None
+    #: NeuronCores (``aws.amazon.com/neuroncore``): Neuron devices x cores per device (0: none).
+    neuron_cores: int
     default_card_enis: int
     max_enis_all_cards: int
     network_cards: int

@@ -30,7 +30,7 @@ CATALOG_FILE = "catalog.json"
 SUPPORTED_FORMAT = 1
 
 #: Columns whose "none" is a count of zero rather than unknown.
-_COUNT_COLUMNS = ("gpu_count", "accelerator_count")
+_COUNT_COLUMNS = ("gpu_count", "accelerator_count", "neuron_cores")
 
 
 class Catalog:
@@ -108,6 +108,18 @@ class Catalog:
         GovCloud and China, whose zones moto's data does not list)."""
         return self._facts.zones.get(region, ())
 
+    def zone_id(self, zone: str) -> str | None:
+        """The zone ID of a zone name (``us-east-1a`` -> ``use1-az6``), or ``None`` when unknown.
+
+        Zone names map to zone IDs per AWS account in older regions; the catalogue holds one
+        account's mapping (moto's table), so the ID is one per zone but may name another
+        physical zone than in the user's account.
+
+        >>> load_catalog().zone_id("us-east-1a"), load_catalog().zone_id("us-gov-west-1a")
+        ('use1-az6', None)
+        """
+        return self._facts.zone_ids.get(zone)
+
     def currency(self, region: str) -> str | None:
         """Currency of the bundled prices of ``region`` (``USD``, ``CNY``), ``None`` without prices."""
         return self._currencies.get(region)
@@ -123,6 +135,13 @@ def _build(document: Mapping[str, Any]) -> Catalog:
         complete_regions=frozenset(document["offering_regions"]),
         price_regions=frozenset(document["price_columns"]),
         zones=MappingProxyType(zones),
+        zone_ids=MappingProxyType(
+            {
+                region + letter: zone_id
+                for region, letters in document.get("zone_ids", {}).items()
+                for letter, zone_id in letters.items()
+            }
+        ),
         offering_index=MappingProxyType({r: i for i, r in enumerate(document["offering_columns"])}),
         price_index=MappingProxyType({r: i for i, r in enumerate(document["price_columns"])}),
     )

@@ -14,7 +14,7 @@ import typer
 import typer.core
 
 from eks_plan import __version__
-from eks_plan.cli import catalog, check_ips, explore, init, schema, size, workloads
+from eks_plan.cli import catalog, check_ips, diff, explore, export, init, lint, rules, schema, size, workloads
 from eks_plan.cli.output import ExitCode, stderr
 
 app = typer.Typer(
@@ -27,7 +27,8 @@ app = typer.Typer(
         "eks-plan workloads samples/shop/manifests/\n"
         "eks-plan size -c samples/shop/eks-plan.yaml samples/shop/manifests/\n"
         "eks-plan check-ips -c samples/shop/eks-plan.yaml samples/shop/manifests/\n"
-        "eks-plan catalog --family 'm7*' --arch arm64"
+        "eks-plan catalog --family 'm7*' --arch arm64\n"
+        "eks-plan lint -c samples/shop/eks-plan.yaml samples/shop/manifests/"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -62,8 +63,12 @@ def _root(
 # Sub-commands: each module defines one function named `command`; keep this list sorted by name.
 app.command("catalog", short_help="Look up instance types: allocatable, max pods, price.")(catalog.command)
 app.command("check-ips", short_help="Will the subnets hold the cluster's IPs at peak?")(check_ips.command)
+app.command("diff", short_help="What a change to the manifests costs, by node group.")(diff.command)
 app.command("explore", short_help="What-if session: change knobs, re-solve, compare plans.")(explore.command)
+app.command("export", short_help="Write a plan as eksctl, Karpenter or Terraform config.")(export.command)
 app.command("init", short_help="Write a commented eks-plan.yaml from a few questions.")(init.command)
+app.command("lint", short_help="Lint manifests for CI: requests, placement, resilience, plan.")(lint.command)
+app.command("rules", short_help="List the lint rules, or show one rule's documentation.")(rules.command)
 app.command("schema", short_help="Print or validate the JSON Schema of eks-plan.yaml.")(schema.command)
 app.command("size", short_help="Instance types, nodes per zone, pod placement and cost.")(size.command)
 app.command("workloads", short_help="What the planner read: pods, requests, DaemonSets.")(workloads.command)

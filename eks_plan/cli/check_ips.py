@@ -226,7 +226,7 @@ def _run(
     from eks_plan.network.check import ClusterNetwork, check_ips, hand_written_nodes, validate_inputs
     from eks_plan.network.inputs import (
         override_cni,
-        parse_nodes_flag,
+        parse_nodes_flags,
         parse_subnet_flag,
         spread_counts,
         subnets_from_config,
@@ -278,7 +278,7 @@ def _run(
         )
         node_zones = sorted({s.zone for s in subnets if s.has_role(SubnetRole.NODES)}) or list(settings.zones)
         hand_nodes, workloads = [], {}
-        for flag in map(parse_nodes_flag, nodes):
+        for flag in parse_nodes_flags(nodes):
             instance_type = catalog.lookup(flag.instance_type)
             limits = NodeNetworkLimits.of(instance_type, catalogue_max_pods(instance_type, node_settings))
             if pods_per_node is not None and pods_per_node > limits.max_pods:

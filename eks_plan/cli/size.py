@@ -99,6 +99,15 @@ def command(
     plan_out: Path | None = typer.Option(
         None, "--plan-out", help="Also write the plan as JSON to this file (for eks-plan check-ips --plan)."
     ),
+    export: str | None = typer.Option(
+        None,
+        "--export",
+        metavar="[eksctl|karpenter|terraform]",
+        help="Also export the plan (needs --export-out).",
+    ),
+    export_out: Path | None = typer.Option(
+        None, "--export-out", help="File for --export (Terraform: .tf.json gives JSON, else HCL)."
+    ),
     max_file_size: str = max_file_size_option(),
     quiet: bool = quiet_option(),
 ) -> None:
@@ -114,11 +123,21 @@ def command(
     eks-plan size -c samples/shop/eks-plan.yaml samples/shop/manifests/
     eks-plan size manifests/ -c eks-plan.yaml --tolerate-zone-loss --headroom 10
     helm template my-release ./chart | eks-plan size - -o json --plan-out plan.json
+    eks-plan size manifests/ -c eks-plan.yaml --export karpenter --export-out karpenter.yaml
     """
     from eks_plan.planning import PlanningOverrides, plan_cluster
 
+    if (export is None) != (export_out is None):
+        raise typer.BadParameter("--export and --export-out go together", param_hint="--export")
+    if export is not None and export not in ("eksctl", "karpenter", "terraform"):
+        raise typer.BadParameter(
+            f"{export!r} is not one of eksctl, karpenter, terraform", param_hint="--export"
+        )
     if plan_out is not None:
         check_writable(plan_out, "--plan-out")
+    if export_out is not None:
+        check_writable(export_out, "--export-out")
+
     overrides = PlanningOverrides(
         region=region,
         zones=tuple(zones),
@@ -146,9 +165,16 @@ def command(
         )
     from eks_plan.report.size import plan_data, render_plan
 
-    data = plan_data(result.plan, result.planning)
+    data = plan_data(result.plan, result.planning, result.config)
+    if export is not None and export_out is not None:
+        from eks_plan.cli.export import terraform_format_for
+        from eks_plan.export import export_text
+
+        exported = export_text(data, export, terraform_format=terraform_format_for(export_out, None))
     if plan_out is not None:
         write_atomically(plan_out, render_data(data, OutputFormat.JSON))
+    if export is not None and export_out is not None:
+        write_atomically(export_out, exported)
     from rich.markup import escape
 
     for warning in result.warnings:

@@ -33,6 +33,7 @@ import dataclasses
 import difflib
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
@@ -62,6 +63,7 @@ from eks_plan.config.model import (
     FargateProfile,
     FargateSelector,
     InstanceFilter,
+    LintSettings,
     NodePoolConfig,
     NodeStyle,
     PlanConfig,
@@ -182,7 +184,10 @@ def build_config(
             return location
         return SourceLocation(source) if source else None
 
-    problems = [_schema_problem(error, data, where) for error in _validator().iter_errors(data)]
+    schema_errors = list(_validator().iter_errors(data))
+    problems = [_schema_problem(error, data, where) for error in schema_errors]
+    reported = {tuple(error.absolute_path) for error in schema_errors}
+    problems += [problem for path, problem in _non_finite_numbers(data, where) if path not in reported]
     if problems:
         raise ConfigError(_sorted_problems(problems))
     locations = MappingProxyType(_all_locations(data, where) if locate is not None else {})
@@ -424,6 +429,34 @@ def _json_type(value: Any) -> str:
     return "a mapping"
 
 
+def _non_finite_numbers(data: Any, where: Any) -> list[tuple[KeyPath, InputError]]:
+    """A ``.nan`` or ``.inf`` anywhere in the file, with its key path: the schema's bounds cannot
+    catch NaN (every comparison with it is false), and no setting means infinity."""
+    found: list[tuple[KeyPath, InputError]] = []
+
+    def visit(value: Any, path: KeyPath) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            found.append(
+                (
+                    path,
+                    InputError(
+                        f"{format_key_path(path)}: {value} is not a usable number",
+                        where(path),
+                        hint="give a finite number",
+                    ),
+                )
+            )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                visit(item, (*path, str(key)))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                visit(item, (*path, index))
+
+    visit(data, ())
+    return found
+
+
 def _all_locations(data: Any, where: Any) -> dict[str, SourceLocation]:
     """Key path text -> location, for every key and list item of the file (files are small)."""
     locations: dict[str, SourceLocation] = {}
@@ -518,6 +551,11 @@ class _Builder:
             replicas=ReplicaMode(self._value(data, "replicas", "max", "replicas max: HPA maximum (default)")),
             pricing=self._pricing(data.get("pricing")),
             budget=BudgetSettings(data.get("budget", {}).get("maxMonthlyCost")),
+            lint=LintSettings(
+                select=tuple(data.get("lint", {}).get("select", ())),
+                ignore=tuple(data.get("lint", {}).get("ignore", ())),
+                severity=MappingProxyType(dict(data.get("lint", {}).get("severity", {}))),
+            ),
             source=self.source,
             defaults_applied=(),
             locations=locations,
@@ -554,6 +592,26 @@ class _Builder:
         )
         return FargateProfile(item["name"], selectors)
 
+    def _check_addon_requests(self, index: int, item: Mapping[str, Any]) -> None:
+        """An add-on request at Kubernetes' quantity cap (2**63 - 1, in millicores for cpu) is
+        refused, as in manifests: no node holds it, and the solver's integers cannot."""
+        from eks_plan.manifests.quantity import MAX_QUANTITY, QuantityError, canonical_amount, shown
+
+        for name, value in (item.get("requests") or {}).items():
+            try:
+                too_large = canonical_amount(name, value) >= MAX_QUANTITY
+            except QuantityError:
+                continue  # the schema's pattern reports it
+            if too_large:
+                key_path = f"addons[{index}].requests.{name}"
+                self.problems.append(
+                    InputError(
+                        f"{key_path}: {shown(value)} is larger than the largest quantity Kubernetes holds",
+                        self.locations.get(key_path),
+                        hint="use e.g. 100m or 0.5 for cpu, 128Mi or 1Gi for memory",
+                    )
+                )
+
     def _addons(self, items: Sequence[Mapping[str, Any]]) -> tuple[AddonDaemonSet, ...]:
         declared: dict[str, Mapping[str, Any]] = {}
         for index, item in enumerate(items):
@@ -565,6 +623,7 @@ class _Builder:
                     )
                 )
             declared.setdefault(item["name"], item)
+            self._check_addon_requests(index, item)
         result: list[AddonDaemonSet] = []
         kept_defaults = []
         for default in DEFAULT_ADDONS:

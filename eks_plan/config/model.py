@@ -337,6 +337,27 @@ class BudgetSettings:
         return {} if self.max_monthly_cost is None else {"maxMonthlyCost": self.max_monthly_cost}
 
 
+@dataclass(frozen=True, slots=True)
+class LintSettings:
+    """The ``lint:`` section: rules to run (``select``, empty = all), rules never to run (``ignore``),
+    and severities replacing the rules' defaults (selector -> ``error``/``warning``/``info``).
+    Selectors are rule codes, code prefixes or names; ``eks-plan lint`` checks that each names a rule."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, str] = field(default_factory=lambda: _NO_LABELS)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.select:
+            data["select"] = list(self.select)
+        if self.ignore:
+            data["ignore"] = list(self.ignore)
+        if self.severity:
+            data["severity"] = dict(self.severity)
+        return data
+
+
 @dataclass(frozen=True)
 class PlanConfig:
     """The whole plan configuration, with defaults applied.
@@ -359,6 +380,7 @@ class PlanConfig:
     replicas: ReplicaMode = ReplicaMode.MAX
     pricing: PricingSettings = PricingSettings()
     budget: BudgetSettings = BudgetSettings()
+    lint: LintSettings = LintSettings()
     source: str | None = field(default=None, compare=False)
     defaults_applied: tuple[str, ...] = field(default=(), compare=False)
     locations: Mapping[str, SourceLocation] = field(
@@ -450,6 +472,9 @@ class PlanConfig:
         budget = self.budget.to_dict()
         if budget:
             data["budget"] = budget
+        lint = self.lint.to_dict()
+        if lint:
+            data["lint"] = lint
         return data
 
 

@@ -21,13 +21,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from eks_plan.errors import InputError, SourceLocation
-from eks_plan.manifests.quantity import QuantityError, canonical_amount
-from eks_plan.manifests.yaml_source import YamlDocument, is_merge_key, mapping_entry, scalar_value
+from eks_plan.manifests.quantity import MAX_QUANTITY, QuantityError, canonical_amount, shown
+from eks_plan.manifests.yaml_source import (
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    YamlDocument,
+    is_merge_key,
+    mapping_entry,
+    scalar_value,
+)
 
 _UNREAD: Any = object()
+
+#: The largest value of an ``int32`` field of the Kubernetes API.
+INT32_MAX = 2**31 - 1
 
 
 class Field:
@@ -154,7 +164,10 @@ class Field:
         for index, item in enumerate(node.value):
             yield Field(self.document, item, None, self, index)
 
-    def integer(self, default: int | None = None, minimum: int | None = 0) -> int:
+    def integer(self, default: int | None = None, minimum: int | None = 0, maximum: int = INT32_MAX) -> int:
+        """An integer field; every one the planner reads is an ``int32`` in the Kubernetes API
+        (replicas, parallelism, maxSkew, ports, priorities), so larger values are refused as the
+        API server refuses them."""
         value = self.value
         if value is None:
             if default is None:
@@ -164,6 +177,11 @@ class Field:
             raise self.error(f"must be an integer, not {_describe(value)}", hint=_template_hint(value))
         if minimum is not None and value < minimum:
             raise self.error(f"must be at least {minimum}, not {value}")
+        if value > maximum:
+            raise self.error(
+                f"must be at most {maximum:,}, not {value:,}",
+                hint="the Kubernetes API holds this field as a 32-bit integer",
+            )
         return value
 
     def optional_integer(self, minimum: int | None = 0) -> int | None:
@@ -193,13 +211,18 @@ class Field:
         if value is None:
             return None
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
+            return self.integer()  # an int32, as the API server reads the integer of an IntOrString
         if isinstance(value, str):
             text = value.strip()
-            if text.endswith("%") and text[:-1].isdigit():
-                return text
-            if text.isdigit():
-                return int(text)
+            number = text[:-1] if text.endswith("%") else text
+            if number.isdigit() and number.isascii():
+                if len(number.lstrip("0")) > 10 or int(number) > INT32_MAX:
+                    percent = "%" if number != text else ""
+                    raise self.error(
+                        f"must be at most {INT32_MAX:,}{percent}, not {_describe(value)}",
+                        hint="the Kubernetes API holds this number as a 32-bit integer",
+                    )
+                return text if number != text else int(text)
         raise self.error(f"must be a number or a percentage such as 25%, not {_describe(value)}")
 
     def resources(self) -> tuple[dict[str, int], dict[str, SourceLocation]]:
@@ -218,7 +241,15 @@ class Field:
                     hint=_template_hint(entry.value) or "use e.g. 500m or 2 for cpu, 512Mi or 2Gi for memory",
                 ) from None
             if amount < 0:
-                raise entry.error(f"must not be negative, not {entry.value!r}")
+                raise entry.error(f"must not be negative, not {shown(entry.value)}")
+            if amount >= MAX_QUANTITY:
+                # The API server would silently cap it (``maxAllowed`` in apimachinery's
+                # pkg/api/resource/amount.go), and kube-scheduler counts requests in int64
+                # (framework.Resource MilliCPU, Memory): no real request is that large.
+                raise entry.error(
+                    f"is larger than the largest quantity Kubernetes holds, not {shown(entry.value)}",
+                    hint="Kubernetes caps quantities at 2**63 - 1, in millicores for cpu; fix the value",
+                )
             amounts[resource] = amount
             locations[resource] = entry.location
         return amounts, locations
@@ -229,7 +260,7 @@ def _describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    return shown(value)
 
 
 def _template_hint(value: Any) -> str | None:

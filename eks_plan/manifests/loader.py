@@ -43,8 +43,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
 
-from yaml.nodes import MappingNode, SequenceNode
-
 from eks_plan.errors import InputError, SourceLocation
 from eks_plan.manifests.fields import Field
 from eks_plan.manifests.model import (
@@ -71,12 +69,15 @@ from eks_plan.manifests.workloads import read_workload
 from eks_plan.manifests.yaml_source import (
     ANCHOR,
     DEFAULT_MAX_FILE_BYTES,
+    MappingNode,
+    SequenceNode,
     YamlDocument,
     check_syntax,
     decode_text,
     find_template_line,
     parse_yaml_documents,
     read_text_file,
+    refuse_special_file,
     template_error,
 )
 
@@ -299,6 +300,7 @@ def _find_inputs(paths: Sequence[str | Path], include: tuple[str, ...]) -> tuple
             inputs.extend(found)
             skipped += skipped_here
         elif path.exists() or path.is_symlink():
+            refuse_special_file(path, text)
             inputs.append(_Input(text, path))
         else:
             raise InputError(
@@ -346,6 +348,10 @@ def _walk(top: Path, display: str, include: tuple[str, ...]) -> tuple[list[_Inpu
                     visit(Path(entry.path), entry_shown, (*ancestors, identity))
                 continue
             if entry.name.endswith(MANIFEST_SUFFIXES) or any(fnmatch.fnmatch(entry.name, g) for g in include):
+                # A FIFO, socket or device would block or never end: refused before any reading.
+                refuse_special_file(
+                    entry.path, entry_shown, hint="remove it from the directory, or pass the files one by one"
+                )
                 found.append(_Input(entry_shown, Path(entry.path)))
             elif entry.is_file(follow_symlinks=True):
                 skipped += 1
@@ -688,12 +694,27 @@ def _controller_owner(metadata: Field) -> str | None:
 
 
 def _parse_json_or_yaml(text: str, display: str) -> list[YamlDocument]:
-    """A JSON file: parsed as YAML for positions, or by ``json`` where YAML refuses it (tabs)."""
+    """A JSON file: parsed as YAML for positions, or by ``json`` where YAML refuses it.
+
+    JSON allows tabs between tokens where YAML does not; a tab cannot sit inside a JSON string, so
+    such a file is read as YAML with each tab made a space (lines and columns unchanged). Repeated
+    keys and numbers too long to read are errors with their line either way.
+    """
     try:
         return parse_yaml_documents(text, display, lazy=True)
     except InputError as yaml_error:
+        if not yaml_error.message.startswith("malformed YAML"):
+            raise  # a repeated key, a huge number, an alias bomb: JSON would not make it right
+        if "\t" in text:
+            try:
+                return parse_yaml_documents(text.replace("\t", " "), display, lazy=True)
+            except InputError as error:
+                if not error.message.startswith("malformed YAML"):
+                    raise
         try:
-            data: Any = json.loads(text)
+            data: Any = json.loads(text, object_pairs_hook=_strict_json_object, parse_int=_json_int)
+        except _JsonProblem as problem:
+            raise InputError(problem.message, SourceLocation(display), hint=problem.hint) from None
         except json.JSONDecodeError as error:
             if display.endswith(".json"):
                 raise InputError(
@@ -703,6 +724,34 @@ def _parse_json_or_yaml(text: str, display: str) -> list[YamlDocument]:
                 ) from None
             raise yaml_error from None
         return [YamlDocument.from_data(data, display)] if data is not None else []
+
+
+class _JsonProblem(ValueError):
+    """A JSON value the strict reading refuses (found by the ``json`` module, without a line)."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def _strict_json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _JsonProblem(
+                f"duplicate key {key!r}: a key may appear once in an object, and kubectl's strict "
+                "decoding refuses it too",
+                "remove one of the two",
+            )
+        result[key] = value
+    return result
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > 4000:
+        raise _JsonProblem(f"a number of {len(digits):,} digits is too large to be read", "fix the value")
+    return int(digits)
 
 
 def _read_workloads(

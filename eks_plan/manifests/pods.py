@@ -17,9 +17,11 @@ from eks_plan.manifests.model import Container, ContainerRole, LimitRange, Prior
 from eks_plan.manifests.objects import BUILT_IN_PRIORITY_CLASSES
 from eks_plan.manifests.quantity import parse_quantity
 from eks_plan.manifests.requests import (
+    apply_pod_level_resources,
     container_requests,
     is_extended_resource,
     is_overcommit_allowed,
+    is_pod_level_resource,
     pod_request,
     request_limit_problem,
     resource_name_problem,
@@ -133,11 +135,27 @@ def read_pod_template(
                 runtime_class_field.location,
             )
 
-    requests = pod_request(
-        (c.requests for c in containers),
-        ((c.requests, c.role is ContainerRole.SIDECAR) for c in init_containers),
-        overhead,
-    )
+    pod_resources = spec.child("resources")
+    pod_level_requests, _ = pod_resources.child("requests").resources()
+    pod_level_limits, _ = pod_resources.child("limits").resources()
+    if any(is_pod_level_resource(name) for name in (*pod_level_requests, *pod_level_limits)):
+        # Pod-level resources (spec.resources): PodRequests uses them instead of the containers'.
+        locations["resources"] = pod_resources.location
+        requests = apply_pod_level_resources(
+            pod_request(
+                (c.requests for c in containers),
+                ((c.requests, c.role is ContainerRole.SIDECAR) for c in init_containers),
+            ),
+            pod_level_requests,
+            pod_level_limits,
+            overhead,
+        )
+    else:
+        requests = pod_request(
+            (c.requests for c in containers),
+            ((c.requests, c.role is ContainerRole.SIDECAR) for c in init_containers),
+            overhead,
+        )
 
     node_selector_field = spec.child("nodeSelector")
     node_selector_map = {key: value.string() for key, value in node_selector_field.items()}

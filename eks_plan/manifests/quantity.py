@@ -51,6 +51,16 @@ _EXPONENT = re.compile(r"[eE]([+-]?\d+)", re.ASCII)
 _NANO = Fraction(1, 10**9)
 
 
+def shown(value: object, width: int = 40) -> str:
+    """``repr(value)`` cut to ``width`` characters, for messages about values that may be huge.
+
+    >>> shown("9" * 5000)
+    "'9999999999999999999999999999999999…' (5,002 characters)"
+    """
+    text = repr(value)
+    return text if len(text) <= width else f"{text[: width - 5]}…' ({len(text):,} characters)"
+
+
 class QuantityError(ValueError):
     """A value that is not a Kubernetes quantity; the loader adds file, line and field."""
 
@@ -62,21 +72,21 @@ def parse_quantity(value: str | int | float) -> Fraction:
     server reads JSON numbers.
     """
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise QuantityError(f"{value!r} is not a Kubernetes quantity")
+        raise QuantityError(f"{shown(value)} is not a Kubernetes quantity")
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise QuantityError(f"{value!r} is not a Kubernetes quantity")
+            raise QuantityError(f"{shown(value)} is not a Kubernetes quantity")
         text = repr(value)
     else:
         text = str(value)
     match = _SYNTAX.fullmatch(text)
     if match is None:
-        raise QuantityError(f"{text!r} is not a Kubernetes quantity")
+        raise QuantityError(f"{shown(text)} is not a Kubernetes quantity")
     sign, whole, fraction, only_fraction, suffix = match.groups()
     digits_after_point = fraction if only_fraction is None else only_fraction
     digits_after_point = digits_after_point or ""
-    mantissa = int((whole or "") + digits_after_point or "0")
-    decimal_exponent = -len(digits_after_point)
+    mantissa, decimal_exponent = _mantissa((whole or "") + digits_after_point)
+    decimal_exponent -= len(digits_after_point)
     binary_exponent = 0
     if suffix in _DECIMAL_SI:
         decimal_exponent += _DECIMAL_SI[suffix]
@@ -85,12 +95,41 @@ def parse_quantity(value: str | int | float) -> Fraction:
     else:
         exponent = _EXPONENT.fullmatch(suffix)
         if exponent is None:
-            raise QuantityError(f"{text!r} is not a Kubernetes quantity")
-        decimal_exponent += int(exponent.group(1))
+            raise QuantityError(f"{shown(text)} is not a Kubernetes quantity")
+        decimal_exponent += _exponent(exponent.group(1))
     if mantissa == 0:
         return Fraction(0)
     magnitude = _magnitude(mantissa, decimal_exponent, binary_exponent)
     return -magnitude if sign == "-" else magnitude
+
+
+#: Significant digits kept of a longer number (Python will not convert text past 4,300 digits).
+_SIGNIFICANT_DIGITS = 60
+
+
+def _mantissa(digits: str) -> tuple[int, int]:
+    """``(mantissa, decimal exponent)`` of a digit string, rounded up past 60 significant digits.
+
+    Rounding the 60th digit up never changes the result: a value with more digits than that is
+    either capped or rounded up to a nano unit, whose boundaries are multiples of the unit of
+    that 60th digit.
+
+    >>> _mantissa("000123"), _mantissa("1" * 61) == (int("1" * 59 + "2"), 1)
+    ((123, 0), True)
+    """
+    digits = digits.lstrip("0")
+    if len(digits) <= _SIGNIFICANT_DIGITS:
+        return int(digits or "0"), 0
+    dropped = digits[_SIGNIFICANT_DIGITS:]
+    mantissa = int(digits[:_SIGNIFICANT_DIGITS]) + (1 if dropped.strip("0") else 0)
+    return mantissa, len(dropped)
+
+
+def _exponent(text: str) -> int:
+    """A decimal exponent, held to +-10**12 (beyond the cap, or below a nano unit, either way)."""
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    return sign * (10**12 if len(digits) > 12 else int(digits))
 
 
 def _magnitude(mantissa: int, decimal_exponent: int, binary_exponent: int) -> Fraction:

@@ -98,6 +98,66 @@ def pod_request(
     return Resources(running)
 
 
+def is_pod_level_resource(name: str) -> bool:
+    """Whether ``spec.resources`` of a pod may set ``name``: cpu, memory and ``hugepages-<size>``
+    (``IsSupportedPodLevelResource`` in ``k8s.io/component-helpers/resource/helpers.go``)."""
+    return name in (CPU, MEMORY) or name.startswith(HUGEPAGES_PREFIX)
+
+
+def apply_pod_level_resources(
+    containers_request: Mapping[str, int],
+    pod_requests: Mapping[str, int],
+    pod_limits: Mapping[str, int],
+    overhead: Mapping[str, int] | None = None,
+) -> Resources:
+    """The pod's request when its ``spec.resources`` is set (pod-level resources, beta and on by
+    default from Kubernetes 1.34).
+
+    ``containers_request`` is :func:`pod_request` without overhead (the containers' aggregate, pod
+    slot included). Two steps of the real code, in order:
+
+    - API defaulting (``defaultPodRequests`` in ``pkg/apis/core/v1/defaults.go``): a pod-level limit
+      without a pod-level request defaults the request to the containers' aggregate request for
+      that resource when the containers request it, else to the limit;
+    - ``PodRequests`` (``k8s.io/component-helpers/resource/helpers.go``): when any supported
+      pod-level request is set (``IsPodLevelRequestsSet``), each supported pod-level request
+      replaces the containers' aggregate for its resource (``applyPodLevelResources``); then the
+      RuntimeClass overhead is added.
+
+    Only cpu, memory and hugepages are pod-level resources; any other name in ``spec.resources``
+    is ignored, as the API does (it rejects them at validation).
+
+    A pod asking 2 cpu / 4Gi for all its containers, which ask nothing themselves:
+
+    >>> gi = 2**30
+    >>> apply_pod_level_resources({"pods": 1}, {"cpu": 2000, "memory": 4 * gi}, {})
+    Resources(cpu=2000, memory=4294967296, pods=1)
+
+    Pod-level requests win over the containers' sum, resource by resource; a pod-level limit alone
+    keeps the containers' request (here memory) or, where they request nothing, becomes the request
+    (here a hugepages limit):
+
+    >>> apply_pod_level_resources({"cpu": 3000, "memory": gi, "pods": 1}, {"cpu": 1000},
+    ...                           {"memory": 2 * gi, "hugepages-2Mi": 64 * 2**20})
+    Resources(cpu=1000, hugepages-2Mi=67108864, memory=1073741824, pods=1)
+    """
+    effective_pod_requests = {
+        name: amount for name, amount in pod_requests.items() if is_pod_level_resource(name)
+    }
+    requested_by_containers = {name for name, amount in containers_request.items() if amount}
+    for name, limit in pod_limits.items():
+        if is_pod_level_resource(name) and name not in effective_pod_requests:
+            # (a Resources map reads a missing name as 0, so ask which names the containers set)
+            from_containers = name in requested_by_containers
+            effective_pod_requests[name] = containers_request[name] if from_containers else limit
+    result = dict(containers_request)
+    result.update(effective_pod_requests)
+    if overhead:
+        _add(result, overhead)
+    result[PODS] = 1
+    return Resources(result)
+
+
 def _add(total: dict[str, int], amounts: Mapping[str, int]) -> None:
     for name, amount in amounts.items():
         total[name] = total.get(name, 0) + amount

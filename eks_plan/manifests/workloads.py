@@ -170,7 +170,11 @@ def read_workload(
         labels=tuple(sorted((k, v.string()) for k, v in root.get("metadata", "labels").items())),
         field_locations=MappingProxyType(locations),
     )
-    missing = workload.containers_without_requests
+    # Pod-level cpu/memory (spec.resources) reserve for every container: nothing is missing then.
+    pod_level = "resources" in pod_template.field_locations and any(
+        workload.pod.requests.get(name) for name in ("cpu", "memory")
+    )
+    missing = () if pod_level else workload.containers_without_requests
     if missing:
         where = next(c.location for c in workload.containers if c.name == missing[0])
         names = ", ".join(f"'{name}'" for name in missing)

@@ -36,12 +36,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+import stat
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+import yaml.composer
+import yaml.nodes
 
 from eks_plan.errors import InputError, SourceLocation
 
@@ -65,6 +70,123 @@ _BOOL_VALUES = {"yes": True, "no": False, "true": True, "false": False, "on": Tr
 
 PathElement = str | int
 YamlPath = tuple[PathElement, ...]
+
+#: Python refuses to convert integer text longer than this (``sys.get_int_max_str_digits``).
+_INT_MAX_DIGITS = 4300
+
+
+class ScalarNode:
+    """A composed scalar: its tag, its text and where it starts (0-based line and column).
+
+    These three classes stand in for PyYAML's nodes while a document is composed
+    (:func:`_compact_nodes`). PyYAML's carry an instance dict and two ``Mark`` objects (start and
+    end) each, about 330 bytes a node before the text; these keep only what positions need, about
+    70, which is what lets a manifest load in a few times its own size (``benchmarks/
+    bench_loader_memory.py``). Short scalar texts (keys, images, label values) are interned, so a
+    key repeated in every container is stored once.
+    """
+
+    __slots__ = ("column", "line", "tag", "value")
+
+    def __init__(
+        self, tag: str, value: str, start_mark: Any = None, end_mark: Any = None, style: Any = None
+    ) -> None:
+        self.tag = tag
+        self.value = sys.intern(value) if len(value) < 48 else value
+        self.line = -1 if start_mark is None else start_mark.line
+        self.column = 0 if start_mark is None else start_mark.column
+
+    @property
+    def end_mark(self) -> None:
+        return None
+
+    @end_mark.setter
+    def end_mark(self, _: Any) -> None:
+        """The composer sets it; no position after a node's start is ever reported."""
+
+
+class SequenceNode:
+    """A composed sequence: its items and where it starts (see :class:`ScalarNode`)."""
+
+    __slots__ = ("column", "flow_style", "line", "tag", "value")
+
+    def __init__(
+        self, tag: str, value: list[Any], start_mark: Any = None, end_mark: Any = None, flow_style: Any = None
+    ) -> None:
+        self.tag = tag
+        self.value = value
+        self.line = -1 if start_mark is None else start_mark.line
+        self.column = 0 if start_mark is None else start_mark.column
+        self.flow_style = flow_style
+
+    end_mark = ScalarNode.end_mark
+
+
+class MappingNode:
+    """A composed mapping: its ``(key, value)`` node pairs, where it starts (with the text index,
+    for the Helm-template check of a flow mapping), and the key index built on first lookup
+    (:func:`mapping_entry`)."""
+
+    __slots__ = ("column", "flow_style", "index", "keys", "line", "merges", "tag", "value")
+
+    def __init__(
+        self,
+        tag: str,
+        value: list[tuple[Any, Any]],
+        start_mark: Any = None,
+        end_mark: Any = None,
+        flow_style: Any = None,
+    ) -> None:
+        self.tag = tag
+        self.value = value
+        self.line = -1 if start_mark is None else start_mark.line
+        self.column = 0 if start_mark is None else start_mark.column
+        self.index = -1 if start_mark is None else start_mark.index
+        self.flow_style = flow_style
+        self.keys: dict[str, tuple[Node, Node]] | None = None
+        self.merges: list[Node] = []
+
+    end_mark = ScalarNode.end_mark
+
+
+Node = ScalarNode | SequenceNode | MappingNode
+
+_NODE_CLASSES = {"ScalarNode": ScalarNode, "SequenceNode": SequenceNode, "MappingNode": MappingNode}
+_COMPOSING = threading.RLock()
+
+
+@contextmanager
+def _compact_nodes() -> Iterator[None]:
+    """Make the composers (libyaml's and PyYAML's) build the compact nodes above.
+
+    Both look the node classes up as globals of their module at each node, so they are swapped
+    there for the duration of a parse, under a lock, and put back.
+    """
+    modules = [yaml.composer]
+    c_module = sys.modules.get("yaml._yaml")
+    if c_module is not None:
+        modules.append(c_module)
+    with _COMPOSING:
+        saved = [(module, {name: getattr(module, name) for name in _NODE_CLASSES}) for module in modules]
+        try:
+            for module in modules:
+                for name, cls in _NODE_CLASSES.items():
+                    setattr(module, name, cls)
+            yield
+        finally:
+            for module, originals in saved:
+                for name, cls in originals.items():
+                    setattr(module, name, cls)
+
+
+def _from_yaml_node(node: yaml.nodes.Node) -> Node:
+    """A compact node tree (without positions) from a PyYAML one (the representer's)."""
+    if isinstance(node, yaml.nodes.ScalarNode):
+        return ScalarNode(node.tag, node.value)
+    if isinstance(node, yaml.nodes.SequenceNode):
+        return SequenceNode(node.tag, [_from_yaml_node(item) for item in node.value])
+    return MappingNode(node.tag, [(_from_yaml_node(k), _from_yaml_node(v)) for k, v in node.value])
+
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 HAS_LIBYAML: bool = _BaseLoader is not yaml.SafeLoader
@@ -105,7 +227,7 @@ def resolve_plain(value: str) -> str:
     """The YAML 1.1 tag of a plain scalar (``3`` int, ``yes`` bool, ``=`` value, ``~`` null...)."""
     tag = _PLAIN_TAGS.get(value)
     if tag is None:
-        tag = _RESOLVER.resolve(ScalarNode, value, (True, False))
+        tag = _RESOLVER.resolve(yaml.nodes.ScalarNode, value, (True, False))
         if len(_PLAIN_TAGS) < 100_000 and len(value) < 200:  # a bounded, process-wide memo
             _PLAIN_TAGS[value] = tag
     return tag
@@ -170,7 +292,7 @@ class YamlDocument:
     @classmethod
     def from_data(cls, data: Any, filename: str) -> YamlDocument:
         """A document of plain data (no positions), with a node tree so it reads like any other."""
-        node = yaml.representer.SafeRepresenter().represent_data(data)
+        node = _from_yaml_node(yaml.representer.SafeRepresenter().represent_data(data))
         return cls(data, filename, node)
 
     @property
@@ -238,30 +360,29 @@ class YamlDocument:
 
     def mark(self, node: Node) -> SourceLocation:
         """The position of a node of this document (file only when it has none)."""
-        mark = node.start_mark
-        if mark is None:
+        if node.line < 0:
             return SourceLocation(self.filename)
-        return SourceLocation(self.filename, mark.line + 1 + self.line_offset, mark.column + 1)
+        return SourceLocation(self.filename, node.line + 1 + self.line_offset, node.column + 1)
 
 
 def mapping_entry(node: MappingNode, key: str) -> tuple[Node, Node] | None:
-    """The ``(key node, value node)`` of ``key`` in a mapping node (the last one if repeated),
-    looking into ``<<`` merges when the mapping itself lacks it."""
+    """The ``(key node, value node)`` of ``key`` in a mapping node, looking into ``<<`` merges
+    when the mapping itself lacks it (documents with a repeated key are refused when parsed)."""
     # An index of the mapping's scalar keys, kept on the node itself: the loader looks up several
     # keys of most mappings it visits, and most lookups are misses (optional fields).
-    index: dict[str, tuple[Node, Node]] | None = getattr(node, "_eks_plan_index", None)
+    index = node.keys
     if index is None:
         index = {}
         for entry in node.value:
             key_node = entry[0]
             if type(key_node) is ScalarNode and not (key_node.value == "<<" and is_merge_key(key_node)):
-                index[key_node.value] = entry  # the last duplicate wins, as in the data
-        node._eks_plan_index = index  # type: ignore[attr-defined]
-        node._eks_plan_merges = [v for k, v in node.value if k.value == "<<" and is_merge_key(k)]  # type: ignore[attr-defined]
+                index[key_node.value] = entry
+        node.keys = index
+        node.merges = [v for k, v in node.value if k.value == "<<" and is_merge_key(k)]
     found = index.get(key)
     if found is not None:
         return found
-    for value_node in node._eks_plan_merges:  # type: ignore[attr-defined]
+    for value_node in node.merges:
         sources = [value_node] if type(value_node) is MappingNode else getattr(value_node, "value", [])
         for source in sources:
             if type(source) is MappingNode and (merged := mapping_entry(source, key)) is not None:
@@ -298,6 +419,7 @@ def read_text_file(path: Path, display_name: str, max_bytes: int = DEFAULT_MAX_F
 
     ``display_name`` is how messages name the file (the path as the user wrote it).
     """
+    refuse_special_file(path, display_name)
     try:
         with open(path, "rb") as handle:
             # A regular file's size is known: refuse it unread, else read it in one go. Pipes and
@@ -318,6 +440,38 @@ def read_text_file(path: Path, display_name: str, max_bytes: int = DEFAULT_MAX_F
     if len(data) > max_bytes:
         raise _too_large(display_name, max_bytes)
     return decode_text(data, display_name)
+
+
+def special_file_kind(path: Path | str) -> str | None:
+    """What a path is when it is a FIFO, a socket or a device (``"a FIFO"``...), else ``None``.
+
+    Opening a FIFO blocks until something writes to it, and a device may never end: eks-plan
+    reads only regular files (and standard input, given as ``-``).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # reading it reports the problem
+    for test, kind in (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return kind
+    return None
+
+
+def refuse_special_file(
+    path: Path | str,
+    display_name: str,
+    hint: str = "pass a file, or send the data to standard input and pass - instead",
+) -> None:
+    """Raise an :class:`InputError` naming ``path`` when it is a FIFO, a socket or a device."""
+    kind = special_file_kind(path)
+    if kind is not None:
+        raise InputError(f"is {kind}, not a regular file", SourceLocation(display_name), hint=hint)
 
 
 def _too_large(display_name: str, max_bytes: int) -> InputError:
@@ -360,9 +514,15 @@ def parse_yaml_documents(
     loader = _Loader(text)
     documents: list[YamlDocument] = []
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None or (type(node) is ScalarNode and scalar_value(node) is None):
+        while True:
+            with _compact_nodes():
+                node = loader.get_node() if loader.check_node() else _END
+            if node is _END:
+                break
+            if node is None:
+                continue
+            _check_keys_and_numbers(node, filename, line_offset)
+            if type(node) is ScalarNode and scalar_value(node) is None:
                 continue
             document = YamlDocument(_UNBUILT, filename, node, line_offset, text)
             if not lazy:
@@ -390,6 +550,56 @@ def parse_yaml_documents(
     finally:
         loader.dispose()
     return documents
+
+
+_END: Any = object()
+
+
+def _check_keys_and_numbers(root: Node, filename: str, line_offset: int) -> None:
+    """Refuse a mapping with a repeated key, and an integer too long to convert, anywhere in a
+    composed document.
+
+    The API server decodes manifests strictly: ``kubectl apply`` refuses a repeated key
+    (``json: duplicate field "replicas"`` from sigs.k8s.io/json's strict decoder, which the
+    apiserver's ``serializer/json`` uses for ``fieldValidation=Strict``), where PyYAML would
+    quietly keep the last value. An integer of more than 4,300 digits is beyond any field
+    Kubernetes has (int64, or a quantity capped at 2**63 - 1), and Python will not convert it.
+    """
+    stack: list[Node] = [root]
+    seen: set[int] = set()  # aliases share nodes: visit each once
+    while stack:
+        node = stack.pop()
+        if type(node) is ScalarNode:
+            if len(node.value) > _INT_MAX_DIGITS and node.tag == PLAIN and resolve_plain(node.value) == _INT:
+                raise InputError(
+                    f"a number of {len(node.value):,} digits is too large to be read",
+                    SourceLocation(filename, node.line + 1 + line_offset, node.column + 1),
+                    hint="Kubernetes integers stop at 2**63 - 1, and no count or size eks-plan reads "
+                    "comes near; fix the value",
+                )
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node) is SequenceNode:
+            stack.extend(node.value)
+            continue
+        assert isinstance(node, MappingNode)
+        keys: dict[str, ScalarNode] = {}
+        for key_node, value_node in node.value:
+            stack.append(value_node)
+            if type(key_node) is not ScalarNode:
+                stack.append(key_node)
+                continue
+            first = keys.get(key_node.value)
+            if first is not None and not (key_node.value == "<<" and is_merge_key(key_node)):
+                raise InputError(
+                    f"duplicate key {key_node.value!r} (first at line {first.line + 1 + line_offset}): "
+                    "a key may appear once in a mapping, and kubectl's strict decoding refuses it too",
+                    SourceLocation(filename, key_node.line + 1 + line_offset, key_node.column + 1),
+                    hint="remove one of the two, or merge them",
+                )
+            keys[key_node.value] = key_node
 
 
 def check_syntax(text: str) -> bool:
@@ -542,19 +752,18 @@ class _Builder:
             return
         self._built[key] = None
         self._nodes += 1
-        if type(node) is ScalarNode:
+        if isinstance(node, ScalarNode):
             return
         path.add(key)
-        children = node.value if type(node) is SequenceNode else [n for pair in node.value for n in pair]
+        children = node.value if isinstance(node, SequenceNode) else [n for pair in node.value for n in pair]
         for child in children:
             self._count_distinct(child, path)
         path.discard(key)
 
     def _where(self, node: Node) -> SourceLocation:
-        mark = node.start_mark
-        if mark is None:
+        if node.line < 0:
             return SourceLocation(self._filename)
-        return SourceLocation(self._filename, mark.line + 1 + self._line_offset, mark.column + 1)
+        return SourceLocation(self._filename, node.line + 1 + self._line_offset, node.column + 1)
 
     def _build(self, node: Node) -> Any:
         if type(node) is ScalarNode:
@@ -589,8 +798,8 @@ class _Builder:
         return result
 
     def _fill_mapping(self, node: MappingNode, result: dict[Any, Any]) -> None:
-        if node.flow_style and self._text and self._text.startswith("{{", node.start_mark.index):
-            raise template_error(self._filename, node.start_mark.line + 1 + self._line_offset)
+        if node.flow_style and self._text and node.index >= 0 and self._text.startswith("{{", node.index):
+            raise template_error(self._filename, node.line + 1 + self._line_offset)
         merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if type(key_node) is not ScalarNode:

@@ -30,10 +30,12 @@ from ipaddress import IPv4Network
 
 from eks_plan.catalog.capacity import HOST_NETWORK_PODS
 from eks_plan.errors import InputError
+from eks_plan.limits import MAX_NODES
 from eks_plan.network.ipamd import (
     NO_ADDRESSES,
     AddressDemand,
     CniSettings,
+    NodeAddresses,
     NodeNetworkLimits,
     fargate_addresses,
     node_addresses,
@@ -182,6 +184,15 @@ class _NodeLoad:
     def fits(self, requests: Resources) -> bool:
         return (self.used + requests).fits_in(self.facts.allocatable)
 
+    def room_for(self, requests: Resources, wanted: int) -> int:
+        """How many more pods of ``requests`` fit on the node, at most ``wanted``."""
+        room = wanted
+        allocatable = self.facts.allocatable
+        for name, amount in requests.items():
+            if amount > 0:
+                room = min(room, max(allocatable.get(name, 0) - self.used.get(name, 0), 0) // amount)
+        return room
+
 
 @dataclass(slots=True)
 class ScenarioState:
@@ -213,9 +224,9 @@ def _steady(cluster: ClusterNetwork, fargate_zones: Sequence[str]) -> ScenarioSt
             fargate[pods.zone] += pods.count
             continue
         # Fargate spreads a profile's pods over its subnets' zones.
-        for _ in range(pods.count):
-            fargate[fargate_zones[spread % len(fargate_zones)]] += 1
-            spread += 1
+        rotated = [fargate_zones[(spread + i) % len(fargate_zones)] for i in range(len(fargate_zones))]
+        fargate.update(_round_robin(pods.count, rotated))
+        spread += pods.count
     return ScenarioState(
         "steady", "steady state", "the plan as it is", nodes, fargate, notes=[] if nodes else ["no nodes"]
     )
@@ -227,7 +238,14 @@ def _copy(state: ScenarioState, key: str, title: str, description: str) -> Scena
 
 
 class _Placer:
-    """Places extra pods of workloads on a scenario's nodes, adding cloned nodes when none has room."""
+    """Places extra pods of workloads on a scenario's nodes, adding cloned nodes when none has room.
+
+    Pods go round-robin over the zones, each on the first node of its zone with room. As zones
+    do not share nodes, and a node without room for a workload's pod stays without room while
+    more of them are placed, that is the same as giving each zone its share at once and filling
+    its nodes in order, as many pods per node as fit: the work is per node, not per pod, so an
+    HPA max of 200,000 costs no more than the nodes it fills.
+    """
 
     def __init__(self, state: ScenarioState) -> None:
         self.state = state
@@ -238,20 +256,23 @@ class _Placer:
     ) -> None:
         if count <= 0 or not zones:
             return
-        for index in range(count):
-            zone = zones[index % len(zones)]
-            node = next(
-                (n for n in self.state.nodes if n.zone == zone and n.fits(workload.requests)),
-                None,
-            )
-            if node is None:
-                node = self._add_node(zone, templates, workload)
-            if node is None:
-                self.state.unplaced_pods += 1
-                continue
-            node.used = node.used + workload.requests
-            if not workload.host_network:
-                node.pool_pods += 1
+        for zone, share in _round_robin(count, zones).items():
+            candidates = iter([n for n in self.state.nodes if n.zone == zone])
+            while share > 0:
+                node = next(candidates, None)
+                room = 0 if node is None else node.room_for(workload.requests, share)
+                if node is None:
+                    node = self._add_node(zone, templates, workload)
+                    if node is None:
+                        self.state.unplaced_pods += share
+                        break
+                    room = node.room_for(workload.requests, share)
+                if room <= 0:
+                    continue
+                node.used = node.used + workload.requests * room
+                if not workload.host_network:
+                    node.pool_pods += room
+                share -= room
 
     def _add_node(
         self, zone: str, templates: Sequence[NodeFacts], workload: WorkloadFacts
@@ -283,6 +304,21 @@ class _Placer:
         )
         self.state.nodes.append(node)
         return node
+
+
+def _round_robin(count: int, zones: Sequence[str]) -> Counter[str]:
+    """How many of ``count`` items dealt round-robin over ``zones`` (repeats allowed) each gets.
+
+    >>> dict(_round_robin(7, ["a", "b", "c"])), dict(_round_robin(3, ["a", "b", "a"]))
+    ({'a': 3, 'b': 2, 'c': 2}, {'a': 2, 'b': 1})
+    """
+    shares: Counter[str] = Counter()
+    if count <= 0:
+        return shares
+    base, extra = divmod(count, len(zones))
+    for index, zone in enumerate(zones):
+        shares[zone] += base + (1 if index < extra else 0)
+    return shares
 
 
 def _workload_zones(state: ScenarioState, workload: str) -> list[str]:
@@ -333,8 +369,7 @@ def _grow_workloads(
         grown += 1
         if workload.key in on_fargate:
             zones = [zone for zone in on_fargate[workload.key] if zone] or list(fargate_zones)
-            for index in range(count):
-                state.fargate[zones[index % len(zones)]] += 1
+            state.fargate.update(_round_robin(count, zones))
             continue
         zones = _workload_zones(steady, workload.key)
         placer.place(workload, count, zones, _workload_templates(steady, workload.key))
@@ -359,6 +394,12 @@ def _pools_at_max(cluster: ClusterNetwork, steady: ScenarioState) -> ScenarioSta
         maximum = cluster.pool_max_nodes.get(pool)
         if maximum is None:
             unbounded.append(pool)
+            continue
+        if maximum > MAX_NODES:  # a plan file is refused earlier; a config's maxNodes lands here
+            state.notes.append(
+                f"pool {pool}: max size {maximum:,} is above the {MAX_NODES:,} nodes eks-plan checks "
+                "at once: left as planned"
+            )
             continue
         per_zone = Counter(node.zone for node in nodes)
         templates = {node.zone: node.facts for node in sorted(nodes, key=lambda n: n.name)}
@@ -405,8 +446,7 @@ def _zone_loss(
         ]
         placer.place(workload, moved[workload_key], surviving, clones)
     fargate_lost = state.fargate.pop(lost, 0)
-    for index in range(fargate_lost):
-        state.fargate[surviving[index % len(surviving)]] += 1
+    state.fargate.update(_round_robin(fargate_lost, surviving))
     return state
 
 
@@ -469,7 +509,10 @@ class ScenarioResult:
 
     @property
     def verdict(self) -> Verdict:
-        return max((usage.verdict for usage in self.usages), key=lambda v: v.severity, default=Verdict.OK)
+        """The worst subnet verdict; ``exhausted`` as well when some pod gets no address because
+        its node's ENIs are full (ipamd cannot attach more), however much room the subnets have."""
+        worst = max((usage.verdict for usage in self.usages), key=lambda v: v.severity, default=Verdict.OK)
+        return Verdict.EXHAUSTED if self.pods_without_address else worst
 
     @property
     def held(self) -> int:
@@ -512,10 +555,15 @@ def _zone_demands(state: ScenarioState, cni: CniSettings) -> dict[str, _ZoneDema
     for node in state.nodes:
         nodes_by_zone[node.zone].append(node)
     demands = {}
+    # Nodes alike (added clones, hand-written nodes) hold alike: compute each kind once.
+    known: dict[tuple[NodeNetworkLimits, int, int], NodeAddresses] = {}
     for zone in sorted(set(nodes_by_zone) | set(state.fargate)):
         node_side, pod_side, without = [], [], 0
         for node in nodes_by_zone.get(zone, []):
-            held = node_addresses(node.facts.limits, cni, node.pool_pods, node.security_group_pods)
+            kind = (node.facts.limits, node.pool_pods, node.security_group_pods)
+            held = known.get(kind)
+            if held is None:
+                held = known[kind] = node_addresses(node.facts.limits, cni, *kind[1:])
             node_side.append(held.node_subnet)
             if held.pod_subnet != NO_ADDRESSES:
                 pod_side.append(held.pod_subnet)
@@ -558,6 +606,14 @@ def _evaluate(
         if subnet.has_role(SubnetRole.CLUSTER):
             demand = demand + AddressDemand(control_plane=CONTROL_PLANE_FREE_ADDRESSES)
         usages.append(place_demand(subnet, demand, min_free, capacities[subnet]))
+    without = sum(d.pods_without_address for d in demands.values())
+    notes = list(state.notes)
+    if without:
+        notes.append(
+            f"{without:,} pod(s) get no address: their nodes' ENIs are full (ipamd attaches no more "
+            "ENIs or addresses), so they stay in ContainerCreating; lower maxPods to the ENI limit, "
+            "use prefix delegation, or plan more nodes"
+        )
     return ScenarioResult(
         key=state.key,
         title=state.title,
@@ -565,11 +621,11 @@ def _evaluate(
         nodes=len(state.nodes),
         added_nodes=state.added_nodes,
         fargate_pods=sum(state.fargate.values()),
-        pods_without_address=sum(d.pods_without_address for d in demands.values()),
+        pods_without_address=without,
         unplaced_pods=state.unplaced_pods,
         usages=tuple(usages),
         lost_zone=state.lost_zone,
-        notes=tuple(state.notes),
+        notes=tuple(notes),
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eks_plan.errors import InputError
+from eks_plan.limits import MAX_NODES
 from eks_plan.network.ipamd import CniSettings
 from eks_plan.network.subnets import Subnet, SubnetRole, parse_cidr
 
@@ -73,7 +74,34 @@ def parse_nodes_flag(text: str) -> NodesFlag:
         raise InputError(
             f"--nodes {text}: expected [ZONE:]TYPE=COUNT, e.g. us-east-1a:m6i.large=12 or m6i.large=12"
         )
-    return NodesFlag(match["zone"], match["type"], int(match["count"]))
+    digits = match["count"].lstrip("0") or "0"
+    if len(digits) > len(str(MAX_NODES)) or int(digits) > MAX_NODES:
+        shown = text if len(text) <= 60 else f"{text[:57]}…"
+        raise _too_many_nodes(f"--nodes {shown}", f"{digits[:12]}{'…' if len(digits) > 12 else ''}")
+    return NodesFlag(match["zone"], match["type"], int(digits))
+
+
+def parse_nodes_flags(texts: Sequence[str]) -> list[NodesFlag]:
+    """Every ``--nodes`` flag, refusing more than :data:`~eks_plan.limits.MAX_NODES` in all.
+
+    >>> parse_nodes_flags(["m5.large=3000", "m5.xlarge=3000"])
+    Traceback (most recent call last):
+    ...
+    eks_plan.errors.InputError: --nodes m5.large=3000 --nodes m5.xlarge=3000: 6,000 nodes is more \
+than eks-plan checks at once (5,000) (check the cluster in parts, e.g. one node pool at a time)
+    """
+    flags = [parse_nodes_flag(text) for text in texts]
+    total = sum(flag.count for flag in flags)
+    if total > MAX_NODES:
+        raise _too_many_nodes(" ".join(f"--nodes {text}" for text in texts), f"{total:,}")
+    return flags
+
+
+def _too_many_nodes(flag: str, count: str) -> InputError:
+    return InputError(
+        f"{flag}: {count} nodes is more than eks-plan checks at once ({MAX_NODES:,})",
+        hint="check the cluster in parts, e.g. one node pool at a time",
+    )
 
 
 def spread_counts(count: int, zones: Sequence[str]) -> dict[str, int]:

@@ -260,22 +260,29 @@ class NodeAddresses:
 def eni_slots_for_pods(limits: NodeNetworkLimits, settings: CniSettings) -> int:
     """``E'``: ENIs ipamd may fill with pod addresses on this node.
 
-    ``min(E, MAX_ENI)``, less the primary ENI under custom networking and the slot reserved for the
-    trunk ENI with security groups for pods (ipamd ``hasRoomForEni`` reserves it until a trunk
-    exists, so the slot is gone whether or not the type can trunk).
+    ``min(E, MAX_ENI)``, less the primary ENI under custom networking and, with security groups for
+    pods, the slot ipamd keeps for the trunk ENI on a trunking-compatible type
+    (``pkg/ipamd/ipamd.go`` ``hasRoomForEni``: ``maxENI - unmanagedENI - trunkEni``; since
+    aws/amazon-vpc-cni-k8s PR #3250, closing issue #3094, no slot is reserved on a type that cannot
+    trunk, such as t3, whose trunk ENI never comes).
 
-    >>> m5_large = NodeNetworkLimits(default_card_enis=3, ipv4_per_eni=10, max_pods=29)
+    >>> m5_large = NodeNetworkLimits(default_card_enis=3, ipv4_per_eni=10, max_pods=29,
+    ...                              trunking_compatible=True)
     >>> eni_slots_for_pods(m5_large, CniSettings())
     3
     >>> eni_slots_for_pods(m5_large, CniSettings(custom_networking=True, security_groups_for_pods=True))
     1
     >>> eni_slots_for_pods(m5_large, CniSettings(max_eni=2))
     2
+    >>> t3_large = NodeNetworkLimits(default_card_enis=3, ipv4_per_eni=12, max_pods=35)
+    >>> eni_slots_for_pods(t3_large, CniSettings(security_groups_for_pods=True))
+    3
     """
     enis = limits.default_card_enis
     if settings.max_eni is not None:
         enis = min(enis, settings.max_eni)
-    enis -= int(settings.custom_networking) + int(settings.security_groups_for_pods)
+    trunk_slot = settings.security_groups_for_pods and limits.trunking_compatible
+    enis -= int(settings.custom_networking) + int(trunk_slot)
     return max(enis, 0)
 
 

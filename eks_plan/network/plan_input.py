@@ -23,11 +23,13 @@ plan's ``max_pods`` for its type); E, A and the branch limit come from the catal
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from eks_plan.errors import InputError, SourceLocation
+from eks_plan.limits import MAX_NODES, MAX_PODS
 from eks_plan.network.check import ClusterNetwork, FargatePods, NodeFacts, WorkloadFacts, requests_of
 from eks_plan.network.ipamd import CniSettings, NodeNetworkLimits
 from eks_plan.plan import validate_plan
@@ -39,22 +41,110 @@ LimitsLookup = Callable[[str, int], NodeNetworkLimits]
 
 def read_plan_file(path: str | Path, limits_of: LimitsLookup) -> tuple[ClusterNetwork, CniSettings | None]:
     """The cluster of a plan file, and the CNI settings the plan was made with (``None`` if absent)."""
+    from eks_plan.manifests.yaml_source import refuse_special_file
+
     path = Path(path)
+    refuse_special_file(path, str(path))  # a FIFO would block the read
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"cannot read the plan: {error}", SourceLocation(str(path))) from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_plan_int)
     except json.JSONDecodeError as error:
         raise InputError(
             f"not a JSON plan: {error.msg}",
             SourceLocation(str(path), error.lineno, error.colno),
             hint="write it with `eks-plan size ... --plan-out plan.json`",
         ) from None
-    # The file's shape first (every key path named at once), against the schema the package ships.
+    except _HugeNumber as error:
+        raise InputError(
+            f"a number of {len(error.digits):,} digits is larger than any count a plan holds",
+            _locate(text, str(path), error.digits),
+            hint="write it with `eks-plan size ... --plan-out plan.json`",
+        ) from None
+    # The file's shape first (every key path named at once), against the schema the package ships;
+    # then the counts, so that no scenario works on more nodes or pods than the caps allow.
     validate_plan(document, str(path))
+    check_plan_caps(document, text, str(path))
     return plan_to_cluster(document, limits_of, str(path))
+
+
+class _HugeNumber(ValueError):
+    """An integer too long to be a count (and, past 4,300 digits, for Python to convert)."""
+
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits[:20])
+        self.digits = digits
+
+
+def _plan_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > 30:
+        raise _HugeNumber(digits)
+    return int(digits)
+
+
+def _locate(text: str, source: str, needle: str, after: str = "") -> SourceLocation:
+    """Where ``needle`` first occurs in the plan's text (after the key ``after``, if given)."""
+    start = 0
+    if after:
+        match = re.search(rf'"{re.escape(after)}"\s*:\s*{re.escape(needle)}\b', text)
+        if match is not None:
+            start = match.start()
+    index = text.find(needle, start)
+    if index < 0:
+        return SourceLocation(source)
+    line_start = text.rfind("\n", 0, index) + 1
+    return SourceLocation(source, text.count("\n", 0, index) + 1, index - line_start + 1)
+
+
+def check_plan_caps(document: Any, text: str, source: str) -> None:
+    """Refuse, before any scenario is built, a plan past eks-plan's documented caps
+    (:mod:`eks_plan.limits`): more than ``MAX_NODES`` nodes or a pool max size above it, or a pod
+    count (replicas, HPA max, surge, a node's pods, Fargate pods) above ``MAX_PODS``. The message
+    names the file, line and key. The shape of the plan is checked elsewhere; this looks only at
+    counts that are present and are integers.
+    """
+    if not isinstance(document, Mapping):
+        return
+
+    def too_many(key: str, value: int, cap: int, what: str) -> InputError:
+        return InputError(
+            f"{key} is {value:,}: more {what} than eks-plan checks at once ({cap:,})",
+            _locate(text, source, str(value), key.rsplit(".", 1)[-1]),
+            hint="check the cluster in parts, e.g. one node pool at a time",
+        )
+
+    def items(value: Any) -> list[Any]:
+        return value if isinstance(value, list) else []
+
+    def mapping(value: Any) -> Mapping[str, Any]:
+        return value if isinstance(value, Mapping) else {}
+
+    def counts() -> Iterator[tuple[str, Any, int, str]]:
+        nodes = items(document.get("nodes"))
+        if len(nodes) > MAX_NODES:
+            yield "nodes", len(nodes), MAX_NODES, "nodes"
+        for index, pool in enumerate(items(document.get("pools"))):
+            yield f"pools[{index}].max_nodes", mapping(pool).get("max_nodes"), MAX_NODES, "nodes"
+        for key, workload in mapping(document.get("workloads")).items():
+            for name in ("replicas", "hpa_max_replicas", "max_surge"):
+                yield f"workloads.{key}.{name}", mapping(workload).get(name), MAX_PODS, "pods"
+        for index, node in enumerate(nodes):
+            for key, count in mapping(mapping(node).get("pods")).items():
+                yield f"nodes[{index}].pods.{key}", count, MAX_PODS, "pods"
+        for index, pods in enumerate(items(mapping(document.get("fargate")).get("pods"))):
+            yield f"fargate.pods[{index}].count", mapping(pods).get("count"), MAX_PODS, "pods"
+
+    for key, value, cap, what in counts():
+        if isinstance(value, int) and not isinstance(value, bool) and value > cap:
+            if key == "nodes":
+                raise InputError(
+                    f"the plan has {value:,} nodes: more than eks-plan checks at once ({cap:,})",
+                    SourceLocation(source),
+                    hint="check the cluster in parts, e.g. one node pool at a time",
+                )
+            raise too_many(key, value, cap, what)
 
 
 def plan_to_cluster(

@@ -12,12 +12,15 @@ from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
 from eks_plan.plan import PLAN_VERSION
+from eks_plan.planning import is_security_group_pod
 from eks_plan.report import count_of
 from eks_plan.resources import CPU, MEMORY, NVIDIA_GPU, PODS
+from eks_plan.scheduling.labels import ARCH
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from eks_plan.config.model import PlanConfig
     from eks_plan.planning import PlanningInput
     from eks_plan.solver.plan import Plan
 
@@ -64,11 +67,14 @@ def _core(resources: Any) -> dict[str, int]:
     }
 
 
-def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
+def plan_data(plan: Plan, planning: PlanningInput, config: PlanConfig | None = None) -> dict[str, Any]:
     """The plan as plain data: every figure the tables show, and what ``check-ips`` needs.
 
     ``cost_per_hour`` = nodes + EKS control plane + Fargate pods; ``lower_bound_per_hour`` bounds
     ``node_cost_per_hour`` (the only part the solver chooses) and ``gap`` is the plan's distance to it.
+    With the ``config`` the plan was made with, each pool also carries what ``eks-plan export``
+    needs to build it (node style, capacity types, zones, labels, taints, maxPods), and the plan
+    its ``headroom_percent`` and ``subnets``.
     """
     groups = {group.key: group for group in planning.problem.pod_groups}
     fargate_cost = sum(placement.price_per_hour * placement.count for placement in planning.fargate)
@@ -89,7 +95,7 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
             count for key, count in node.pods.items() if not groups[key].pod.host_network
         )
         security_group_pods = sum(
-            count for key, count in node.pods.items() if groups[key].pod.uses_security_group
+            count for key, count in node.pods.items() if is_security_group_pod(groups[key].pod)
         )
         nodes.append(
             {
@@ -155,10 +161,7 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
                 for placement in planning.fargate
             ]
         },
-        "pools": [
-            {"name": pool.name, "min_nodes": pool.min_nodes, "max_nodes": pool.max_nodes}
-            for pool in planning.problem.pools
-        ],
+        "pools": [_pool_data(pool, config) for pool in planning.problem.pools],
         "cni": {snake_case(key): value for key, value in planning.cni_summary.items()},
         "max_pods": {
             instance_type: planning.max_pods_by_type[instance_type]
@@ -179,21 +182,60 @@ def plan_data(plan: Plan, planning: PlanningInput) -> dict[str, Any]:
             if not rule.honoured
         ],
         "notes": notes,
+        **(_config_data(config) if config is not None else {}),
+    }
+
+
+def _pool_data(pool: Any, config: PlanConfig | None) -> dict[str, Any]:
+    """A pool's size limits, plus (with the config) how its nodes are built, for ``eks-plan export``."""
+    data: dict[str, Any] = {"name": pool.name, "min_nodes": pool.min_nodes, "max_nodes": pool.max_nodes}
+    if config is None:
+        return data
+    settings = config.pool(pool.name)
+    data.update(
+        {
+            "node_style": str(settings.node_style),
+            "capacity_types": [str(capacity) for capacity in settings.capacity_types],
+            "zones": list(config.pool_zones(settings)),
+            "labels": dict(settings.labels),
+            "taints": [
+                {"key": taint.key, "value": taint.value, "effect": str(taint.effect)}
+                for taint in settings.taints
+            ],
+            "max_pods": settings.max_pods,
+        }
+    )
+    return data
+
+
+def _config_data(config: PlanConfig) -> dict[str, Any]:
+    """Settings of the configuration that ``eks-plan export`` and ``eks-plan diff`` read."""
+    return {
+        "headroom_percent": config.headroom_percent,
+        "subnets": [subnet.to_dict() for subnet in config.subnets],
     }
 
 
 def node_groups(plan: Plan, hours_per_month: float) -> list[dict[str, Any]]:
-    """Nodes counted by (pool, instance type, zone, capacity type): the shape of a node group."""
+    """Nodes counted by (pool, instance type, zone, capacity type): the shape of a node group, with
+    the type's arch, vCPUs, memory, the node's maxPods and NVIDIA GPUs (what an export's node group needs)."""
+    from eks_plan.catalog import load_catalog
+
+    catalog = load_catalog()
     counts: Counter[tuple[str, str, str, str]] = Counter()
     price: dict[tuple[str, str, str, str], float] = {}
+    options: dict[tuple[str, str, str, str], Any] = {}
     for node in plan.nodes:
         option = node.option
         key = (option.pool, option.instance_type, option.zone, option.capacity_type)
         counts[key] += 1
         price[key] = option.price_per_hour
+        options[key] = option
     rows = []
     for (pool, instance_type, zone, capacity_type), count in sorted(counts.items()):
         cost = count * price[(pool, instance_type, zone, capacity_type)]
+        option = options[(pool, instance_type, zone, capacity_type)]
+        spec = catalog.get(instance_type)
         rows.append(
             {
                 "pool": pool,
@@ -203,6 +245,13 @@ def node_groups(plan: Plan, hours_per_month: float) -> list[dict[str, Any]]:
                 "count": count,
                 "cost_per_hour": _money(cost),
                 "cost_per_month": _money(cost * hours_per_month),
+                # From the catalogue, not the node's labels: the instance-cpu/memory labels exist
+                # only on Karpenter and Auto Mode nodes (eks_plan.catalog.labels.node_labels).
+                "arch": spec.arch if spec else option.labels.get(ARCH, ""),
+                "vcpus": spec.vcpus if spec else 0,
+                "memory_mib": spec.memory_mib if spec else 0,
+                "max_pods": option.allocatable[PODS],
+                "gpus": option.allocatable[NVIDIA_GPU],
             }
         )
     return rows

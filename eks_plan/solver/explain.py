@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from eks_plan.resources import PODS, format_amount
+from eks_plan.resources import PODS, VPC_IP_PODS, format_amount
 from eks_plan.scheduling import untolerated
 from eks_plan.scheduling.pod import PodSpec
 from eks_plan.solver.problem import NodeOption
@@ -68,9 +68,18 @@ def option_failures(pod: PodSpec, option: NodeOption, headroom_percent: float = 
     usable = option.usable(headroom_percent)
     for name, amount in sorted(pod.requests.items()):
         if amount > usable[name]:
-            reason = "Too many pods" if name == PODS else f"Insufficient {name}"
+            reason = _shortfall_reason(name)
             failures.append(FitFailure(reason, name, amount, usable[name]))
     return failures
+
+
+def _shortfall_reason(name: str) -> str:
+    """kube-scheduler's words for a resource shortfall; ``vpc-ip-pods`` is ipamd's address limit."""
+    if name == PODS:
+        return "Too many pods"
+    if name == VPC_IP_PODS:
+        return "no VPC address left for the pod (ipamd's ENIs are full)"
+    return f"Insufficient {name}"
 
 
 def summarize(failures_by_type: Mapping[str, Sequence[FitFailure]], unit: str = "instance types") -> str:
@@ -104,7 +113,7 @@ def resource_details(failures_by_type: Mapping[str, Sequence[FitFailure]]) -> li
             if known is None or failure.capacity > known[1]:
                 best[failure.resource] = (failure.requested, failure.capacity, instance_type)
     return [
-        f"{'Too many pods' if name == PODS else 'Insufficient ' + name}: the pod requests "
+        f"{_shortfall_reason(name)}: the pod requests "
         f"{format_amount(name, requested)}, the most any allowed instance type offers is "
         f"{format_amount(name, capacity)} ({instance_type})"
         for name, (requested, capacity, instance_type) in sorted(best.items())

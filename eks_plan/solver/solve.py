@@ -401,7 +401,7 @@ def _structural_limits(instance: Instance) -> tuple[list[int], dict[int, tuple[i
             set_aside[g] = (count, "")
             placeable.append(0)
             continue
-        zones = {int(instance.option_zone[o]) for o in allowed_options} & problem_zones
+        zones = set(np.unique(instance.option_zone[allowed_options]).tolist()) & problem_zones
         limit = count
         reason = ""
         if instance.zone_anti_self[g] and limit > len(zones):

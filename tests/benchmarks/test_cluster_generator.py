@@ -20,9 +20,10 @@ from cluster_generator import (
     workload_kind,
 )
 
+from eks_plan.catalog import load_catalog
 from eks_plan.resources import CPU, MEMORY, NVIDIA_GPU
 from eks_plan.scheduling import WhenUnsatisfiable
-from eks_plan.scheduling.labels import ARCH, INSTANCE_CATEGORY, INSTANCE_GENERATION
+from eks_plan.scheduling.labels import ARCH
 from eks_plan.scheduling.topology import HOSTNAME, ZONE
 
 
@@ -118,8 +119,10 @@ def test_requests_stay_in_the_documented_ranges() -> None:
 def test_catalogue_problems_over_the_two_instance_type_sets() -> None:
     default = generate_problem(200, 20, seed=1)
     assert default.zones == ("us-east-1a", "us-east-1b", "us-east-1c")
-    assert {option.labels[INSTANCE_CATEGORY] for option in default.node_options} == {"c", "m", "r"}
-    assert min(int(option.labels[INSTANCE_GENERATION]) for option in default.node_options) == 3
+    # The default pool is a managed node group, whose nodes carry no karpenter.k8s.aws/* labels.
+    types = [load_catalog().lookup(option.instance_type) for option in default.node_options]
+    assert {t.category for t in types} == {"c", "m", "r"}
+    assert min(t.generation or 0 for t in types) == 3
     assert {option.capacity_type for option in default.node_options} == {"on-demand"}
     assert all(workload_kind(group) != GPU for group in default.pod_groups)
 

@@ -20,11 +20,12 @@ from tests.conftest import REPO_ROOT
 def test_labels_of_a_gpu_node() -> None:
     p4d = load_catalog().lookup("p4d.24xlarge")
     labels = node_labels(p4d, region="us-east-1", zone="us-east-1b", capacity_type="on-demand",
+                         node_style="karpenter",
                          pool_labels={"team": "ml", well_known.OS: "linux"})  # fmt: skip
     assert labels[well_known.INSTANCE_TYPE] == labels[well_known.BETA_INSTANCE_TYPE] == "p4d.24xlarge"
     assert labels[well_known.ZONE] == labels[well_known.LEGACY_ZONE] == "us-east-1b"
     assert labels[well_known.REGION] == "us-east-1"
-    assert labels[well_known.EKS_CAPACITY_TYPE] == "ON_DEMAND"
+    assert labels[well_known.CAPACITY_TYPE] == "on-demand"
     assert labels[well_known.INSTANCE_GPU_NAME] == "a100"
     assert labels[well_known.INSTANCE_GPU_MANUFACTURER] == "nvidia"
     assert labels[well_known.INSTANCE_GPU_COUNT] == "8"

@@ -87,10 +87,12 @@ def test_sequence_items_and_sub_documents() -> None:
     assert item.location(("metadata", "name")) == SourceLocation("l.yaml", 7, 5)
 
 
-def test_duplicate_keys_locate_the_last_one_like_the_data() -> None:
-    [document] = parse_yaml_documents("a: 1\na: 2\n", "d.yaml")
-    assert document.data == {"a": 2}
-    assert document.location(("a",)).line == 2
+def test_duplicate_keys_are_an_error_naming_both_lines() -> None:
+    """kubectl apply decodes strictly and refuses a repeated key rather than keeping the last."""
+    with pytest.raises(InputError) as caught:
+        parse_yaml_documents("a: 1\na: 2\n", "d.yaml")
+    assert caught.value.location == SourceLocation("d.yaml", 2, 1)
+    assert "duplicate key 'a'" in caught.value.message and "first at line 1" in caught.value.message
 
 
 def _error(text: str, filename: str = "bad.yaml") -> InputError:
