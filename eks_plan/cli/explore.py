@@ -49,6 +49,11 @@ def command(
     config_out: Path | None = typer.Option(
         None, "--config-out", help="With --set: write the eks-plan.yaml that reproduces the new plan here."
     ),
+    export_out: Path | None = typer.Option(
+        None,
+        "--export",
+        help="With --set: export the new plan (*.tf Terraform, *karpenter*.yaml Karpenter, *.yaml eksctl).",
+    ),
     time_limit: float = typer.Option(10.0, "--time-limit", min=1, help="Seconds each solve may search."),
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Solver threads (default: one less than the cores)."
@@ -75,13 +80,15 @@ def command(
     """
     from eks_plan.explore.session import Session
 
-    for path, flag in ((plan_out, "--plan-out"), (config_out, "--config-out")):
+    for path, flag in ((plan_out, "--plan-out"), (config_out, "--config-out"), (export_out, "--export")):
         if path is not None:
             check_writable(path, flag)
-    if (plan_out or config_out) and not set_:
+    if (plan_out or config_out or export_out) and not set_:
         from eks_plan.errors import InputError
 
-        raise InputError("--plan-out and --config-out go with --set", hint="in a session use: save PATH")
+        raise InputError(
+            "--plan-out, --config-out and --export go with --set", hint="in a session: save PATH, export PATH"
+        )
     session = Session.open(
         paths,
         config_path=config,
@@ -92,7 +99,7 @@ def command(
         max_file_bytes=parse_file_size(max_file_size),
     )
     if set_:
-        _batch(session, set_, output, plan_out, config_out, quiet)
+        _batch(session, set_, output, (plan_out, config_out, export_out), quiet)
     elif script is not None or lines or not (sys.stdin.isatty() and sys.stdout.isatty()):
         _line_mode(session, script, quiet)
     else:
@@ -125,8 +132,7 @@ def _batch(
     session: Session,
     assignments: list[str],
     output: OutputFormat,
-    plan_out: Path | None,
-    config_out: Path | None,
+    outputs: tuple[Path | None, Path | None, Path | None],
     quiet: bool,
 ) -> None:
     from eks_plan.errors import InputError
@@ -147,6 +153,9 @@ def _batch(
     solve(session)
     session.set_many(pairs)
     solve(session)
+    plan_out, config_out, export_out = outputs
+    if export_out is not None:
+        session.export(export_out)  # first: the export refuses some plans (no nodes, bad labels)
     if plan_out is not None:
         session.save_plan(plan_out)
     if config_out is not None:

@@ -11,7 +11,10 @@ so every interactive path has a scripted twin (and tests drive the session the s
     open N                                 make plan #N current again
     save PATH | save plan PATH | save config PATH
                                            the plan JSON (*.json) or an eks-plan.yaml (*.yaml)
-    export PATH                            (not available: the export formats are not in this version)
+    export [eksctl|karpenter|terraform] PATH
+                                           the plan as ``eks-plan export --to`` writes it (else by name:
+                                           *.tf/*.tf.json Terraform, *karpenter*.yaml Karpenter,
+                                           other *.yaml eksctl)
     help | quit                            ``#`` starts a comment; a blank line does nothing
 
 A command that fails raises :class:`~eks_plan.errors.InputError` naming the script and line, so a
@@ -39,7 +42,10 @@ COMMANDS = (
     ("undo", "drop pending edits, else return to the previous plan"),
     ("open N", "make plan #N current again"),
     ("save PATH", "the plan as JSON (PATH.json) or its eks-plan.yaml (PATH.yaml); save plan|config PATH"),
-    ("export PATH", "not available in this version (the export formats are not built yet)"),
+    (
+        "export [TO] PATH",
+        "the plan for eksctl, karpenter or terraform (TO, else by name: *.tf, *karpenter*.yaml, *.yaml)",
+    ),
     ("help", "this list and the knobs"),
     ("quit", "end the session (so does the end of the input)"),
 )
@@ -128,10 +134,7 @@ class LineMode:
         elif command == "save":
             self._save(args)
         elif command == "export":
-            raise InputError(
-                "export is not available in this version of eks-plan explore",
-                hint="save the plan JSON (save plan.json) or its eks-plan.yaml (save eks-plan.yaml)",
-            )
+            self._export(args)
         else:
             import difflib
 
@@ -165,6 +168,18 @@ class LineMode:
         for name, value in pairs:
             self.session.set(name, value)
             self.print(f"pending: {name}={value}")
+
+    def _export(self, args: list[str]) -> None:
+        target = None
+        if args and args[0] in ("eksctl", "karpenter", "terraform"):
+            target, args = args[0], args[1:]
+        if len(args) != 1:
+            raise InputError(
+                "export takes a path",
+                hint="export eksctl cluster.yaml, export karpenter nodepools.yaml, export main.tf",
+            )
+        path, used = self.session.export(args[0], target)
+        self.print(f"exported the plan for {used} to {path}")
 
     def _save(self, args: list[str]) -> None:
         kind = None

@@ -336,7 +336,7 @@ class Session:
             ),
             observer,
         )
-        document = plan_data(plan, planning)
+        document = plan_data(plan, planning, config)
         headroom, ip_note = self._ip_headroom(document, config)
         summary = _summary(document, headroom)
         return PlanRecord(
@@ -499,6 +499,52 @@ class Session:
         write_atomically(path, self.config_text())
         self.saved = True
         return path
+
+    def export_text(
+        self, target: str, cluster: str | None = None, terraform_format: str | None = None
+    ) -> str:
+        """The current plan exported as ``eks-plan export --to TARGET`` exports it (eksctl, karpenter
+        or terraform; Terraform as HCL, or ``json`` for ``.tf.json``)."""
+        from eks_plan.export import ExportTarget, TerraformFormat, export_text
+
+        record = self._need_plan()
+        try:
+            chosen = ExportTarget(target)
+        except ValueError:
+            raise InputError(
+                f"cannot export to '{target}'", hint=f"use one of {', '.join(t.value for t in ExportTarget)}"
+            ) from None
+        return export_text(
+            dict(record.document),
+            chosen,
+            cluster=cluster,
+            terraform_format=TerraformFormat(terraform_format or TerraformFormat.HCL),
+            source=f"plan #{record.number}",
+        )
+
+    def export(
+        self, path: str | Path, target: str | None = None, cluster: str | None = None
+    ) -> tuple[Path, str]:
+        """Write the current plan's export atomically; the target comes from ``target`` or the file
+        name (``*.tf`` / ``*.tf.json`` Terraform, ``*karpenter*`` Karpenter, other ``.yaml`` eksctl).
+        Returns the path and the target used."""
+        path = Path(path)
+        name = path.name.lower()
+        terraform_format = "json" if name.endswith(".tf.json") else None
+        if target is None:
+            if name.endswith((".tf", ".tf.json")):
+                target = "terraform"
+            elif "karpenter" in name and name.endswith((".yaml", ".yml")):
+                target = "karpenter"
+            elif name.endswith((".yaml", ".yml")):
+                target = "eksctl"
+            else:
+                raise InputError(
+                    f"cannot tell the export target from the file name {path.name}",
+                    hint="export eksctl|karpenter|terraform PATH, or a file *.tf, *karpenter*.yaml, *.yaml",
+                )
+        write_atomically(path, self.export_text(target, cluster, terraform_format))
+        return path, target
 
     @property
     def solver_flags(self) -> str:

@@ -13,13 +13,14 @@ succeeds. Progress comes back as messages (``post_message`` is thread-safe). Esc
 solver stops within a fraction of a second); quitting cancels it too, so Textual, which waits for its
 thread workers on exit, returns at once.
 
-Keys: F5 (or ctrl+r) solve, Esc cancel, ctrl+z undo, ctrl+s save, ``:`` command line, Enter on a knob
-edits it, F1 or ``?`` help, ctrl+p command palette, ``q`` twice (or ctrl+q twice) quits.
+Keys: F5 (or ctrl+r) solve, Esc cancel, ctrl+z undo, ctrl+s save, ctrl+o export, ``:`` command line,
+Enter on a knob edits it, F1 or ``?`` help, ctrl+p command palette, ``q`` twice (or ctrl+q twice) quits.
 """
 
 from __future__ import annotations
 
 import io
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -46,7 +47,8 @@ KEYS = (
     (":", "the command line: KNOB=VALUE or any line-mode command (open 1, save plan.json, diff)"),
     ("ctrl+z", "undo: drop pending edits, else back to the previous plan"),
     ("ctrl+s", "save the plan (.json) or its eks-plan.yaml (.yaml)"),
-    ("ctrl+p", "command palette (solve, undo, save, open plan #N, quit)"),
+    ("ctrl+o", "export the plan (*.tf Terraform, *karpenter*.yaml Karpenter, other *.yaml eksctl)"),
+    ("ctrl+p", "command palette (solve, undo, save, export, open plan #N, quit)"),
     ("F1 / ?", "this help"),
     ("q q / ctrl+q ctrl+q", "quit (twice, so it is not hit by accident)"),
 )
@@ -110,23 +112,26 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class SaveScreen(ModalScreen[str | None]):
-    """Asks where to save: a path ending .json saves the plan, .yaml its eks-plan.yaml."""
+class PathScreen(ModalScreen[str | None]):
+    """Asks for a file name: where to save (a path ending .json saves the plan, .yaml its
+    eks-plan.yaml) or to export (by name: *.tf Terraform, *karpenter*.yaml Karpenter, *.yaml eksctl)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
-    SaveScreen { align: center middle; }
-    SaveScreen > Vertical {
-        width: 80; height: auto; border: round $accent; background: $surface; padding: 1;
+    PathScreen { align: center middle; }
+    PathScreen > Vertical {
+        width: 90; height: auto; border: round $accent; background: $surface; padding: 1;
     }
     """
 
+    def __init__(self, prompt: str, default: str) -> None:
+        super().__init__()
+        self.prompt, self.default = prompt, default
+
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(
-                "Save to (.json: the plan, .yaml: its eks-plan.yaml); Enter saves, Esc cancels", markup=False
-            )
-            yield Input(value="plan.json", id="save-path")
+            yield Static(f"{self.prompt}; Enter confirms, Esc cancels", markup=False)
+            yield Input(value=self.default, id="path")
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
@@ -157,6 +162,7 @@ class ExploreApp(App[None]):
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+z", "undo", "Undo", priority=True),
         Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+o", "export", "Export", priority=True),
         Binding("colon", "command_line", "Command", show=False),
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
@@ -383,18 +389,28 @@ class ExploreApp(App[None]):
         self.refresh_view()
 
     def action_save(self) -> None:
+        self._ask_path("save", "Save to (.json: the plan, .yaml: its eks-plan.yaml)", "plan.json")
+
+    def action_export(self) -> None:
+        self._ask_path(
+            "export",
+            "Export to (*.tf Terraform, *karpenter*.yaml Karpenter, other *.yaml eksctl)",
+            "cluster.yaml",
+        )
+
+    def _ask_path(self, verb: str, prompt: str, default: str) -> None:
         self._quit_armed = False
         if self.session.current_record is None:
-            self.status("no plan to save yet", error=True)
+            self.status(f"no plan to {verb} yet", error=True)
             return
 
-        def save(path: str | None) -> None:
+        def done(path: str | None) -> None:
             if path is None:
-                self.status("not saved")
+                self.status(f"not {verb}ed")
                 return
-            self.run_command(f"save {path}")
+            self.run_command(f"{verb} {shlex.quote(path)}")
 
-        self.push_screen(SaveScreen(), save)
+        self.push_screen(PathScreen(prompt, default), done)
 
     def action_help(self) -> None:
         self._quit_armed = False
@@ -434,6 +450,9 @@ class ExploreApp(App[None]):
             "Undo", "Drop pending edits, else back to the previous plan (ctrl+z)", self.action_undo
         )
         yield SystemCommand("Save", "Save the plan JSON or its eks-plan.yaml (ctrl+s)", self.action_save)
+        yield SystemCommand(
+            "Export", "Export the plan for eksctl, Karpenter or Terraform (ctrl+o)", self.action_export
+        )
         yield SystemCommand("Keys and commands", "Help (F1)", self.action_help)
         for record in self.session.history:
             yield SystemCommand(

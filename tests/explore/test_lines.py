@@ -83,7 +83,27 @@ def test_unknown_commands_and_export_say_what_to_do(tiny: Path, cli) -> None:  #
     assert "<stdin>:1: slove: unknown command 'slove' (did you mean 'solve'?)" in run.message
     run = cli(args_for(tiny), "export plan.md\n")
     assert run.code == ExitCode.INPUT_ERROR
-    assert "export is not available in this version" in run.message
+    assert "export plan.md: cannot tell the export target from the file name plan.md" in run.message
+
+
+def test_exports_are_those_of_eks_plan_export(tiny: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """`export` in a session writes what `eks-plan export --to TARGET` writes for the same plan."""
+    from eks_plan.export import export_text
+
+    script = "\n".join(
+        [
+            f"export karpenter {tiny / 'pools.yaml'}",
+            f"export {tiny / 'main.tf'}",
+            f"export {tiny / 'cluster.yaml'}",
+            f"save {tiny / 'plan.json'}",
+        ]
+    )
+    run = cli(args_for(tiny), script)
+    assert run.code == ExitCode.OK, run.err
+    assert f"exported the plan for terraform to {tiny / 'main.tf'}" in run.out
+    plan = json.loads((tiny / "plan.json").read_text())
+    for name, target in (("pools.yaml", "karpenter"), ("main.tf", "terraform"), ("cluster.yaml", "eksctl")):
+        assert (tiny / name).read_text() == export_text(plan, target), name
 
 
 def test_help_lists_commands_and_knobs(tiny: Path, cli) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +115,7 @@ def test_help_lists_commands_and_knobs(tiny: Path, cli) -> None:  # type: ignore
         "diff",
         "undo",
         "save PATH",
-        "export PATH",
+        "export [TO] PATH",
         "quit",
         "[POOL.]families",
         "spot-discount",

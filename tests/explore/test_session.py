@@ -21,7 +21,7 @@ def test_first_plan_matches_eks_plan_size(tiny: Path, session_of) -> None:  # ty
     size = plan_cluster(
         [str(tiny / "manifests")], config_path=tiny / "eks-plan.yaml", time_limit_seconds=5, workers=1
     )
-    expected = plan_data(size.plan, size.planning)
+    expected = plan_data(size.plan, size.planning, size.config)
     assert record.number == 1 and record.parent is None
     assert record.document["node_groups"] == expected["node_groups"]
     assert record.document["cost_per_hour"] == expected["cost_per_hour"]

@@ -198,7 +198,7 @@ def test_undo_then_save_plan_and_config(tiny: Path, session_of, tmp_path: Path) 
         for path in (plan_file, config_file):
             await pilot.press("ctrl+s")
             await pilot.pause()
-            app.screen.query_one("#save-path").value = str(path)
+            app.screen.query_one("#path").value = str(path)
             await pilot.press("enter")
             await pilot.pause()
         assert "saved the configuration to" in status(app)
@@ -219,7 +219,7 @@ def test_help_and_quit_twice(tiny: Path, session_of) -> None:  # type: ignore[no
         await pilot.press("escape")
         await pilot.pause()
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert {"Solve", "Undo", "Save", "Open plan #1", "Quit"} <= set(titles)
+        assert {"Solve", "Undo", "Save", "Export", "Open plan #1", "Quit"} <= set(titles)
         await pilot.press("q")
         await pilot.pause()
         assert "press q again to quit (the plans are not saved" in status(app)
