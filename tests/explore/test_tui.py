@@ -22,7 +22,7 @@ import pytest
 
 pytest.importorskip("textual")
 
-from eks_plan.explore.tui import ExploreApp, screen_text
+from eks_plan.explore.tui import ExploreApp, Progress, screen_text
 
 GOLDEN = Path(__file__).parent / "golden"
 SIZE = (120, 40)
@@ -144,6 +144,11 @@ def test_the_screen_stays_live_during_a_real_solve(tiny: Path, session_of) -> No
         await pilot.pause()
         assert await asyncio.to_thread(gate.entered.wait, 30)
         assert app.solving is not None and session.current_record is None
+        # The solver's reports, posted from its thread, show on the status line.
+        app.post_message(Progress(best=0.3448, bound=0.3276, elapsed=1.5))
+        await pilot.pause()
+        assert "solving plan #1:" in status(app)
+        assert "best $0.3448/h, bound $0.3276/h, gap 4.99%, 1.5 s (Esc cancels)" in status(app)
         await pilot.press("colon")
         await type_text(pilot, "zone-loss=true")
         await pilot.press("enter")
