@@ -57,7 +57,10 @@ class Pane:
             time.sleep(0.2)
 
     def close(self) -> None:
+        socket = self.tmux("display-message", "-p", "#{socket_path}").strip()
         self.tmux("kill-server")
+        if socket:
+            Path(socket).unlink(missing_ok=True)  # tmux leaves the socket file behind
 
 
 def test_explore_in_a_real_terminal(tiny: Path) -> None:
