@@ -162,7 +162,7 @@ CORPUS_FOLDERS = sorted(path.name for path in CORPUS.iterdir() if path.is_dir())
 @pytest.mark.parametrize("folder", CORPUS_FOLDERS)
 def test_every_corpus_folder_plans_and_verifies(folder: str) -> None:
     include = ("*.injected",) if folder == "istio-injected" else ()
-    result = plan_cluster([CORPUS / folder], include=include, time_limit_seconds=2)
+    result = plan_cluster([CORPUS / folder], include=include, time_limit_seconds=0.5, workers=1)
     assert verify_plan(result.planning.problem, result.plan) == []
     placed = sum(sum(node.pods.values()) for node in result.plan.nodes)
     unplaced = sum(item.count for item in result.plan.unschedulable)

@@ -24,7 +24,7 @@ from eks_plan.solver.budget import WALL_CLOCK, WORK_LIMIT
 SHOP = REPO_ROOT / "samples" / "shop"
 #: Enough deterministic work for every stage to run and to stop on its budget (the integer bound
 #: and the search do not finish by proof on the sample), far below the wall-clock limit.
-WORK = 1.0
+WORK = 0.5
 WALL = 600.0
 TIMING_FIELDS = ("solve_seconds",)
 
