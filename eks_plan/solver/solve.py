@@ -85,6 +85,12 @@ LARGE_PODS = 50_000
 CP_SAT_SHARE_LARGE = 0.05
 ZONED_SHARE_LARGE = 0.3
 SEARCH_SHARE = 0.5
+#: Share for pattern packing (:mod:`~eks_plan.solver.patterns`): column generation over whole
+#: nodes, then CP-SAT over the columns.
+PATTERN_SHARE = 0.3
+PATTERN_STAGE = "pattern packing"
+#: Share of the wall time left that the pattern stage leaves to the search (a safety net only).
+PATTERN_WALL_KEEP = 0.4
 #: Share of the work for the linear relaxation (:func:`~eks_plan.solver.bound.lp_bound`), and the
 #: most work for the bound of a partial plan at the end.
 LP_SHARE = 0.3
@@ -152,7 +158,12 @@ def solve(
 
     assert best is not None  # the greedy candidate always exists
     large = sum(placeable) >= LARGE_PODS
-    if lp.pods and not budget.out_of_time(CLASS_STAGE, _reserve(budget)):
+    patterned = False
+    if lp.pods and not budget.out_of_time(PATTERN_STAGE, _reserve(budget)):
+        best, patterned = _improve_with_patterns(
+            instance, placeable, best, budget, options, observer, lp.bound
+        )
+    if lp.pods and not patterned and not budget.out_of_time(CLASS_STAGE, _reserve(budget)):
         from eks_plan.solver.model import improve_with_cp_sat
 
         observer.on_phase("searching for a cheaper mix of instance types (CP-SAT)")
@@ -176,6 +187,7 @@ def solve(
     assert best is not None
     if (
         lp.pods
+        and not patterned
         and not instance.problem.tolerate_zone_loss
         and not budget.out_of_time(ZONED_STAGE, _reserve(budget))
     ):
@@ -278,6 +290,52 @@ def _search_neighbourhoods(
         )
     nodes.sort(key=lambda n: _node_order(instance, n))
     return _Candidate(instance, best.decision, best.packer, nodes, "neighbourhood search")
+
+
+def _improve_with_patterns(
+    instance: Instance,
+    placeable: Sequence[int],
+    best: _Candidate,
+    budget: SolveBudget,
+    options: SolveOptions,
+    observer: SolveObserver,
+    bound: float,
+) -> tuple[_Candidate, bool]:
+    """The best candidate, or the plan of whole-node patterns (:mod:`~eks_plan.solver.patterns`)
+    when it is better; and whether the pattern stage ran (the per-class models are then skipped:
+    their decisions lose to it after packing)."""
+    from eks_plan.solver import patterns
+
+    if not patterns.supported(instance):
+        return best, False
+    observer.on_phase("packing whole-node patterns (column generation, CP-SAT)")
+    nodes = patterns.improve_with_patterns(
+        instance,
+        placeable,
+        [(node.option, node.zone, node.pods) for node in best.nodes],
+        budget.work * PATTERN_SHARE,
+        budget,
+        options.workers,
+        options.seed,
+        reserve=_reserve(budget) + PATTERN_WALL_KEEP * budget.left(),
+    )
+    if nodes is None:
+        return best, False
+    packer = Packer(instance)
+    for g, count in sorted(patterns.build_rows(instance, placeable).unplaced.items()):
+        packer._give_up(g, count, "zone rules")
+    for option, _, pods in nodes:
+        node = packer.open_node(option)
+        for g, count in sorted(pods.items()):
+            packer._put(g, node, count)
+    packer.downsize()
+    _fill_pool_minimums(instance, packer)
+    ordered = sorted(packer.nodes, key=lambda n: _node_order(instance, n))
+    candidate = _Candidate(instance, best.decision, packer, ordered, "patterns")
+    if candidate.better_than(best):
+        observer.on_progress(candidate.cost, bound, budget.elapsed())
+        return candidate, True
+    return best, True
 
 
 def _node_order(instance: Instance, node: Node) -> tuple[str, str, int, str]:
