@@ -93,7 +93,7 @@ KNAPSACK_GROUPS = 48
 MAX_INTEGER_COLUMNS = 4_000
 #: Diving rounds up this fraction (1 / n) of the fractional columns at a time, and re-prices at
 #: most this many rounds after each.
-DIVE_FRACTION = 1000
+DIVE_FRACTION = 10
 DIVE_PRICING_ROUNDS = 3
 #: Weights of the cpu share (the rest: memory) in the knapsacks' orders of value density.
 SIZE_WEIGHTS = (0.2, 0.5, 0.8)
@@ -362,6 +362,8 @@ class _Master:
         self.duals = np.zeros(len(self.demand_rows))
         self.pool_duals = np.zeros(len(self.pricer.options))
         self.center: np.ndarray | None = None
+        self.solved_values = np.zeros(0)
+        self.solved_reduced = np.zeros(0)
 
     def row_of(self, g: int, zone: int) -> int:
         row = int(self.rows.free_row[g])
@@ -400,6 +402,8 @@ class _Master:
         if status != self.optimal:
             return False
         self.value = self.objective.Value()
+        self.solved_values = np.array([var.solution_value() for var in self.variables])
+        self.solved_reduced = np.array([var.reduced_cost() for var in self.variables])
         self.duals = np.array([row.dual_value() for row in self.demand_rows])
         pool_dual_of = {name: row.dual_value() for name, row in self.pool_rows.items()}
         self.pool_duals = np.array(
@@ -420,7 +424,8 @@ class _Master:
 
     def _add_priced(self, duals: np.ndarray) -> int:
         added = 0
-        for reduced_cost, pattern in self.pricer.price(duals, self.pool_duals):
+        pool_duals = self.pool_duals if len(self.pool_duals) else np.zeros(len(self.pricer.options))
+        for reduced_cost, pattern in self.pricer.price(duals, pool_duals):
             if reduced_cost < 0 and node_accepts(self.instance, pattern.option, pattern.as_dict()):
                 added += self.add(pattern)
         return added
@@ -438,6 +443,9 @@ class _Master:
                 return True
         return False
 
+    def prices_of(self, columns: np.ndarray) -> dict[int, float]:
+        return {int(i): self.instance.options[self.patterns[int(i)].option].price_per_hour for i in columns}
+
     def residual(self) -> np.ndarray:
         """What each row still needs beyond the columns fixed so far."""
         residual = self.rows.demand.astype(np.int64).copy()
@@ -452,10 +460,16 @@ class _Master:
         return residual
 
     def values(self) -> np.ndarray:
-        return np.array([var.solution_value() for var in self.variables])
+        """The last LP solution (0 for columns added since)."""
+        values = np.zeros(len(self.variables))
+        values[: len(self.solved_values)] = self.solved_values
+        return values
 
     def reduced(self) -> np.ndarray:
-        return np.array([var.reduced_cost() for var in self.variables])
+        """Reduced costs at the last LP solution (columns added since: their pricing's)."""
+        reduced = np.zeros(len(self.variables))
+        reduced[: len(self.solved_reduced)] = self.solved_reduced
+        return reduced
 
     def dive(self, work: float) -> list[Pattern] | None:
         """Diving with re-pricing: fix the LP's whole nodes, round up its most fractional
@@ -473,12 +487,25 @@ class _Master:
             if len(fractional) == 0:
                 break
             if self.spent >= limit or self.budget.out_of_time(PATTERN_STAGE, self.reserve):
-                for i in fractional:
-                    var = self.variables[int(i)]
-                    var.SetLb(float(floors[i]) + 1.0)
+                # Out of work: round up, most fractional first, the columns that still cover some
+                # of what is left (rounding every one up covers every row, so this does too).
+                residual = self.residual()
+                for i in sorted(fractional, key=lambda i: (-fraction[i], int(i))):
+                    pattern = self.patterns[int(i)]
+                    zone = int(self.instance.option_zone[pattern.option])
+                    rows = [self.row_of(g, zone) for g, _ in pattern.pods]
+                    if any(row >= 0 and residual[row] > 0 for row in rows):
+                        var = self.variables[int(i)]
+                        var.SetLb(float(floors[i]) + 1.0)
+                        for (_, count), row in zip(pattern.pods, rows, strict=True):
+                            if row >= 0:
+                                residual[row] -= count
                 break
-            take = max(1, len(fractional) // DIVE_FRACTION)
-            order = sorted(fractional, key=lambda i: (-fraction[i], int(i)))[:take]
+            take = -(-len(fractional) // DIVE_FRACTION)
+            # Round up first the columns whose rounding costs least (a big node used at 0.1
+            # costs nine tenths of its price; the LP moves its pods elsewhere meanwhile).
+            price = self.prices_of(fractional)
+            order = sorted(fractional, key=lambda i: ((1 - fraction[i]) * price[int(i)], int(i)))[:take]
             for i in order:
                 var = self.variables[int(i)]
                 var.SetLb(float(floors[i]) + 1.0)
@@ -502,12 +529,22 @@ def column_generation(
     work: float,
     budget: SolveBudget,
     reserve: float = 0.0,
+    group_duals: np.ndarray | None = None,
 ) -> tuple[_Master, CgResult]:
     """The LP master over patterns, grown by pricing until no column prices out or ``work``
     (deterministic seconds: simplex iterations plus pricing units) is spent."""
     master = _Master(instance, rows, budget, reserve)
     for pattern in start:
         master.add(pattern)
+    if group_duals is not None:
+        # The per-class LP's duals (what one more pod of each group costs it) are close to the
+        # master's: the columns they price out are a strong start, and they are the first
+        # stabilisation centre.
+        point = np.array([max(float(group_duals[g]), 0.0) for g, _ in rows.keys])
+        before = master.pricer.units
+        master._add_priced(point)
+        master.spent += (master.pricer.units - before) / PRICING_UNITS_PER_SECOND
+        master.center = point
     converged = master.generate(work)
     values = master.values() if master.variables else np.zeros(0)
     reduced = master.reduced() if master.variables else np.zeros(0)
@@ -627,11 +664,13 @@ def improve_with_patterns(
     workers: int = 1,
     seed: int = 0,
     reserve: float = 0.0,
+    group_duals: np.ndarray | None = None,
 ) -> list[NodeSpec] | None:
     """Nodes (option, zone, pods per group) from column generation and the integer master, or
     ``None`` when the stage does not apply or found no cover. ``incumbent`` (the best plan so
     far, placing the same pods per zone-bound row) seeds the columns and hints the master. The
-    stage stops its work when fewer than ``reserve`` wall seconds of ``budget`` are left."""
+    stage stops its work when fewer than ``reserve`` wall seconds of ``budget`` are left.
+    ``group_duals`` (per group, the per-class LP's duals) seed the pricing."""
     if budget is None:
         budget = SolveBudget(10.0 * work + 1.0, work)
     if not supported(instance) or work <= 0:
@@ -644,7 +683,7 @@ def improve_with_patterns(
         pattern = Pattern(option, tuple(sorted((g, c) for g, c in pods.items() if c > 0)))
         if node_accepts(instance, option, pattern.as_dict()):
             start.append(pattern)
-    master, result = column_generation(instance, rows, start, work * CG_SHARE, budget, reserve)
+    master, result = column_generation(instance, rows, start, work * CG_SHARE, budget, reserve, group_duals)
     if not result.patterns:
         return None
     dived = master.dive(max(work * DIVE_SHARE, work * (CG_SHARE + DIVE_SHARE) - master.spent))

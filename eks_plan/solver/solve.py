@@ -161,7 +161,7 @@ def solve(
     patterned = False
     if lp.pods and not budget.out_of_time(PATTERN_STAGE, _reserve(budget)):
         best, patterned = _improve_with_patterns(
-            instance, placeable, best, budget, options, observer, lp.bound
+            instance, placeable, best, budget, options, observer, lp.bound, lp.duals
         )
     if lp.pods and not patterned and not budget.out_of_time(CLASS_STAGE, _reserve(budget)):
         from eks_plan.solver.model import improve_with_cp_sat
@@ -300,6 +300,7 @@ def _improve_with_patterns(
     options: SolveOptions,
     observer: SolveObserver,
     bound: float,
+    duals: np.ndarray | None,
 ) -> tuple[_Candidate, bool]:
     """The best candidate, or the plan of whole-node patterns (:mod:`~eks_plan.solver.patterns`)
     when it is better; and whether the pattern stage ran (the per-class models are then skipped:
@@ -318,6 +319,7 @@ def _improve_with_patterns(
         options.workers,
         options.seed,
         reserve=_reserve(budget) + PATTERN_WALL_KEEP * budget.left(),
+        group_duals=duals,
     )
     if nodes is None:
         return best, False
