@@ -74,6 +74,11 @@ from eks_plan.solver.budget import SolveBudget, run_cp_sat
 from eks_plan.solver.compat import UNLIMITED, Instance
 
 PATTERN_STAGE = "pattern packing (column generation)"
+#: Most pods the stage takes on. At 10,000 pods (400 groups, 240 undominated options per zone)
+#: the master started from the incumbent stalls at its cost for 20+ pricing rounds (a degenerate
+#: LP) and a round costs 0.3-0.5 s of GLOP and pricing on the shared 2-core machine, so within 30 s
+#: it never beat the per-class models; those keep the large problems.
+MAX_PODS = 5_000
 INTEGER_STAGE = "pattern packing (integer master)"
 #: GLOP simplex iterations per deterministic second (as in :mod:`~eks_plan.solver.bound`).
 LP_ITERATIONS_PER_SECOND = 20_000
@@ -82,15 +87,24 @@ PRICING_UNITS_PER_SECOND = 3_000_000
 #: Share of the stage's work for column generation; the rest goes to the integer master.
 CG_SHARE = 0.35
 #: Share for diving; the integer master gets what is left, if at least :data:`MIN_INTEGER_WORK`.
-DIVE_SHARE = 0.35
+DIVE_SHARE = 0.3
 MIN_INTEGER_WORK = 0.2
 MAX_ROUNDS = 200
+#: Most columns added per pricing round (the most negative reduced costs). Measured at 1,000
+#: pods: no cap packs best (a cap of 80 left the master's LP 0.1% higher and the plan 4% dearer).
+COLUMNS_PER_ROUND = 1_000_000
+#: The incumbent's nodes are the master's first columns (at 10,000 pods their exact cover makes
+#: the LP degenerate: 23 rounds without progress; starting from the artificial columns instead
+#: was slower still).
+START_WITH_INCUMBENT = True
+#: Factors on the class LP's duals at which the first columns are priced.
+SEED_FACTORS = (1.0,)
 #: Wentges smoothing weight of the previous pricing point.
 SMOOTHING = 0.5
 #: Groups each option's knapsack considers (the best by value density).
 KNAPSACK_GROUPS = 48
 #: Most columns in the integer master.
-MAX_INTEGER_COLUMNS = 4_000
+MAX_INTEGER_COLUMNS = 1_000
 #: Diving rounds up this fraction (1 / n) of the fractional columns at a time, and re-prices at
 #: most this many rounds after each.
 DIVE_FRACTION = 10
@@ -139,9 +153,12 @@ class CgResult:
     work: float
 
 
-def supported(instance: Instance) -> bool:
-    """Whether this stage handles the problem (no zone loss, no pod affinity on hostname)."""
+def supported(instance: Instance, placeable: Sequence[int] | None = None) -> bool:
+    """Whether this stage handles the problem: no zone loss, no pod affinity on hostname, and at
+    most :data:`MAX_PODS` pods."""
     if instance.problem.tolerate_zone_loss:
+        return False
+    if placeable is not None and sum(placeable) > MAX_PODS:
         return False
     return all(target is None for target in instance.host_affinity)
 
@@ -354,6 +371,13 @@ class _Master:
         }
         self.objective = self.solver.Objective()
         self.objective.SetMinimization()
+        # One artificial column per row, dearer per pod than any node: the LP is feasible from
+        # the start without the incumbent's columns, whose exact cover makes it degenerate.
+        artificial = 2.0 * max((o.price_per_hour for o in instance.options), default=1.0)
+        for i, row in enumerate(self.demand_rows):
+            var = self.solver.NumVar(0.0, infinity, f"artificial[{i}]")
+            row.SetCoefficient(var, 1.0)
+            self.objective.SetCoefficient(var, artificial)
         self.patterns: list[Pattern] = []
         self.variables: list[object] = []
         self.seen: set[tuple[int, tuple[tuple[int, int], ...]]] = set()
@@ -425,7 +449,7 @@ class _Master:
     def _add_priced(self, duals: np.ndarray) -> int:
         added = 0
         pool_duals = self.pool_duals if len(self.pool_duals) else np.zeros(len(self.pricer.options))
-        for reduced_cost, pattern in self.pricer.price(duals, pool_duals):
+        for reduced_cost, pattern in self.pricer.price(duals, pool_duals)[:COLUMNS_PER_ROUND]:
             if reduced_cost < 0 and node_accepts(self.instance, pattern.option, pattern.as_dict()):
                 added += self.add(pattern)
         return added
@@ -471,10 +495,19 @@ class _Master:
         reduced[: len(self.solved_reduced)] = self.solved_reduced
         return reduced
 
-    def dive(self, work: float) -> list[Pattern] | None:
-        """Diving with re-pricing: fix the LP's whole nodes, round up its most fractional
-        columns, re-solve and re-price; until the LP is integral or the work is spent, then
-        round every column up (a cover, trimmed later)."""
+    def reset(self) -> bool:
+        """Undo a dive's fixings (the columns stay) and re-solve."""
+        for var in self.variables:
+            var.SetLb(0.0)
+        self.center = None
+        self.pricer.set_residual(self.rows.demand)
+        return self.solve(LP_ITERATIONS_PER_SECOND)
+
+    def dive(self, work: float, nearest_first: bool = False) -> list[Pattern] | None:
+        """Diving with re-pricing: fix the LP's whole nodes, round up a tenth of its fractional
+        columns (the cheapest to round up, or with ``nearest_first`` those used at least half),
+        re-solve and re-price; until the LP is integral or the work is spent, then round up the
+        columns that still cover something (a cover, trimmed later)."""
         limit = self.spent + work
         while True:
             values = self.values()
@@ -502,10 +535,16 @@ class _Master:
                                 residual[row] -= count
                 break
             take = -(-len(fractional) // DIVE_FRACTION)
-            # Round up first the columns whose rounding costs least (a big node used at 0.1
-            # costs nine tenths of its price; the LP moves its pods elsewhere meanwhile).
             price = self.prices_of(fractional)
-            order = sorted(fractional, key=lambda i: ((1 - fraction[i]) * price[int(i)], int(i)))[:take]
+            high = [i for i in fractional if fraction[i] >= 0.5] if nearest_first else []
+            if high:
+                # Nearest to a whole node first.
+                order = sorted(high, key=lambda i: (-fraction[i], int(i)))[:take]
+            else:
+                # The cheapest to round up first (a big node used at 0.1 costs nine tenths of
+                # its price; the LP moves its pods elsewhere meanwhile).
+                order = sorted(fractional, key=lambda i: ((1 - fraction[i]) * price[int(i)], int(i)))
+                order = order[: take if not nearest_first else 1]
             for i in order:
                 var = self.variables[int(i)]
                 var.SetLb(float(floors[i]) + 1.0)
@@ -515,6 +554,8 @@ class _Master:
             if not self.generate(max(left, 0.0), rounds=DIVE_PRICING_ROUNDS):
                 if not self.solve(max(1, int(max(left, 0.01) * LP_ITERATIONS_PER_SECOND))):
                     return None
+        if (self.residual() > 0).any():
+            return None  # the LP still leans on an artificial column: no cover
         nodes: list[Pattern] = []
         for pattern, var in zip(self.patterns, self.variables, strict=True):
             count = int(round(var.lb()))  # every column the LP used is fixed by now
@@ -534,15 +575,19 @@ def column_generation(
     """The LP master over patterns, grown by pricing until no column prices out or ``work``
     (deterministic seconds: simplex iterations plus pricing units) is spent."""
     master = _Master(instance, rows, budget, reserve)
-    for pattern in start:
-        master.add(pattern)
+    if START_WITH_INCUMBENT:
+        for pattern in start:
+            master.add(pattern)
     if group_duals is not None:
         # The per-class LP's duals (what one more pod of each group costs it) are close to the
         # master's: the columns they price out are a strong start, and they are the first
         # stabilisation centre.
         point = np.array([max(float(group_duals[g]), 0.0) for g, _ in rows.keys])
         before = master.pricer.units
-        master._add_priced(point)
+        for factor in SEED_FACTORS:
+            # At the relaxation's own duals no whole node prices out; a little above them, the
+            # nodes that pack best do.
+            master._add_priced(point * factor)
         master.spent += (master.pricer.units - before) / PRICING_UNITS_PER_SECOND
         master.center = point
     converged = master.generate(work)
@@ -673,7 +718,7 @@ def improve_with_patterns(
     ``group_duals`` (per group, the per-class LP's duals) seed the pricing."""
     if budget is None:
         budget = SolveBudget(10.0 * work + 1.0, work)
-    if not supported(instance) or work <= 0:
+    if not supported(instance, placeable) or work <= 0:
         return None
     rows = build_rows(instance, placeable)
     if not rows.keys:
@@ -686,8 +731,18 @@ def improve_with_patterns(
     master, result = column_generation(instance, rows, start, work * CG_SHARE, budget, reserve, group_duals)
     if not result.patterns:
         return None
-    dived = master.dive(max(work * DIVE_SHARE, work * (CG_SHARE + DIVE_SHARE) - master.spent))
-    best = None if dived is None else _trim(instance, rows, dived)
+    dived: list[Pattern] | None = None
+    best: list[NodeSpec] | None = None
+    for variant, nearest_first in enumerate((False, True)):
+        if variant and not master.reset():
+            break
+        share = (work * (CG_SHARE + DIVE_SHARE) - master.spent) / (2 - variant)
+        nodes = master.dive(max(share, work * DIVE_SHARE / 4), nearest_first)
+        if nodes is None:
+            continue
+        trimmed = _trim(instance, rows, nodes)
+        if best is None or _cost(instance, trimmed) < _cost(instance, best) - 1e-9:
+            best, dived = trimmed, nodes
     ip_work = work - master.spent
     if ip_work >= MIN_INTEGER_WORK and not budget.out_of_time(INTEGER_STAGE, reserve):
         hint = dived if dived is not None else start

@@ -87,7 +87,7 @@ ZONED_SHARE_LARGE = 0.3
 SEARCH_SHARE = 0.5
 #: Share for pattern packing (:mod:`~eks_plan.solver.patterns`): column generation over whole
 #: nodes, then CP-SAT over the columns.
-PATTERN_SHARE = 0.3
+PATTERN_SHARE = 0.35
 PATTERN_STAGE = "pattern packing"
 #: Share of the wall time left that the pattern stage leaves to the search (a safety net only).
 PATTERN_WALL_KEEP = 0.4
@@ -307,7 +307,7 @@ def _improve_with_patterns(
     their decisions lose to it after packing)."""
     from eks_plan.solver import patterns
 
-    if not patterns.supported(instance):
+    if not patterns.supported(instance, placeable):
         return best, False
     observer.on_phase("packing whole-node patterns (column generation, CP-SAT)")
     nodes = patterns.improve_with_patterns(
