@@ -310,7 +310,7 @@ def _improve_with_patterns(
     if not patterns.supported(instance, placeable):
         return best, False
     observer.on_phase("packing whole-node patterns (column generation, CP-SAT)")
-    nodes = patterns.improve_with_patterns(
+    result = patterns.improve_with_patterns(
         instance,
         placeable,
         [(node.option, node.zone, node.pods) for node in best.nodes],
@@ -321,12 +321,14 @@ def _improve_with_patterns(
         reserve=_reserve(budget) + PATTERN_WALL_KEEP * budget.left(),
         group_duals=duals,
     )
-    if nodes is None:
+    if result is None:
         return best, False
+    if result.nodes is None:
+        return best, True
     packer = Packer(instance)
     for g, count in sorted(patterns.build_rows(instance, placeable).unplaced.items()):
         packer._give_up(g, count, "zone rules")
-    for option, _, pods in nodes:
+    for option, _, pods in result.nodes:
         node = packer.open_node(option)
         for g, count in sorted(pods.items()):
             packer._put(g, node, count)
