@@ -708,7 +708,8 @@ def _trim(instance: Instance, rows: _Rows, nodes: Sequence[Pattern]) -> list[Nod
             row = int(rows.free_row[g]) if rows.free_row[g] >= 0 else int(rows.zone_row[g, zone])
             covered[row] += count
             holders.setdefault(row, []).append(n)
-    for row, extra in enumerate(covered - rows.demand):
+    for row, surplus in enumerate((covered - rows.demand).tolist()):
+        extra = int(surplus)
         if extra <= 0:
             continue
         g = rows.keys[row][0]
