@@ -16,6 +16,14 @@ instance types x 3 zones, on 2 cores):
    taken from it.
 4. **Packing** (:mod:`~eks_plan.solver.packing`): zone split and first-fit decreasing onto
    concrete nodes, then enough spare nodes for zone loss when asked.
+4b. **Pattern packing** (:mod:`~eks_plan.solver.patterns`), up to
+   :data:`~eks_plan.solver.patterns.MAX_PODS` pods without zone loss or pod affinity on hostname:
+   column generation over whole-node patterns started from the best packing's nodes and the LP's
+   duals, two dives with re-pricing and a CP-SAT master over the columns; the best of its plan
+   and the packings goes on. At 1,000 pods first-fit loses 5-8%, the patterns 1.5-2% after the
+   search (measured under load at 10 s: $47.34/h -> $44.82/h on Karpenter's default types). When
+   it runs, the per-class models of steps 3 and 5 are skipped: their decisions lose to it once
+   packed.
 5. **Node counts per zone** (:func:`~eks_plan.solver.model.zoned_decisions`): the same CP-SAT
    model with nodes counted per (class, zone), hinted with the best packing so far. The per-class
    model's counts lose several percent when the packer rounds them up in every zone a class is
@@ -30,8 +38,9 @@ instance types x 3 zones, on 2 cores):
    that is a bug and :class:`SolverBug` is raised.
 
 Time: every stage gets a fixed share of the work budget (``SolveOptions.work_limit``, by default
-the time limit) in deterministic units (:mod:`~eks_plan.solver.budget`): the LP
-:data:`LP_SHARE` in simplex iterations, the integer bound :data:`BOUND_SHARE`, the CP-SAT models
+the time limit) in deterministic units (:mod:`~eks_plan.solver.budget`): the LP :data:`LP_SHARE`
+in simplex iterations, the pattern packing :data:`PATTERN_SHARE` (simplex iterations, pricing
+steps and CP-SAT deterministic time), the integer bound :data:`BOUND_SHARE`, the CP-SAT models
 :data:`CP_SAT_SHARE` and :data:`ZONED_SHARE` in CP-SAT deterministic time, the search
 :data:`SEARCH_SHARE` in its own count. So the same input gives the same plan on any machine. The
 wall clock (``time_limit_seconds``) is only a safety net, with :data:`VERIFY_RESERVE` plus

@@ -129,7 +129,7 @@ def test_every_priced_pattern_passes_the_verifiers_per_node_rules() -> None:
     instance = build_instance(problem)
     placeable = [group.count for group in problem.pod_groups]
     rows = build_rows(instance, placeable)
-    master, result = column_generation(instance, rows, [], 2.0, SolveBudget(60.0, 2.0))
+    _, result = column_generation(instance, rows, [], 2.0, SolveBudget(60.0, 2.0))
     assert len(result.patterns) > 5
     seen_rules = set()
     for pattern in result.patterns:
@@ -192,4 +192,6 @@ def test_solve_uses_the_patterns_and_every_plan_is_verified() -> None:
     placeable = [group.count for group in problem.pod_groups]
     staged = improve_with_patterns(instance, placeable, [], work=1.0)
     assert staged is not None and staged.nodes is not None
-    assert plans[0].node_cost_per_hour <= sum(problem.node_options[o].price_per_hour for o, _, _ in staged.nodes)
+    assert plans[0].node_cost_per_hour <= sum(
+        problem.node_options[o].price_per_hour for o, _, _ in staged.nodes
+    )
