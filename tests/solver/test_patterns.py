@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from eks_plan.scheduling.pod import HostPort
-from eks_plan.solver import Problem, SolveOptions, solve
+from eks_plan.solver import Problem, SolveOptions, patterns, solve
 from eks_plan.solver.bound import lp_bound
 from eks_plan.solver.budget import SolveBudget
 from eks_plan.solver.compat import build_instance
@@ -67,6 +67,13 @@ def _duals_of_the_master(problem: Problem) -> np.ndarray:
     result = improve_with_patterns(instance, placeable, [], work=1.0)
     assert result is not None and result.group_duals is not None
     return result.group_duals
+
+
+@pytest.fixture(autouse=True)
+def _tiny_problems_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stage skips problems under :data:`~eks_plan.solver.patterns.MIN_PODS` pods in a solve;
+    these tests run it on tiny ones."""
+    monkeypatch.setattr(patterns, "MIN_PODS", 0)
 
 
 @pytest.mark.parametrize("name", sorted(TINY))
@@ -180,8 +187,8 @@ def test_each_stage_is_deterministic() -> None:
 
 
 def test_solve_uses_the_patterns_and_every_plan_is_verified() -> None:
-    """The whole solve with the pattern stage: a verified plan placing every pod, no dearer than
-    the pattern stage's own nodes, the same twice."""
+    """The whole solve with the pattern stage (on this small problem too): a verified plan
+    placing every pod, no dearer than the pattern stage's own nodes, the same twice."""
     problem = _rule_problem()
     options = SolveOptions(time_limit_seconds=5.0, work_limit=2.0)
     plans = [solve(problem, options) for _ in range(2)]
