@@ -444,7 +444,7 @@ class _Master:
         """Solve the LP within ``iterations`` simplex iterations; read its value and duals."""
         budget = self.budget
         budget.check()
-        self.solver.SetTimeLimit(max(1, int(max(budget.left(), 0.001) * 1000)))
+        self.solver.SetTimeLimit(max(1, int(max(budget.left() - self.reserve, 0.001) * 1000)))
         self.solver.SetSolverSpecificParametersAsString(f"max_number_of_iterations: {max(1, iterations)}")
         with budget.stopping(self.solver.InterruptSolve):
             status = self.solver.Solve()
