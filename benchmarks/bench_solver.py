@@ -394,7 +394,13 @@ def table_lines(rows: list[Row], cases: dict[str, Case]) -> list[str]:
     return lines
 
 
-def markdown_document(rows: list[Row], cases: dict[str, Case], command: str, scale: float) -> str:
+def markdown_document(
+    rows: list[Row],
+    cases: dict[str, Case],
+    command: str,
+    scale: float,
+    load: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
+) -> str:
     from importlib.metadata import version
 
     commit = subprocess.run(
@@ -420,6 +426,12 @@ def markdown_document(rows: list[Row], cases: dict[str, Case], command: str, sca
         "us-east-1a-c), `all-current` = every current-generation type, with GPU workloads",
         "- Corpus folders: planned as `eks-plan size <folder>` plans them with no `eks-plan.yaml`",
     ]
+    if load is not None:
+        lines.append(
+            "- Load average (1, 5, 15 min) on the shared machine: "
+            + " at the start, ".join(", ".join(f"{value:.1f}" for value in sample) for sample in load)
+            + " at the end"
+        )
     if scale != 1:
         lines.append(f"- Time limits scaled by {scale:g} (the targets are not)")
     lines += [
@@ -434,6 +446,27 @@ def markdown_document(rows: list[Row], cases: dict[str, Case], command: str, sca
         "",
         *table_lines(rows, cases),
     ]
+    split = [
+        f"- **{row.case}**: gap {_percent(row.gap, 2)} = the plan {_percent(row.excess_over_best, 2)} over "
+        f"the best known, which is {_percent(row.best_known_per_hour / row.lower_bound_per_hour - 1, 2)} "
+        "over the bound"
+        for row in rows
+        if row.excess_over_best is not None and row.best_known_per_hour and row.lower_bound_per_hour
+    ]
+    if split:
+        lines += ["", "Where the gap is (plan or bound):", "", *split]
+    known = load_best_known()
+    if known:
+        lines += ["", "Best known plans (`benchmarks/best_known.json`):", ""]
+        for name, entry in sorted(known.items()):
+            lines.append(
+                f"- **{name}**: {_money(entry['cost_per_hour'])} $/h, "
+                f"{entry['time_limit_seconds']:g} s limit, `{entry['command']}` at `{entry['commit']}`, "
+                f"{entry['date']}"
+            )
+        missing = sorted(name for name in cases if name not in known and not cases[name].corpus_folder)
+        if missing:
+            lines.append(f"- no long run: {', '.join(missing)}")
     notes = [f"- **{row.case}**: {note}" for row in rows for note in row.notes]
     if notes:
         lines += ["", "Notes:", "", *notes]
@@ -483,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     rows: list[Row] = []
+    load_at_start = os.getloadavg()
     for case in select_cases(args.cases):
         limit = case.time_limit_seconds * args.time_limit_scale
         print(f"{case.name}: packing the baseline, then solving ({limit:g} s)...", file=sys.stderr)
@@ -509,7 +543,10 @@ def main(argv: list[str] | None = None) -> int:
         from eks_plan.cli.output import write_atomically
 
         write_atomically(
-            args.markdown, markdown_document(rows, cases, command.strip(), args.time_limit_scale)
+            args.markdown,
+            markdown_document(
+                rows, cases, command.strip(), args.time_limit_scale, (load_at_start, os.getloadavg())
+            ),
         )
         print(f"wrote {args.markdown}", file=sys.stderr)
     failed = any(not all(row.targets.values()) or not row.targets for row in rows)
