@@ -297,8 +297,8 @@ def load_best_known(path: Path = BEST_KNOWN) -> dict[str, dict[str, Any]]:
 
 
 def record_best_known(rows: list[Row], command: str, path: Path = BEST_KNOWN) -> list[str]:
-    """Keep each row's plan in ``path`` when it is verified and cheaper than the one known (with
-    as many pods unplaced); returns the cases updated."""
+    """Keep each row's plan in ``path`` when it is verified and better than the one known (fewer
+    pods unplaced, else cheaper); returns the cases updated."""
     known = load_best_known(path)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO_ROOT
@@ -308,8 +308,10 @@ def record_best_known(rows: list[Row], command: str, path: Path = BEST_KNOWN) ->
         if row.cost_per_hour is None or row.targets.get("verified") is not True:
             continue
         old = known.get(row.case)
-        same_pods = old is not None and old["unschedulable_pods"] == row.unschedulable_pods
-        if old is not None and same_pods and old["cost_per_hour"] <= row.cost_per_hour + 1e-9:
+        if old is not None and (old["unschedulable_pods"], old["cost_per_hour"]) <= (
+            row.unschedulable_pods,
+            row.cost_per_hour + 1e-9,
+        ):
             continue
         known[row.case] = {
             "cost_per_hour": row.cost_per_hour,
