@@ -747,7 +747,7 @@ def improve_with_patterns(
     ``group_duals`` (per group, the per-class LP's duals) seed the pricing."""
     if budget is None:
         budget = SolveBudget(10.0 * work + 1.0, work)
-    if not supported(instance, placeable) or work <= 0:
+    if not supported(instance) or work <= 0:
         return None
     rows = build_rows(instance, placeable)
     if not rows.keys:
