@@ -296,13 +296,20 @@ def load_best_known(path: Path = BEST_KNOWN) -> dict[str, dict[str, Any]]:
     return loaded
 
 
-def record_best_known(rows: list[Row], command: str, path: Path = BEST_KNOWN) -> list[str]:
-    """Keep each row's plan in ``path`` when it is verified and better than the one known (fewer
-    pods unplaced, else cheaper); returns the cases updated."""
-    known = load_best_known(path)
-    commit = subprocess.run(
+def current_commit() -> str:
+    return subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO_ROOT
     ).stdout.strip()
+
+
+def record_best_known(
+    rows: list[Row], command: str, path: Path = BEST_KNOWN, commit: str | None = None
+) -> list[str]:
+    """Keep each row's plan in ``path`` when it is verified and better than the one known (fewer
+    pods unplaced, else cheaper); returns the cases updated. ``commit``: the code's commit when
+    the run started (default: now)."""
+    known = load_best_known(path)
+    commit = commit if commit is not None else current_commit()
     updated = []
     for row in rows:
         if row.cost_per_hour is None or row.targets.get("verified") is not True:
@@ -519,6 +526,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[Row] = []
     load_at_start = os.getloadavg()
+    commit_at_start = current_commit()
     for case in select_cases(args.cases):
         limit = case.time_limit_seconds * args.time_limit_scale
         print(f"{case.name}: packing the baseline, then solving ({limit:g} s)...", file=sys.stderr)
@@ -539,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
             for note in row.notes:
                 print(f"{row.case}: {note}")
     if args.record_best:
-        updated = record_best_known(rows, command.strip())
+        updated = record_best_known(rows, command.strip(), commit=commit_at_start)
         print(f"best known plans updated: {', '.join(updated) or 'none'}", file=sys.stderr)
     if args.markdown:
         from eks_plan.cli.output import write_atomically
