@@ -23,8 +23,8 @@ instance types x 3 zones, on 2 cores):
    duals, two dives with re-pricing and a CP-SAT master over the columns; the best of its plan
    and the packings goes on. At 1,000 pods first-fit loses 5-8%, the patterns 1.5-2% after the
    search (measured under load at 10 s: $47.34/h -> $44.82/h on Karpenter's default types). When
-   it runs, the per-class models of steps 3 and 5 are skipped: their decisions lose to it once
-   packed.
+   its plan is the best, the per-class models of steps 3 and 5 are skipped: their decisions lose
+   to it once packed.
 5. **Node counts per zone** (:func:`~eks_plan.solver.model.zoned_decisions`): the same CP-SAT
    model with nodes counted per (class, zone), hinted with the best packing so far. The per-class
    model's counts lose several percent when the packer rounds them up in every zone a class is
@@ -313,8 +313,8 @@ def _improve_with_patterns(
     duals: np.ndarray | None,
 ) -> tuple[_Candidate, bool]:
     """The best candidate, or the plan of whole-node patterns (:mod:`~eks_plan.solver.patterns`)
-    when it is better; and whether the pattern stage ran (the per-class models are then skipped:
-    their decisions lose to it after packing)."""
+    when it is better; and whether it was (the per-class models are then skipped: their
+    decisions lose to it once packed)."""
     from eks_plan.solver import patterns
 
     if not patterns.supported(instance, placeable):
@@ -334,7 +334,7 @@ def _improve_with_patterns(
     if result is None:
         return best, False
     if result.nodes is None:
-        return best, True
+        return best, False
     packer = Packer(instance)
     for g, count in sorted(patterns.build_rows(instance, placeable).unplaced.items()):
         packer._give_up(g, count, "zone rules")
@@ -349,7 +349,7 @@ def _improve_with_patterns(
     if candidate.better_than(best):
         observer.on_progress(candidate.cost, bound, budget.elapsed())
         return candidate, True
-    return best, True
+    return best, False
 
 
 def _node_order(instance: Instance, node: Node) -> tuple[str, str, int, str]:
