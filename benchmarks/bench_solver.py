@@ -456,11 +456,15 @@ def markdown_document(
         *table_lines(rows, cases),
     ]
     split = [
-        f"- **{row.case}**: gap {_percent(row.gap, 2)} = the plan {_percent(row.excess_over_best, 2)} over "
-        f"the best known, which is {_percent(row.best_known_per_hour / row.lower_bound_per_hour - 1, 2)} "
-        "over the bound"
+        f"- **{row.case}**: gap {_percent(row.gap, 2)} = "
+        f"{_percent(1 - row.best_known_per_hour / row.cost_per_hour, 2)} from the plan to the best known + "
+        f"{_percent((row.best_known_per_hour - row.lower_bound_per_hour) / row.cost_per_hour, 2)} "
+        "from the best known to the bound (shares of the plan's cost, as the gap)"
         for row in rows
-        if row.excess_over_best is not None and row.best_known_per_hour and row.lower_bound_per_hour
+        if row.excess_over_best is not None
+        and row.best_known_per_hour
+        and row.lower_bound_per_hour
+        and row.cost_per_hour
     ]
     if split:
         lines += ["", "Where the gap is (plan or bound):", "", *split]

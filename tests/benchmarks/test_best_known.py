@@ -50,5 +50,8 @@ def test_the_report_splits_the_gap_between_plan_and_bound(tmp_path: Path, monkey
     text = markdown_document([row], {ONE_K.name: ONE_K}, "python benchmarks/bench_solver.py", 1.0)
     assert "| best known $/h | excess over best known |" in text
     assert "| 44.0000 | 5.00% |" in text
-    assert "the plan 5.00% over the best known, which is 10.00% over the bound" in text
+    # gap 1 - 40/46.2 = 13.42% = (46.2 - 44) / 46.2 + (44 - 40) / 46.2
+    assert (
+        "gap 13.42% = 4.76% from the plan to the best known + 8.66% from the best known to the bound" in text
+    )
     assert "--time-limit-scale 30" in text
