@@ -56,6 +56,9 @@ SEED = 1  # the generator's seed for every synthetic case
 SOLVER_SEED = 0
 WORKERS = 2
 GIB = 2**30
+#: The best verified plan known for each case, from long runs (``--record-best``): the excess of
+#: a plan over it tells plan weakness from bound weakness.
+BEST_KNOWN = BENCHMARKS / "best_known.json"
 MIXED_SAVING_TARGET = 0.20
 CORPUS_INCLUDE = ("*.injected",)
 
@@ -216,6 +219,8 @@ class Row:
     baseline_over_bound: float | None = None
     targets: dict[str, bool] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    best_known_per_hour: float | None = None
+    excess_over_best: float | None = None
 
 
 def run_case(case: Case, time_limit_scale: float, workers: int) -> Row:
@@ -275,7 +280,57 @@ def run_case(case: Case, time_limit_scale: float, workers: int) -> Row:
     if row.lower_bound_per_hour > 0:
         row.baseline_over_bound = row.baseline_cost_per_hour / row.lower_bound_per_hour - 1
     row.targets = evaluate_targets(case, row, verified=not result["violations"])
+    best = load_best_known().get(case.name)
+    if best is not None and best["unschedulable_pods"] == row.unschedulable_pods:
+        row.best_known_per_hour = best["cost_per_hour"]
+        if best["cost_per_hour"] > 0:
+            row.excess_over_best = cost / best["cost_per_hour"] - 1
     return row
+
+
+def load_best_known(path: Path = BEST_KNOWN) -> dict[str, dict[str, Any]]:
+    """Per case, the best verified plan of a long run: cost, unplaced pods, command, commit, date."""
+    if not path.is_file():
+        return {}
+    loaded: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def current_commit() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO_ROOT
+    ).stdout.strip()
+
+
+def record_best_known(
+    rows: list[Row], command: str, path: Path = BEST_KNOWN, commit: str | None = None
+) -> list[str]:
+    """Keep each row's plan in ``path`` when it is verified and better than the one known (fewer
+    pods unplaced, else cheaper); returns the cases updated. ``commit``: the code's commit when
+    the run started (default: now)."""
+    known = load_best_known(path)
+    commit = commit if commit is not None else current_commit()
+    updated = []
+    for row in rows:
+        if row.cost_per_hour is None or row.targets.get("verified") is not True:
+            continue
+        old = known.get(row.case)
+        if old is not None and (old["unschedulable_pods"], old["cost_per_hour"]) <= (
+            row.unschedulable_pods,
+            row.cost_per_hour + 1e-9,
+        ):
+            continue
+        known[row.case] = {
+            "cost_per_hour": row.cost_per_hour,
+            "unschedulable_pods": row.unschedulable_pods,
+            "time_limit_seconds": row.time_limit_seconds,
+            "command": command,
+            "commit": commit or "unknown",
+            "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        }
+        updated.append(row.case)
+    path.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return updated
 
 
 def evaluate_targets(case: Case, row: Row, *, verified: bool) -> dict[str, bool]:
@@ -317,7 +372,7 @@ def table_lines(rows: list[Row], cases: dict[str, Case]) -> list[str]:
     header = (
         "| case | pods | workloads | instance types | eks-plan $/h | proven bound $/h | gap (target) "
         "| baseline $/h | saving vs baseline (target) | baseline over bound | solve s (limit) "
-        "| peak memory | unplaced eks-plan / baseline |"
+        "| peak memory | unplaced eks-plan / baseline | best known $/h | excess over best known |"
     )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for row in rows:
@@ -341,12 +396,20 @@ def table_lines(rows: list[Row], cases: dict[str, Case]) -> list[str]:
             f"| {_percent(row.baseline_over_bound)} "
             f"| {seconds} ({row.time_limit_seconds:g}){_mark(row, 'time')} "
             f"| {memory}{memory_target}{_mark(row, 'memory')} "
-            f"| {unplaced} |"
+            f"| {unplaced} "
+            f"| {_money(row.best_known_per_hour)} "
+            f"| {_percent(row.excess_over_best, 2)} |"
         )
     return lines
 
 
-def markdown_document(rows: list[Row], cases: dict[str, Case], command: str, scale: float) -> str:
+def markdown_document(
+    rows: list[Row],
+    cases: dict[str, Case],
+    command: str,
+    scale: float,
+    load: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
+) -> str:
     from importlib.metadata import version
 
     commit = subprocess.run(
@@ -372,6 +435,12 @@ def markdown_document(rows: list[Row], cases: dict[str, Case], command: str, sca
         "us-east-1a-c), `all-current` = every current-generation type, with GPU workloads",
         "- Corpus folders: planned as `eks-plan size <folder>` plans them with no `eks-plan.yaml`",
     ]
+    if load is not None:
+        lines.append(
+            "- Load average (1, 5, 15 min) on the shared machine: "
+            + " at the start, ".join(", ".join(f"{value:.1f}" for value in sample) for sample in load)
+            + " at the end"
+        )
     if scale != 1:
         lines.append(f"- Time limits scaled by {scale:g} (the targets are not)")
     lines += [
@@ -379,10 +448,38 @@ def markdown_document(rows: list[Row], cases: dict[str, Case], command: str, sca
         "Targets (PRODUCT.md §4): gap ≤ 1% / 2% / 3% within 10 / 30 / 120 s for 1k / 10k / 100k pods, "
         "under 4 GiB at 100k; never costlier than the baseline; ≥ 20% cheaper on the mixed (synthetic) "
         'cases. ✓ met, ✗ missed. "Baseline over bound" is how much more the greedy plan costs than '
-        "the proven bound.",
+        'the proven bound. "Best known" is the cheapest verified plan of a long run '
+        "(`benchmarks/best_known.json`, with its command, commit and date; `-`: no long run), and "
+        '"excess over best known" how much more this plan costs: the part of the gap that is the '
+        "plan's (the rest is the bound's).",
         "",
         *table_lines(rows, cases),
     ]
+    split = [
+        f"- **{row.case}**: gap {_percent(row.gap, 2)} = "
+        f"{_percent(1 - row.best_known_per_hour / row.cost_per_hour, 2)} from the plan to the best known + "
+        f"{_percent((row.best_known_per_hour - row.lower_bound_per_hour) / row.cost_per_hour, 2)} "
+        "from the best known to the bound (shares of the plan's cost, as the gap)"
+        for row in rows
+        if row.excess_over_best is not None
+        and row.best_known_per_hour
+        and row.lower_bound_per_hour
+        and row.cost_per_hour
+    ]
+    if split:
+        lines += ["", "Where the gap is (plan or bound):", "", *split]
+    known = load_best_known()
+    if known:
+        lines += ["", "Best known plans (`benchmarks/best_known.json`):", ""]
+        for name, entry in sorted(known.items()):
+            lines.append(
+                f"- **{name}**: {_money(entry['cost_per_hour'])} $/h, "
+                f"{entry['time_limit_seconds']:g} s limit, `{entry['command']}` at `{entry['commit']}`, "
+                f"{entry['date']}"
+            )
+        missing = sorted(name for name in cases if name not in known and not cases[name].corpus_folder)
+        if missing:
+            lines.append(f"- no long run: {', '.join(missing)}")
     notes = [f"- **{row.case}**: {note}" for row in rows for note in row.notes]
     if notes:
         lines += ["", "Notes:", "", *notes]
@@ -412,6 +509,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the report to FILE")
     parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument(
+        "--record-best",
+        action="store_true",
+        help=f"keep every verified plan cheaper than the best known in {BEST_KNOWN.name} (long runs)",
+    )
     parser.add_argument("--solve-case", help=argparse.SUPPRESS)
     parser.add_argument("--time-limit", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -427,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     rows: list[Row] = []
+    load_at_start = os.getloadavg()
+    commit_at_start = current_commit()
     for case in select_cases(args.cases):
         limit = case.time_limit_seconds * args.time_limit_scale
         print(f"{case.name}: packing the baseline, then solving ({limit:g} s)...", file=sys.stderr)
@@ -446,11 +550,17 @@ def main(argv: list[str] | None = None) -> int:
         for row in rows:
             for note in row.notes:
                 print(f"{row.case}: {note}")
+    if args.record_best:
+        updated = record_best_known(rows, command.strip(), commit=commit_at_start)
+        print(f"best known plans updated: {', '.join(updated) or 'none'}", file=sys.stderr)
     if args.markdown:
         from eks_plan.cli.output import write_atomically
 
         write_atomically(
-            args.markdown, markdown_document(rows, cases, command.strip(), args.time_limit_scale)
+            args.markdown,
+            markdown_document(
+                rows, cases, command.strip(), args.time_limit_scale, (load_at_start, os.getloadavg())
+            ),
         )
         print(f"wrote {args.markdown}", file=sys.stderr)
     failed = any(not all(row.targets.values()) or not row.targets for row in rows)

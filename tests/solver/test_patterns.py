@@ -1,0 +1,204 @@
+"""Pattern-based packing (:mod:`eks_plan.solver.patterns`): the column-generation bound against the
+brute-force optimum, every priced pattern against the independent verifier's per-node rules, and
+determinism of each stage.
+
+The per-node rules are kube-scheduler's filters, which the verifier re-derives from the problem:
+NodeResourcesFit (``pkg/scheduler/framework/plugins/noderesources/fit.go``, ``fitsRequest``: every
+requested resource, the pod count included, within allocatable), NodePorts
+(``plugins/nodeports/node_ports.go``, ``fitsPorts``), InterPodAffinity's required anti-affinity
+(``plugins/interpodaffinity/filtering.go``, ``satisfyExistingPodsAntiAffinity``) and
+PodTopologySpread on ``kubernetes.io/hostname`` (``plugins/podtopologyspread/filtering.go``,
+``Filter``: matching pods on the node minus the least on any eligible node at most ``maxSkew``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from eks_plan.scheduling.pod import HostPort
+from eks_plan.solver import Problem, SolveOptions, patterns, solve
+from eks_plan.solver.bound import lp_bound
+from eks_plan.solver.budget import SolveBudget
+from eks_plan.solver.compat import build_instance
+from eks_plan.solver.patterns import (
+    build_rows,
+    column_generation,
+    farley_bound,
+    improve_with_patterns,
+    node_accepts,
+)
+from eks_plan.solver.plan import Plan, PlannedNode
+from eks_plan.solver.verify import verify_plan
+from tests.builders import make_group, make_option
+from tests.solver.brute import brute_force_optimum
+
+
+def _mix(zones=("a",)):
+    options = []
+    for zone in zones:
+        options += [
+            make_option("m.large", zone=zone, cpu=2000, memory_mib=8192, pods=20, price=0.10),
+            make_option("c.large", zone=zone, cpu=2000, memory_mib=4096, pods=20, price=0.085),
+            make_option("r.large", zone=zone, cpu=2000, memory_mib=16384, pods=20, price=0.13),
+        ]
+    return tuple(options)
+
+
+TINY = {
+    "cpu-heavy": (make_group("api", 3, cpu="900m", memory="1Gi"),),
+    "memory-heavy": (make_group("cache", 3, cpu="200m", memory="5Gi"),),
+    "mixed": (
+        make_group("api", 2, cpu="900m", memory="1Gi"),
+        make_group("cache", 2, cpu="300m", memory="5Gi"),
+    ),
+    "anti-affinity": (
+        make_group("db", 2, cpu="500m", memory="2Gi", anti_affinity_hostname=True),
+        make_group("web", 2, cpu="1", memory="1Gi"),
+    ),
+}
+
+
+def _duals_of_the_master(problem: Problem) -> np.ndarray:
+    instance = build_instance(problem)
+    placeable = [group.count for group in problem.pod_groups]
+    result = improve_with_patterns(instance, placeable, [], work=1.0)
+    assert result is not None and result.group_duals is not None
+    return result.group_duals
+
+
+@pytest.fixture(autouse=True)
+def _tiny_problems_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stage skips problems under :data:`~eks_plan.solver.patterns.MIN_PODS` pods in a solve;
+    these tests run it on tiny ones."""
+    monkeypatch.setattr(patterns, "MIN_PODS", 0)
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_column_generation_bound_never_exceeds_the_brute_force_optimum(name: str) -> None:
+    """Farley's bound from the pattern master's duals is at most the optimum the verifier-driven
+    brute force finds, and not trivial; from the class LP's duals it is at most the optimum too
+    (0 where that LP's one-pod-per-node rows, not its demand rows, carry the duals)."""
+    problem = Problem(TINY[name], _mix(), ("a",))
+    optimum = brute_force_optimum(problem, max_nodes=4)
+    instance = build_instance(problem)
+    placeable = [group.count for group in problem.pod_groups]
+    budget = SolveBudget(60.0, 5.0)
+    from_patterns = farley_bound(instance, placeable, _duals_of_the_master(problem), 1.0, budget)
+    from_classes = farley_bound(instance, placeable, lp_bound(instance, placeable).duals, 1.0, budget)
+    assert 0 < from_patterns <= optimum + 1e-9
+    assert 0 <= from_classes <= optimum + 1e-9
+
+
+def test_farley_bound_holds_for_any_duals() -> None:
+    """Any non-negative duals give a valid bound, however far they are from the master's."""
+    problem = Problem(TINY["mixed"], _mix(), ("a",))
+    optimum = brute_force_optimum(problem, max_nodes=4)
+    instance = build_instance(problem)
+    for duals in ([1.0, 0.0], [0.0, 1.0], [5.0, 5.0], [0.01, 0.2]):
+        bound = farley_bound(instance, [2, 2], np.array(duals), 1.0, SolveBudget(60.0, 5.0))
+        assert 0 < bound <= optimum + 1e-9
+
+
+def _rule_problem() -> Problem:
+    """Every per-node rule the pricing must keep: max pods, DaemonSet overhead, an extended
+    resource, hostname anti-affinity, hostname spread, host ports, a conflict between groups."""
+    gpu = {"nvidia.com/gpu": 1}
+    port = (HostPort(9100),)
+    exporter = make_group("exporter", 4, cpu="100m", memory="128Mi")
+    exporter = dataclasses.replace(exporter, pod=dataclasses.replace(exporter.pod, host_ports=port))
+    agent = make_group("agent", 3, cpu="100m", memory="128Mi")
+    agent = dataclasses.replace(agent, pod=dataclasses.replace(agent.pod, host_ports=port))
+    groups = (
+        make_group("api", 9, cpu="300m", memory="512Mi", hostname_spread=2),
+        make_group("db", 3, cpu="500m", memory="2Gi", anti_affinity_hostname=True),
+        make_group("small", 12, cpu="50m", memory="64Mi"),
+        make_group("train", 3, cpu="1", memory="2Gi", extra=gpu),
+        exporter,
+        agent,
+    )
+    overhead = {"cpu": 150, "memory": 256 * 2**20, "pods": 2}
+    options = (
+        make_option("c.large", cpu=2000, memory_mib=4096, pods=8, price=0.085, overhead=overhead),
+        make_option("m.xlarge", cpu=4000, memory_mib=16384, pods=12, price=0.2, overhead=overhead),
+        make_option("g.xlarge", cpu=4000, memory_mib=16384, pods=10, price=0.5, extra={"nvidia.com/gpu": 2}),
+    )
+    return Problem(groups, options, ("us-east-1a",))
+
+
+def test_every_priced_pattern_passes_the_verifiers_per_node_rules() -> None:
+    """Each column the pricing generates is one node the verifier accepts: alone in a plan with
+    an empty node of its type beside it (so the hostname spread sees a node with none of the
+    pods), no rule but the plan-wide pod count is broken."""
+    problem = _rule_problem()
+    instance = build_instance(problem)
+    placeable = [group.count for group in problem.pod_groups]
+    rows = build_rows(instance, placeable)
+    _, result = column_generation(instance, rows, [], 2.0, SolveBudget(60.0, 2.0))
+    assert len(result.patterns) > 5
+    seen_rules = set()
+    for pattern in result.patterns:
+        option = problem.node_options[pattern.option]
+        pods = {instance.groups[g].key: count for g, count in pattern.pods}
+        nodes = (PlannedNode("pattern", option, pods), PlannedNode("empty", option, {}))
+        plan = Plan(nodes, (), 2 * option.price_per_hour, 0.0, "feasible", 0.0)
+        broken = [v for v in verify_plan(problem, plan) if v.rule != "pods accounted for"]
+        assert broken == [], (pattern, broken)
+        assert node_accepts(instance, pattern.option, pattern.as_dict())
+        seen_rules.update(g for g, _ in pattern.pods)
+    assert len(seen_rules) == len(problem.pod_groups)  # every group was priced into some node
+
+
+def test_node_accepts_rejects_what_the_verifier_rejects() -> None:
+    """The pricing's check refuses a node over max pods, two pods of a one-per-node group, two
+    groups sharing a host port, and more hostname-spread pods than maxSkew."""
+    problem = _rule_problem()
+    instance = build_instance(problem)
+    key = {group.key.split("/")[-1]: g for g, group in enumerate(problem.pod_groups)}
+    assert node_accepts(instance, 1, {key["small"]: 10})
+    assert not node_accepts(instance, 1, {key["small"]: 11})  # 12 pods - 2 DaemonSet pods
+    assert not node_accepts(instance, 1, {key["db"]: 2})
+    assert not node_accepts(instance, 1, {key["exporter"]: 1, key["agent"]: 1})
+    assert not node_accepts(instance, 1, {key["api"]: 3})
+    assert not node_accepts(instance, 0, {key["train"]: 1})  # no GPU on c.large
+
+
+def test_each_stage_is_deterministic() -> None:
+    """Column generation, the dives and the integer master, and the bound give the same answer
+    twice."""
+    problem = _rule_problem()
+    instance = build_instance(problem)
+    placeable = [group.count for group in problem.pod_groups]
+    rows = build_rows(instance, placeable)
+    first = column_generation(instance, rows, [], 1.0, SolveBudget(60.0, 1.0))[1]
+    second = column_generation(instance, rows, [], 1.0, SolveBudget(60.0, 1.0))[1]
+    assert first.patterns == second.patterns
+    assert first.lp_value == second.lp_value
+    runs = [improve_with_patterns(instance, placeable, [], work=1.0) for _ in range(2)]
+    assert runs[0] is not None and runs[1] is not None
+    assert runs[0].nodes == runs[1].nodes
+    assert np.array_equal(runs[0].group_duals, runs[1].group_duals)
+    bounds = [
+        farley_bound(instance, placeable, runs[0].group_duals, 1.0, SolveBudget(60.0, 1.0)) for _ in range(2)
+    ]
+    assert bounds[0] == bounds[1] > 0
+
+
+def test_solve_uses_the_patterns_and_every_plan_is_verified() -> None:
+    """The whole solve with the pattern stage (on this small problem too): a verified plan
+    placing every pod, no dearer than the pattern stage's own nodes, the same twice."""
+    problem = _rule_problem()
+    options = SolveOptions(time_limit_seconds=5.0, work_limit=2.0)
+    plans = [solve(problem, options) for _ in range(2)]
+    assert verify_plan(problem, plans[0]) == []
+    assert plans[0].unschedulable == ()
+    assert plans[0].nodes == plans[1].nodes
+    instance = build_instance(problem)
+    placeable = [group.count for group in problem.pod_groups]
+    staged = improve_with_patterns(instance, placeable, [], work=1.0)
+    assert staged is not None and staged.nodes is not None
+    assert plans[0].node_cost_per_hour <= sum(
+        problem.node_options[o].price_per_hour for o, _, _ in staged.nodes
+    )
