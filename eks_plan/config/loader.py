@@ -332,7 +332,7 @@ def _schema_problem(error: Any, data: Mapping[str, Any], where: Any) -> InputErr
         extra = sorted(key for key in error.instance if key not in allowed)
         key = extra[0] if extra else ""
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
+        hint: str | None = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
         what = f"unknown key '{key}'" if subject else f"unknown top-level key '{key}'"
         others = f" (and {', '.join(repr(k) for k in extra[1:])})" if len(extra) > 1 else ""
         return InputError(f"{prefix}{what}{others}", where((*path, key)), hint=hint)
@@ -370,7 +370,7 @@ def _schema_problem(error: Any, data: Mapping[str, Any], where: Any) -> InputErr
         expected = error.validator_value
         expected_names = expected if isinstance(expected, list) else [expected]
         message = f"{prefix}{_show(error.instance)} is {_json_type(error.instance)}, expected " + " or ".join(
-            _TYPE_WORDS.get(name, name) for name in expected_names
+            str(_TYPE_WORDS.get(name, name)) for name in expected_names
         )
         hint = None
         if "string" in expected_names and isinstance(error.instance, bool):
@@ -625,14 +625,14 @@ class _Builder:
             declared.setdefault(item["name"], item)
             self._check_addon_requests(index, item)
         result: list[AddonDaemonSet] = []
-        kept_defaults = []
+        kept_defaults: list[str] = []
         for default in DEFAULT_ADDONS:
-            item = declared.get(default.name)
-            if item is None:
+            override = declared.get(default.name)
+            if override is None:
                 result.append(default)
                 kept_defaults.append(default.name)
-            elif item.get("enabled", True):
-                result.append(_addon(item, base=default))
+            elif override.get("enabled", True):
+                result.append(_addon(override, base=default))
         default_names = {addon.name for addon in DEFAULT_ADDONS}
         result.extend(
             _addon(item)

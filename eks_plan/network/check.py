@@ -435,16 +435,14 @@ def _zone_loss(
             if node.facts not in templates[workload]:
                 templates[workload].append(node.facts)
     for workload_key in sorted(moved):
-        workload = cluster.workloads.get(workload_key) or WorkloadFacts(
-            workload_key, "Pod", moved[workload_key]
-        )
-        if workload.is_daemonset:
+        facts = cluster.workloads.get(workload_key) or WorkloadFacts(workload_key, "Pod", moved[workload_key])
+        if facts.is_daemonset:
             continue
         # Clone the lost nodes' kind into each surviving zone when no existing node has room.
         clones = [
             replace(template, zone=zone) for zone in surviving for template in templates[workload_key][:1]
         ]
-        placer.place(workload, moved[workload_key], surviving, clones)
+        placer.place(facts, moved[workload_key], surviving, clones)
     fargate_lost = state.fargate.pop(lost, 0)
     state.fargate.update(_round_robin(fargate_lost, surviving))
     return state
@@ -602,10 +600,10 @@ def _evaluate(
     for subnet in subnets:
         if subnet.zone == state.lost_zone:
             continue
-        demand = held[subnet]
+        wanted_here = held[subnet]
         if subnet.has_role(SubnetRole.CLUSTER):
-            demand = demand + AddressDemand(control_plane=CONTROL_PLANE_FREE_ADDRESSES)
-        usages.append(place_demand(subnet, demand, min_free, capacities[subnet]))
+            wanted_here = wanted_here + AddressDemand(control_plane=CONTROL_PLANE_FREE_ADDRESSES)
+        usages.append(place_demand(subnet, wanted_here, min_free, capacities[subnet]))
     without = sum(d.pods_without_address for d in demands.values())
     notes = list(state.notes)
     if without:

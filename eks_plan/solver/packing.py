@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -459,11 +460,10 @@ class Packer:
         """Give every node the cheapest option of its pool and zone that still holds its pods
         (Karpenter's last step too): the packing fills nodes first, then this trims them."""
         instance = self.instance
-        by_pool_zone: dict[tuple[str, int], np.ndarray] = {}
+        by_pool_zone: dict[tuple[str, int], Any] = {}  # lists of options, then arrays of them
         for o, option in enumerate(instance.options):
             key = (option.pool, int(instance.option_zone[o]))
-            by_pool_zone.setdefault(key, [])  # type: ignore[arg-type]
-            by_pool_zone[key].append(o)  # type: ignore[union-attr]
+            by_pool_zone.setdefault(key, []).append(o)
         prices = np.array([option.price_per_hour for option in instance.options])
         for key, members in list(by_pool_zone.items()):
             members_array = np.array(members, dtype=np.int64)
