@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from eks_plan.cli.options import parse_choice
 from eks_plan.cli.output import OutputFormat, print_data, stderr, stdout
 
 CNI_MODES = "secondary-ip, prefix-delegation, custom-networking, custom-networking-prefix, ipv6"
@@ -84,17 +85,10 @@ def command(
             print_data(data, output)
         return
 
-    def choice(enum: type, value: str, flag: str):
-        try:
-            return enum(value)
-        except ValueError:
-            allowed = ", ".join(member.value for member in enum)
-            raise InputError(f"{flag} '{value}' is not one of: {allowed}") from None
-
     settings = NodeSettings(
-        cni_mode=choice(CniMode, cni_mode, "--cni-mode"),
-        node_style=choice(NodeStyle, node_style, "--node-style"),
-        memory_model=choice(MemoryModel, memory_model, "--memory-model"),
+        cni_mode=parse_choice(CniMode, cni_mode, "--cni-mode"),
+        node_style=parse_choice(NodeStyle, node_style, "--node-style"),
+        memory_model=parse_choice(MemoryModel, memory_model, "--memory-model"),
         vm_memory_overhead_percent=vm_memory_overhead_percent,
         security_groups_for_pods=security_groups_for_pods,
         max_pods=max_pods,

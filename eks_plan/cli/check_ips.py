@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from eks_plan.cli.options import (
     include_option,
     max_file_size_option,
+    parse_choice,
     parse_file_size,
     quiet_option,
     replicas_option,
@@ -17,6 +19,9 @@ from eks_plan.cli.options import (
     workers_option,
 )
 from eks_plan.cli.output import ExitCode, OutputFormat, print_data, stdout
+
+if TYPE_CHECKING:
+    from eks_plan.plan.document import PlanDocument
 
 CNI_MODES = "secondary-ip, prefix-delegation, custom-networking, custom-networking-prefix, ipv6"
 
@@ -173,13 +178,13 @@ def _size_in_place(
     seed: int,
     quiet: bool,
     max_file_bytes: int,
-) -> dict:
+) -> PlanDocument:
     """Size the manifests as `eks-plan size` does, with the same options, and return the plan document
-    it would write."""
+    it would write (in memory: no file, no JSON)."""
     from eks_plan.cli.interrupt import run_cancellable
-    from eks_plan.cli.size import RichProgress
+    from eks_plan.cli.progress import RichProgress
+    from eks_plan.plan.build import build_plan_document
     from eks_plan.planning import PlanningOverrides, plan_cluster
-    from eks_plan.report.size import plan_data
 
     with RichProgress(quiet=quiet) as progress:
         result = run_cancellable(
@@ -196,13 +201,13 @@ def _size_in_place(
                 cancel=cancel,
             )
         )
-    return plan_data(result.plan, result.planning)
+    return build_plan_document(result.plan, result.planning)
 
 
 def _run(
     *,
     plan: Path | None,
-    plan_document: dict | None,
+    plan_document: PlanDocument | None,
     nodes: list[str],
     pods_per_node: int | None,
     config_path: Path | None,
@@ -223,7 +228,14 @@ def _run(
     from eks_plan.catalog.filters import validate_region_and_zone
     from eks_plan.config import load_config
     from eks_plan.errors import InputError
-    from eks_plan.network.check import ClusterNetwork, check_ips, hand_written_nodes, validate_inputs
+    from eks_plan.network.check import (
+        ClusterNetwork,
+        NodeFacts,
+        WorkloadFacts,
+        check_ips,
+        hand_written_nodes,
+        validate_inputs,
+    )
     from eks_plan.network.inputs import (
         override_cni,
         parse_nodes_flags,
@@ -263,12 +275,7 @@ def _run(
         subnets = subnets_from_config(settings)
 
     if cluster is None:
-        try:
-            style = NodeStyle(node_style)
-        except ValueError:
-            raise InputError(
-                f"--node-style {node_style}: use one of {', '.join(s.value for s in NodeStyle)}"
-            ) from None
+        style = parse_choice(NodeStyle, node_style, "--node-style")
         node_settings = NodeSettings(
             cni_mode=cni.mode,
             node_style=style,
@@ -277,7 +284,8 @@ def _run(
             security_groups_for_pods=cni.security_groups_for_pods,
         )
         node_zones = sorted({s.zone for s in subnets if s.has_role(SubnetRole.NODES)}) or list(settings.zones)
-        hand_nodes, workloads = [], {}
+        hand_nodes: list[NodeFacts] = []
+        workloads: dict[str, WorkloadFacts] = {}
         for flag in parse_nodes_flags(nodes):
             instance_type = catalog.lookup(flag.instance_type)
             limits = NodeNetworkLimits.of(instance_type, catalogue_max_pods(instance_type, node_settings))

@@ -77,7 +77,7 @@ def command(
         seed=seed,
         max_file_bytes=parse_file_size(max_file_size),
     )
-    from eks_plan.cli.size import RichProgress
+    from eks_plan.cli.progress import RichProgress
 
     with RichProgress(quiet) as progress:
         if base_ref is not None:

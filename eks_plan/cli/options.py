@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 import typer
 
@@ -80,3 +81,27 @@ def seed_option() -> Any:
 def quiet_option() -> Any:
     """``--quiet``/``-q``: no progress on stderr."""
     return typer.Option(False, "--quiet", "-q", help="No progress on stderr.")
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def parse_choice(enum: type[E], value: str, flag: str) -> E:
+    """The member of ``enum`` whose value is ``value``, or an input error naming the flag and every
+    value it takes (the one way every command turns a flag's text into an enum).
+
+    >>> from eks_plan.catalog.capacity import NodeStyle
+    >>> parse_choice(NodeStyle, "karpenter", "--node-style")
+    <NodeStyle.KARPENTER: 'karpenter'>
+    >>> parse_choice(NodeStyle, "eks", "--node-style")
+    Traceback (most recent call last):
+    ...
+    eks_plan.errors.InputError: --node-style 'eks' is not one of: self-managed, managed-node-group, auto-mode, karpenter, bottlerocket
+    """  # noqa: E501
+    from eks_plan.errors import InputError
+
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(str(member.value) for member in enum)
+        raise InputError(f"{flag} '{value}' is not one of: {allowed}") from None

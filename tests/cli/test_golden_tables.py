@@ -204,6 +204,7 @@ def hand_made_plan(problem, options, observer):  # type: ignore[no-untyped-def]
 def small_plan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The small shop through `plan_cluster` with the hand-made plan in place of the solver's."""
     from eks_plan.planning import plan_cluster
+    from eks_plan.plan.document import PlanDocument
     from eks_plan.report.size import plan_data
 
     folder = tmp_path_factory.mktemp("small-shop")
@@ -214,7 +215,7 @@ def small_plan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unt
     data = plan_data(result.plan, result.planning)
     for workload in data["workloads"].values():
         workload["source"] = workload["source"].replace(str(folder), "manifests")
-    return data, result
+    return PlanDocument.from_dict(data), result
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -223,7 +224,7 @@ def test_size(small_plan, width: int) -> None:  # type: ignore[no-untyped-def]
 
     data, result = small_plan
     console = record(width)
-    render_plan(data, result.plan, result.planning, console)
+    render_plan(data, console)
     text = console.export_text(styles=False)
     assert "Deployment/retail-production/storefront-web-frontend-with-a-long-name" in "".join(text.split())
     assert "g6.xlarge" in text and "cheapest" in text
