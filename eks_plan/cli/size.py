@@ -125,7 +125,7 @@ def command(
         from eks_plan.cli.export import terraform_format_for
         from eks_plan.export import export_text
 
-        exported = export_text(data, export, terraform_format=terraform_format_for(export_out, None))
+        exported = export_text(document, export, terraform_format=terraform_format_for(export_out, None))
     if plan_out is not None:
         write_atomically(plan_out, document.to_json())
     if export is not None and export_out is not None:

@@ -103,8 +103,8 @@ def subnet_ids_by_zone(plan: PlanView) -> dict[str, list[str]] | None:
     """Zone -> IDs of the plan's ``nodes`` subnets, or ``None`` unless every zone with nodes has one."""
     by_zone: dict[str, list[str]] = {}
     for subnet in plan.subnets:
-        if subnet.get("role", "nodes") == "nodes" and subnet.get("id"):
-            by_zone.setdefault(str(subnet["zone"]), []).append(str(subnet["id"]))
+        if (subnet.role or "nodes") == "nodes" and subnet.id:
+            by_zone.setdefault(subnet.zone, []).append(subnet.id)
     zones = {row.zone for row in plan.node_groups if row.count}
     return by_zone if zones <= set(by_zone) and by_zone else None
 
