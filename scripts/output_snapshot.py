@@ -2,8 +2,8 @@
 
 The byte-identical check behind a refactoring (issue 11): run it on the tree before and after, then
 ``diff -r BEFORE AFTER``. Each case writes stdout, stderr and the exit code of one command; the
-``solve_seconds`` value and the table's seconds (wall time) are blanked, and the two folders' paths,
-nothing else. The solver is deterministic given its
+``solve_seconds`` value and the table's seconds (wall time) are blanked, and the folders' paths
+(this tree's, SRC_ROOT's, OUT_DIR's), nothing else. The solver is deterministic given its
 work budget, so every run gets a wall-clock net 20 times its ``--time-limit`` (the work budget stays
 ``--time-limit`` deterministic seconds): a busy machine cannot cut a stage short, and each JSON plan
 is checked to say ``"stopped_by": "work-limit"``.
@@ -49,7 +49,7 @@ TABLE_SECONDS = re.compile(r"(\((?:optimal|feasible), )[0-9.]+ s\)")
 def normalise(text: str, src: Path, out: Path) -> str:
     """Blank wall time and the two folders' names (the rest must be equal byte for byte)."""
     text = TABLE_SECONDS.sub(r"\g<1>N s)", SECONDS.sub(r"\g<1>0", text))
-    return text.replace(str(out), "OUT").replace(str(src), "SRC")
+    return text.replace(str(out), "OUT").replace(str(src), "SRC").replace(str(HERE), "SRC")
 
 
 def run(src: Path, out: Path, name: str, args: list[str]) -> str:
