@@ -203,8 +203,8 @@ def hand_made_plan(problem, options, observer):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def small_plan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The small shop through `plan_cluster` with the hand-made plan in place of the solver's."""
-    from eks_plan.planning import plan_cluster
     from eks_plan.plan.document import PlanDocument
+    from eks_plan.planning import plan_cluster
     from eks_plan.report.size import plan_data
 
     folder = tmp_path_factory.mktemp("small-shop")
@@ -222,7 +222,7 @@ def small_plan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unt
 def test_size(small_plan, width: int) -> None:  # type: ignore[no-untyped-def]
     from eks_plan.report.size import render_plan
 
-    data, result = small_plan
+    data, _result = small_plan
     console = record(width)
     render_plan(data, console)
     text = console.export_text(styles=False)
