@@ -562,7 +562,7 @@ def _subnet_headroom(base: PlanDocument, head: PlanDocument, context: _Context) 
     free: list[dict[str, dict[str, Any]]] = []
     for document in (base, head):
         cluster, plan_cni = plan_to_cluster(document, limits_of, "plan")
-        cni = plan_cni or context.config.cni.ipamd_settings()
+        cni = plan_cni or context.config.cni
         validate_inputs(cluster, subnets, cni, catalog.zones(cluster.region))
         report: dict[str, Any] = check_ips(cluster, subnets, cni).as_dict()
         steady = next(s for s in report["scenarios"] if s["scenario"] == "steady")

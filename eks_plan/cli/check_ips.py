@@ -249,7 +249,7 @@ def _run(
 
     catalog = load_catalog()
     settings = load_config(config_path)
-    cni = settings.cni.ipamd_settings()
+    cni = settings.cni
 
     def limits_of(name: str, node_max_pods: int) -> NodeNetworkLimits:
         return NodeNetworkLimits.of(catalog.lookup(name), node_max_pods)

@@ -655,8 +655,8 @@ class _Builder:
             )
             item = {}
         mode = CniMode(item.get("mode", CniMode.SECONDARY_IP))
-        return CniSettings(
-            mode=mode,
+        return CniSettings.for_mode(
+            mode,
             warm_eni_target=item.get("warmEniTarget", 1),
             warm_ip_target=item.get("warmIpTarget"),
             minimum_ip_target=item.get("minimumIpTarget"),

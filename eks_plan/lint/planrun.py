@@ -59,7 +59,7 @@ def check_subnets(context: LintContext) -> CheckReport | None:
 
     document = build_plan_document(result.plan, result.planning)
     cluster, plan_cni = plan_to_cluster(document, limits_of, source="the plan")
-    cni = plan_cni or context.config.cni.ipamd_settings()
+    cni = plan_cni or context.config.cni
     subnets = subnets_from_config(context.config)
     validate_inputs(cluster, subnets, cni, catalog.zones(context.config.region))
     return check_ips(cluster, subnets, cni, context.options.min_free_fraction)

@@ -761,7 +761,11 @@ def _alternatives(
             )
         )
     if not cni.prefix_delegation:
-        prefixes = replace(cni, prefix_delegation=True, warm_ip_target=None, minimum_ip_target=None)
+        prefixes = replace(
+            cni.with_switches(custom_networking=cni.custom_networking, prefix_delegation=True),
+            warm_ip_target=None,
+            minimum_ip_target=None,
+        )
         results = run(prefixes)
         peak, scenario = _peak(results)
         recommendations.append(
@@ -793,7 +797,7 @@ def _custom_networking(
     capacities: Mapping[Subnet, SubnetCapacity],
     current: Sequence[ScenarioResult],
 ) -> Recommendation:
-    custom = replace(cni, custom_networking=True)
+    custom = cni.with_switches(custom_networking=True, prefix_delegation=cni.prefix_delegation)
     node_subnets = [s for s in subnets if not s.has_role(SubnetRole.PODS)]
     # Without pod subnets yet, ENIConfig demand is measured per zone, not placed.
     results = [_evaluate(state, node_subnets, custom, min_free, capacities) for state in states]

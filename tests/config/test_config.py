@@ -462,7 +462,7 @@ def test_custom_networking_with_pod_subnets_in_every_zone_is_valid(
     )
     assert config.cni.custom_networking and config.cni.prefix_delegation
     assert config.zones == ("us-east-1a",)
-    ipamd = config.cni.ipamd_settings()
+    ipamd = config.cni
     assert ipamd.mode is CniMode.CUSTOM_NETWORKING_PREFIX and ipamd.warm_prefix_target == 1
 
 
