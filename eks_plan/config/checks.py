@@ -243,7 +243,7 @@ def check_subnets(config: PlanConfig) -> Iterable[Problem]:
         prefix = f"subnets[{index}]"
         if not zone_in_region(subnet.zone, config.region):
             yield _problem(config, f"{prefix}.zone", f"zone {subnet.zone} is not in region {config.region}")
-        elif subnet.role is not SubnetRole.CLUSTER and subnet.zone not in config.zones:
+        elif not subnet.has_role(SubnetRole.CLUSTER) and subnet.zone not in config.zones:
             yield _problem(
                 config,
                 f"{prefix}.zone",
@@ -261,8 +261,8 @@ def check_subnets(config: PlanConfig) -> Iterable[Problem]:
                 f"/{LARGEST_SUBNET_PREFIX} to /{SMALLEST_SUBNET_PREFIX}",
             )
             continue
-        holds_pod_prefixes = (subnet.role is SubnetRole.NODES and not cni.custom_networking) or (
-            subnet.role is SubnetRole.PODS
+        holds_pod_prefixes = (subnet.has_role(SubnetRole.NODES) and not cni.custom_networking) or (
+            subnet.has_role(SubnetRole.PODS)
         )
         holds_prefixes = cni.prefix_delegation and cni.mode is not CniMode.IPV6 and holds_pod_prefixes
         if holds_prefixes and prefix_capacity(length) == 0:
@@ -273,7 +273,7 @@ def check_subnets(config: PlanConfig) -> Iterable[Problem]:
                 "(its first and last /28 hold the addresses AWS reserves)",
                 hint="use a /26 or larger subnet for prefix delegation",
             )
-        if subnet.role is SubnetRole.PODS and not cni.custom_networking:
+        if subnet.has_role(SubnetRole.PODS) and not cni.custom_networking:
             yield _problem(
                 config,
                 f"{prefix}.role",
@@ -283,8 +283,8 @@ def check_subnets(config: PlanConfig) -> Iterable[Problem]:
     yield from _overlaps(config)
     yield from _duplicate_ids(config)
     if cni.custom_networking:
-        node_zones = {s.zone for s in config.subnets if s.role is SubnetRole.NODES}
-        pod_zones = {s.zone for s in config.subnets if s.role is SubnetRole.PODS}
+        node_zones = {s.zone for s in config.subnets if s.has_role(SubnetRole.NODES)}
+        pod_zones = {s.zone for s in config.subnets if s.has_role(SubnetRole.PODS)}
         for zone in sorted(node_zones - pod_zones):
             yield _problem(
                 config,
@@ -314,13 +314,15 @@ def _overlaps(config: PlanConfig) -> Iterable[Problem]:
 def _duplicate_ids(config: PlanConfig) -> Iterable[Problem]:
     seen: dict[str, int] = {}
     for index, subnet in enumerate(config.subnets):
-        if subnet.id is None:
+        if subnet.subnet_id is None:
             continue
-        if subnet.id in seen:
+        if subnet.subnet_id in seen:
             yield _problem(
-                config, f"subnets[{index}].id", f"{subnet.id} is already subnets[{seen[subnet.id]}]"
+                config,
+                f"subnets[{index}].id",
+                f"{subnet.subnet_id} is already subnets[{seen[subnet.subnet_id]}]",
             )
-        seen.setdefault(subnet.id, index)
+        seen.setdefault(subnet.subnet_id, index)
 
 
 def check_pricing(config: PlanConfig) -> Iterable[Problem]:

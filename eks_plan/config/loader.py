@@ -70,7 +70,7 @@ from eks_plan.config.model import (
     PricingSettings,
     Range,
     ReplicaMode,
-    SubnetConfig,
+    Subnet,
     SubnetRole,
 )
 from eks_plan.errors import InputError, SourceLocation
@@ -516,7 +516,7 @@ class _Builder:
                 {
                     subnet.zone
                     for subnet in subnets
-                    if subnet.role is not SubnetRole.CLUSTER and zone_in_region(subnet.zone, region)
+                    if not subnet.has_role(SubnetRole.CLUSTER) and zone_in_region(subnet.zone, region)
                 }
             )
             if subnet_zones:
@@ -665,12 +665,13 @@ class _Builder:
             security_groups_for_pods=item.get("securityGroupsForPods", False),
         )
 
-    def _subnet(self, index: int, item: Mapping[str, Any]) -> SubnetConfig:
-        return SubnetConfig(
+    def _subnet(self, index: int, item: Mapping[str, Any]) -> Subnet:
+        return Subnet(
             zone=item["zone"],
             cidr=self._cidr(index, item["cidr"]),
-            role=SubnetRole(item.get("role", SubnetRole.NODES)),
-            id=item.get("id"),
+            roles=frozenset({SubnetRole(item.get("role", SubnetRole.NODES))}),
+            subnet_id=item.get("id"),
+            source="eks-plan.yaml",
             name=item.get("name"),
         )
 

@@ -41,7 +41,8 @@ from eks_plan.catalog.pricing import SupportTier, control_plane_price_per_hour
 from eks_plan.errors import SourceLocation
 from eks_plan.manifests.model import ReplicaMode
 from eks_plan.network.ipamd import CniSettings as CniSettings
-from eks_plan.network.subnets import Subnet, SubnetRole
+from eks_plan.network.subnets import Subnet as Subnet
+from eks_plan.network.subnets import SubnetRole as SubnetRole
 from eks_plan.scheduling.taints import Taint, Toleration, TolerationOperator, untolerated
 
 
@@ -195,34 +196,6 @@ TOLERATE_EVERYTHING = (Toleration(operator=TolerationOperator.EXISTS),)
 
 
 @dataclass(frozen=True, slots=True)
-class SubnetConfig:
-    """One VPC subnet: its zone, IPv4 block, what it is for, and optional ID and name for reports."""
-
-    zone: str
-    cidr: ipaddress.IPv4Network
-    role: SubnetRole = SubnetRole.NODES
-    id: str | None = None
-    name: str | None = None
-
-    @property
-    def label(self) -> str:
-        """How reports name the subnet: its name or ID if known, else zone and CIDR."""
-        return self.name or self.id or f"{self.zone} {self.cidr}"
-
-    def to_network_subnet(self, source: str = "eks-plan.yaml") -> Subnet:
-        """The subnet as :mod:`eks_plan.network.subnets` does its address accounting on."""
-        return Subnet(self.zone, self.cidr, frozenset({self.role}), subnet_id=self.id, source=source)
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"zone": self.zone, "cidr": str(self.cidr), "role": str(self.role)}
-        if self.id:
-            data["id"] = self.id
-        if self.name:
-            data["name"] = self.name
-        return data
-
-
-@dataclass(frozen=True, slots=True)
 class PricingSettings:
     """How node prices derive from the catalogue's on-demand prices.
 
@@ -311,7 +284,7 @@ class PlanConfig:
     fargate_profiles: tuple[FargateProfile, ...] = ()
     addons: tuple[AddonDaemonSet, ...] = ()
     cni: CniSettings = field(default_factory=CniSettings)
-    subnets: tuple[SubnetConfig, ...] = ()
+    subnets: tuple[Subnet, ...] = ()
     headroom_percent: float = 0.0
     tolerate_zone_loss: bool = False
     replicas: ReplicaMode = ReplicaMode.MAX
@@ -401,7 +374,7 @@ class PlanConfig:
         ]
         data["cni"] = self.cni.to_dict()
         if self.subnets:
-            data["subnets"] = [subnet.to_dict() for subnet in self.subnets]
+            data["subnets"] = [subnet.to_config_dict() for subnet in self.subnets]
         data["headroomPercent"] = _number(self.headroom_percent)
         data["tolerateZoneLoss"] = self.tolerate_zone_loss
         data["replicas"] = str(self.replicas)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from eks_plan.errors import InputError
@@ -119,7 +119,7 @@ def subnets_from_config(config: PlanConfig) -> list[Subnet]:
     subnets = []
     for index, entry in enumerate(config.subnets):
         where = config.locations.get(f"subnets[{index}]") if config.locations else None
-        subnets.append(entry.to_network_subnet(str(where) if where else (config.source or "eks-plan.yaml")))
+        subnets.append(replace(entry, source=str(where) if where else (config.source or "eks-plan.yaml")))
     return subnets
 
 

@@ -182,7 +182,9 @@ def build_plan_document(
         notes=tuple(notes),
         headroom_percent=config.headroom_percent if config is not None else None,
         subnets=(
-            tuple(PlanSubnet(**subnet.to_dict()) for subnet in config.subnets) if config is not None else None
+            tuple(PlanSubnet(**subnet.to_config_dict()) for subnet in config.subnets)
+            if config is not None
+            else None
         ),
     )
 
