@@ -41,8 +41,38 @@ from eks_plan.catalog.instance_type import InstanceType
 from eks_plan.catalog.store import Catalog, load_catalog
 from eks_plan.errors import InputError, SourceLocation
 
-ON_DEMAND = "on-demand"
-SPOT = "spot"
+
+class CapacityType(StrEnum):
+    """How EC2 capacity is bought: the one spelling of capacity type for the config
+    (``capacityTypes``), the catalogue's prices, the solver's node options, the plan and the exports.
+    The values are Karpenter's ``karpenter.sh/capacity-type`` label values; :attr:`eks_label` is the
+    EKS API's spelling, on managed node groups' ``eks.amazonaws.com/capacityType`` label.
+
+    >>> CapacityType.parse("spot").eks_label
+    'SPOT'
+    >>> CapacityType.parse("ondemand")
+    Traceback (most recent call last):
+    ...
+    eks_plan.errors.InputError: unknown capacity type 'ondemand' (use on-demand or spot)
+    """
+
+    ON_DEMAND = "on-demand"
+    SPOT = "spot"
+
+    @property
+    def eks_label(self) -> str:
+        """``ON_DEMAND`` or ``SPOT``: the EKS API's spelling (node group ``capacityType``)."""
+        return self.name
+
+    @classmethod
+    def parse(cls, value: str) -> CapacityType:
+        """The capacity type ``value`` names, or an input error saying which there are."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise InputError(f"unknown capacity type '{value}'", hint="use on-demand or spot") from None
+
+
 FALLBACK_REGION = "us-east-1"
 
 #: EKS cluster fee per hour, USD (DOMAIN.md §5: AWS blog on extended support pricing, April 2024).
@@ -200,7 +230,9 @@ class Pricing:
         for capacity_type, names in missing.items():
             shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
             hint = (
-                " (give a spot discount or list them in the spot price file)" if capacity_type == SPOT else ""
+                " (give a spot discount or list them in the spot price file)"
+                if capacity_type == CapacityType.SPOT
+                else ""
             )
             notes.append(f"no {capacity_type} price in {self.price_region} for {shown}{hint}")
         return tuple(notes)
@@ -210,7 +242,10 @@ class Pricing:
         return instance_type.price_per_hour(self.price_region)
 
     def price_per_hour(
-        self, instance_type: InstanceType, capacity_type: str = ON_DEMAND, zone: str | None = None
+        self,
+        instance_type: InstanceType,
+        capacity_type: str = CapacityType.ON_DEMAND,
+        zone: str | None = None,
     ) -> float | None:
         """What a node costs per hour in :attr:`currency`, or ``None`` when no price is known
         (the type is then listed in :attr:`warnings`).
@@ -218,20 +253,19 @@ class Pricing:
         On-demand: the bundled price less the savings-plan discount. Spot: the price file's price
         for the zone (or its zone-less row), else on-demand less the spot discount.
         """
-        if capacity_type not in (ON_DEMAND, SPOT):
-            raise InputError(f"unknown capacity type '{capacity_type}'", hint="use on-demand or spot")
-        if capacity_type == SPOT:
+        capacity_type = CapacityType.parse(capacity_type)
+        if capacity_type is CapacityType.SPOT:
             listed = self._spot.get(instance_type.name, {})
             price = listed.get(zone) if zone in listed else listed.get(None)
             if price is not None:
                 return price
         on_demand = self.on_demand(instance_type)
         if on_demand is None:
-            self._unpriced.add((capacity_type, instance_type.name))
+            self._unpriced.add((str(capacity_type), instance_type.name))
             return None
-        if capacity_type == ON_DEMAND:
+        if capacity_type is CapacityType.ON_DEMAND:
             return on_demand * (1 - self.settings.savings_plan_discount)
         if self.settings.spot_discount is None:
-            self._unpriced.add((SPOT, instance_type.name))
+            self._unpriced.add((str(CapacityType.SPOT), instance_type.name))
             return None
         return on_demand * (1 - self.settings.spot_discount)

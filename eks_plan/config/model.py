@@ -27,7 +27,6 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -37,6 +36,7 @@ from eks_plan.catalog.capacity import NodeStyle
 from eks_plan.catalog.filters import InstanceFilter as InstanceFilter
 from eks_plan.catalog.filters import Range as Range
 from eks_plan.catalog.filters import plain_number as _number
+from eks_plan.catalog.pricing import CapacityType as CapacityType
 from eks_plan.catalog.pricing import SupportTier, control_plane_price_per_hour
 from eks_plan.errors import SourceLocation
 from eks_plan.manifests.model import ReplicaMode
@@ -44,15 +44,6 @@ from eks_plan.network.ipamd import CniSettings as CniSettings
 from eks_plan.network.subnets import Subnet as Subnet
 from eks_plan.network.subnets import SubnetRole as SubnetRole
 from eks_plan.scheduling.taints import Taint, Toleration, TolerationOperator, untolerated
-
-
-class CapacityType(StrEnum):
-    """How EC2 capacity is bought; the values match :data:`eks_plan.solver.problem.ON_DEMAND`/``SPOT``
-    and Karpenter's ``karpenter.sh/capacity-type`` label."""
-
-    ON_DEMAND = "on-demand"
-    SPOT = "spot"
-
 
 _NO_LABELS: Mapping[str, str] = MappingProxyType({})
 

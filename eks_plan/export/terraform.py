@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from eks_plan.catalog.pricing import CapacityType
 from eks_plan.export.groups import ManagedGroup, managed_groups, needs_max_pods
 from eks_plan.export.view import PlanView
 
@@ -52,7 +53,7 @@ def _group(plan: PlanView, group: ManagedGroup) -> dict[str, Any]:
         "use_name_prefix": False,
         "instance_types": [row.instance_type],
         "ami_type": ami_type(row.arch, row.gpus),
-        "capacity_type": "SPOT" if row.capacity_type == "spot" else "ON_DEMAND",
+        "capacity_type": CapacityType(row.capacity_type).eks_label,
         "min_size": group.min_size,
         "max_size": group.max_size,
         "desired_size": group.desired_size,

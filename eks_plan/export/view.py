@@ -30,7 +30,6 @@ from eks_plan.plan.document import PlanDocument, PlanPool, PlanSubnet
 T = TypeVar("T")
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-CAPACITY_TYPES = ("on-demand", "spot")
 
 
 @dataclass(frozen=True, slots=True)
