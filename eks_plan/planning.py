@@ -148,15 +148,7 @@ class SizeResult:
 
 def node_settings(pool: NodePoolConfig, cni: CniSettings) -> NodeSettings:
     """The catalogue's node settings for a pool: its node style and maxPods, the cluster's CNI."""
-    from eks_plan.catalog.capacity import NodeSettings
-
-    return NodeSettings(
-        cni_mode=cni.mode,
-        node_style=pool.node_style,
-        max_pods=pool.max_pods,
-        max_eni=cni.max_eni,
-        security_groups_for_pods=cni.security_groups_for_pods,
-    )
+    return cni.node_settings(pool.node_style, pool.max_pods)
 
 
 def addon_load(addon: AddonDaemonSet) -> DaemonSetLoad:

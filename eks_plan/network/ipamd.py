@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from eks_plan.catalog.capacity import CniMode
+from eks_plan.catalog.capacity import CniMode, NodeSettings, NodeStyle
 
 if TYPE_CHECKING:
     from eks_plan.catalog import InstanceType
@@ -168,6 +168,18 @@ class CniSettings:
     def with_ip_targets(self, minimum_ip_target: int, warm_ip_target: int) -> CniSettings:
         """A copy that uses the given MINIMUM_IP_TARGET/WARM_IP_TARGET pair."""
         return replace(self, minimum_ip_target=minimum_ip_target, warm_ip_target=warm_ip_target)
+
+    def node_settings(self, node_style: NodeStyle, max_pods: int | None = None) -> NodeSettings:
+        """The catalogue's settings for a node of ``node_style`` (with an explicit kubelet
+        ``max_pods``, if any) under these CNI settings: the one way a pool's, or ``check-ips
+        --nodes``', node settings are built."""
+        return NodeSettings(
+            cni_mode=self.mode,
+            node_style=node_style,
+            max_pods=max_pods,
+            max_eni=self.max_eni,
+            security_groups_for_pods=self.security_groups_for_pods,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as eks-plan.yaml's ``cni`` section writes them (camelCase; what a plan's
