@@ -194,6 +194,28 @@ def _spot_prices_from_table(text: str, path: Path) -> SpotPrices:
     return prices
 
 
+@dataclass(frozen=True, slots=True)
+class PricingNote:
+    """A warning about how prices were obtained: ``code`` says which (:data:`FALLBACK_PRICES`,
+    :data:`FOREIGN_CURRENCY`, or :data:`UNPRICED` with the ``capacity_type`` without a price), so
+    that a caller picks notes by code, never by their words."""
+
+    code: str
+    message: str
+    capacity_type: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+#: The region has no bundled prices: us-east-1's stand in.
+FALLBACK_PRICES = "fallback-prices"
+#: The region is billed in another currency than USD.
+FOREIGN_CURRENCY = "foreign-currency"
+#: Types with no price of a capacity type (listed without a price, or left out of a plan).
+UNPRICED = "unpriced"
+
+
 class Pricing:
     """Prices per hour of nodes in one region, in one currency, with the warnings they needed."""
 
@@ -201,21 +223,27 @@ class Pricing:
         self.settings = settings or PriceSettings()
         self.catalog = catalog or load_catalog()
         region = self.settings.region
-        self._warnings: list[str] = []
+        self._notes: list[PricingNote] = []
         if region in self.catalog.price_regions():
             self.price_region = region
         else:
             self.price_region = FALLBACK_REGION
-            self._warnings.append(
-                f"no bundled prices for {region}: using {FALLBACK_REGION} on-demand prices (USD), "
-                "which differ by region"
+            self._notes.append(
+                PricingNote(
+                    FALLBACK_PRICES,
+                    f"no bundled prices for {region}: using {FALLBACK_REGION} on-demand prices (USD), "
+                    "which differ by region",
+                )
             )
         self.currency: str = self.catalog.currency(self.price_region) or "USD"
         if self.currency != "USD":
             dated = self.catalog.info.get("prices_dated", {}).get(self.price_region, "an unknown date")
-            self._warnings.append(
-                f"{self.price_region} prices are in {self.currency} (AWS bills this region in "
-                f"{self.currency}) and date from {dated}; costs are shown in {self.currency}"
+            self._notes.append(
+                PricingNote(
+                    FOREIGN_CURRENCY,
+                    f"{self.price_region} prices are in {self.currency} (AWS bills this region in "
+                    f"{self.currency}) and date from {dated}; costs are shown in {self.currency}",
+                )
             )
         self._spot = read_spot_prices(self.settings.spot_price_file) if self.settings.spot_price_file else {}
         self._unpriced: set[tuple[str, str]] = set()
@@ -223,10 +251,15 @@ class Pricing:
     @property
     def warnings(self) -> tuple[str, ...]:
         """Messages for the user about how the prices were obtained (stderr material)."""
+        return tuple(note.message for note in self.notes)
+
+    @property
+    def notes(self) -> tuple[PricingNote, ...]:
+        """The warnings as coded notes, in the order :attr:`warnings` lists them."""
         missing: dict[str, list[str]] = {}
         for capacity_type, name in sorted(self._unpriced):
             missing.setdefault(capacity_type, []).append(name)
-        notes = list(self._warnings)
+        notes = list(self._notes)
         for capacity_type, names in missing.items():
             shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
             hint = (
@@ -234,7 +267,8 @@ class Pricing:
                 if capacity_type == CapacityType.SPOT
                 else ""
             )
-            notes.append(f"no {capacity_type} price in {self.price_region} for {shown}{hint}")
+            message = f"no {capacity_type} price in {self.price_region} for {shown}{hint}"
+            notes.append(PricingNote(UNPRICED, message, capacity_type))
         return tuple(notes)
 
     def on_demand(self, instance_type: InstanceType) -> float | None:
