@@ -38,7 +38,7 @@ from eks_plan.resources import POD_ENI, PODS, VPC_IP_PODS, Resources, total
 from eks_plan.scheduling import NodeSelector, NodeSelectorTerm, untolerated
 from eks_plan.scheduling import labels as well_known
 from eks_plan.scheduling.pod import PodSpec
-from eks_plan.solver.plan import NullObserver, Plan, SolveObserver, Unschedulable
+from eks_plan.solver.plan import NullObserver, Plan, ReasonCode, SolveObserver, UnplacedReason, Unschedulable
 from eks_plan.solver.problem import NodeOption, NodePool, PodGroup, Problem, SolveOptions
 
 if TYPE_CHECKING:
@@ -305,8 +305,8 @@ def with_style_hints(plan: Plan, planning: PlanningInput, config: PlanConfig) ->
     for item in plan.unschedulable:
         group = groups.get(item.workload)
         hints = style_hints(group.pod, pools) if group is not None else []
-        new = [hint for hint in hints if hint not in item.reasons]
-        items.append(replace(item, reasons=item.reasons + tuple(new)) if new else item)
+        new = tuple(UnplacedReason(ReasonCode.NOTE, text=hint) for hint in hints if hint not in item.reasons)
+        items.append(replace(item, failures=item.failures + new) if new else item)
     return replace(plan, unschedulable=tuple(items))
 
 
@@ -546,7 +546,12 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
                     Unschedulable(
                         key,
                         workload.replicas,
-                        (f"Fargate profile {profile} selects these pods, but {why_not}",),
+                        (
+                            UnplacedReason(
+                                ReasonCode.NOTE,
+                                text=f"Fargate profile {profile} selects these pods, but {why_not}",
+                            ),
+                        ),
                         (
                             f"run them on nodes: change the pods' namespace or labels so profile {profile} "
                             "does not select them",

@@ -176,6 +176,7 @@ def hand_made_plan(problem, options, observer):  # type: ignore[no-untyped-def]
     """Stands in for the solver: a fixed plan of the small shop, so that the golden files show the
     report's layout and do not depend on how far the search gets on a busy machine. Two m6i.2xlarge
     nodes in zones a and b, the GPU pods unplaced with a long reason, one preferred rule broken."""
+    from eks_plan.report.reasons import notes_of
     from eks_plan.solver.plan import Plan, PlannedNode, SoftRuleOutcome, Unschedulable
 
     def option(zone: str):  # type: ignore[no-untyped-def]
@@ -191,7 +192,9 @@ def hand_made_plan(problem, options, observer):  # type: ignore[no-untyped-def]
     missing = Unschedulable(
         gpu,
         1,
-        ("0/231 instance types: 231 Insufficient nvidia.com/gpu (the pool allows no GPU instance type)",),
+        notes_of(
+            ["0/231 instance types: 231 Insufficient nvidia.com/gpu (the pool allows no GPU instance type)"]
+        ),
         ("allow instance type g6.xlarge in pool default ($0.8048/hour, the cheapest that fits)",),
     )
     spread = SoftRuleOutcome(
