@@ -31,7 +31,7 @@ from typing import Any
 
 from eks_plan.errors import InputError, SourceLocation
 from eks_plan.limits import MAX_NODES, MAX_PODS
-from eks_plan.network.check import ClusterNetwork, FargatePods, NodeFacts, WorkloadFacts, requests_of
+from eks_plan.network.cluster import ClusterNetwork, FargatePods, NodeFacts, WorkloadFacts, requests_of
 from eks_plan.network.ipamd import CniSettings, NodeNetworkLimits
 from eks_plan.plan import validate_plan
 from eks_plan.plan.document import (
