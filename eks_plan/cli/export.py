@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -24,20 +23,9 @@ def _choice(allowed: tuple[str, ...], flag: str):  # type: ignore[no-untyped-def
 
 def read_plan_document(path: Path) -> object:
     """The parsed plan file, or an input error naming the file (and line for bad JSON)."""
-    from eks_plan.errors import InputError, SourceLocation
+    from eks_plan.plan.files import read_plan_json
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read the plan: {error}", SourceLocation(str(path))) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"not a JSON plan: {error.msg}",
-            SourceLocation(str(path), error.lineno, error.colno),
-            hint="write it with `eks-plan size ... --plan-out plan.json`",
-        ) from None
+    return read_plan_json(path)[1]
 
 
 def terraform_format_for(path: Path | None, given: str | None) -> str:

@@ -172,16 +172,24 @@ def _check_range(config: PlanConfig, key_path: str, value: Range) -> Iterable[Pr
         yield _problem(config, f"{key_path}.min", f"min {value} is empty: min is more than max")
 
 
-def check_unique_names(config: PlanConfig) -> Iterable[Problem]:
+def _repeats(values: Iterable[str | None]) -> Iterator[tuple[int, str, int]]:
+    """``(index, value, first)`` for each value already seen at index ``first`` (``None`` skipped)."""
     seen: dict[str, int] = {}
-    for index, profile in enumerate(config.fargate_profiles):
-        if profile.name in seen:
-            yield _problem(
-                config,
-                f"fargateProfiles[{index}].name",
-                f"profile name '{profile.name}' is already used by fargateProfiles[{seen[profile.name]}]",
-            )
-        seen.setdefault(profile.name, index)
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        if value in seen:
+            yield index, value, seen[value]
+        seen.setdefault(value, index)
+
+
+def check_unique_names(config: PlanConfig) -> Iterable[Problem]:
+    for index, name, first in _repeats(profile.name for profile in config.fargate_profiles):
+        yield _problem(
+            config,
+            f"fargateProfiles[{index}].name",
+            f"profile name '{name}' is already used by fargateProfiles[{first}]",
+        )
 
 
 def check_cni(config: PlanConfig) -> Iterable[Problem]:
@@ -312,17 +320,8 @@ def _overlaps(config: PlanConfig) -> Iterable[Problem]:
 
 
 def _duplicate_ids(config: PlanConfig) -> Iterable[Problem]:
-    seen: dict[str, int] = {}
-    for index, subnet in enumerate(config.subnets):
-        if subnet.subnet_id is None:
-            continue
-        if subnet.subnet_id in seen:
-            yield _problem(
-                config,
-                f"subnets[{index}].id",
-                f"{subnet.subnet_id} is already subnets[{seen[subnet.subnet_id]}]",
-            )
-        seen.setdefault(subnet.subnet_id, index)
+    for index, subnet_id, first in _repeats(subnet.subnet_id for subnet in config.subnets):
+        yield _problem(config, f"subnets[{index}].id", f"{subnet_id} is already subnets[{first}]")
 
 
 def check_pricing(config: PlanConfig) -> Iterable[Problem]:

@@ -35,7 +35,7 @@ import ipaddress
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -429,50 +429,37 @@ def _json_type(value: Any) -> str:
     return "a mapping"
 
 
+def _walk(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
+    """Every value of the file with its key path, the file's root first (files are small)."""
+    yield path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, (*path, index))
+
+
 def _non_finite_numbers(data: Any, where: Any) -> list[tuple[KeyPath, InputError]]:
     """A ``.nan`` or ``.inf`` anywhere in the file, with its key path: the schema's bounds cannot
     catch NaN (every comparison with it is false), and no setting means infinity."""
-    found: list[tuple[KeyPath, InputError]] = []
-
-    def visit(value: Any, path: KeyPath) -> None:
-        if isinstance(value, float) and not math.isfinite(value):
-            found.append(
-                (
-                    path,
-                    InputError(
-                        f"{format_key_path(path)}: {value} is not a usable number",
-                        where(path),
-                        hint="give a finite number",
-                    ),
-                )
-            )
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                visit(item, (*path, str(key)))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                visit(item, (*path, index))
-
-    visit(data, ())
-    return found
+    return [
+        (
+            path,
+            InputError(
+                f"{format_key_path(path)}: {value} is not a usable number",
+                where(path),
+                hint="give a finite number",
+            ),
+        )
+        for path, value in _walk(data)
+        if isinstance(value, float) and not math.isfinite(value)
+    ]
 
 
 def _all_locations(data: Any, where: Any) -> dict[str, SourceLocation]:
     """Key path text -> location, for every key and list item of the file (files are small)."""
-    locations: dict[str, SourceLocation] = {}
-
-    def visit(value: Any, path: KeyPath) -> None:
-        if path:
-            locations[format_key_path(path)] = where(path)
-        if isinstance(value, dict):
-            for key, item in value.items():
-                visit(item, (*path, str(key)))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                visit(item, (*path, index))
-
-    visit(data, ())
-    return locations
+    return {format_key_path(path): where(path) for path, _ in _walk(data) if path}
 
 
 # --- validated data -> dataclasses ----------------------------------------------------------------

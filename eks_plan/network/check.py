@@ -1,27 +1,12 @@
 """Will the subnets hold the cluster's addresses, at steady state and at peak? (PRODUCT.md §2.2)
 
 The cluster is a set of nodes (instance limits, pods per node, free room) and Fargate pods per
-zone. Each *scenario* changes that set, then every node's addresses come from
-:func:`eks_plan.network.ipamd.node_addresses` and every subnet's verdict from
-:func:`eks_plan.network.subnets.place_demand`:
-
-- ``steady``: the plan as it is;
-- ``hpa-max``: every HorizontalPodAutoscaler at ``maxReplicas``;
-- ``surge``: every Deployment's rolling update at once, ``maxSurge`` extra pods each;
-- ``pools-at-max``: every node pool scaled out to its max size (new nodes run DaemonSets only);
-- ``zone-loss:<zone>``: one zone lost; its pods re-placed in the surviving zones.
-
-Extra and re-placed pods go round-robin over the zones (the workload's own zones, or the
-surviving ones), each first onto an existing node of that zone with room for its requests and a
-pod slot, else onto a new node cloned from one that ran the workload (same pool and type), as the
-cluster autoscaler or Karpenter would add. A pod too large even for a new node is reported.
-Scenarios do not move nodes between subnets: nodes of a zone are spread over the zone's node
-subnets, most room first (:func:`eks_plan.network.subnets.spread_over_subnets`).
-
-The check is split by concept: the cluster's facts (:mod:`eks_plan.network.cluster`), the scenarios
-and their addresses per subnet (:mod:`eks_plan.network.scenarios`), and the recommendations
-(:mod:`eks_plan.network.recommendations`); this module runs them (:func:`check_ips`) and re-exports
-their public names.
+zone (:mod:`eks_plan.network.cluster`). Each *scenario* (steady, HPA max, surge, pools at max, the
+loss of each zone: :mod:`eks_plan.network.scenarios`) changes that set; every node's addresses then
+come from :func:`eks_plan.network.ipamd.node_addresses` and every subnet's verdict from
+:func:`eks_plan.network.subnets.place_demand`. The recommendations
+(:mod:`eks_plan.network.recommendations`) run the scenarios again with other subnet sizes and CNI
+settings. This module runs them all (:func:`check_ips`) and re-exports their public names.
 """
 
 from __future__ import annotations

@@ -23,8 +23,6 @@ plan's ``max_pods`` for its type); E, A and the branch limit come from the catal
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +42,7 @@ from eks_plan.plan.document import (
     PlanResources,
     PlanWorkload,
 )
+from eks_plan.plan.files import locate, read_plan_json
 from eks_plan.resources import CPU, MEMORY, NVIDIA_GPU, PODS, Resources
 
 #: instance type name, maxPods -> limits (the catalogue, or a fixed table in tests)
@@ -52,61 +51,13 @@ LimitsLookup = Callable[[str, int], NodeNetworkLimits]
 
 def read_plan_file(path: str | Path, limits_of: LimitsLookup) -> tuple[ClusterNetwork, CniSettings | None]:
     """The cluster of a plan file, and the CNI settings the plan was made with (``None`` if absent)."""
-    from eks_plan.manifests.yaml_source import refuse_special_file
-
-    path = Path(path)
-    refuse_special_file(path, str(path))  # a FIFO would block the read
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read the plan: {error}", SourceLocation(str(path))) from None
-    try:
-        document = json.loads(text, parse_int=_plan_int)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"not a JSON plan: {error.msg}",
-            SourceLocation(str(path), error.lineno, error.colno),
-            hint="write it with `eks-plan size ... --plan-out plan.json`",
-        ) from None
-    except _HugeNumber as error:
-        raise InputError(
-            f"a number of {len(error.digits):,} digits is larger than any count a plan holds",
-            _locate(text, str(path), error.digits),
-            hint="write it with `eks-plan size ... --plan-out plan.json`",
-        ) from None
+    text, document = read_plan_json(path)
+    source = str(path)
     # The file's shape first (every key path named at once), against the schema the package ships;
     # then the counts, so that no scenario works on more nodes or pods than the caps allow.
-    validate_plan(document, str(path))
-    check_plan_caps(document, text, str(path))
-    return plan_to_cluster(PlanDocument.from_dict(document), limits_of, str(path))
-
-
-class _HugeNumber(ValueError):
-    """An integer too long to be a count (and, past 4,300 digits, for Python to convert)."""
-
-    def __init__(self, digits: str) -> None:
-        super().__init__(digits[:20])
-        self.digits = digits
-
-
-def _plan_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > 30:
-        raise _HugeNumber(digits)
-    return int(digits)
-
-
-def _locate(text: str, source: str, needle: str, after: str = "") -> SourceLocation:
-    """Where ``needle`` first occurs in the plan's text (after the key ``after``, if given)."""
-    start = 0
-    if after:
-        match = re.search(rf'"{re.escape(after)}"\s*:\s*{re.escape(needle)}\b', text)
-        if match is not None:
-            start = match.start()
-    index = text.find(needle, start)
-    if index < 0:
-        return SourceLocation(source)
-    line_start = text.rfind("\n", 0, index) + 1
-    return SourceLocation(source, text.count("\n", 0, index) + 1, index - line_start + 1)
+    validate_plan(document, source)
+    check_plan_caps(document, text, source)
+    return plan_to_cluster(PlanDocument.from_dict(document), limits_of, source)
 
 
 def check_plan_caps(document: Any, text: str, source: str) -> None:
@@ -122,7 +73,7 @@ def check_plan_caps(document: Any, text: str, source: str) -> None:
     def too_many(key: str, value: int, cap: int, what: str) -> InputError:
         return InputError(
             f"{key} is {value:,}: more {what} than eks-plan checks at once ({cap:,})",
-            _locate(text, source, str(value), key.rsplit(".", 1)[-1]),
+            locate(text, source, str(value), key.rsplit(".", 1)[-1]),
             hint="check the cluster in parts, e.g. one node pool at a time",
         )
 
