@@ -83,8 +83,6 @@ def main() -> None:
         stdout = run(
             src, out, f"{name}.size.json", ["size", *args, *common, "-o", "json", "--plan-out", str(plan)]
         )
-        if plan.exists():
-            plan.write_text(SECONDS.sub(r"\g<1>0", plan.read_text()))
         try:
             stopped = json.loads(stdout).get("stopped_by")
         except ValueError:
@@ -102,6 +100,8 @@ def main() -> None:
                 ["check-ips", "--plan", str(plan), *config, "-o", "json"],
             )
             run(src, out, f"{name}.check-ips-plan.table", ["check-ips", "--plan", str(plan), *config])
+        if plan.exists():
+            plan.write_text(normalise(plan.read_text(), src, out))
         print(name, file=sys.stderr)
 
 
