@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,13 @@ if TYPE_CHECKING:
     from eks_plan.plan.document import PlanDocument
 
 CNI_MODES = "secondary-ip, prefix-delegation, custom-networking, custom-networking-prefix, ipv6"
+
+
+class FailOn(StrEnum):
+    """``check-ips --fail-on``: the verdict (or worse) that makes the exit code 1."""
+
+    EXHAUSTED = "exhausted"
+    AT_RISK = "at-risk"
 
 
 def command(
@@ -102,8 +110,7 @@ def command(
     """
     from eks_plan.errors import InputError
 
-    if fail_on not in ("exhausted", "at-risk"):
-        raise InputError(f"--fail-on {fail_on}: use exhausted or at-risk")
+    threshold = parse_choice(FailOn, fail_on, "--fail-on")
     if sum(1 for given in (paths, plan, nodes) if given) > 1:
         raise InputError("give nodes one way: manifests to size, --plan, or --nodes")
     plan_document = None
@@ -164,8 +171,8 @@ def command(
 
     from eks_plan.network.subnets import Verdict
 
-    threshold = Verdict.AT_RISK if fail_on == "at-risk" else Verdict.EXHAUSTED
-    if report.verdict.severity >= threshold.severity or report.pods_without_address:
+    verdict = Verdict.AT_RISK if threshold is FailOn.AT_RISK else Verdict.EXHAUSTED
+    if report.verdict.severity >= verdict.severity or report.pods_without_address:
         raise typer.Exit(ExitCode.FINDINGS)
 
 

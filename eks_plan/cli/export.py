@@ -6,19 +6,9 @@ from pathlib import Path
 
 import typer
 
+from eks_plan.cli.options import choice_callback
 from eks_plan.cli.output import stderr, write_atomically
-
-TARGETS = ("eksctl", "karpenter", "terraform")
-FORMATS = ("hcl", "json")
-
-
-def _choice(allowed: tuple[str, ...], flag: str):  # type: ignore[no-untyped-def]
-    def check(value: str | None) -> str | None:
-        if value is not None and value not in allowed:
-            raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=flag)
-        return value
-
-    return check
+from eks_plan.export import ExportTarget, TerraformFormat
 
 
 def read_plan_document(path: Path) -> object:
@@ -41,7 +31,7 @@ def command(
         ...,
         "--to",
         metavar="[eksctl|karpenter|terraform]",
-        callback=_choice(TARGETS, "--to"),
+        callback=choice_callback(ExportTarget, "--to"),
         help="What to write.",
     ),
     out: Path | None = typer.Option(
@@ -54,7 +44,7 @@ def command(
         None,
         "--format",
         metavar="[hcl|json]",
-        callback=_choice(FORMATS, "--format"),
+        callback=choice_callback(TerraformFormat, "--format"),
         help="Terraform only: HCL (default) or .tf.json (the default when --out ends in .json).",
     ),
 ) -> None:

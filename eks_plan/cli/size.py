@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from eks_plan.cli.options import (
+    choice_callback,
     include_option,
     max_file_size_option,
     parse_file_size,
@@ -26,6 +27,7 @@ from eks_plan.cli.output import (
     write_atomically,
 )
 from eks_plan.cli.progress import RichProgress
+from eks_plan.export import ExportTarget
 
 
 def command(
@@ -82,10 +84,7 @@ def command(
 
     if (export is None) != (export_out is None):
         raise typer.BadParameter("--export and --export-out go together", param_hint="--export")
-    if export is not None and export not in ("eksctl", "karpenter", "terraform"):
-        raise typer.BadParameter(
-            f"{export!r} is not one of eksctl, karpenter, terraform", param_hint="--export"
-        )
+    choice_callback(ExportTarget, "--export")(export)
     if plan_out is not None:
         check_writable(plan_out, "--plan-out")
     if export_out is not None:

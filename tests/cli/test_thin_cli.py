@@ -22,7 +22,7 @@ def test_the_sort_help_names_every_sort_column() -> None:
 
 def test_one_helper_turns_a_flag_into_an_enum_or_a_message_naming_the_flag() -> None:
     assert parse_choice(CniMode, "ipv6", "--cni-mode") is CniMode.IPV6
-    with pytest.raises(InputError, match="--cni-mode 'ipv4' is not one of: secondary-ip, prefix-delegation"):
+    with pytest.raises(InputError, match="--cni-mode 'ipv4' is not one of secondary-ip, prefix-delegation"):
         parse_choice(CniMode, "ipv4", "--cni-mode")
 
 
@@ -47,3 +47,17 @@ def test_unpriced_types_are_a_coded_note_the_list_leaves_out() -> None:
     assert listing.total > 2 and listing.title.startswith(f"2 of {listing.total} instance types in us-east-1")
     on_demand_unpriced = [n for n in listing.notes if (n.code, n.capacity_type) == (UNPRICED, "on-demand")]
     assert on_demand_unpriced == []
+
+
+def test_flags_checked_at_parse_time_use_the_same_words() -> None:
+    """The Typer callback (``--replicas``, ``export --to``) says what parse_choice says."""
+    import typer
+
+    from eks_plan.cli.options import choice_callback
+    from eks_plan.manifests.model import ReplicaMode
+
+    assert choice_callback(ReplicaMode, "--replicas")("max") == "max"
+    with pytest.raises(typer.BadParameter, match="'most' is not one of min, declared, max"):
+        choice_callback(ReplicaMode, "--replicas")("most")
+    with pytest.raises(InputError, match="--replicas 'most' is not one of min, declared, max"):
+        parse_choice(ReplicaMode, "most", "--replicas")
