@@ -81,23 +81,29 @@ def render_plan(document: PlanDocument, console: Console) -> None:
     def table(title: str, **options: Any) -> Table:
         return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, **options)
 
-    data = document.to_dict()
-    money = "$" if data["currency"] == "USD" else f"{data['currency']} "
-    unit = "$" if data["currency"] == "USD" else data["currency"]
-    unplaced = sum(item["count"] for item in data["unschedulable"])
-    placed = sum(sum(node["pods"].values()) for node in data["nodes"])
-    on_fargate = sum(pod["count"] for pod in data["fargate"]["pods"])
-    zones_used = len({node["zone"] for node in data["nodes"]})
-    if data["status"] == "optimal":
+    d = document
+    currency = d.currency or "USD"
+    money = "$" if currency == "USD" else f"{currency} "
+    unit = "$" if currency == "USD" else currency
+    unschedulable = d.unschedulable or ()
+    fargate_pods = d.fargate.pods if d.fargate else ()
+    node_count = d.node_count if d.node_count is not None else len(d.nodes)
+    cost_per_hour, cost_per_month = d.cost_per_hour or 0.0, d.cost_per_month or 0.0
+    node_cost, gap = d.node_cost_per_hour or 0.0, d.gap or 0.0
+    unplaced = sum(item.count for item in unschedulable)
+    placed = sum(sum(node.pods.values()) for node in d.nodes)
+    on_fargate = sum(pod.count for pod in fargate_pods)
+    zones_used = len({node.zone for node in d.nodes})
+    if d.status == "optimal":
         bound = "optimal: equal to the proven lower bound"
     else:
-        bound = f"within {data['gap']:.2%} of the proven lower bound"
+        bound = f"within {gap:.2%} of the proven lower bound"
     console.print(
-        f"[bold]{count_of(data['node_count'], 'node')}[/] in {count_of(zones_used, 'zone')} for "
+        f"[bold]{count_of(node_count, 'node')}[/] in {count_of(zones_used, 'zone')} for "
         f"{count_of(placed, 'pod')}"
         + (f" and {count_of(on_fargate, 'Fargate pod')}" if on_fargate else "")
         + ": "
-        f"[bold]{money}{data['cost_per_hour']:.4f}/hour[/] ({money}{data['cost_per_month']:,.2f}/month), "
+        f"[bold]{money}{cost_per_hour:.4f}/hour[/] ({money}{cost_per_month:,.2f}/month), "
         + bound
         + (f"; [bold red]{count_of(unplaced, 'pod')} cannot be placed[/]" if unplaced else "")
     )
@@ -106,25 +112,25 @@ def render_plan(document: PlanDocument, console: Console) -> None:
     for column in ("pool", "instance type", "zone", "capacity", "nodes", f"{unit}/hour", f"{unit}/month"):
         numeric = column in ("nodes", f"{unit}/hour", f"{unit}/month")
         groups.add_column(column, justify="right" if numeric else "left", no_wrap=True)
-    for group in data["node_groups"]:
+    for group in d.node_groups or ():
         groups.add_row(
-            group["pool"],
-            group["instance_type"],
-            group["zone"],
-            group["capacity_type"],
-            str(group["count"]),
-            f"{group['cost_per_hour']:.4f}",
-            f"{group['cost_per_month']:,.2f}",
+            group.pool,
+            group.instance_type,
+            group.zone,
+            group.capacity_type,
+            str(group.count),
+            f"{group.cost_per_hour or 0.0:.4f}",
+            f"{group.cost_per_month or 0.0:,.2f}",
         )
     print_table(console, groups)
-    parts = [f"{count_of(data['node_count'], 'node')} {money}{data['node_cost_per_hour']:.4f}"]
-    if data["currency"] == "USD":
-        parts.append(f"control plane {money}{data['control_plane_per_hour']:.4f}")
-    if data["fargate"]["pods"] and data["currency"] == "USD":
-        parts.append(f"Fargate {money}{data['fargate_cost_per_hour']:.4f}")
+    parts = [f"{count_of(node_count, 'node')} {money}{node_cost:.4f}"]
+    if currency == "USD":
+        parts.append(f"control plane {money}{d.control_plane_per_hour or 0.0:.4f}")
+    if fargate_pods and currency == "USD":
+        parts.append(f"Fargate {money}{d.fargate_cost_per_hour or 0.0:.4f}")
     console.print(
-        f"Total per hour: {' + '.join(parts)} = [bold]{money}{data['cost_per_hour']:.4f}[/] "
-        f"([bold]{money}{data['cost_per_month']:,.2f}[/] a month)\n"
+        f"Total per hour: {' + '.join(parts)} = [bold]{money}{cost_per_hour:.4f}[/] "
+        f"([bold]{money}{cost_per_month:,.2f}[/] a month)\n"
     )
 
     utilisation = table("Utilisation: requests of pods and DaemonSets / allocatable")
@@ -144,9 +150,9 @@ def render_plan(document: PlanDocument, console: Console) -> None:
     print_table(console, utilisation)
 
     console.print(
-        f"Cost bound: plan {money}{data['node_cost_per_hour']:.4f}/hour for nodes, proven lower bound "
-        f"{money}{data['lower_bound_per_hour']:.4f}/hour, gap {data['gap']:.2%} ({data['status']}, "
-        f"{data['solve_seconds']:.1f} s)"
+        f"Cost bound: plan {money}{node_cost:.4f}/hour for nodes, proven lower bound "
+        f"{money}{d.lower_bound_per_hour or 0.0:.4f}/hour, gap {gap:.2%} ({d.status}, "
+        f"{d.solve_seconds or 0.0:.1f} s)"
     )
 
     placement = table("Where each workload landed")
@@ -156,32 +162,32 @@ def render_plan(document: PlanDocument, console: Console) -> None:
     placement.add_column("on (instance type × pods)")
     landed: dict[str, Counter[str]] = defaultdict(Counter)
     zones: dict[str, Counter[str]] = defaultdict(Counter)
-    for node in data["nodes"]:
-        for key, count in node["pods"].items():
-            landed[key][node["instance_type"]] += count
-            zones[key][node["zone"]] += count
-    for key, workload in data["workloads"].items():
+    for node in d.nodes:
+        for key, count in node.pods.items():
+            landed[key][node.instance_type] += count
+            zones[key][node.zone] += count
+    for key, workload in d.workloads.items():
         where = ", ".join(f"{t}×{c}" for t, c in sorted(landed[key].items())) or "-"
         spread = " ".join(f"{z[-1:]}:{c}" for z, c in sorted(zones[key].items())) or "-"
-        placement.add_row(key, str(workload["replicas"]), spread, where)
-    for pod in data["fargate"]["pods"]:
-        fargate_size = f"Fargate {pod['vcpu']} vCPU / {pod['memory_gb']} GB"
-        placement.add_row(pod["workload"], str(pod["count"]), "-", fargate_size)
+        placement.add_row(key, str(workload.replicas), spread, where)
+    for pod in fargate_pods:
+        fargate_size = f"Fargate {pod.vcpu} vCPU / {pod.memory_gb} GB"
+        placement.add_row(pod.workload, str(pod.count), "-", fargate_size)
     print_table(console, placement)
 
-    if data["unschedulable"]:
+    if unschedulable:
         problems = table("Pods that cannot be placed", style="red")
         for column in ("workload", "pods", "reasons", "nearest fix"):
             problems.add_column(column)
-        for item in data["unschedulable"]:
-            reasons, fixes = escape("\n".join(item["reasons"])), escape("\n".join(item["fixes"]))
-            problems.add_row(item["workload"], str(item["count"]), reasons, fixes)
+        for item in unschedulable:
+            reasons, fixes = escape("\n".join(item.reasons or ())), escape("\n".join(item.fixes or ()))
+            problems.add_row(item.workload, str(item.count), reasons, fixes)
         print_table(console, problems)
-    if data["soft_rules_not_honoured"]:
+    if d.soft_rules_not_honoured:
         console.print("[yellow]Preferred rules not honoured:[/]")
-        for rule in data["soft_rules_not_honoured"]:
-            console.print(f"  {rule['workload']}: {rule['rule']} {rule['detail']}", markup=False)
-    for note in data["notes"]:
+        for rule in d.soft_rules_not_honoured:
+            console.print(f"  {rule.workload}: {rule.rule} {rule.detail}", markup=False)
+    for note in d.notes or ():
         console.print(f"note: {note}", style="dim", markup=False)
 
 
