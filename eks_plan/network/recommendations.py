@@ -121,6 +121,18 @@ def suggest_ip_targets(states: Sequence[ScenarioState]) -> tuple[int, int]:
     return minimum, burst
 
 
+def _measured(peak_now: int, results: Sequence[ScenarioResult]) -> dict[str, object]:
+    """What an alternative setting was measured at: its peak against today's, and its worst verdict."""
+    peak, scenario = _peak(results)
+    return {
+        "peak_addresses_now": peak_now,
+        "peak_addresses": peak,
+        "addresses_saved": peak_now - peak,
+        "peak_scenario": scenario,
+        "worst_verdict": worst_verdict(results).value,
+    }
+
+
 def alternatives(
     states: Sequence[ScenarioState],
     subnets: Sequence[Subnet],
@@ -141,7 +153,7 @@ def alternatives(
     targets = replace(cni, warm_ip_target=warm, minimum_ip_target=minimum)
     if targets != cni:
         results = run(targets)
-        peak, scenario = _peak(results)
+        peak, _ = _peak(results)
         recommendations.append(
             Recommendation(
                 "ip-targets",
@@ -150,11 +162,7 @@ def alternatives(
                 {
                     "minimum_ip_target": minimum,
                     "warm_ip_target": warm,
-                    "peak_addresses_now": peak_now,
-                    "peak_addresses": peak,
-                    "addresses_saved": peak_now - peak,
-                    "peak_scenario": scenario,
-                    "worst_verdict": worst_verdict(results).value,
+                    **_measured(peak_now, results),
                 },
             )
         )
@@ -165,21 +173,14 @@ def alternatives(
             minimum_ip_target=None,
         )
         results = run(prefixes)
-        peak, scenario = _peak(results)
+        peak, _ = _peak(results)
         recommendations.append(
             Recommendation(
                 "prefix-delegation",
                 f"prefix delegation (WARM_PREFIX_TARGET={prefixes.warm_prefix_target}, maxPods as planned): "
                 f"peak {peak_now:,} → {peak:,} addresses ({_saving(peak_now - peak)}), each /28 needing a "
                 f"free aligned block" + _worst_note(results),
-                {
-                    "warm_prefix_target": prefixes.warm_prefix_target,
-                    "peak_addresses_now": peak_now,
-                    "peak_addresses": peak,
-                    "addresses_saved": peak_now - peak,
-                    "peak_scenario": scenario,
-                    "worst_verdict": worst_verdict(results).value,
-                },
+                {"warm_prefix_target": prefixes.warm_prefix_target, **_measured(peak_now, results)},
             )
         )
     if not cni.custom_networking:
