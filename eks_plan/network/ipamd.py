@@ -169,6 +169,11 @@ class CniSettings:
         """A copy that uses the given MINIMUM_IP_TARGET/WARM_IP_TARGET pair."""
         return replace(self, minimum_ip_target=minimum_ip_target, warm_ip_target=warm_ip_target)
 
+    def ipamd_settings(self) -> CniSettings:
+        """These settings: the config's ``cni`` section and ipamd's settings are one class now (kept
+        for callers written when they were two, e.g. ``config.cni.ipamd_settings()``)."""
+        return self
+
     def node_settings(self, node_style: NodeStyle, max_pods: int | None = None) -> NodeSettings:
         """The catalogue's settings for a node of ``node_style`` (with an explicit kubelet
         ``max_pods``, if any) under these CNI settings: the one way a pool's, or ``check-ips
