@@ -413,8 +413,10 @@ def _attribution(
     keys = [change["name"] for change in changes]
     values, lp_before, lp_after, exact = shapley_lp(base.manifests, head.manifests, keys, context)
     fargate = _fargate_by_workload(past, now)
+    volumes = _volumes_by_workload(past, now)
     for change in changes:
         share = values.get(change["name"], 0.0) * hours + fargate.get(change["name"], 0.0) * hours
+        share += volumes.get(change["name"], 0.0)
         change["diffMonthlyCost"] = _money(share)
     total = (float(now.cost_per_hour or 0) - float(past.cost_per_hour or 0)) * hours
     for change in changes:
@@ -427,11 +429,24 @@ def _attribution(
             "each change's Shapley value over the optimum of the solver's linear relaxation"
             + ("" if exact else f" ({SAMPLED_PERMUTATIONS} seeded orders and their reverses)")
             + "; Fargate pods priced directly"
+            + ("; persistent volumes priced directly" if volumes else "")
         ),
         "relaxationPastMonthlyCost": _money(lp_before * hours),
         "relaxationMonthlyCost": _money(lp_after * hours),
         "unattributedMonthlyCost": _money(node_change - (lp_after - lp_before) * hours),
     }
+
+
+def _volumes_by_workload(base: PlanDocument, head: PlanDocument) -> dict[str, float]:
+    """Per workload, the change of its persistent volumes' cost per month (priced per volume, so
+    exactly its own; ``storage.volumes`` of the plans)."""
+    change: dict[str, float] = {}
+    for sign, document in ((-1, base), (1, head)):
+        for volume in (document.storage or {}).get("volumes", []):
+            cost = volume.get("cost_per_month")
+            if cost:
+                change[volume["workload"]] = change.get(volume["workload"], 0.0) + sign * float(cost)
+    return {key: value for key, value in change.items() if abs(value) >= 0.005}
 
 
 def _fargate_by_workload(base: PlanDocument, head: PlanDocument) -> dict[str, float]:

@@ -27,6 +27,7 @@ type of generation 3 or later in three zones::
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from eks_plan.config.model import AddonDaemonSet, CniSettings, NodePoolConfig, PlanConfig
     from eks_plan.manifests import ManifestSet, Workload
     from eks_plan.solver.budget import CancelToken
+    from eks_plan.storage.attach import VolumeSlots
+    from eks_plan.storage.volumes import StorageInventory
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,10 @@ class PlanningInput:
     cni_summary: Mapping[str, Any] = field(default_factory=dict)
     max_pods_by_type: Mapping[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    #: The workloads' volumes (:mod:`eks_plan.storage.volumes`) and, when pods attach EBS volumes,
+    #: each instance type's EBS volume slots (:mod:`eks_plan.storage.attach`).
+    storage: StorageInventory | None = None
+    volume_slots_by_type: Mapping[str, VolumeSlots] = field(default_factory=dict)
 
     def daemonset_vpc_ip_pods(self, option: NodeOption) -> int:
         """DaemonSet pods on such a node that take a VPC address (hostNetwork pods do not)."""
@@ -592,6 +599,13 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
         for instance_type in {option.instance_type for option in options if option.pool == pool.name}:
             max_pods_by_type.setdefault(instance_type, max_pods(catalog.lookup(instance_type), settings))
 
+    from eks_plan.storage.planning import with_volume_limits
+
+    storage, groups, options, excluded, volume_slots, storage_notes = with_volume_limits(
+        manifests, workloads, groups, options, excluded, config, catalog
+    )
+    notes.extend(storage_notes)
+
     problem = Problem(
         pod_groups=tuple(groups),
         node_options=options,
@@ -612,6 +626,8 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
         hours_per_month=config.pricing.hours_per_month,
         cni_summary=config.cni.to_dict(),
         max_pods_by_type=MappingProxyType(max_pods_by_type),
+        storage=storage,
+        volume_slots_by_type=MappingProxyType(volume_slots),
         notes=tuple(notes)
         + pricing.warnings
         + (
@@ -638,8 +654,15 @@ def plan_cluster(
 ) -> SizeResult:
     """Load, build and solve: the whole of ``eks-plan size`` without the printing.
 
+    ``time_limit_seconds`` bounds the whole call, loading included: the solver's wall-clock safety
+    net is what is left of it when the solve starts, while its deterministic work budget stays the
+    full limit (so the plan does not depend on how long loading took, unless the net fires, which
+    the plan then reports as ``stopped_by: wall-clock``). Example: a 30 s limit and 2 s of loading
+    give the solver 28 wall seconds and 30 deterministic seconds of work.
+
     ``cancel`` stops it (raising :class:`~eks_plan.solver.budget.Cancelled`) after loading or
     within a fraction of a second during the solve."""
+    started = time.monotonic()
     from eks_plan.catalog import load_catalog
     from eks_plan.config import load_config
     from eks_plan.config.checks import validate_zones
@@ -675,11 +698,15 @@ def plan_cluster(
             config.location_of("nodePools"),
             hint="widen nodePools[].instances or check the region",
         )
-    plan = solve(
-        planning.problem,
-        SolveOptions(time_limit_seconds=time_limit_seconds, workers=workers, seed=seed, cancel=cancel),
-        observer,
+    wall_left = time_limit_seconds - (time.monotonic() - started)
+    options = SolveOptions(
+        time_limit_seconds=wall_left,
+        work_limit=time_limit_seconds,
+        workers=workers,
+        seed=seed,
+        cancel=cancel,
     )
+    plan = solve(planning.problem, options, observer)
     plan = with_style_hints(plan, planning, config)
     warnings = tuple(str(warning) for warning in manifests.warnings)
     return SizeResult(plan, planning, manifests, config, warnings)

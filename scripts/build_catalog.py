@@ -78,6 +78,16 @@ REFERENCE_ORIGINS: dict[str, dict[str, str]] = {
         "commit": "6fc13b5236fd04fd16ff3f9dc7490d0813994099",
         "date": "2026-07-20",
     },
+    "ebs-attachments.tsv": {
+        "origin": "moto 5.2.1 moto/ec2/resources/instance_types.json.gz (EC2 DescribeInstanceTypes "
+        "EbsInfo.MaximumEbsAttachments and AttachmentLimitType)",
+        "date": "2026-05-10",
+    },
+    "ebs-attachments-supplement.tsv": {
+        "origin": "kubernetes-sigs/aws-ebs-csi-driver pkg/cloud/limits/volume_limits_table.go and its "
+        "default (27 shared), per row's source column, for types moto lacks",
+        "date": "2026-08-19",
+    },
     "ec2-ondemand-prices-cn-north-1.tsv": {
         "origin": "aws/karpenter-provider-aws pkg/providers/pricing/zz_generated.pricing_aws_cn.go",
         "commit": "655d4733d635e2b633333373c969b1327deb7a81",
@@ -125,6 +135,8 @@ COLUMNS = (
     "offering_row",
     "offerings_complete",
     "price_row",
+    "ebs_attachments",
+    "ebs_attachment_kind",
 )
 
 
@@ -321,6 +333,22 @@ def network_from_moto(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def read_ebs_attachments(reference: Path) -> dict[str, tuple[int, str]]:
+    """Per type, EC2's ``MaximumEbsAttachments`` and ``AttachmentLimitType`` (shared: EBS volumes
+    share the slots with ENIs; dedicated: they do not): ``ebs-attachments.tsv`` first, then the
+    supplement for types it lacks; rows whose limit is unknown are left out."""
+    limits: dict[str, tuple[int, str]] = {}
+    for file_name in ("ebs-attachments.tsv", "ebs-attachments-supplement.tsv"):
+        path = reference / file_name
+        if not path.exists():
+            continue
+        for name, row in read_tsv(path).items():
+            limit, kind = row["maximum_ebs_attachments"], row["attachment_limit_type"]
+            if limit and kind in ("shared", "dedicated") and name not in limits:
+                limits[name] = (int(limit), kind)
+    return limits
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -328,12 +356,13 @@ def sha256(path: Path) -> str:
 def build(reference: Path, built_on: str) -> dict[str, Any]:
     readme = (reference / "README.md").read_text(encoding="utf-8")
     for file_name, origin in REFERENCE_ORIGINS.items():
-        if origin["commit"] not in readme:
+        if "commit" in origin and origin["commit"] not in readme:
             sys.exit(f"reference/README.md no longer names commit {origin['commit']} for {file_name}")
 
     specs = read_tsv(reference / "ec2-instance-specs.tsv")
     vpc_limits = read_tsv(reference / "vpc-limits.tsv")
     eni_max_pods = read_eni_max_pods(reference / "eni-max-pods.txt")
+    ebs_limits = read_ebs_attachments(reference)
     price_files = sorted(reference.glob("ec2-ondemand-prices-*.tsv"))
     prices: dict[str, dict[str, float]] = {}
     currencies: dict[str, str] = {}
@@ -407,6 +436,7 @@ def build(reference: Path, built_on: str) -> dict[str, Any]:
         # moto's offering dumps list every type they know in every region they cover; a type they do
         # not know (newer than the dump) has offering facts only where a price file names it.
         record["offerings_complete"] = moto_info is not None
+        record["ebs_attachments"], record["ebs_attachment_kind"] = ebs_limits.get(name, (None, None))
         rows.append(record)
 
     if problems:

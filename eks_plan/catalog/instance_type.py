@@ -93,6 +93,12 @@ class InstanceType:
     offerings_complete: bool = field(default=False, repr=False, compare=False)
     #: On-demand Linux price per hour per region of ``facts.price_index``, in its currency.
     price_row: tuple[float | None, ...] = field(default=(), repr=False, compare=False)
+    #: EC2's ``EbsInfo.MaximumEbsAttachments`` (which already leaves out the primary ENI, NVMe
+    #: instance-store disks and GPUs on shared types) and ``AttachmentLimitType``: ``"shared"`` (EBS
+    #: volumes share these slots with the ENIs) or ``"dedicated"``; ``None`` when the reference data
+    #: does not know the type. The EBS CSI driver's node count: :mod:`eks_plan.storage.attach`.
+    ebs_attachments: int | None = None
+    ebs_attachment_kind: str | None = None
     facts: OfferingFacts | None = field(default=None, repr=False, compare=False)
 
     @property

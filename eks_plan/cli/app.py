@@ -14,7 +14,7 @@ import typer
 import typer.core
 
 from eks_plan import __version__
-from eks_plan.cli import catalog, check_ips, diff, export, lint, rules, schema, size, workloads
+from eks_plan.cli import catalog, check_ips, diff, explore, export, init, lint, rules, schema, size, workloads
 from eks_plan.cli.output import ExitCode, stderr
 
 app = typer.Typer(
@@ -64,7 +64,9 @@ def _root(
 app.command("catalog", short_help="Look up instance types: allocatable, max pods, price.")(catalog.command)
 app.command("check-ips", short_help="Will the subnets hold the cluster's IPs at peak?")(check_ips.command)
 app.command("diff", short_help="What a change to the manifests costs, by node group.")(diff.command)
+app.command("explore", short_help="What-if session: change knobs, re-solve, compare plans.")(explore.command)
 app.command("export", short_help="Write a plan as eksctl, Karpenter or Terraform config.")(export.command)
+app.command("init", short_help="Write a commented eks-plan.yaml from a few questions.")(init.command)
 app.command("lint", short_help="Lint manifests for CI: requests, placement, resilience, plan.")(lint.command)
 app.command("rules", short_help="List the lint rules, or show one rule's documentation.")(rules.command)
 app.command("schema", short_help="Print or validate the JSON Schema of eks-plan.yaml.")(schema.command)

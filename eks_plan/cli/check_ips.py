@@ -162,10 +162,15 @@ def command(
         min_free=min_free / 100,
     )
     data = report.as_dict()
+    volume_warnings = _volume_warnings(plan, plan_document, report.cni)
+    if volume_warnings:
+        data["volume_slot_warnings"] = [warning.as_dict() for warning in volume_warnings]
     if output is OutputFormat.TABLE:
         from eks_plan.report.check_ips import render
 
         render(data, stdout())
+        for warning in volume_warnings:
+            stdout().print(f"warning: {warning.message()}", style="yellow", markup=False)
     else:
         print_data(data, output)
 
@@ -174,6 +179,22 @@ def command(
     verdict = Verdict.AT_RISK if threshold is FailOn.AT_RISK else Verdict.EXHAUSTED
     if report.verdict.severity >= verdict.severity or report.pods_without_address:
         raise typer.Exit(ExitCode.FINDINGS)
+
+
+def _volume_warnings(plan: Path | None, plan_document: PlanDocument | None, cni):  # type: ignore[no-untyped-def]
+    """Nodes whose ENIs leave fewer EBS volume slots than their planned volumes (shared-limit types)."""
+    import json
+
+    from eks_plan.catalog import load_catalog
+    from eks_plan.storage.check import volume_slot_warnings
+
+    if plan_document is not None:
+        data = plan_document.to_dict()
+    elif plan is not None:  # already read and validated by check_cluster_ips
+        data = json.loads(plan.read_text(encoding="utf-8"))
+    else:
+        return []
+    return volume_slot_warnings(data, cni, load_catalog())
 
 
 def _size_in_place(

@@ -80,6 +80,7 @@ from eks_plan.manifests.yaml_source import (
     refuse_special_file,
     template_error,
 )
+from eks_plan.storage.model import PersistentVolumeClaim, StorageClass
 
 #: File name endings read from directories without ``--include``.
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -92,6 +93,8 @@ READ_KINDS = WORKLOAD_KINDS | {
     "PriorityClass",
     "RuntimeClass",
     "Namespace",
+    "PersistentVolumeClaim",
+    "StorageClass",
 }
 
 #: Custom resources whose operator creates pods the manifests do not show, and who creates them.
@@ -470,6 +473,8 @@ class _Collector:
         self.runtime_classes: list[RuntimeClass] = []
         self.namespace_labels: dict[str, dict[str, str]] = {}
         self.warnings: list[LoadWarning] = []
+        self.persistent_volume_claims: list[PersistentVolumeClaim] = []
+        self.storage_classes: list[StorageClass] = []
 
     def warn(self, code: str, message: str, location: SourceLocation) -> None:
         self.warnings.append(LoadWarning(code, message, location))
@@ -568,6 +573,14 @@ class _Collector:
             self.priority_classes.append(read_priority_class(root))
         elif kind == "RuntimeClass":
             self.runtime_classes.append(read_runtime_class(root))
+        elif kind == "PersistentVolumeClaim":
+            from eks_plan.storage.manifests import read_persistent_volume_claim
+
+            self.persistent_volume_claims.append(read_persistent_volume_claim(root, namespace))
+        elif kind == "StorageClass":
+            from eks_plan.storage.manifests import read_storage_class
+
+            self.storage_classes.append(read_storage_class(root))
         elif kind == "Namespace":
             labels = {key: value.string() for key, value in metadata.child("labels").items()}
             self.namespace_labels[_name(metadata)] = labels
@@ -590,6 +603,8 @@ class _Collector:
         self.runtime_classes.extend(later.runtime_classes)
         self.namespace_labels.update(later.namespace_labels)
         self.warnings.extend(later.warnings)
+        self.persistent_volume_claims.extend(later.persistent_volume_claims)
+        self.storage_classes.extend(later.storage_classes)
 
     def finish(
         self, mode: ReplicaMode, files: tuple[str, ...], read_workloads: _WorkloadReader | None = None
@@ -678,6 +693,8 @@ class _Collector:
             warnings=tuple(dict.fromkeys(self.warnings)),
             documents=self.documents,
             files=files,
+            persistent_volume_claims=tuple(self.persistent_volume_claims),
+            storage_classes=tuple(self.storage_classes),
         )
 
 
@@ -825,17 +842,24 @@ class _Chunks:
     """The files cut into numbered chunks that two processes take in turn from a shared counter.
 
     Taking chunks rather than a fixed half each keeps both processes busy to the end when one
-    is slowed down (other programs on the machine). A process that meets an error takes no
-    more and makes the other stop too: every chunk before it was taken already, so the first
-    error in file order is among those the two processes report.
+    is slowed down (other programs on the machine). The first two chunks are dealt out before
+    the counter starts (chunk :data:`PARENT_FIRST` to this process, :data:`HELPER_FIRST` to the
+    helper), so each process reads at least one chunk however the two are scheduled: which
+    process reads which later chunk depends on timing, but never what is read. A process that
+    meets an error takes no more and makes the other stop too: every chunk before it was taken
+    already, so the first error in file order is among those the two processes report.
     """
+
+    PARENT_FIRST = 0
+    HELPER_FIRST = 1
 
     def __init__(self, inputs: Sequence[_Input], context: Any) -> None:
         size = max(1, min(32, len(inputs) // 64))
         self.inputs = inputs
         self.chunks = [inputs[start : start + size] for start in range(0, len(inputs), size)]
         self.starts = list(range(0, len(inputs), size))
-        self.counter = context.Value("l", 0)
+        # There are always two chunks or more: the helper is started for two files or more.
+        self.counter = context.Value("l", min(2, len(self.chunks)))
 
     def _take(self) -> int | None:
         with self.counter.get_lock():
@@ -850,11 +874,13 @@ class _Chunks:
             self.counter.value = len(self.chunks)
 
     def add_files(
-        self, max_file_bytes: int, progress: ProgressFunction | None
+        self, max_file_bytes: int, progress: ProgressFunction | None, first: int
     ) -> tuple[list[tuple[int, _Collector]], list[_ChunkError]]:
-        """Read chunks until none is left: ``(number, collector)`` of each, and the error met."""
+        """Read chunk ``first`` (this process's own), then chunks from the counter until none is
+        left: ``(number, collector)`` of each, and the error met."""
         done: list[tuple[int, _Collector]] = []
-        while (number := self._take()) is not None:
+        number: int | None = first if first < len(self.chunks) else self._take()
+        while number is not None:
             try:
                 chunk = self.chunks[number]
                 collector = _add_files(
@@ -864,6 +890,7 @@ class _Chunks:
                 self._stop()
                 return done, [_chunk_error(number, error)]
             done.append((number, collector))
+            number = self._take()
         return done, []
 
 
@@ -928,7 +955,7 @@ class _Helper:
 
     def add_files(self, progress: ProgressFunction | None) -> _Collector:
         """Read this process's share of the files and merge everything in file order."""
-        mine, errors = self._chunks.add_files(self._max_file_bytes, progress)
+        mine, errors = self._chunks.add_files(self._max_file_bytes, progress, _Chunks.PARENT_FIRST)
         theirs, their_errors = self._receive()
         _raise_first(errors + their_errors)
         if progress is not None:
@@ -958,7 +985,7 @@ class _Helper:
         """The helper's side; each reply is ``("ok", (results, errors))`` or ``("failed",)``."""
         reply: tuple[Any, ...]
         try:
-            done, errors = self._chunks.add_files(self._max_file_bytes, None)
+            done, errors = self._chunks.add_files(self._max_file_bytes, None, _Chunks.HELPER_FIRST)
             kept = [(number, collector.workload_objects) for number, collector in done]
             for _, collector in done:
                 collector.merged_workload_namespaces = [

@@ -17,6 +17,7 @@ from eks_plan.resources import Resources
 from eks_plan.scheduling.pod import PodSpec
 from eks_plan.scheduling.selectors import LabelSelector
 from eks_plan.scheduling.taints import Toleration
+from eks_plan.storage.model import PersistentVolumeClaim, PodVolume, StorageClass
 
 DAEMONSET = "DaemonSet"
 WORKLOAD_KINDS = frozenset(
@@ -99,6 +100,8 @@ class Workload:
     suspended: bool = False
     labels: tuple[tuple[str, str], ...] = ()
     field_locations: Mapping[str, SourceLocation] = field(default_factory=_frozen)
+    #: Volumes of the pods that go through a PVC (or are inline EBS): see :mod:`eks_plan.storage`.
+    volumes: tuple[PodVolume, ...] = ()
 
     @property
     def key(self) -> str:
@@ -231,6 +234,8 @@ class ManifestSet:
     warnings: tuple[LoadWarning, ...] = ()
     documents: int = 0
     files: tuple[str, ...] = ()
+    persistent_volume_claims: tuple[PersistentVolumeClaim, ...] = ()
+    storage_classes: tuple[StorageClass, ...] = ()
 
     @property
     def pods_to_place(self) -> tuple[Workload, ...]:

@@ -103,6 +103,8 @@ def read_workload(
         raise template.child("spec").error("is required: a workload needs a pod template")
     extra_labels = {POD_TEMPLATE_HASH: pod_template_hash(key)} if kind == "Deployment" else None
     pod_template = read_pod_template(template, namespace, context, warn, key, extra_labels)
+    from eks_plan.storage.manifests import read_workload_volumes  # storage reads through manifests
+
     locations = dict(pod_template.field_locations)
 
     replicas_field = spec.child("replicas")
@@ -196,6 +198,7 @@ def read_workload(
         suspended=suspended,
         labels=tuple(sorted((k, v.string()) for k, v in root.get("metadata", "labels").items())),
         field_locations=MappingProxyType(locations),
+        volumes=read_workload_volumes(kind, spec, template.child("spec")),
     )
     # Pod-level cpu/memory (spec.resources) reserve for every container: nothing is missing then.
     pod_level = "resources" in pod_template.field_locations and any(

@@ -74,8 +74,9 @@ def build_plan_document(
 ) -> PlanDocument:
     """The plan document: every figure the tables show, and what ``check-ips`` and the exports need.
 
-    ``cost_per_hour`` = nodes + EKS control plane + Fargate pods; ``lower_bound_per_hour`` bounds
-    ``node_cost_per_hour`` (the only part the solver chooses) and ``gap`` is the plan's distance to it.
+    ``cost_per_hour`` = nodes + EKS control plane + Fargate pods + persistent volumes;
+    ``lower_bound_per_hour`` bounds ``node_cost_per_hour`` (the only part the solver chooses) and
+    ``gap`` is the plan's distance to it.
     With the ``config`` the plan was made with, each pool also carries what ``eks-plan export``
     needs to build it (node style, capacity types, zones, labels, taints, maxPods), and the plan
     its ``headroom_percent`` and ``subnets``.
@@ -86,8 +87,14 @@ def build_plan_document(
     groups = {group.key: group for group in planning.problem.pod_groups}
     fargate_cost = sum(placement.price_per_hour * placement.count for placement in planning.fargate)
     notes = list(planning.notes) + list(plan.notes)
+    from eks_plan.storage.report import storage_data
+
+    storage = storage_data(plan, planning)
+    storage_per_hour = storage["cost_per_month"] / planning.hours_per_month if storage else 0.0
+    if storage is not None:
+        storage["cost_per_hour"] = money(storage_per_hour)
     if planning.currency == "USD":
-        cost = plan.node_cost_per_hour + planning.control_plane_per_hour + fargate_cost
+        cost = plan.node_cost_per_hour + planning.control_plane_per_hour + fargate_cost + storage_per_hour
     else:
         # Node prices are in the region's currency; the control plane and Fargate rates are USD.
         cost = plan.node_cost_per_hour
@@ -180,6 +187,7 @@ def build_plan_document(
             if not rule.honoured
         ),
         notes=tuple(notes),
+        storage=storage,
         headroom_percent=config.headroom_percent if config is not None else None,
         subnets=(
             tuple(PlanSubnet(**subnet.to_config_dict()) for subnet in config.subnets)

@@ -245,6 +245,8 @@ class PlanDocument:
     unschedulable: tuple[PlanUnschedulable, ...] | None = field(default=None, metadata=_OMIT)
     soft_rules_not_honoured: tuple[PlanSoftRule, ...] | None = field(default=None, metadata=_OMIT)
     notes: tuple[str, ...] | None = field(default=None, metadata=_OMIT)
+    #: Persistent volumes and their cost (``eks_plan.storage.report.storage_data``), as written.
+    storage: Mapping[str, Any] | None = field(default=None, metadata=_OMIT)
     headroom_percent: float | None = field(default=None, metadata=_OMIT)
     subnets: tuple[PlanSubnet, ...] | None = field(default=None, metadata=_OMIT)
 
@@ -274,6 +276,7 @@ class PlanDocument:
         "unschedulable",
         "soft_rules_not_honoured",
         "notes",
+        "storage",
         "headroom_percent",
         "subnets",
     )

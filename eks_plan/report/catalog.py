@@ -182,6 +182,28 @@ def type_detail_data(
         "allocatable_cpu_millicores": breakdown.allocatable[CPU],
         "allocatable_memory_mib": breakdown.allocatable[MEMORY] // MIB,
         "arithmetic": breakdown.lines(),
+        "ebs": _ebs_detail(t, settings, breakdown.max_pods),
+    }
+
+
+def _ebs_detail(instance_type: InstanceType, settings: NodeSettings, node_max_pods: int) -> dict[str, Any]:
+    """The type's EBS attachment limit and the EBS CSI driver's attachable-volume count under these
+    settings (:mod:`eks_plan.storage.attach`)."""
+    from eks_plan.network.ipamd import CniSettings
+    from eks_plan.storage.attach import launch_volumes, volume_slots
+
+    cni = CniSettings.for_mode(settings.cni_mode, security_groups_for_pods=settings.security_groups_for_pods)
+    slots = volume_slots(
+        instance_type, cni, node_max_pods, launch_volumes=launch_volumes(settings.node_style.value)
+    )
+    return {
+        **slots.as_dict(),
+        "all_enis_attachable_volumes": slots.at_enis(instance_type.max_enis_all_cards),
+        "max_enis": instance_type.max_enis_all_cards,
+        "eni_assumption": (
+            f"the ENIs ipamd holds with {node_max_pods} pods ({settings.cni_mode.value}, warm ENI or prefix "
+            "included), as kubelet re-reads the driver's count as ENIs attach"
+        ),
     }
 
 
@@ -294,6 +316,19 @@ def render_detail(detail: dict[str, Any], console: Console) -> None:
         )
         + (f", {network['bandwidth_mbps']} Mbps" if network["bandwidth_mbps"] else ""),
     )
+    ebs = detail["ebs"]
+    fresh, every = ebs["fresh_node_attachable_volumes"], ebs["all_enis_attachable_volumes"]
+    if ebs["kind"] == "shared":
+        ebs_text = (
+            f"{ebs['limit']} attachments shared with ENIs: {ebs['attachable_volumes']} EBS volumes at "
+            f"{ebs['planned_enis']} ENIs (ipamd at {detail['max_pods']} pods), {fresh} on a fresh node "
+            f"(1 ENI), {every} with all {ebs['max_enis']} ENIs"
+        )
+    else:
+        volumes = ebs["attachable_volumes"]
+        ebs_text = f"{ebs['limit']} dedicated attachments: {volumes} EBS volumes, whatever the ENIs"
+    taken = "root volume" if ebs["launch_volumes"] == 1 else f"{ebs['launch_volumes']} launch volumes"
+    facts.add_row("EBS volumes", ebs_text + f" ({taken} taken)")
     zones = ", ".join(detail["zones"]) or "unknown"
     where = f"{detail['region']}: " + (f"zones {zones}" if detail["offered_in_region"] else "not offered")
     facts.add_row("offered", where)

@@ -50,7 +50,7 @@ def markdown(report: Mapping[str, Any]) -> str:
         "",
         f"{_amount(float(report['pastTotalMonthlyCost']), currency)} → "
         f"**{_amount(float(report['totalMonthlyCost']), currency)}** a month "
-        "(nodes, EKS control plane and Fargate).",
+        "(nodes, EKS control plane, Fargate and persistent volumes).",
         "",
     ]
     groups = [group for group in report["nodeGroups"] if group["status"] != "unchanged"]

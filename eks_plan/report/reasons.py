@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 
 from eks_plan.resources import PODS, VPC_IP_PODS, format_amount
 from eks_plan.solver.plan import INSTANCE_TYPES, Fit, FitCount, ReasonCode, UnplacedReason
+from eks_plan.storage.attach import EBS_VOLUMES, MAX_VOLUME_COUNT_REASON
 
 NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
@@ -50,6 +51,8 @@ def shortfall_words(resource: str) -> str:
         return "Too many pods"
     if resource == VPC_IP_PODS:
         return "no VPC address left for the pod (ipamd's ENIs are full)"
+    if resource == EBS_VOLUMES:
+        return MAX_VOLUME_COUNT_REASON  # nodevolumelimits' ErrReasonMaxVolumeCountExceeded
     return f"Insufficient {resource}"
 
 

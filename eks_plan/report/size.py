@@ -128,6 +128,9 @@ def render_plan(document: PlanDocument, console: Console) -> None:
         parts.append(f"control plane {money}{d.control_plane_per_hour or 0.0:.4f}")
     if fargate_pods and currency == "USD":
         parts.append(f"Fargate {money}{d.fargate_cost_per_hour or 0.0:.4f}")
+    storage = d.storage
+    if storage and currency == "USD":
+        parts.append(f"volumes {money}{storage['cost_per_hour']:.4f}")
     console.print(
         f"Total per hour: {' + '.join(parts)} = [bold]{money}{cost_per_hour:.4f}[/] "
         f"([bold]{money}{cost_per_month:,.2f}[/] a month)\n"
@@ -174,6 +177,11 @@ def render_plan(document: PlanDocument, console: Console) -> None:
         fargate_size = f"Fargate {pod.vcpu} vCPU / {pod.memory_gb} GB"
         placement.add_row(pod.workload, str(pod.count), "-", fargate_size)
     print_table(console, placement)
+
+    if storage:
+        from eks_plan.storage.report import render_storage
+
+        render_storage(dict(storage), console)
 
     if unschedulable:
         problems = table("Pods that cannot be placed", style="red")

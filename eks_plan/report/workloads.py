@@ -144,12 +144,47 @@ def workloads_data(manifests: ManifestSet) -> dict[str, Any]:
             }
             for pdb in manifests.pdbs
         ],
+        **_storage(manifests),
         "ignored_kinds": dict(manifests.ignored_kinds),
         "owned_skipped": manifests.owned_skipped,
         "warnings": [
             {"code": warning.code, "message": warning.message, "location": str(warning.location)}
             for warning in manifests.warnings
         ],
+    }
+
+
+def _storage(manifests: ManifestSet) -> dict[str, Any]:
+    """``{"storage": ...}`` when the manifests have StorageClasses or workloads with persistent volumes:
+    the classes, the default class (and whether it was assumed), each workload's volumes, the notes."""
+    from eks_plan.storage.volumes import storage_inventory
+
+    if not manifests.storage_classes and not any(workload.volumes for workload in manifests.workloads):
+        return {}
+    inventory = storage_inventory(manifests)
+    return {
+        "storage": {
+            "default_storage_class": inventory.default_class.name if inventory.default_class else None,
+            "default_storage_class_assumed": inventory.default_assumed,
+            "storage_classes": [
+                {
+                    "name": storage_class.name,
+                    "provisioner": storage_class.provisioner,
+                    "ebs_type": storage_class.ebs_type,
+                    "volume_binding_mode": storage_class.volume_binding_mode,
+                    "allowed_zones": list(storage_class.allowed_zones),
+                    "default": storage_class.is_default,
+                    "source": str(storage_class.source),
+                }
+                for storage_class in manifests.storage_classes
+            ],
+            "volumes": [
+                {"workload": key, **volume.as_dict()}
+                for key, volumes in inventory.volumes.items()
+                for volume in volumes
+            ],
+            "notes": list(inventory.notes),
+        }
     }
 
 
@@ -234,6 +269,11 @@ def render_workloads(data: dict[str, Any], console: Console) -> None:
         overhead = data["daemonset_overhead_per_node"]
         daemonsets.add_row("[bold]all DaemonSets, per node[/]", *_requests_cells(overhead, columns))
         print_table(console, daemonsets)
+
+    if data.get("storage"):
+        from eks_plan.storage.report import render_workload_volumes
+
+        render_workload_volumes(data["storage"], console)
 
     if data["ignored_kinds"]:
         ignored = ", ".join(f"{kind} {count}" for kind, count in data["ignored_kinds"].items())

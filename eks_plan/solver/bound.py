@@ -184,12 +184,18 @@ def _solve_lp(
     one_per_node = [((mask & keep).astype(np.float64), count) for mask, count in floor_rows]
     if instance.problem.tolerate_zone_loss and zone_total >= 2:
         factor = zone_total / (zone_total - 1)
+        # Zone-bound pods (EBS volumes) are not re-placed when their zone is lost: no spare for them.
+        # Merged groups lose the flag, so any zone-bound pod makes every pod count once (a relaxation).
+        any_bound = any(group.zone_bound for group in instance.problem.pod_groups)
+        scale_by = np.array(
+            [1.0 if getattr(instance.groups[g], "zone_bound", any_bound) else factor for g in groups]
+        )
         for r in range(resources):
-            need = float((requests_scaled[groups, r] * pods[groups]).sum()) * factor
+            need = float((requests_scaled[groups, r] * pods[groups] * scale_by).sum())
             if need > 0:
                 node_row(need, infinity, usable_scaled[:, r].copy(), f"zone_loss[{r}]")
         for i, (mask, count) in enumerate(one_per_node):
-            node_row(float(count) * factor, infinity, mask, f"zone_loss_one[{i}]")
+            node_row(float(count) * (1.0 if any_bound else factor), infinity, mask, f"zone_loss_one[{i}]")
     else:
         for i, (mask, count) in enumerate(one_per_node):
             # One pod per node (self anti-affinity, a hostPort): at least pods[g] nodes g may use.

@@ -30,6 +30,7 @@ from eks_plan.scheduling.pod import PodSpec
 from eks_plan.scheduling.topology import node_has_key
 from eks_plan.solver.plan import INSTANCE_TYPES, Fit, FitCount, ReasonCode, UnplacedReason
 from eks_plan.solver.problem import NodeOption
+from eks_plan.storage.attach import EBS_VOLUMES, VOLUME_COUNT_FIX
 
 
 def _ports_taken(pod: PodSpec, option: NodeOption) -> bool:
@@ -170,6 +171,12 @@ def nearest_fixes(
             f"add a toleration for {', '.join(taints)} (instance type {taint_only[0].instance_type} "
             "fits otherwise)"
         )
+    if any(
+        failure.resource == EBS_VOLUMES
+        for option in options
+        for failure in option_failures(pod, option, headroom_percent)
+    ):
+        fixes.append(VOLUME_COUNT_FIX)
     selector_only = [
         o
         for o in options

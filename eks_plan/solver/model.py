@@ -147,11 +147,17 @@ def improve_with_cp_sat(
     zone_total = len(instance.problem.zones)
     if instance.problem.tolerate_zone_loss and zone_total >= 2:
         for r in range(len(resources)):
-            demand = sum(int(requests[g, r]) * int(placeable[g]) for g in groups)
-            if demand:
+            # Zone-bound pods (EBS volumes) stay down with their zone: counted once, not re-placed.
+            movable = sum(
+                int(requests[g, r]) * int(placeable[g]) for g in groups if not instance.groups[g].zone_bound
+            )
+            bound = sum(
+                int(requests[g, r]) * int(placeable[g]) for g in groups if instance.groups[g].zone_bound
+            )
+            if movable or bound:
                 model.add(
                     (zone_total - 1) * sum(int(capacity[c, r]) * var for c, var in nodes.items())
-                    >= zone_total * demand
+                    >= zone_total * movable + (zone_total - 1) * bound
                 )
     # --- objective ---
     price = {c: round(instance.classes[c].price * MICRO) for c in nodes}

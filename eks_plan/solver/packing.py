@@ -681,7 +681,8 @@ def zone_loss_leftover(instance: Instance, nodes: Sequence[Node]) -> dict[int, d
         for node in nodes:
             if node.zone == zone:
                 for g, count in node.pods.items():
-                    lost[g] += count
+                    if not instance.groups[g].zone_bound:  # stays down with its EBS volume's zone
+                        lost[g] += count
             else:
                 survivors.append((node, node.free.copy(), dict(node.pods)))
         leftover: dict[int, int] = {}

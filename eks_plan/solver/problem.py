@@ -35,11 +35,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class PodGroup:
-    """``count`` interchangeable replicas of one workload; ``key`` is ``Kind/namespace/name``."""
+    """``count`` interchangeable replicas of one workload; ``key`` is ``Kind/namespace/name``.
+
+    ``zone_bound``: each pod is tied to the zone it first runs in (its EBS volume lives there), so a
+    lost zone's pods of this group are not re-placed elsewhere (see :mod:`eks_plan.storage.planning`).
+    """
 
     key: str
     count: int
     pod: PodSpec
+    zone_bound: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,8 @@ The rules, as kube-scheduler applies them to the final state of the cluster:
   other zones' nodes first-fit decreasing (pods by cpu, then memory, descending; nodes in plan
   order), honouring every per-node rule above (resources, selector, taints, host ports, hostname
   anti-affinity); any pod left over is a violation. First-fit may miss a packing that exists, so
-  this check is, if anything, stricter than the rule.
+  this check is, if anything, stricter than the rule. Pods of a zone-bound group (an EBS volume in
+  the lost zone) are not re-placed: they wait for their zone (:mod:`eks_plan.storage.planning`).
 
 Example: two 600m pods on a node with 1000m usable::
 
@@ -542,7 +543,7 @@ def _replace_lost_zone(index: _Index, zone: str) -> list[tuple[str, int]]:
     for node in index.nodes:
         if node.option.zone == zone:
             for key, count in node.pods.items():
-                if count > 0:
+                if count > 0 and not index.groups[key].zone_bound:  # waits for its EBS volume's zone
                     lost[key] += count
     order = sorted(
         lost,

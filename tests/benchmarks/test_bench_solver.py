@@ -4,26 +4,37 @@ from __future__ import annotations
 
 import bench_solver
 import pytest
-from bench_solver import Case, Row, evaluate_targets, select_cases, table_lines
+from bench_solver import CORPUS, Case, Row, all_cases, evaluate_targets, select_cases, table_lines
 
 
-def test_the_cases_of_issue_5() -> None:
-    names = [case.name for case in bench_solver.synthetic_cases()]
-    assert names == [
-        "1k-karpenter-default",
-        "1k-all-current",
-        "10k-karpenter-default",
-        "10k-all-current",
-        "100k-karpenter-default",
-        "100k-all-current",
-    ]
-    limits = {case.name: case.time_limit_seconds for case in bench_solver.synthetic_cases()}
-    assert (limits["1k-all-current"], limits["10k-all-current"], limits["100k-all-current"]) == (10, 30, 120)
-    corpus = [case.name for case in bench_solver.corpus_cases()]
-    assert "corpus/argo-cd-ha" in corpus and len(corpus) == 11
-    assert [case.name for case in select_cases(["100k-*"])] == names[4:]
-    with pytest.raises(SystemExit, match="no case matches"):
+def test_every_corpus_folder_is_one_case_in_folder_order() -> None:
+    if not CORPUS.is_dir():
+        pytest.fail(f"the shared corpus is missing: expected it at {CORPUS}")
+    folders = sorted(path for path in CORPUS.iterdir() if path.is_dir())
+    cases = bench_solver.corpus_cases()
+    assert [case.name for case in cases] == [f"corpus/{folder.name}" for folder in folders]
+    assert [case.corpus_folder for case in cases] == [str(folder) for folder in folders]
+
+
+def test_case_names_are_unique_so_a_glob_picks_each_case_once() -> None:
+    names = [case.name for case in all_cases()]
+    assert len(names) == len(set(names))
+
+
+def test_cases_are_chosen_by_glob_in_table_order() -> None:
+    cases = all_cases()
+    assert select_cases(None) == select_cases([]) == cases
+    hundred_k = select_cases(["100k-*"])
+    assert hundred_k and hundred_k == [case for case in cases if case.name.startswith("100k-")]
+    first_corpus = next(case for case in cases if case.corpus_folder)
+    # Two patterns: the union, in the order of all_cases (not of the patterns).
+    chosen = select_cases([first_corpus.name, "1k-*"])
+    assert chosen == [case for case in cases if case.name.startswith("1k-") or case is first_corpus]
+    assert chosen[-1] == first_corpus
+    with pytest.raises(SystemExit) as no_match:
         select_cases(["nothing-*"])
+    message = str(no_match.value)
+    assert message.startswith("no case matches nothing-*") and all(case.name in message for case in cases)
 
 
 def row(**fields: object) -> Row:

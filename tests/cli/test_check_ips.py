@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SHOP, SHOP_GROUP, SHOP_TIME_LIMIT, SizeRun
 from typer.testing import CliRunner
 
 from eks_plan.cli.app import app
@@ -204,27 +205,23 @@ def test_input_errors_without_nodes(
     assert "no subnets to check" in run_main(["--nodes", "us-east-1a:m5.large=1"], capsys, monkeypatch)
 
 
-def test_manifests_are_sized_in_place_then_checked() -> None:
-    """`check-ips MANIFESTS` solves as `size` does and checks the plan it would write."""
-    import json
-    import subprocess
-    import sys
+@SHOP_GROUP
+def test_manifests_are_sized_in_place_then_checked(reuse_shop_plan: SizeRun) -> None:
+    """`check-ips MANIFESTS` sizes them as `size` does and checks the plan `size --plan-out` writes.
 
-    from conftest import REPO_ROOT
-
-    shop = REPO_ROOT / "samples" / "shop"
-    run = subprocess.run(
-        [sys.executable, "-m", "eks_plan.cli.app", "check-ips", str(shop / "manifests"),
-         "-c", str(shop / "eks-plan.yaml"), "--time-limit", "5", "-o", "json"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert run.returncode in (0, 1), run.stderr
-    report = json.loads(run.stdout)
-    assert report["source"] == "the manifests, sized in place"
-    steady = next(s for s in report["scenarios"] if s["scenario"] == "steady")
-    assert steady["nodes"] >= 5
+    ``plan_cluster`` returns the session's shop plan (solved once, by `size`); the report is the one
+    `check-ips --plan` gives for that plan's file, but for where the plan came from.
+    """
+    args = ("-c", str(SHOP / "eks-plan.yaml"), "--time-limit", SHOP_TIME_LIMIT)
+    in_place = report(str(SHOP / "manifests"), *args)
+    assert in_place["source"] == "the manifests, sized in place"
+    steady = next(s for s in in_place["scenarios"] if s["scenario"] == "steady")
+    assert steady["nodes"] == reuse_shop_plan.data()["node_count"] >= 5
     zones = {usage["subnet"]["zone"] for usage in steady["subnets"]}
     assert zones == {"us-east-1a", "us-east-1b", "us-east-1c"}
+    from_file = report("--plan", str(reuse_shop_plan.plan_file), *args)
+    assert from_file["source"] != in_place["source"]
+    assert {**from_file, "source": None} == {**in_place, "source": None}
 
 
 def test_warm_prefix_target_zero_without_ip_targets_is_rejected(

@@ -1,4 +1,9 @@
-"""`eks-plan size` end to end: the sample shop, the plan file, exit codes, and every corpus folder."""
+"""`eks-plan size` end to end: the sample shop, the plan file, exit codes, and every corpus folder.
+
+The shop is solved once per session (``shop_size`` in conftest.py) and the tests that only read
+its plan share it; subprocesses are kept for what only a real process shows (exit codes, the two
+streams, no traceback). The human report is compared with golden files in test_golden_output.py.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,27 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, REPO_ROOT
+from conftest import CORPUS, SHOP, SHOP_GROUP, SHOP_TIME_LIMIT, SizeRun
+from typer.testing import CliRunner
 
 from eks_plan.planning import plan_cluster
 from eks_plan.solver.verify import verify_plan
 
-SHOP = REPO_ROOT / "samples" / "shop"
+BARE_POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: bare}\nspec:\n  containers: [{name: c, image: x}]\n"
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The console script's ``main()`` run in process: exit code, stdout, stderr."""
+    from eks_plan.cli.app import main
+
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "argv", ["eks-plan", *args])
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+    captured = capsys.readouterr()
+    code = exit_info.value.code
+    return (code if isinstance(code, int) else 0 if code is None else 1), captured.out, captured.err
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -26,26 +46,15 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     )
 
 
-@pytest.fixture(scope="module")
-def shop_json(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[dict, Path, subprocess.CompletedProcess[str]]:
-    plan_file = tmp_path_factory.mktemp("plan") / "plan.json"
-    run = run_cli(
-        "size", str(SHOP / "manifests"), "-c", str(SHOP / "eks-plan.yaml"),
-        "--time-limit", "10", "-o", "json", "--plan-out", str(plan_file),
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout), plan_file, run
-
-
-def test_sample_plan_places_every_pod_with_the_documented_json_shape(shop_json) -> None:
-    data, _, _ = shop_json
+@SHOP_GROUP
+def test_sample_plan_places_every_pod_with_the_documented_json_shape(shop_size: SizeRun) -> None:
+    data = shop_size.data()
     assert data["unschedulable"] == []
     for key in ("cost_per_hour", "node_cost_per_hour", "lower_bound_per_hour", "gap"):
         assert isinstance(data[key], float)
     assert 0 <= data["lower_bound_per_hour"] <= data["node_cost_per_hour"]
-    assert data["cost_per_hour"] == pytest.approx(data["node_cost_per_hour"] + 0.10, abs=1e-6)
+    storage = data["storage"]["cost_per_hour"]  # the sample's volumes: $74.40 a month
+    assert data["cost_per_hour"] == pytest.approx(data["node_cost_per_hour"] + 0.10 + storage, abs=1e-6)
     node = data["nodes"][0]
     assert set(node) >= {"instance_type", "zone", "capacity_type", "price_per_hour", "allocatable",
                          "daemonset_overhead", "pods"}  # fmt: skip
@@ -66,8 +75,9 @@ def test_sample_plan_places_every_pod_with_the_documented_json_shape(shop_json) 
     assert all(node["daemonset_overhead"]["cpu_millicores"] == 250 for node in data["nodes"])
 
 
-def test_gpu_pods_only_on_the_tainted_gpu_pool_and_nothing_else_there(shop_json) -> None:
-    data, _, _ = shop_json
+@SHOP_GROUP
+def test_gpu_pods_only_on_the_tainted_gpu_pool_and_nothing_else_there(shop_size: SizeRun) -> None:
+    data = shop_size.data()
     for node in data["nodes"]:
         on_gpu_pool = node["pool"] == "gpu"
         has_recommender = "Deployment/shop/recommender" in node["pods"]
@@ -75,18 +85,26 @@ def test_gpu_pods_only_on_the_tainted_gpu_pool_and_nothing_else_there(shop_json)
         assert not on_gpu_pool or set(node["pods"]) <= {"Deployment/shop/recommender"}
 
 
-def test_plan_out_is_the_json_report(shop_json) -> None:
-    data, plan_file, _ = shop_json
-    assert json.loads(plan_file.read_text()) == data
+@SHOP_GROUP
+def test_plan_out_is_the_json_report(shop_size: SizeRun) -> None:
+    assert json.loads(shop_size.plan_file.read_text()) == shop_size.data()
 
 
-def test_table_output_summarises_the_plan(tmp_path: Path) -> None:
-    run = run_cli("size", str(SHOP / "manifests"), "-c", str(SHOP / "eks-plan.yaml"), "--time-limit", "5")
-    assert run.returncode == 0, run.stderr
+@SHOP_GROUP
+def test_table_output_summarises_the_plan(reuse_shop_plan: SizeRun) -> None:
+    """The command's table output of the session's shop plan (the same plan, not solved again)."""
+    from eks_plan.cli.app import app
+
+    run = CliRunner().invoke(
+        app,
+        ["size", str(SHOP / "manifests"), "-c", str(SHOP / "eks-plan.yaml"), "--time-limit", SHOP_TIME_LIMIT],
+    )
+    assert run.exit_code == 0, (run.output, run.exception)
     first = run.stdout.splitlines()[0]
     assert "nodes in 3 zones for 50 pods" in first and "/hour" in first
     for title in ("Node groups", "Utilisation", "Cost bound", "Where each workload landed"):
         assert title in run.stdout
+    assert f"{reuse_shop_plan.data()['cost_per_hour']:.4f}/hour" in first
 
 
 def test_a_pod_no_instance_type_holds_exits_1_with_the_reason(tmp_path: Path) -> None:
@@ -115,13 +133,26 @@ def test_a_pod_no_instance_type_holds_exits_1_with_the_reason(tmp_path: Path) ->
         (["{shop}", "--zone", "eu-west-1a"], "eu-west-1a"),
     ],
 )
-def test_bad_input_exits_2_with_one_message_and_writes_no_plan(tmp_path: Path, args, message) -> None:
+def test_bad_input_exits_2_with_one_message_and_writes_no_plan(
+    tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     plan_file = tmp_path / "plan.json"
     args = [arg.replace("{shop}", str(SHOP / "manifests")) for arg in args]
-    run = run_cli("size", *args, "--plan-out", str(plan_file), "--quiet")
+    code, out, err = run_main(capsys, "size", *args, "--plan-out", str(plan_file), "--quiet")
+    assert code == 2 and out == ""
+    assert message in err
+    assert "Traceback" not in err
+    assert not plan_file.exists()
+
+
+def test_bad_input_exits_2_from_the_process_with_the_message_on_stderr(tmp_path: Path) -> None:
+    """What only a real process shows: its exit status, the two streams, no traceback printed."""
+    plan_file = tmp_path / "plan.json"
+    run = run_cli("size", "missing-dir/", "--plan-out", str(plan_file), "--quiet", cwd=tmp_path)
     assert run.returncode == 2
-    assert message in run.stderr
-    assert "Traceback" not in run.stderr
+    [message] = run.stderr.splitlines()
+    assert message.startswith("error: missing-dir/: no such file or directory")
+    assert "Traceback" not in run.stderr and run.stdout == ""
     assert not plan_file.exists()
 
 
@@ -131,7 +162,7 @@ CORPUS_FOLDERS = sorted(path.name for path in CORPUS.iterdir() if path.is_dir())
 @pytest.mark.parametrize("folder", CORPUS_FOLDERS)
 def test_every_corpus_folder_plans_and_verifies(folder: str) -> None:
     include = ("*.injected",) if folder == "istio-injected" else ()
-    result = plan_cluster([CORPUS / folder], include=include, time_limit_seconds=5)
+    result = plan_cluster([CORPUS / folder], include=include, time_limit_seconds=0.5, workers=1)
     assert verify_plan(result.planning.problem, result.plan) == []
     placed = sum(sum(node.pods.values()) for node in result.plan.nodes)
     unplaced = sum(item.count for item in result.plan.unschedulable)
@@ -150,27 +181,35 @@ def test_every_corpus_folder_plans_and_verifies(folder: str) -> None:
         )
 
 
-def test_a_plan_file_that_cannot_be_written_is_an_input_error(tmp_path: Path) -> None:
+def test_a_plan_file_that_cannot_be_written_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no eks-plan.yaml here
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(BARE_POD)
     target = tmp_path / "no-such-dir" / "plan.json"
-    run = run_cli("size", str(SHOP / "manifests"), "-c", str(SHOP / "eks-plan.yaml"), "--time-limit", "2",
-                  "-q", "--plan-out", str(target))  # fmt: skip
-    assert run.returncode == 2
-    assert f"{target}: cannot write the file" in run.stderr and "Traceback" not in run.stderr
-    assert run.stdout == ""
+    args = (str(manifest), "--time-limit", "2", "-q", "--plan-out", str(target))
+    code, out, err = run_main(capsys, "size", *args)
+    assert code == 2
+    assert f"{target}: cannot write the file" in err and "Traceback" not in err
+    assert out == ""
 
 
-def test_warnings_with_brackets_are_printed_as_text(tmp_path: Path) -> None:
+def test_warnings_with_brackets_are_printed_as_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     folder = tmp_path / "[bold]prod"
     folder.mkdir()
-    (folder / "pod.yaml").write_text(
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: bare}\nspec:\n  containers: [{name: c, image: x}]\n"
-    )
-    run = run_cli("size", str(folder), "--time-limit", "2", "-q")
-    assert run.returncode == 0, run.stderr
-    assert "[bold]prod" in run.stderr
+    (folder / "pod.yaml").write_text(BARE_POD)
+    code, _, err = run_main(capsys, "size", str(folder), "--time-limit", "2", "-q")
+    assert code == 0, err
+    assert "[bold]prod" in err
 
 
-def test_fargate_prices_what_it_can_run_and_reports_what_it_cannot(tmp_path: Path) -> None:
+def test_fargate_prices_what_it_can_run_and_reports_what_it_cannot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "apps.yaml").write_text(
         """apiVersion: apps/v1
 kind: Deployment
@@ -199,10 +238,10 @@ spec:
         "fargateProfiles:\n  - name: batch\n    selectors: [{namespace: batch}]\n"
         "pricing: {hoursPerMonth: 100}\n"
     )
-    run = run_cli("size", str(tmp_path / "apps.yaml"), "-c", str(config), "-q", "--time-limit", "2",
-                  "-o", "json")  # fmt: skip
-    assert run.returncode == 1, run.stderr
-    data = json.loads(run.stdout)
+    code, out, err = run_main(capsys, "size", str(tmp_path / "apps.yaml"), "-c", str(config), "-q",
+                              "--time-limit", "2", "-o", "json")  # fmt: skip
+    assert code == 1, err
+    data = json.loads(out)
     # 1 vCPU / 8 GiB -> 2 vCPU / 9 GB (DOMAIN.md §4) = $0.120965, plus 10 GB of storage above the 20 GB
     # included at $0.000111 per GB-hour.
     [api] = data["fargate"]["pods"]
