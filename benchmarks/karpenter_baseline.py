@@ -67,7 +67,7 @@ import numpy as np
 from eks_plan.scheduling import LabelSelector, WhenUnsatisfiable, untolerated
 from eks_plan.scheduling.pod import HostPort, PodSpec
 from eks_plan.scheduling.topology import HOSTNAME, LEGACY_ZONE, ZONE, PodAffinityTerm
-from eks_plan.solver.plan import Plan, PlannedNode, Unschedulable
+from eks_plan.solver.plan import Plan, PlannedNode, ReasonCode, UnplacedReason, Unschedulable
 from eks_plan.solver.problem import NodeOption, Problem
 
 _ZONE_KEYS = (ZONE, LEGACY_ZONE)
@@ -436,7 +436,9 @@ class _Packer:
             pods = {self.groups[group].key: count for group, count in sorted(node.counts.items())}
             planned.append(PlannedNode(f"baseline-{node.index + 1}", options[choice], pods))
         unschedulable = tuple(
-            Unschedulable(self.groups[group].key, count, (self._reason(group),))
+            Unschedulable(
+                self.groups[group].key, count, (UnplacedReason(ReasonCode.NOTE, text=self._reason(group)),)
+            )
             for group, count in sorted(unplaced.items())
             if count
         )

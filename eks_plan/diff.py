@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eks_plan.errors import InputError, SourceLocation
+from eks_plan.plan.document import PlanDocument, PlanNodeGroup, PlanRequests
 
 if TYPE_CHECKING:
     from eks_plan.catalog import Catalog
@@ -55,7 +56,7 @@ class Side:
     """One side of the diff: its plan document, and for manifests what was sized."""
 
     label: str
-    data: dict[str, Any]
+    document: PlanDocument | None
     manifests: ManifestSet | None = None
     planning: PlanningInput | None = None
 
@@ -81,8 +82,9 @@ class _Context:
     temporary: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
 
 
-def read_plan_document(path: Path) -> dict[str, Any] | None:
-    """The plan document in ``path``, or ``None`` when the file is not a plan (a manifest)."""
+def read_plan_document(path: Path) -> PlanDocument | None:
+    """The plan document in ``path``, or ``None`` when the file is not a plan (a manifest); a file
+    that looks like a plan but breaks the plan schema is an input error naming the key."""
     if path.suffix != ".json" or not path.is_file():
         return None
     try:
@@ -94,7 +96,10 @@ def read_plan_document(path: Path) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"cannot read the file: {error}", SourceLocation(str(path))) from None
     if isinstance(document, dict) and "node_groups" in document and "nodes" in document:
-        return document
+        from eks_plan.plan import validate_plan
+
+        validate_plan(document, str(path))
+        return PlanDocument.from_dict(document)
     return None
 
 
@@ -172,7 +177,7 @@ def diff(
     from eks_plan.catalog import load_catalog
     from eks_plan.config import load_config
     from eks_plan.config.checks import validate_zones
-    from eks_plan.report.size import plan_data
+    from eks_plan.plan.build import build_plan_document
 
     config = load_config(options.config_path)
     catalog = load_catalog()
@@ -190,7 +195,7 @@ def diff(
                 loaded.append(None)
             else:
                 loaded.append(_load(paths, context))
-                sides.append(Side(f"{label}: {' '.join(map(str, paths))}", {}))
+                sides.append(Side(f"{label}: {' '.join(map(str, paths))}", None))
         plans: list[Any] = [None, None]
         for index, item in enumerate(loaded):
             if item is None:
@@ -208,7 +213,7 @@ def diff(
                 if observer is not None:
                     observer.on_phase(f"sizing the {('base', 'head')[index]}")
                 plans[index] = _solve(planning, context)
-            sides[index].data = plan_data(plans[index], planning, config)
+            sides[index].document = build_plan_document(plans[index], planning, config)
             sides[index].manifests, sides[index].planning = manifests, planning
         if base_ref is not None:
             sides[0].label = f"base: {base_ref}"
@@ -223,27 +228,29 @@ def _money(value: float) -> str:
     return f"{value:.4f}"
 
 
-def _group_key(row: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    return (row["pool"], row["instance_type"], row["zone"], row["capacity_type"])
+def _group_key(row: PlanNodeGroup) -> tuple[str, str, str, str]:
+    return (row.pool, row.instance_type, row.zone, row.capacity_type)
+
+
+def _plan(side: Side) -> PlanDocument:
+    assert side.document is not None, "every side is sized or read before the comparison"
+    return side.document
 
 
 def compare(base: Side, head: Side, context: _Context | None = None) -> dict[str, Any]:
     """The diff report of two sides (see the README for its fields)."""
-    hours = (
-        float(head.data.get("cost_per_month", 0) / head.data["cost_per_hour"])
-        if head.data.get("cost_per_hour")
-        else 730.0
-    )
-    past_hour, now_hour = float(base.data["cost_per_hour"]), float(head.data["cost_per_hour"])
-    past_month, now_month = float(base.data["cost_per_month"]), float(head.data["cost_per_month"])
+    past, now = _plan(base), _plan(head)
+    hours = float((now.cost_per_month or 0) / now.cost_per_hour) if now.cost_per_hour else 730.0
+    past_hour, now_hour = float(past.cost_per_hour or 0), float(now.cost_per_hour or 0)
+    past_month, now_month = float(past.cost_per_month or 0), float(now.cost_per_month or 0)
     change = now_month - past_month
     percent = (change / past_month * 100) if past_month else (0.0 if not change else None)
 
-    groups = _node_group_changes(base.data, head.data)
+    groups = _node_group_changes(past, now)
     workloads = _workload_changes(base, head)
-    unschedulable = _unschedulable_changes(base.data, head.data)
+    unschedulable = _unschedulable_changes(past, now)
     attribution = _attribution(base, head, workloads, hours, context)
-    subnets = _subnet_headroom(base.data, head.data, context) if context is not None else []
+    subnets = _subnet_headroom(past, now, context) if context is not None else []
     changed = bool(
         abs(change) >= 0.005
         or any(group["status"] != "unchanged" for group in groups)
@@ -252,7 +259,7 @@ def compare(base: Side, head: Side, context: _Context | None = None) -> dict[str
         or unschedulable["resolved"]
     )
     return {
-        "currency": head.data.get("currency", "USD"),
+        "currency": now.currency or "USD",
         "base": base.label,
         "head": head.label,
         "pastTotalHourlyCost": _money(past_hour),
@@ -271,17 +278,15 @@ def compare(base: Side, head: Side, context: _Context | None = None) -> dict[str
     }
 
 
-def _node_group_changes(base: Mapping[str, Any], head: Mapping[str, Any]) -> list[dict[str, Any]]:
-    before = {_group_key(row): row for row in base.get("node_groups", [])}
-    after = {_group_key(row): row for row in head.get("node_groups", [])}
+def _node_group_changes(base: PlanDocument, head: PlanDocument) -> list[dict[str, Any]]:
+    before = {_group_key(row): row for row in base.node_groups or ()}
+    after = {_group_key(row): row for row in head.node_groups or ()}
     rows = []
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
-        past_count, count = (old or {}).get("count", 0), (new or {}).get("count", 0)
-        past_cost, cost = (
-            float((old or {}).get("cost_per_month", 0.0)),
-            float((new or {}).get("cost_per_month", 0.0)),
-        )
+        past_count, count = (old.count if old else 0), (new.count if new else 0)
+        past_cost = float((old.cost_per_month if old else None) or 0.0)
+        cost = float((new.cost_per_month if new else None) or 0.0)
         status = (
             "added"
             if old is None
@@ -309,14 +314,14 @@ def _node_group_changes(base: Mapping[str, Any], head: Mapping[str, Any]) -> lis
     return rows
 
 
-def _describe_requests(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+def _describe_requests(before: PlanRequests, after: PlanRequests) -> list[str]:
     words = []
     for key, name, scale, unit in (
         ("cpu_millicores", "cpu", 1, "m"),
         ("memory_bytes", "memory", 2**20, "Mi"),
         ("gpus", "nvidia.com/gpu", 1, ""),
     ):
-        old, new = before.get(key, 0), after.get(key, 0)
+        old, new = getattr(before, key) or 0, getattr(after, key) or 0
         if old != new:
             words.append(f"{name} {old // scale}{unit} → {new // scale}{unit} per pod")
     return words
@@ -324,8 +329,8 @@ def _describe_requests(before: Mapping[str, Any], after: Mapping[str, Any]) -> l
 
 def _workload_changes(base: Side, head: Side) -> list[dict[str, Any]]:
     """Workloads (and DaemonSets, for manifest sides) that differ, with what changed in words."""
-    before: dict[str, Any] = dict(base.data.get("workloads", {}))
-    after: dict[str, Any] = dict(head.data.get("workloads", {}))
+    before = dict(_plan(base).workloads)
+    after = dict(_plan(head).workloads)
     specs_before = _specs(base)
     specs_after = _specs(head)
     keys = sorted(set(before) | set(after) | set(specs_before) | set(specs_after))
@@ -342,15 +347,13 @@ def _workload_changes(base: Side, head: Side) -> list[dict[str, Any]]:
             )
         elif old is None:
             assert new is not None
-            words = [f"added ({_pods(new['replicas'])})"]
+            words = [f"added ({_pods(new.replicas)})"]
         elif new is None:
-            words = [f"removed ({_pods(old['replicas'])})"]
+            words = [f"removed ({_pods(old.replicas)})"]
         else:
-            if old["replicas"] != new["replicas"]:
-                words.append(
-                    f"replicas {old['replicas']} → {new['replicas']} ({new.get('replicas_reason', '')})"
-                )
-            words += _describe_requests(old.get("requests", {}), new.get("requests", {}))
+            if old.replicas != new.replicas:
+                words.append(f"replicas {old.replicas} → {new.replicas} ({new.replicas_reason or ''})")
+            words += _describe_requests(old.requests, new.requests)
             spec_old, spec_new = specs_before.get(key), specs_after.get(key)
             if not words and spec_old is not None and spec_new is not None and spec_old != spec_new:
                 words.append("placement rules changed (selectors, affinity, tolerations or spread)")
@@ -370,12 +373,10 @@ def _specs(side: Side) -> dict[str, Any]:
     return {w.key: (w.kind, w.replicas, w.pod) for w in side.manifests.workloads}
 
 
-def _unschedulable_changes(
-    base: Mapping[str, Any], head: Mapping[str, Any]
-) -> dict[str, list[dict[str, Any]]]:
-    before = Counter({item["workload"]: item["count"] for item in base.get("unschedulable", [])})
-    after = Counter({item["workload"]: item["count"] for item in head.get("unschedulable", [])})
-    reasons = {item["workload"]: item.get("reasons", []) for item in head.get("unschedulable", [])}
+def _unschedulable_changes(base: PlanDocument, head: PlanDocument) -> dict[str, list[dict[str, Any]]]:
+    before = Counter({item.workload: item.count for item in base.all_unschedulable})
+    after = Counter({item.workload: item.count for item in head.all_unschedulable})
+    reasons = {item.workload: list(item.reasons or ()) for item in head.all_unschedulable}
     new = [
         {"workload": key, "pastCount": before[key], "count": after[key], "reasons": reasons.get(key, [])}
         for key in sorted(after)
@@ -395,7 +396,8 @@ def _unschedulable_changes(
 def _attribution(
     base: Side, head: Side, changes: list[dict[str, Any]], hours: float, context: _Context | None
 ) -> dict[str, Any]:
-    node_change = (float(head.data["node_cost_per_hour"]) - float(base.data["node_cost_per_hour"])) * hours
+    past, now = _plan(base), _plan(head)
+    node_change = (float(now.node_cost_per_hour or 0) - float(past.node_cost_per_hour or 0)) * hours
     if not changes:
         return {
             "method": "none",
@@ -410,13 +412,13 @@ def _attribution(
         }
     keys = [change["name"] for change in changes]
     values, lp_before, lp_after, exact = shapley_lp(base.manifests, head.manifests, keys, context)
-    fargate = _fargate_by_workload(base.data, head.data)
-    volumes = _volumes_by_workload(base.data, head.data)
+    fargate = _fargate_by_workload(past, now)
+    volumes = _volumes_by_workload(past, now)
     for change in changes:
         share = values.get(change["name"], 0.0) * hours + fargate.get(change["name"], 0.0) * hours
         share += volumes.get(change["name"], 0.0)
         change["diffMonthlyCost"] = _money(share)
-    total = (float(head.data["cost_per_hour"]) - float(base.data["cost_per_hour"])) * hours
+    total = (float(now.cost_per_hour or 0) - float(past.cost_per_hour or 0)) * hours
     for change in changes:
         change["share"] = (
             round(float(change["diffMonthlyCost"]) / total * 100, 1) if abs(total) >= 0.005 else None
@@ -435,25 +437,25 @@ def _attribution(
     }
 
 
-def _volumes_by_workload(base: Mapping[str, Any], head: Mapping[str, Any]) -> dict[str, float]:
+def _volumes_by_workload(base: PlanDocument, head: PlanDocument) -> dict[str, float]:
     """Per workload, the change of its persistent volumes' cost per month (priced per volume, so
     exactly its own; ``storage.volumes`` of the plans)."""
     change: dict[str, float] = {}
-    for sign, data in ((-1, base), (1, head)):
-        for volume in (data.get("storage") or {}).get("volumes", []):
+    for sign, document in ((-1, base), (1, head)):
+        for volume in (document.storage or {}).get("volumes", []):
             cost = volume.get("cost_per_month")
             if cost:
                 change[volume["workload"]] = change.get(volume["workload"], 0.0) + sign * float(cost)
     return {key: value for key, value in change.items() if abs(value) >= 0.005}
 
 
-def _fargate_by_workload(base: Mapping[str, Any], head: Mapping[str, Any]) -> dict[str, float]:
+def _fargate_by_workload(base: PlanDocument, head: PlanDocument) -> dict[str, float]:
     """Per workload, the change of its Fargate cost per hour (a per-pod price: exactly its own)."""
     change: dict[str, float] = {}
-    for sign, data in ((-1, base), (1, head)):
-        for pod in data.get("fargate", {}).get("pods", []):
-            change[pod["workload"]] = (
-                change.get(pod["workload"], 0.0) + sign * pod["price_per_hour"] * pod["count"]
+    for sign, document in ((-1, base), (1, head)):
+        for pod in document.fargate.pods if document.fargate else ():
+            change[pod.workload] = (
+                change.get(pod.workload, 0.0) + sign * (pod.price_per_hour or 0) * pod.count
             )
     return change
 
@@ -556,9 +558,7 @@ def _lp_value_function(
 # --- IP headroom ------------------------------------------------------------------------------
 
 
-def _subnet_headroom(
-    base: Mapping[str, Any], head: Mapping[str, Any], context: _Context
-) -> list[dict[str, Any]]:
+def _subnet_headroom(base: PlanDocument, head: PlanDocument, context: _Context) -> list[dict[str, Any]]:
     """Free addresses per configured subnet at steady state, before and after (ipamd's rules, as
     ``eks-plan check-ips`` counts them); empty without ``subnets:`` in the configuration."""
     from eks_plan.network.check import check_ips, validate_inputs
@@ -575,9 +575,9 @@ def _subnet_headroom(
         return NodeNetworkLimits.of(catalog.lookup(name), node_max_pods)
 
     free: list[dict[str, dict[str, Any]]] = []
-    for data in (base, head):
-        cluster, plan_cni = plan_to_cluster(data, limits_of, "plan")
-        cni = plan_cni or context.config.cni.ipamd_settings()
+    for document in (base, head):
+        cluster, plan_cni = plan_to_cluster(document, limits_of, "plan")
+        cni = plan_cni or context.config.cni
         validate_inputs(cluster, subnets, cni, catalog.zones(cluster.region))
         report: dict[str, Any] = check_ips(cluster, subnets, cni).as_dict()
         steady = next(s for s in report["scenarios"] if s["scenario"] == "steady")

@@ -40,6 +40,18 @@ class EksPlanError(Exception):
     """Base class of every error eks-plan raises on purpose."""
 
 
+#: :attr:`InputError.code` values: the names of the lint rules (``eks_plan.lint.rules.input``) that
+#: report a loader error, set where the error is raised so nothing is classified by its words.
+INVALID_YAML = "invalid-yaml"
+UNRENDERED_TEMPLATE = "unrendered-template"
+INVALID_QUANTITY = "invalid-quantity"
+UNKNOWN_RESOURCE = "unknown-resource"
+REQUEST_ABOVE_LIMIT = "request-above-limit"
+DUPLICATE_KEY = "duplicate-key"
+#: Any other problem with a manifest's fields (the default of a loader error without a code).
+INVALID_FIELD = "invalid-field"
+
+
 class InputError(EksPlanError):
     """Bad user input: a file, manifest, config value or flag. The CLI exits with code 2.
 

@@ -39,7 +39,7 @@ from eks_plan.resources import POD_ENI, PODS, VPC_IP_PODS, Resources, total
 from eks_plan.scheduling import NodeSelector, NodeSelectorTerm, untolerated
 from eks_plan.scheduling import labels as well_known
 from eks_plan.scheduling.pod import PodSpec
-from eks_plan.solver.plan import NullObserver, Plan, SolveObserver, Unschedulable
+from eks_plan.solver.plan import NullObserver, Plan, ReasonCode, SolveObserver, UnplacedReason, Unschedulable
 from eks_plan.solver.problem import NodeOption, NodePool, PodGroup, Problem, SolveOptions
 
 if TYPE_CHECKING:
@@ -155,15 +155,7 @@ class SizeResult:
 
 def node_settings(pool: NodePoolConfig, cni: CniSettings) -> NodeSettings:
     """The catalogue's node settings for a pool: its node style and maxPods, the cluster's CNI."""
-    from eks_plan.catalog.capacity import NodeSettings
-
-    return NodeSettings(
-        cni_mode=cni.mode,
-        node_style=pool.node_style,
-        max_pods=pool.max_pods,
-        max_eni=cni.max_eni,
-        security_groups_for_pods=cni.security_groups_for_pods,
-    )
+    return cni.node_settings(pool.node_style, pool.max_pods)
 
 
 def addon_load(addon: AddonDaemonSet) -> DaemonSetLoad:
@@ -320,8 +312,8 @@ def with_style_hints(plan: Plan, planning: PlanningInput, config: PlanConfig) ->
     for item in plan.unschedulable:
         group = groups.get(item.workload)
         hints = style_hints(group.pod, pools) if group is not None else []
-        new = [hint for hint in hints if hint not in item.reasons]
-        items.append(replace(item, reasons=item.reasons + tuple(new)) if new else item)
+        new = tuple(UnplacedReason(ReasonCode.NOTE, text=hint) for hint in hints if hint not in item.reasons)
+        items.append(replace(item, failures=item.failures + new) if new else item)
     return replace(plan, unschedulable=tuple(items))
 
 
@@ -561,7 +553,12 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
                     Unschedulable(
                         key,
                         workload.replicas,
-                        (f"Fargate profile {profile} selects these pods, but {why_not}",),
+                        (
+                            UnplacedReason(
+                                ReasonCode.NOTE,
+                                text=f"Fargate profile {profile} selects these pods, but {why_not}",
+                            ),
+                        ),
                         (
                             f"run them on nodes: change the pods' namespace or labels so profile {profile} "
                             "does not select them",

@@ -49,10 +49,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from eks_plan.catalog.instance_type import InstanceType
-from eks_plan.errors import InputError
+from eks_plan.catalog.pricing import CapacityType
 from eks_plan.scheduling import labels as well_known
-
-CAPACITY_TYPES = {"on-demand": "ON_DEMAND", "spot": "SPOT"}
 
 
 def node_labels(
@@ -74,8 +72,8 @@ def node_labels(
     or NodePool. ``zone_id`` is the zone's ID (``use1-az6``); without one the label carries the zone
     name, which still gives one value per zone.
     """
-    if capacity_type not in CAPACITY_TYPES:
-        raise InputError(f"unknown capacity type '{capacity_type}'", hint="use on-demand or spot")
+    capacity = CapacityType.parse(capacity_type)
+    capacity_type = str(capacity)
     t = instance_type
     labels = {
         well_known.ARCH: t.arch,
@@ -92,7 +90,7 @@ def node_labels(
     }
     style = str(node_style)
     if style == "managed-node-group":
-        labels[well_known.EKS_CAPACITY_TYPE] = CAPACITY_TYPES[capacity_type]
+        labels[well_known.EKS_CAPACITY_TYPE] = capacity.eks_label
         if pool:
             labels[well_known.NODEGROUP] = pool
     elif style == "karpenter":

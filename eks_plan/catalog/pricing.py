@@ -41,8 +41,38 @@ from eks_plan.catalog.instance_type import InstanceType
 from eks_plan.catalog.store import Catalog, load_catalog
 from eks_plan.errors import InputError, SourceLocation
 
-ON_DEMAND = "on-demand"
-SPOT = "spot"
+
+class CapacityType(StrEnum):
+    """How EC2 capacity is bought: the one spelling of capacity type for the config
+    (``capacityTypes``), the catalogue's prices, the solver's node options, the plan and the exports.
+    The values are Karpenter's ``karpenter.sh/capacity-type`` label values; :attr:`eks_label` is the
+    EKS API's spelling, on managed node groups' ``eks.amazonaws.com/capacityType`` label.
+
+    >>> CapacityType.parse("spot").eks_label
+    'SPOT'
+    >>> CapacityType.parse("ondemand")
+    Traceback (most recent call last):
+    ...
+    eks_plan.errors.InputError: unknown capacity type 'ondemand' (use on-demand or spot)
+    """
+
+    ON_DEMAND = "on-demand"
+    SPOT = "spot"
+
+    @property
+    def eks_label(self) -> str:
+        """``ON_DEMAND`` or ``SPOT``: the EKS API's spelling (node group ``capacityType``)."""
+        return self.name
+
+    @classmethod
+    def parse(cls, value: str) -> CapacityType:
+        """The capacity type ``value`` names, or an input error saying which there are."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise InputError(f"unknown capacity type '{value}'", hint="use on-demand or spot") from None
+
+
 FALLBACK_REGION = "us-east-1"
 
 #: EKS cluster fee per hour, USD (DOMAIN.md §5: AWS blog on extended support pricing, April 2024).
@@ -164,6 +194,28 @@ def _spot_prices_from_table(text: str, path: Path) -> SpotPrices:
     return prices
 
 
+@dataclass(frozen=True, slots=True)
+class PricingNote:
+    """A warning about how prices were obtained: ``code`` says which (:data:`FALLBACK_PRICES`,
+    :data:`FOREIGN_CURRENCY`, or :data:`UNPRICED` with the ``capacity_type`` without a price), so
+    that a caller picks notes by code, never by their words."""
+
+    code: str
+    message: str
+    capacity_type: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+#: The region has no bundled prices: us-east-1's stand in.
+FALLBACK_PRICES = "fallback-prices"
+#: The region is billed in another currency than USD.
+FOREIGN_CURRENCY = "foreign-currency"
+#: Types with no price of a capacity type (listed without a price, or left out of a plan).
+UNPRICED = "unpriced"
+
+
 class Pricing:
     """Prices per hour of nodes in one region, in one currency, with the warnings they needed."""
 
@@ -171,21 +223,27 @@ class Pricing:
         self.settings = settings or PriceSettings()
         self.catalog = catalog or load_catalog()
         region = self.settings.region
-        self._warnings: list[str] = []
+        self._notes: list[PricingNote] = []
         if region in self.catalog.price_regions():
             self.price_region = region
         else:
             self.price_region = FALLBACK_REGION
-            self._warnings.append(
-                f"no bundled prices for {region}: using {FALLBACK_REGION} on-demand prices (USD), "
-                "which differ by region"
+            self._notes.append(
+                PricingNote(
+                    FALLBACK_PRICES,
+                    f"no bundled prices for {region}: using {FALLBACK_REGION} on-demand prices (USD), "
+                    "which differ by region",
+                )
             )
         self.currency: str = self.catalog.currency(self.price_region) or "USD"
         if self.currency != "USD":
             dated = self.catalog.info.get("prices_dated", {}).get(self.price_region, "an unknown date")
-            self._warnings.append(
-                f"{self.price_region} prices are in {self.currency} (AWS bills this region in "
-                f"{self.currency}) and date from {dated}; costs are shown in {self.currency}"
+            self._notes.append(
+                PricingNote(
+                    FOREIGN_CURRENCY,
+                    f"{self.price_region} prices are in {self.currency} (AWS bills this region in "
+                    f"{self.currency}) and date from {dated}; costs are shown in {self.currency}",
+                )
             )
         self._spot = read_spot_prices(self.settings.spot_price_file) if self.settings.spot_price_file else {}
         self._unpriced: set[tuple[str, str]] = set()
@@ -193,16 +251,24 @@ class Pricing:
     @property
     def warnings(self) -> tuple[str, ...]:
         """Messages for the user about how the prices were obtained (stderr material)."""
+        return tuple(note.message for note in self.notes)
+
+    @property
+    def notes(self) -> tuple[PricingNote, ...]:
+        """The warnings as coded notes, in the order :attr:`warnings` lists them."""
         missing: dict[str, list[str]] = {}
         for capacity_type, name in sorted(self._unpriced):
             missing.setdefault(capacity_type, []).append(name)
-        notes = list(self._warnings)
+        notes = list(self._notes)
         for capacity_type, names in missing.items():
             shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
             hint = (
-                " (give a spot discount or list them in the spot price file)" if capacity_type == SPOT else ""
+                " (give a spot discount or list them in the spot price file)"
+                if capacity_type == CapacityType.SPOT
+                else ""
             )
-            notes.append(f"no {capacity_type} price in {self.price_region} for {shown}{hint}")
+            message = f"no {capacity_type} price in {self.price_region} for {shown}{hint}"
+            notes.append(PricingNote(UNPRICED, message, capacity_type))
         return tuple(notes)
 
     def on_demand(self, instance_type: InstanceType) -> float | None:
@@ -210,7 +276,10 @@ class Pricing:
         return instance_type.price_per_hour(self.price_region)
 
     def price_per_hour(
-        self, instance_type: InstanceType, capacity_type: str = ON_DEMAND, zone: str | None = None
+        self,
+        instance_type: InstanceType,
+        capacity_type: str = CapacityType.ON_DEMAND,
+        zone: str | None = None,
     ) -> float | None:
         """What a node costs per hour in :attr:`currency`, or ``None`` when no price is known
         (the type is then listed in :attr:`warnings`).
@@ -218,20 +287,19 @@ class Pricing:
         On-demand: the bundled price less the savings-plan discount. Spot: the price file's price
         for the zone (or its zone-less row), else on-demand less the spot discount.
         """
-        if capacity_type not in (ON_DEMAND, SPOT):
-            raise InputError(f"unknown capacity type '{capacity_type}'", hint="use on-demand or spot")
-        if capacity_type == SPOT:
+        capacity_type = CapacityType.parse(capacity_type)
+        if capacity_type is CapacityType.SPOT:
             listed = self._spot.get(instance_type.name, {})
             price = listed.get(zone) if zone in listed else listed.get(None)
             if price is not None:
                 return price
         on_demand = self.on_demand(instance_type)
         if on_demand is None:
-            self._unpriced.add((capacity_type, instance_type.name))
+            self._unpriced.add((str(capacity_type), instance_type.name))
             return None
-        if capacity_type == ON_DEMAND:
+        if capacity_type is CapacityType.ON_DEMAND:
             return on_demand * (1 - self.settings.savings_plan_discount)
         if self.settings.spot_discount is None:
-            self._unpriced.add((SPOT, instance_type.name))
+            self._unpriced.add((str(CapacityType.SPOT), instance_type.name))
             return None
         return on_demand * (1 - self.settings.spot_discount)

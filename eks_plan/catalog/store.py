@@ -160,7 +160,7 @@ def _build(document: Mapping[str, Any]) -> Catalog:
                 row[position] = 0
         row[offering_position] = tuple(row[offering_position])
         row[price_position] = tuple(row[price_position])
-        types[row[0]] = InstanceType(*row, facts)
+        types[row[0]] = InstanceType(*row, facts)  # type: ignore[call-arg]  # the catalogue's columns, in field order
     return Catalog(types, facts, document["currencies"], document["info"])
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import typer
 
+from eks_plan.cli.options import parse_choice
 from eks_plan.cli.output import OutputFormat, print_data, stderr, stdout
 
 CNI_MODES = "secondary-ip, prefix-delegation, custom-networking, custom-networking-prefix, ipv6"
 NODE_STYLES = "self-managed, managed-node-group, auto-mode, karpenter, bottlerocket"
-SORT_KEYS = (
+SORT_KEYS = (  # the keys of eks_plan.report.catalog.SORT_COLUMNS (tests/cli/test_catalog.py checks)
     "name, vcpus, memory, arch, cpu, allocatable-memory, pods, price, price-per-vcpu, price-per-gib, gpus"
 )
 
@@ -70,9 +73,8 @@ def command(
     """
     from eks_plan.catalog import load_catalog
     from eks_plan.catalog.capacity import CniMode, MemoryModel, NodeSettings, NodeStyle
-    from eks_plan.catalog.filters import CatalogFilters, validate_region_and_zone
-    from eks_plan.catalog.pricing import PriceSettings, Pricing
-    from eks_plan.errors import InputError
+    from eks_plan.catalog.filters import CatalogFilters
+    from eks_plan.catalog.listing import list_types, type_detail
     from eks_plan.report import catalog as report
 
     catalog = load_catalog()
@@ -84,32 +86,21 @@ def command(
             print_data(data, output)
         return
 
-    def choice(enum: type, value: str, flag: str):
-        try:
-            return enum(value)
-        except ValueError:
-            allowed = ", ".join(member.value for member in enum)
-            raise InputError(f"{flag} '{value}' is not one of: {allowed}") from None
-
     settings = NodeSettings(
-        cni_mode=choice(CniMode, cni_mode, "--cni-mode"),
-        node_style=choice(NodeStyle, node_style, "--node-style"),
-        memory_model=choice(MemoryModel, memory_model, "--memory-model"),
+        cni_mode=parse_choice(CniMode, cni_mode, "--cni-mode"),
+        node_style=parse_choice(NodeStyle, node_style, "--node-style"),
+        memory_model=parse_choice(MemoryModel, memory_model, "--memory-model"),
         vm_memory_overhead_percent=vm_memory_overhead_percent,
         security_groups_for_pods=security_groups_for_pods,
         max_pods=max_pods,
     )
-    validate_region_and_zone(catalog, region, zone)
-    pricing = Pricing(PriceSettings(region=region), catalog)
-
     if instance_type is not None:
-        found = catalog.lookup(instance_type.strip())
-        detail = report.type_detail_data(found, settings, pricing, catalog)
-        _warn(pricing.warnings)
+        detail = type_detail(catalog, instance_type, settings, region, zone)
+        _warn(detail.notes)
         if output is OutputFormat.TABLE:
-            report.render_detail(detail, stdout())
+            report.render_detail(detail.data, stdout())
         else:
-            print_data(detail, output)
+            print_data(detail.data, output)
         return
 
     filters = CatalogFilters(
@@ -126,38 +117,16 @@ def command(
         region=region,
         zone=zone,
     )
-    if sort not in report.SORT_COLUMNS:
-        raise InputError(f"--sort '{sort}' is not a column", hint=f"use one of: {SORT_KEYS}")
-    if limit is not None and limit < 1:
-        raise InputError(f"--limit must be at least 1, not {limit}")
-    rows = [report.type_row(t, settings, pricing) for t in filters.apply(catalog)]
-    if max_price is not None:
-        rows = [
-            row for row in rows if row["price_per_hour"] is not None and row["price_per_hour"] <= max_price
-        ]
-    if not rows:
-        raise InputError(
-            "no instance type matches these filters" + (f" in {region}" if region else ""),
-            hint="loosen a filter; `eks-plan catalog --family 'm7*'` lists a family",
-        )
-    rows = report.sort_rows(rows, sort, descending)
-    total = len(rows)
-    if limit is not None:
-        rows = rows[:limit]
-    _warn(pricing.warnings, quiet_unpriced=True)
+    listing = list_types(
+        catalog, filters, settings, sort=sort, descending=descending, limit=limit, max_price=max_price
+    )
+    _warn(listing.notes)
     if output is OutputFormat.TABLE:
-        shown = f"{len(rows)} of {total}" if len(rows) < total else str(total)
-        title = (
-            f"{shown} instance types in {region}{' ' + zone if zone else ''} "
-            f"({settings.node_style.value}, {settings.cni_mode.value}; sorted by {sort})"
-        )
-        report.render_table(rows, stdout(), title)
+        report.render_table(listing.rows, stdout(), listing.title)
     else:
-        print_data(rows, output)
+        print_data(listing.rows, output)
 
 
-def _warn(warnings: tuple[str, ...], quiet_unpriced: bool = False) -> None:
-    for warning in warnings:
-        if quiet_unpriced and warning.startswith("no on-demand price"):
-            continue  # the list shows "-" in the price column for those
-        stderr().print(f"[yellow]warning:[/] {warning}", markup=True, soft_wrap=True)
+def _warn(notes: Iterable[object]) -> None:
+    for note in notes:
+        stderr().print(f"[yellow]warning:[/] {note}", markup=True, soft_wrap=True)

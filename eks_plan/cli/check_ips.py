@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from eks_plan.cli.options import (
     include_option,
     max_file_size_option,
+    parse_choice,
     parse_file_size,
     quiet_option,
     replicas_option,
@@ -18,7 +21,17 @@ from eks_plan.cli.options import (
 )
 from eks_plan.cli.output import ExitCode, OutputFormat, print_data, stdout
 
+if TYPE_CHECKING:
+    from eks_plan.plan.document import PlanDocument
+
 CNI_MODES = "secondary-ip, prefix-delegation, custom-networking, custom-networking-prefix, ipv6"
+
+
+class FailOn(StrEnum):
+    """``check-ips --fail-on``: the verdict (or worse) that makes the exit code 1."""
+
+    EXHAUSTED = "exhausted"
+    AT_RISK = "at-risk"
 
 
 def command(
@@ -97,8 +110,7 @@ def command(
     """
     from eks_plan.errors import InputError
 
-    if fail_on not in ("exhausted", "at-risk"):
-        raise InputError(f"--fail-on {fail_on}: use exhausted or at-risk")
+    threshold = parse_choice(FailOn, fail_on, "--fail-on")
     if sum(1 for given in (paths, plan, nodes) if given) > 1:
         raise InputError("give nodes one way: manifests to size, --plan, or --nodes")
     plan_document = None
@@ -124,8 +136,11 @@ def command(
     if pods_per_node is not None and not nodes:
         raise InputError("--pods-per-node applies to --nodes only")
 
-    report = _run(
-        plan=plan,
+    from eks_plan.catalog.capacity import NodeStyle
+    from eks_plan.network.run import check_cluster_ips
+
+    report = check_cluster_ips(
+        plan_file=plan,
         plan_document=plan_document,
         nodes=nodes,
         pods_per_node=pods_per_node,
@@ -142,7 +157,7 @@ def command(
             "max_eni": max_eni,
             "security_groups_for_pods": security_groups_for_pods,
         },
-        node_style=node_style,
+        node_style=parse_choice(NodeStyle, node_style, "--node-style"),
         max_pods=max_pods,
         min_free=min_free / 100,
     )
@@ -161,23 +176,25 @@ def command(
 
     from eks_plan.network.subnets import Verdict
 
-    threshold = Verdict.AT_RISK if fail_on == "at-risk" else Verdict.EXHAUSTED
-    if report.verdict.severity >= threshold.severity or report.pods_without_address:
+    verdict = Verdict.AT_RISK if threshold is FailOn.AT_RISK else Verdict.EXHAUSTED
+    if report.verdict.severity >= verdict.severity or report.pods_without_address:
         raise typer.Exit(ExitCode.FINDINGS)
 
 
-def _volume_warnings(plan: Path | None, plan_document: dict | None, cni):  # type: ignore[no-untyped-def]
+def _volume_warnings(plan: Path | None, plan_document: PlanDocument | None, cni):  # type: ignore[no-untyped-def]
     """Nodes whose ENIs leave fewer EBS volume slots than their planned volumes (shared-limit types)."""
     import json
 
     from eks_plan.catalog import load_catalog
     from eks_plan.storage.check import volume_slot_warnings
 
-    if plan_document is None and plan is not None:
-        plan_document = json.loads(plan.read_text(encoding="utf-8"))
-    if not plan_document:
+    if plan_document is not None:
+        data = plan_document.to_dict()
+    elif plan is not None:  # already read and validated by check_cluster_ips
+        data = json.loads(plan.read_text(encoding="utf-8"))
+    else:
         return []
-    return volume_slot_warnings(plan_document, cni, load_catalog())
+    return volume_slot_warnings(data, cni, load_catalog())
 
 
 def _size_in_place(
@@ -192,13 +209,13 @@ def _size_in_place(
     seed: int,
     quiet: bool,
     max_file_bytes: int,
-) -> dict:
+) -> PlanDocument:
     """Size the manifests as `eks-plan size` does, with the same options, and return the plan document
-    it would write."""
+    it would write (in memory: no file, no JSON)."""
     from eks_plan.cli.interrupt import run_cancellable
-    from eks_plan.cli.size import RichProgress
+    from eks_plan.cli.progress import RichProgress
+    from eks_plan.plan.build import build_plan_document
     from eks_plan.planning import PlanningOverrides, plan_cluster
-    from eks_plan.report.size import plan_data
 
     with RichProgress(quiet=quiet) as progress:
         result = run_cancellable(
@@ -215,114 +232,4 @@ def _size_in_place(
                 cancel=cancel,
             )
         )
-    return plan_data(result.plan, result.planning)
-
-
-def _run(
-    *,
-    plan: Path | None,
-    plan_document: dict | None,
-    nodes: list[str],
-    pods_per_node: int | None,
-    config_path: Path | None,
-    region: str | None,
-    subnet_flags: list[str],
-    vpc_id: str | None,
-    cni_mode: str | None,
-    cni_flags: dict[str, object],
-    node_style: str,
-    max_pods: int | None,
-    min_free: float,
-):  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
-    from eks_plan.catalog import load_catalog
-    from eks_plan.catalog.capacity import NodeSettings, NodeStyle
-    from eks_plan.catalog.capacity import max_pods as catalogue_max_pods
-    from eks_plan.catalog.filters import validate_region_and_zone
-    from eks_plan.config import load_config
-    from eks_plan.errors import InputError
-    from eks_plan.network.check import ClusterNetwork, check_ips, hand_written_nodes, validate_inputs
-    from eks_plan.network.inputs import (
-        override_cni,
-        parse_nodes_flags,
-        parse_subnet_flag,
-        spread_counts,
-        subnets_from_config,
-    )
-    from eks_plan.network.ipamd import NodeNetworkLimits
-    from eks_plan.network.plan_input import plan_to_cluster, read_plan_file
-    from eks_plan.network.subnets import SubnetRole
-
-    catalog = load_catalog()
-    settings = load_config(config_path)
-    cni = settings.cni.ipamd_settings()
-
-    def limits_of(name: str, node_max_pods: int) -> NodeNetworkLimits:
-        return NodeNetworkLimits.of(catalog.lookup(name), node_max_pods)
-
-    cluster = None
-    plan_cni = None
-    if plan is not None:
-        cluster, plan_cni = read_plan_file(plan, limits_of)
-    elif plan_document is not None:
-        cluster, plan_cni = plan_to_cluster(plan_document, limits_of, source="the manifests, sized in place")
-    if plan_cni is not None:
-        cni = plan_cni
-    cni = override_cni(cni, cni_mode, **cni_flags)
-    region = region or (cluster.region if cluster else settings.region)
-    validate_region_and_zone(catalog, region, None)
-
-    subnets = [parse_subnet_flag(text) for text in subnet_flags]
-    if not subnets and vpc_id:
-        from eks_plan.network.aws import describe_vpc_subnets
-
-        subnets = describe_vpc_subnets(vpc_id, region)
-    if not subnets:
-        subnets = subnets_from_config(settings)
-
-    if cluster is None:
-        try:
-            style = NodeStyle(node_style)
-        except ValueError:
-            raise InputError(
-                f"--node-style {node_style}: use one of {', '.join(s.value for s in NodeStyle)}"
-            ) from None
-        node_settings = NodeSettings(
-            cni_mode=cni.mode,
-            node_style=style,
-            max_pods=max_pods,
-            max_eni=cni.max_eni,
-            security_groups_for_pods=cni.security_groups_for_pods,
-        )
-        node_zones = sorted({s.zone for s in subnets if s.has_role(SubnetRole.NODES)}) or list(settings.zones)
-        hand_nodes, workloads = [], {}
-        for flag in parse_nodes_flags(nodes):
-            instance_type = catalog.lookup(flag.instance_type)
-            limits = NodeNetworkLimits.of(instance_type, catalogue_max_pods(instance_type, node_settings))
-            if pods_per_node is not None and pods_per_node > limits.max_pods:
-                raise InputError(
-                    f"--pods-per-node {pods_per_node} is more than maxPods {limits.max_pods} "
-                    f"of {flag.instance_type}"
-                )
-            counts = {flag.zone: flag.count} if flag.zone else spread_counts(flag.count, node_zones)
-            for zone, count in counts.items():
-                made, workload = hand_written_nodes(zone, flag.instance_type, count, limits, pods_per_node)
-                hand_nodes += made
-                if workload.key in workloads:
-                    workload = replace(
-                        workload, replicas=workloads[workload.key].replicas + workload.replicas
-                    )
-                workloads[workload.key] = workload
-        cluster = ClusterNetwork(
-            region=region,
-            zones=tuple(node_zones),
-            nodes=tuple(hand_nodes),
-            workloads=workloads,
-            source="--nodes " + " ".join(nodes),
-        )
-    elif region != cluster.region:
-        cluster = replace(cluster, region=region)
-
-    validate_inputs(cluster, subnets, cni, catalog.zones(region))
-    return check_ips(cluster, subnets, cni, min_free)
+    return build_plan_document(result.plan, result.planning)

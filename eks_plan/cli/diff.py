@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from eks_plan.cli.options import include_option, max_file_size_option, parse_file_size
+from eks_plan.cli.options import include_option, max_file_size_option, parse_choice, parse_file_size
 from eks_plan.cli.output import ExitCode, OutputFormat, print_data, stdout
 
-FORMATS = ("table", "json", "markdown")
+
+class DiffFormat(StrEnum):
+    """``eks-plan diff -o``: a table, JSON, or a Markdown pull-request comment."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
 
 
 def command(
@@ -59,8 +66,7 @@ def command(
     from eks_plan.diff import DiffOptions, diff, fail_above_exceeded
     from eks_plan.errors import InputError
 
-    if output not in FORMATS:
-        raise InputError(f"-o {output}: use table, json or markdown")
+    parse_choice(DiffFormat, output, "-o")
     if base_ref is not None and len(sides) != 1:
         raise InputError(
             "with --base-ref give the head only (its manifests are read at the ref for the base)"
@@ -77,7 +83,7 @@ def command(
         seed=seed,
         max_file_bytes=parse_file_size(max_file_size),
     )
-    from eks_plan.cli.size import RichProgress
+    from eks_plan.cli.progress import RichProgress
 
     with RichProgress(quiet) as progress:
         if base_ref is not None:

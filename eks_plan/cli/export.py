@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
+from eks_plan.cli.options import choice_callback
 from eks_plan.cli.output import stderr, write_atomically
-
-TARGETS = ("eksctl", "karpenter", "terraform")
-FORMATS = ("hcl", "json")
-
-
-def _choice(allowed: tuple[str, ...], flag: str):  # type: ignore[no-untyped-def]
-    def check(value: str | None) -> str | None:
-        if value is not None and value not in allowed:
-            raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=flag)
-        return value
-
-    return check
+from eks_plan.export import ExportTarget, TerraformFormat
 
 
 def read_plan_document(path: Path) -> object:
     """The parsed plan file, or an input error naming the file (and line for bad JSON)."""
-    from eks_plan.errors import InputError, SourceLocation
+    from eks_plan.plan.files import read_plan_json
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read the plan: {error}", SourceLocation(str(path))) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"not a JSON plan: {error.msg}",
-            SourceLocation(str(path), error.lineno, error.colno),
-            hint="write it with `eks-plan size ... --plan-out plan.json`",
-        ) from None
+    return read_plan_json(path)[1]
 
 
 def terraform_format_for(path: Path | None, given: str | None) -> str:
@@ -53,7 +31,7 @@ def command(
         ...,
         "--to",
         metavar="[eksctl|karpenter|terraform]",
-        callback=_choice(TARGETS, "--to"),
+        callback=choice_callback(ExportTarget, "--to"),
         help="What to write.",
     ),
     out: Path | None = typer.Option(
@@ -66,7 +44,7 @@ def command(
         None,
         "--format",
         metavar="[hcl|json]",
-        callback=_choice(FORMATS, "--format"),
+        callback=choice_callback(TerraformFormat, "--format"),
         help="Terraform only: HCL (default) or .tf.json (the default when --out ends in .json).",
     ),
 ) -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from enum import Enum
+from typing import Any, TypeVar
 
 import typer
 
-REPLICA_MODES = ("min", "declared", "max")
-
 
 def _replica_mode(value: str | None) -> str | None:
-    if value is not None and value not in REPLICA_MODES:
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(REPLICA_MODES)}")
-    return value
+    from eks_plan.manifests.model import ReplicaMode
+
+    return choice_callback(ReplicaMode, "--replicas")(value)
 
 
 def replicas_option(default: str | None = "max") -> Any:
@@ -80,3 +80,46 @@ def seed_option() -> Any:
 def quiet_option() -> Any:
     """``--quiet``/``-q``: no progress on stderr."""
     return typer.Option(False, "--quiet", "-q", help="No progress on stderr.")
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def _not_one_of(enum: type[Enum], value: str) -> str:
+    return f"'{value}' is not one of {', '.join(str(member.value) for member in enum)}"
+
+
+def parse_choice(enum: type[E], value: str, flag: str) -> E:
+    """The member of ``enum`` whose value is ``value``, or an input error naming the flag and every
+    value it takes: the one way every command turns a flag's text into an enum (as a Typer
+    callback, :func:`choice_callback`).
+
+    >>> from eks_plan.catalog.capacity import NodeStyle
+    >>> parse_choice(NodeStyle, "karpenter", "--node-style")
+    <NodeStyle.KARPENTER: 'karpenter'>
+    >>> parse_choice(NodeStyle, "eks", "--node-style")
+    Traceback (most recent call last):
+    ...
+    eks_plan.errors.InputError: --node-style 'eks' is not one of self-managed, managed-node-group, auto-mode, karpenter, bottlerocket
+    """  # noqa: E501
+    from eks_plan.errors import InputError
+
+    try:
+        return enum(value)
+    except ValueError:
+        raise InputError(f"{flag} {_not_one_of(enum, value)}") from None
+
+
+def choice_callback(enum: type[Enum], flag: str) -> Callable[[str | None], str | None]:
+    """A Typer option callback that accepts only ``enum``'s values (a usage error otherwise, with the
+    same words as :func:`parse_choice`)."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None:
+            try:
+                enum(value)
+            except ValueError:
+                raise typer.BadParameter(_not_one_of(enum, value), param_hint=flag) from None
+        return value
+
+    return check

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from eks_plan.cli.options import (
+    choice_callback,
     include_option,
     max_file_size_option,
     parse_file_size,
@@ -23,56 +22,12 @@ from eks_plan.cli.output import (
     OutputFormat,
     check_writable,
     print_data,
-    render_data,
     stderr,
     stdout,
     write_atomically,
 )
-
-if TYPE_CHECKING:
-    from rich.status import Status
-
-
-class RichProgress:
-    """Shows the solver's progress on stderr: a live status line on a terminal, plain lines in CI logs."""
-
-    def __init__(self, quiet: bool) -> None:
-        self._console = stderr()
-        self._quiet = quiet
-        self._status: Status | None = None
-        self._last_line = 0.0
-
-    def __enter__(self) -> RichProgress:
-        if not self._quiet and self._console.is_terminal:
-            self._status = self._console.status("solving…")
-            self._status.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._status is not None:
-            self._status.stop()
-
-    def on_phase(self, message: str) -> None:
-        if self._quiet:
-            return
-        if self._status is not None:
-            self._status.update(message)
-        else:
-            self._console.print(message)
-
-    def on_progress(self, best_cost: float | None, bound: float, elapsed_seconds: float) -> None:
-        if self._quiet:
-            return
-        if best_cost:
-            gap = max(0.0, (best_cost - bound) / best_cost)
-            line = f"best ${best_cost:.4f}/h, bound ${bound:.4f}/h, gap {gap:.2%}, {elapsed_seconds:.1f} s"
-        else:
-            line = f"searching, bound ${bound:.4f}/h, {elapsed_seconds:.1f} s"
-        if self._status is not None:
-            self._status.update(line)
-        elif time.monotonic() - self._last_line >= 5:
-            self._last_line = time.monotonic()
-            self._console.print(line)
+from eks_plan.cli.progress import RichProgress
+from eks_plan.export import ExportTarget
 
 
 def command(
@@ -129,10 +84,7 @@ def command(
 
     if (export is None) != (export_out is None):
         raise typer.BadParameter("--export and --export-out go together", param_hint="--export")
-    if export is not None and export not in ("eksctl", "karpenter", "terraform"):
-        raise typer.BadParameter(
-            f"{export!r} is not one of eksctl, karpenter, terraform", param_hint="--export"
-        )
+    choice_callback(ExportTarget, "--export")(export)
     if plan_out is not None:
         check_writable(plan_out, "--plan-out")
     if export_out is not None:
@@ -163,16 +115,18 @@ def command(
                 cancel=cancel,
             )
         )
-    from eks_plan.report.size import plan_data, render_plan
+    from eks_plan.plan.build import build_plan_document
+    from eks_plan.report.size import render_plan
 
-    data = plan_data(result.plan, result.planning, result.config)
+    document = build_plan_document(result.plan, result.planning, result.config)
+    data = document.to_dict()
     if export is not None and export_out is not None:
         from eks_plan.cli.export import terraform_format_for
         from eks_plan.export import export_text
 
-        exported = export_text(data, export, terraform_format=terraform_format_for(export_out, None))
+        exported = export_text(document, export, terraform_format=terraform_format_for(export_out, None))
     if plan_out is not None:
-        write_atomically(plan_out, render_data(data, OutputFormat.JSON))
+        write_atomically(plan_out, document.to_json())
     if export is not None and export_out is not None:
         write_atomically(export_out, exported)
     from rich.markup import escape
@@ -180,8 +134,8 @@ def command(
     for warning in result.warnings:
         stderr().print(f"[yellow]warning:[/] {escape(warning)}")
     if output is OutputFormat.TABLE:
-        render_plan(data, result.plan, result.planning, stdout())
+        render_plan(document, stdout())
     else:
         print_data(data, output)
-    if data["unschedulable"]:
+    if document.all_unschedulable:
         raise typer.Exit(ExitCode.FINDINGS)

@@ -38,7 +38,6 @@ from eks_plan.config.model import (
     PricingSettings,
     Range,
     ReplicaMode,
-    SubnetConfig,
     replace,
 )
 from eks_plan.network.subnets import SubnetRole
@@ -65,7 +64,6 @@ __all__ = [
     "PricingSettings",
     "Range",
     "ReplicaMode",
-    "SubnetConfig",
     "SubnetRole",
     "SupportTier",
     "build_config",

@@ -172,16 +172,24 @@ def _check_range(config: PlanConfig, key_path: str, value: Range) -> Iterable[Pr
         yield _problem(config, f"{key_path}.min", f"min {value} is empty: min is more than max")
 
 
-def check_unique_names(config: PlanConfig) -> Iterable[Problem]:
+def _repeats(values: Iterable[str | None]) -> Iterator[tuple[int, str, int]]:
+    """``(index, value, first)`` for each value already seen at index ``first`` (``None`` skipped)."""
     seen: dict[str, int] = {}
-    for index, profile in enumerate(config.fargate_profiles):
-        if profile.name in seen:
-            yield _problem(
-                config,
-                f"fargateProfiles[{index}].name",
-                f"profile name '{profile.name}' is already used by fargateProfiles[{seen[profile.name]}]",
-            )
-        seen.setdefault(profile.name, index)
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        if value in seen:
+            yield index, value, seen[value]
+        seen.setdefault(value, index)
+
+
+def check_unique_names(config: PlanConfig) -> Iterable[Problem]:
+    for index, name, first in _repeats(profile.name for profile in config.fargate_profiles):
+        yield _problem(
+            config,
+            f"fargateProfiles[{index}].name",
+            f"profile name '{name}' is already used by fargateProfiles[{first}]",
+        )
 
 
 def check_cni(config: PlanConfig) -> Iterable[Problem]:
@@ -243,7 +251,7 @@ def check_subnets(config: PlanConfig) -> Iterable[Problem]:
         prefix = f"subnets[{index}]"
         if not zone_in_region(subnet.zone, config.region):
             yield _problem(config, f"{prefix}.zone", f"zone {subnet.zone} is not in region {config.region}")
-        elif subnet.role is not SubnetRole.CLUSTER and subnet.zone not in config.zones:
+        elif not subnet.has_role(SubnetRole.CLUSTER) and subnet.zone not in config.zones:
             yield _problem(
                 config,
                 f"{prefix}.zone",
@@ -261,8 +269,8 @@ def check_subnets(config: PlanConfig) -> Iterable[Problem]:
                 f"/{LARGEST_SUBNET_PREFIX} to /{SMALLEST_SUBNET_PREFIX}",
             )
             continue
-        holds_pod_prefixes = (subnet.role is SubnetRole.NODES and not cni.custom_networking) or (
-            subnet.role is SubnetRole.PODS
+        holds_pod_prefixes = (subnet.has_role(SubnetRole.NODES) and not cni.custom_networking) or (
+            subnet.has_role(SubnetRole.PODS)
         )
         holds_prefixes = cni.prefix_delegation and cni.mode is not CniMode.IPV6 and holds_pod_prefixes
         if holds_prefixes and prefix_capacity(length) == 0:
@@ -273,7 +281,7 @@ def check_subnets(config: PlanConfig) -> Iterable[Problem]:
                 "(its first and last /28 hold the addresses AWS reserves)",
                 hint="use a /26 or larger subnet for prefix delegation",
             )
-        if subnet.role is SubnetRole.PODS and not cni.custom_networking:
+        if subnet.has_role(SubnetRole.PODS) and not cni.custom_networking:
             yield _problem(
                 config,
                 f"{prefix}.role",
@@ -283,8 +291,8 @@ def check_subnets(config: PlanConfig) -> Iterable[Problem]:
     yield from _overlaps(config)
     yield from _duplicate_ids(config)
     if cni.custom_networking:
-        node_zones = {s.zone for s in config.subnets if s.role is SubnetRole.NODES}
-        pod_zones = {s.zone for s in config.subnets if s.role is SubnetRole.PODS}
+        node_zones = {s.zone for s in config.subnets if s.has_role(SubnetRole.NODES)}
+        pod_zones = {s.zone for s in config.subnets if s.has_role(SubnetRole.PODS)}
         for zone in sorted(node_zones - pod_zones):
             yield _problem(
                 config,
@@ -312,15 +320,8 @@ def _overlaps(config: PlanConfig) -> Iterable[Problem]:
 
 
 def _duplicate_ids(config: PlanConfig) -> Iterable[Problem]:
-    seen: dict[str, int] = {}
-    for index, subnet in enumerate(config.subnets):
-        if subnet.id is None:
-            continue
-        if subnet.id in seen:
-            yield _problem(
-                config, f"subnets[{index}].id", f"{subnet.id} is already subnets[{seen[subnet.id]}]"
-            )
-        seen.setdefault(subnet.id, index)
+    for index, subnet_id, first in _repeats(subnet.subnet_id for subnet in config.subnets):
+        yield _problem(config, f"subnets[{index}].id", f"{subnet_id} is already subnets[{first}]")
 
 
 def check_pricing(config: PlanConfig) -> Iterable[Problem]:

@@ -35,7 +35,7 @@ import ipaddress
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -70,7 +70,7 @@ from eks_plan.config.model import (
     PricingSettings,
     Range,
     ReplicaMode,
-    SubnetConfig,
+    Subnet,
     SubnetRole,
 )
 from eks_plan.errors import InputError, SourceLocation
@@ -332,7 +332,7 @@ def _schema_problem(error: Any, data: Mapping[str, Any], where: Any) -> InputErr
         extra = sorted(key for key in error.instance if key not in allowed)
         key = extra[0] if extra else ""
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
+        hint: str | None = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
         what = f"unknown key '{key}'" if subject else f"unknown top-level key '{key}'"
         others = f" (and {', '.join(repr(k) for k in extra[1:])})" if len(extra) > 1 else ""
         return InputError(f"{prefix}{what}{others}", where((*path, key)), hint=hint)
@@ -370,7 +370,7 @@ def _schema_problem(error: Any, data: Mapping[str, Any], where: Any) -> InputErr
         expected = error.validator_value
         expected_names = expected if isinstance(expected, list) else [expected]
         message = f"{prefix}{_show(error.instance)} is {_json_type(error.instance)}, expected " + " or ".join(
-            _TYPE_WORDS.get(name, name) for name in expected_names
+            str(_TYPE_WORDS.get(name, name)) for name in expected_names
         )
         hint = None
         if "string" in expected_names and isinstance(error.instance, bool):
@@ -429,50 +429,37 @@ def _json_type(value: Any) -> str:
     return "a mapping"
 
 
+def _walk(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
+    """Every value of the file with its key path, the file's root first (files are small)."""
+    yield path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, (*path, index))
+
+
 def _non_finite_numbers(data: Any, where: Any) -> list[tuple[KeyPath, InputError]]:
     """A ``.nan`` or ``.inf`` anywhere in the file, with its key path: the schema's bounds cannot
     catch NaN (every comparison with it is false), and no setting means infinity."""
-    found: list[tuple[KeyPath, InputError]] = []
-
-    def visit(value: Any, path: KeyPath) -> None:
-        if isinstance(value, float) and not math.isfinite(value):
-            found.append(
-                (
-                    path,
-                    InputError(
-                        f"{format_key_path(path)}: {value} is not a usable number",
-                        where(path),
-                        hint="give a finite number",
-                    ),
-                )
-            )
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                visit(item, (*path, str(key)))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                visit(item, (*path, index))
-
-    visit(data, ())
-    return found
+    return [
+        (
+            path,
+            InputError(
+                f"{format_key_path(path)}: {value} is not a usable number",
+                where(path),
+                hint="give a finite number",
+            ),
+        )
+        for path, value in _walk(data)
+        if isinstance(value, float) and not math.isfinite(value)
+    ]
 
 
 def _all_locations(data: Any, where: Any) -> dict[str, SourceLocation]:
     """Key path text -> location, for every key and list item of the file (files are small)."""
-    locations: dict[str, SourceLocation] = {}
-
-    def visit(value: Any, path: KeyPath) -> None:
-        if path:
-            locations[format_key_path(path)] = where(path)
-        if isinstance(value, dict):
-            for key, item in value.items():
-                visit(item, (*path, str(key)))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                visit(item, (*path, index))
-
-    visit(data, ())
-    return locations
+    return {format_key_path(path): where(path) for path, _ in _walk(data) if path}
 
 
 # --- validated data -> dataclasses ----------------------------------------------------------------
@@ -516,7 +503,7 @@ class _Builder:
                 {
                     subnet.zone
                     for subnet in subnets
-                    if subnet.role is not SubnetRole.CLUSTER and zone_in_region(subnet.zone, region)
+                    if not subnet.has_role(SubnetRole.CLUSTER) and zone_in_region(subnet.zone, region)
                 }
             )
             if subnet_zones:
@@ -625,14 +612,14 @@ class _Builder:
             declared.setdefault(item["name"], item)
             self._check_addon_requests(index, item)
         result: list[AddonDaemonSet] = []
-        kept_defaults = []
+        kept_defaults: list[str] = []
         for default in DEFAULT_ADDONS:
-            item = declared.get(default.name)
-            if item is None:
+            override = declared.get(default.name)
+            if override is None:
                 result.append(default)
                 kept_defaults.append(default.name)
-            elif item.get("enabled", True):
-                result.append(_addon(item, base=default))
+            elif override.get("enabled", True):
+                result.append(_addon(override, base=default))
         default_names = {addon.name for addon in DEFAULT_ADDONS}
         result.extend(
             _addon(item)
@@ -655,8 +642,8 @@ class _Builder:
             )
             item = {}
         mode = CniMode(item.get("mode", CniMode.SECONDARY_IP))
-        return CniSettings(
-            mode=mode,
+        return CniSettings.for_mode(
+            mode,
             warm_eni_target=item.get("warmEniTarget", 1),
             warm_ip_target=item.get("warmIpTarget"),
             minimum_ip_target=item.get("minimumIpTarget"),
@@ -665,12 +652,13 @@ class _Builder:
             security_groups_for_pods=item.get("securityGroupsForPods", False),
         )
 
-    def _subnet(self, index: int, item: Mapping[str, Any]) -> SubnetConfig:
-        return SubnetConfig(
+    def _subnet(self, index: int, item: Mapping[str, Any]) -> Subnet:
+        return Subnet(
             zone=item["zone"],
             cidr=self._cidr(index, item["cidr"]),
-            role=SubnetRole(item.get("role", SubnetRole.NODES)),
-            id=item.get("id"),
+            roles=frozenset({SubnetRole(item.get("role", SubnetRole.NODES))}),
+            subnet_id=item.get("id"),
+            source="eks-plan.yaml",
             name=item.get("name"),
         )
 

@@ -6,7 +6,9 @@ region, ``minNodes`` above ``maxNodes``). The values are plain so the planner, `
 tests can build a configuration without any YAML.
 
 A pool's instance filter is :class:`eks_plan.catalog.filters.InstanceFilter` (re-exported here), the
-same filter ``eks-plan catalog`` uses. Example: the filter of the default node pool (Karpenter's
+same filter ``eks-plan catalog`` uses; the ``cni`` section is :class:`eks_plan.network.ipamd.CniSettings`
+(re-exported here), the one class of VPC CNI settings that ``check-ips``' flags and a plan's ``cni`` read
+into too. Example: the filter of the default node pool (Karpenter's
 default NodePool: categories c, m, r, generation above 2, amd64)::
 
     >>> from eks_plan.config.defaults import DEFAULT_INSTANCE_FILTER
@@ -25,29 +27,23 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from eks_plan.catalog.capacity import CniMode, NodeStyle
+from eks_plan.catalog.capacity import CniMode as CniMode
+from eks_plan.catalog.capacity import NodeStyle
 from eks_plan.catalog.filters import InstanceFilter as InstanceFilter
 from eks_plan.catalog.filters import Range as Range
 from eks_plan.catalog.filters import plain_number as _number
+from eks_plan.catalog.pricing import CapacityType as CapacityType
 from eks_plan.catalog.pricing import SupportTier, control_plane_price_per_hour
 from eks_plan.errors import SourceLocation
 from eks_plan.manifests.model import ReplicaMode
-from eks_plan.network.subnets import Subnet, SubnetRole
+from eks_plan.network.ipamd import CniSettings as CniSettings
+from eks_plan.network.subnets import Subnet as Subnet
+from eks_plan.network.subnets import SubnetRole as SubnetRole
 from eks_plan.scheduling.taints import Taint, Toleration, TolerationOperator, untolerated
-
-
-class CapacityType(StrEnum):
-    """How EC2 capacity is bought; the values match :data:`eks_plan.solver.problem.ON_DEMAND`/``SPOT``
-    and Karpenter's ``karpenter.sh/capacity-type`` label."""
-
-    ON_DEMAND = "on-demand"
-    SPOT = "spot"
-
 
 _NO_LABELS: Mapping[str, str] = MappingProxyType({})
 
@@ -191,101 +187,6 @@ TOLERATE_EVERYTHING = (Toleration(operator=TolerationOperator.EXISTS),)
 
 
 @dataclass(frozen=True, slots=True)
-class CniSettings:
-    """The ``cni`` section: Amazon VPC CNI settings (DOMAIN.md §1, §3), with the defaults of the CNI's
-    installation manifest. ``mode`` is the catalogue's :class:`~eks_plan.catalog.capacity.CniMode`, whose
-    ``prefix_delegation`` and ``custom_networking`` say which switches it sets.
-
-    ``warm_prefix_target`` defaults to 1 as the manifest and Helm chart ship it; ipamd's code default is
-    0 (``defaultWarmPrefixTarget``), which only matters for hand-rolled installs.
-
-    >>> CniSettings().uses_ip_targets, CniSettings(minimum_ip_target=30).uses_ip_targets
-    (False, True)
-    >>> settings = CniSettings(CniMode.CUSTOM_NETWORKING_PREFIX).ipamd_settings()
-    >>> settings.custom_networking, settings.prefix_delegation, settings.warm_prefix_target
-    (True, True, 1)
-    """
-
-    mode: CniMode = CniMode.SECONDARY_IP
-    warm_eni_target: int = 1
-    warm_ip_target: int | None = None
-    minimum_ip_target: int | None = None
-    warm_prefix_target: int = 1
-    max_eni: int | None = None
-    security_groups_for_pods: bool = False
-
-    @property
-    def prefix_delegation(self) -> bool:
-        """``ENABLE_PREFIX_DELEGATION``: true in prefix-delegation, custom-networking-prefix and ipv6."""
-        return self.mode.prefix_delegation
-
-    @property
-    def custom_networking(self) -> bool:
-        """``AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG``: pod addresses come from pods subnets."""
-        return self.mode.custom_networking
-
-    @property
-    def uses_ip_targets(self) -> bool:
-        """True when WARM_IP_TARGET or MINIMUM_IP_TARGET is set, which overrides the ENI and prefix
-        targets (DOMAIN.md §3.3)."""
-        return self.warm_ip_target is not None or self.minimum_ip_target is not None
-
-    def ipamd_settings(self) -> Any:
-        """The same settings as :class:`eks_plan.network.ipamd.CniSettings`, for the address math."""
-        from eks_plan.network.ipamd import CniSettings as IpamdSettings
-
-        return IpamdSettings.for_mode(
-            self.mode,
-            warm_eni_target=self.warm_eni_target,
-            warm_ip_target=self.warm_ip_target,
-            minimum_ip_target=self.minimum_ip_target,
-            warm_prefix_target=self.warm_prefix_target,
-            max_eni=self.max_eni,
-            security_groups_for_pods=self.security_groups_for_pods,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"mode": str(self.mode), "warmEniTarget": self.warm_eni_target}
-        if self.warm_ip_target is not None:
-            data["warmIpTarget"] = self.warm_ip_target
-        if self.minimum_ip_target is not None:
-            data["minimumIpTarget"] = self.minimum_ip_target
-        data["warmPrefixTarget"] = self.warm_prefix_target
-        if self.max_eni is not None:
-            data["maxEni"] = self.max_eni
-        data["securityGroupsForPods"] = self.security_groups_for_pods
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class SubnetConfig:
-    """One VPC subnet: its zone, IPv4 block, what it is for, and optional ID and name for reports."""
-
-    zone: str
-    cidr: ipaddress.IPv4Network
-    role: SubnetRole = SubnetRole.NODES
-    id: str | None = None
-    name: str | None = None
-
-    @property
-    def label(self) -> str:
-        """How reports name the subnet: its name or ID if known, else zone and CIDR."""
-        return self.name or self.id or f"{self.zone} {self.cidr}"
-
-    def to_network_subnet(self, source: str = "eks-plan.yaml") -> Subnet:
-        """The subnet as :mod:`eks_plan.network.subnets` does its address accounting on."""
-        return Subnet(self.zone, self.cidr, frozenset({self.role}), subnet_id=self.id, source=source)
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"zone": self.zone, "cidr": str(self.cidr), "role": str(self.role)}
-        if self.id:
-            data["id"] = self.id
-        if self.name:
-            data["name"] = self.name
-        return data
-
-
-@dataclass(frozen=True, slots=True)
 class PricingSettings:
     """How node prices derive from the catalogue's on-demand prices.
 
@@ -373,8 +274,8 @@ class PlanConfig:
     node_pools: tuple[NodePoolConfig, ...]
     fargate_profiles: tuple[FargateProfile, ...] = ()
     addons: tuple[AddonDaemonSet, ...] = ()
-    cni: CniSettings = CniSettings()
-    subnets: tuple[SubnetConfig, ...] = ()
+    cni: CniSettings = field(default_factory=CniSettings)
+    subnets: tuple[Subnet, ...] = ()
     headroom_percent: float = 0.0
     tolerate_zone_loss: bool = False
     replicas: ReplicaMode = ReplicaMode.MAX
@@ -464,7 +365,7 @@ class PlanConfig:
         ]
         data["cni"] = self.cni.to_dict()
         if self.subnets:
-            data["subnets"] = [subnet.to_dict() for subnet in self.subnets]
+            data["subnets"] = [subnet.to_config_dict() for subnet in self.subnets]
         data["headroomPercent"] = _number(self.headroom_percent)
         data["tolerateZoneLoss"] = self.tolerate_zone_loss
         data["replicas"] = str(self.replicas)

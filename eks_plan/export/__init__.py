@@ -16,6 +16,7 @@ from typing import Any
 
 from eks_plan.errors import EksPlanError, InputError, SourceLocation
 from eks_plan.export.view import PlanView
+from eks_plan.plan.document import PlanDocument
 
 DEFAULT_CLUSTER_NAME = "eks-plan"
 
@@ -72,9 +73,13 @@ def export_text(
     terraform_format: TerraformFormat | str = TerraformFormat.HCL,
     source: str = "plan",
 ) -> str:
-    """The export of a plan document (parsed JSON) as the text to write."""
+    """The export of a plan (a :class:`PlanDocument`, or parsed JSON) as the text to write."""
     target = ExportTarget(target)
-    plan = PlanView.from_json(document, source)
+    plan = (
+        PlanView.of(document, source)
+        if isinstance(document, PlanDocument)
+        else PlanView.from_json(document, source)
+    )
     if not plan.node_groups:
         raise InputError(
             "the plan has no nodes to export", SourceLocation(source), hint="size a cluster with pods first"

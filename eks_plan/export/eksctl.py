@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from eks_plan.catalog.pricing import CapacityType
 from eks_plan.export.groups import managed_groups, needs_max_pods, vpc_cni_environment
 from eks_plan.export.view import TAINT_EFFECTS, PlanView
 
@@ -32,7 +33,7 @@ def eksctl_config(plan: PlanView, name: str) -> dict[str, Any]:
             "maxSize": group.max_size,
             "amiFamily": "AmazonLinux2023",
             "privateNetworking": True,
-            "spot": row.capacity_type == "spot",
+            "spot": row.capacity_type == CapacityType.SPOT,
         }
         if group.labels:
             item["labels"] = dict(group.labels)

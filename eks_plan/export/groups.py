@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from eks_plan.catalog.pricing import CapacityType
 from eks_plan.export.view import NodeGroupView, PlanView, PoolView, TaintView
 
 #: EKS node group names: letters, digits and hyphens (eksctl ``IsInvalidNameArg``), at most 63.
@@ -57,7 +58,7 @@ def group_name(pool: str, instance_type: str, zone: str, capacity_type: str) -> 
     'gpu-pool-g6-xlarge-1b-spot'
     """
     zone_suffix = zone.rsplit("-", 1)[-1]
-    name = f"{pool}-{instance_type}-{zone_suffix}" + ("-spot" if capacity_type == "spot" else "")
+    name = f"{pool}-{instance_type}-{zone_suffix}" + ("-spot" if capacity_type == CapacityType.SPOT else "")
     name = re.sub(r"[^a-zA-Z0-9-]+", "-", name).strip("-")
     if not name or not name[0].isalpha():
         name = f"ng-{name}"

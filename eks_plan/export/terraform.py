@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from eks_plan.catalog.pricing import CapacityType
 from eks_plan.export.groups import ManagedGroup, managed_groups, needs_max_pods
 from eks_plan.export.view import PlanView
 
@@ -52,7 +53,7 @@ def _group(plan: PlanView, group: ManagedGroup) -> dict[str, Any]:
         "use_name_prefix": False,
         "instance_types": [row.instance_type],
         "ami_type": ami_type(row.arch, row.gpus),
-        "capacity_type": "SPOT" if row.capacity_type == "spot" else "ON_DEMAND",
+        "capacity_type": CapacityType(row.capacity_type).eks_label,
         "min_size": group.min_size,
         "max_size": group.max_size,
         "desired_size": group.desired_size,
@@ -103,8 +104,8 @@ def subnet_ids_by_zone(plan: PlanView) -> dict[str, list[str]] | None:
     """Zone -> IDs of the plan's ``nodes`` subnets, or ``None`` unless every zone with nodes has one."""
     by_zone: dict[str, list[str]] = {}
     for subnet in plan.subnets:
-        if subnet.get("role", "nodes") == "nodes" and subnet.get("id"):
-            by_zone.setdefault(str(subnet["zone"]), []).append(str(subnet["id"]))
+        if (subnet.role or "nodes") == "nodes" and subnet.id:
+            by_zone.setdefault(subnet.zone, []).append(subnet.id)
     zones = {row.zone for row in plan.node_groups if row.count}
     return by_zone if zones <= set(by_zone) and by_zone else None
 

@@ -1,9 +1,8 @@
-"""A small typed reader of the plan document, holding only what the exporters need.
+"""The exporters' view of the plan document: only what they need, every key present.
 
-The plan document is what ``eks-plan size --plan-out plan.json`` writes
-(:func:`eks_plan.report.size.plan_data`). The exporters read it through :class:`PlanView` so that
-they never index raw dictionaries, and a plan missing a key fails with one message naming the key
-and the file. Read here::
+The plan document (:class:`~eks_plan.plan.document.PlanDocument`) is what ``eks-plan size
+--plan-out plan.json`` writes. The exporters read it through :class:`PlanView` so that a plan missing
+a key an export needs fails with one message naming the key and the file. Read here::
 
     {"region", "zones", "headroom_percent",
      "node_groups": [{"pool", "instance_type", "zone", "capacity_type", "count", "cost_per_hour",
@@ -23,12 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from eks_plan.errors import InputError, SourceLocation
+from eks_plan.plan.document import PlanDocument, PlanPool, PlanSubnet
+
+T = TypeVar("T")
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-CAPACITY_TYPES = ("on-demand", "spot")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +92,13 @@ class CniView:
 
 @dataclass(frozen=True)
 class PlanView:
-    """What the exporters read of a plan document; build it with :meth:`from_json`.
+    """What the exporters read of a :class:`~eks_plan.plan.document.PlanDocument`: its node groups and
+    pools with every key an export needs present (:meth:`of`; :meth:`from_json` for plain plan data).
 
     Example::
 
         >>> plan = PlanView.from_json({
-        ...     "region": "us-east-1", "zones": ["us-east-1a"],
+        ...     "region": "us-east-1", "zones": ["us-east-1a"], "nodes": [], "workloads": {},
         ...     "node_groups": [{"pool": "p", "instance_type": "m6i.large", "zone": "us-east-1a",
         ...                      "capacity_type": "on-demand", "count": 2, "arch": "amd64",
         ...                      "vcpus": 2, "memory_mib": 8192, "max_pods": 29, "cost_per_hour": 0.19}],
@@ -114,7 +116,7 @@ class PlanView:
     node_groups: tuple[NodeGroupView, ...]
     cni: CniView = CniView()
     headroom_percent: float = 0.0
-    subnets: tuple[Mapping[str, Any], ...] = ()
+    subnets: tuple[PlanSubnet, ...] = ()
     source: str = field(default="plan", compare=False)
 
     def pool(self, name: str) -> PoolView:
@@ -129,60 +131,63 @@ class PlanView:
 
     @classmethod
     def from_json(cls, document: Any, source: str = "plan") -> PlanView:
-        """Read a plan document (parsed JSON); :class:`~eks_plan.errors.InputError` naming the key
-        when something the exporters need is missing or of the wrong type."""
+        """Read plain plan data (parsed JSON): checked against the plan schema, then :meth:`of`."""
+        from eks_plan.plan import validate_plan
+
+        validate_plan(document, source)
+        return cls.of(PlanDocument.from_dict(document), source)
+
+    @classmethod
+    def of(cls, document: PlanDocument, source: str = "plan") -> PlanView:
+        """The exporters' view of a plan document; :class:`~eks_plan.errors.InputError` naming the
+        key when something the exporters need is missing (a plan without node groups, or written
+        before pools carried their node style, labels and taints)."""
         read = _Reader(source)
-        plan = read.mapping(document, "the plan")
-        pools = tuple(
-            _pool(read, item, f"pools[{index}]") for index, item in enumerate(read.sequence(plan, "pools"))
-        )
+        if document.pools is None:
+            raise read.error("pools is missing")
+        if document.node_groups is None:
+            raise read.error("node_groups is missing")
+        if document.zones is None:
+            raise read.error("zones is missing")
+        pools = tuple(_pool(read, pool, f"pools[{index}]") for index, pool in enumerate(document.pools))
         names = {pool.name for pool in pools}
         groups = []
-        for index, raw in enumerate(read.sequence(plan, "node_groups")):
+        for index, item in enumerate(document.node_groups):
             where = f"node_groups[{index}]"
-            item = read.mapping(raw, where)
             group = NodeGroupView(
-                pool=read.text(item, "pool", where),
-                instance_type=read.text(item, "instance_type", where),
-                zone=read.text(item, "zone", where),
-                capacity_type=read.choice(item, "capacity_type", where, CAPACITY_TYPES),
-                count=read.count(item, "count", where),
-                arch=read.text(item, "arch", where),
-                vcpus=read.count(item, "vcpus", where),
-                memory_mib=read.count(item, "memory_mib", where),
-                max_pods=read.count(item, "max_pods", where),
-                cost_per_hour=read.number(item, "cost_per_hour", where),
-                gpus=read.count(item, "gpus", where) if "gpus" in item else 0,
+                pool=item.pool,
+                instance_type=item.instance_type,
+                zone=item.zone,
+                capacity_type=item.capacity_type,
+                count=item.count,
+                arch=read.present(item.arch, f"{where}.arch"),
+                vcpus=read.present(item.vcpus, f"{where}.vcpus"),
+                memory_mib=read.present(item.memory_mib, f"{where}.memory_mib"),
+                max_pods=read.present(item.max_pods, f"{where}.max_pods"),
+                cost_per_hour=float(read.present(item.cost_per_hour, f"{where}.cost_per_hour")),
+                gpus=item.gpus or 0,
             )
             if group.pool not in names:
                 raise read.error(f"{where}.pool '{group.pool}' is not one of the plan's pools")
             groups.append(group)
-        cni_raw = read.mapping(plan.get("cni") or {}, "cni")
         # The plan writes the config's camelCase keys or, from plan file version 1 on, snake_case.
-        cni_raw = {_camel(str(key)): value for key, value in cni_raw.items()}
+        cni_raw = {_camel(str(key)): value for key, value in (document.cni or {}).items()}
         cni = CniView(
             mode=str(cni_raw.get("mode", "secondary-ip")),
-            warm_eni_target=read.optional_count(cni_raw, "warmEniTarget", "cni"),
-            warm_ip_target=read.optional_count(cni_raw, "warmIpTarget", "cni"),
-            minimum_ip_target=read.optional_count(cni_raw, "minimumIpTarget", "cni"),
-            warm_prefix_target=read.optional_count(cni_raw, "warmPrefixTarget", "cni"),
+            warm_eni_target=cni_raw.get("warmEniTarget"),
+            warm_ip_target=cni_raw.get("warmIpTarget"),
+            minimum_ip_target=cni_raw.get("minimumIpTarget"),
+            warm_prefix_target=cni_raw.get("warmPrefixTarget"),
             security_groups_for_pods=bool(cni_raw.get("securityGroupsForPods", False)),
         )
-        headroom = plan.get("headroom_percent", 0.0)
-        if isinstance(headroom, bool) or not isinstance(headroom, int | float) or headroom < 0:
-            raise read.error(f"headroom_percent must be a number ≥ 0, not {headroom!r}")
-        subnets = tuple(
-            read.mapping(item, f"subnets[{index}]")
-            for index, item in enumerate(read.sequence(plan, "subnets", required=False))
-        )
         return cls(
-            region=read.text(plan, "region"),
-            zones=tuple(str(zone) for zone in read.sequence(plan, "zones")),
+            region=document.region,
+            zones=document.zones,
             pools=pools,
             node_groups=tuple(groups),
             cni=cni,
-            headroom_percent=float(headroom),
-            subnets=subnets,
+            headroom_percent=float(document.headroom_percent or 0.0),
+            subnets=document.subnets or (),
             source=source,
         )
 
@@ -193,45 +198,28 @@ def _camel(key: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def _pool(read: _Reader, raw: Any, where: str) -> PoolView:
-    item = read.mapping(raw, where)
+def _pool(read: _Reader, pool: PlanPool, where: str) -> PoolView:
     for key in ("node_style", "capacity_types", "zones", "labels", "taints"):
-        if key not in item:
+        if getattr(pool, key) is None:
             raise read.error(
                 f"{where} has no '{key}': the plan was written by an older eks-plan, so the pool's "
                 "labels, taints and node style are unknown"
             )
-    labels = read.mapping(item["labels"], f"{where}.labels")
-    taints = []
-    for index, raw_taint in enumerate(read.sequence(item, "taints", where=where)):
-        taint_where = f"{where}.taints[{index}]"
-        taint = read.mapping(raw_taint, taint_where)
-        taints.append(
-            TaintView(
-                key=read.text(taint, "key", taint_where),
-                value=str(taint.get("value") or ""),
-                effect=read.choice(taint, "effect", taint_where, TAINT_EFFECTS),
-            )
-        )
-    max_nodes = item.get("max_nodes")
     return PoolView(
-        name=read.text(item, "name", where),
-        min_nodes=read.count(item, "min_nodes", where),
-        max_nodes=None if max_nodes is None else read.count(item, "max_nodes", where),
-        node_style=read.text(item, "node_style", where),
-        capacity_types=tuple(
-            read.choice({"capacity_type": value}, "capacity_type", f"{where}.capacity_types", CAPACITY_TYPES)
-            for value in read.sequence(item, "capacity_types", where=where)
-        ),
-        zones=tuple(str(zone) for zone in read.sequence(item, "zones", where=where)),
-        labels={str(key): str(value) for key, value in labels.items()},
-        taints=tuple(taints),
-        max_pods=read.optional_count(item, "max_pods", where),
+        name=pool.name,
+        min_nodes=read.present(pool.min_nodes, f"{where}.min_nodes"),
+        max_nodes=pool.max_nodes,
+        node_style=read.present(pool.node_style, f"{where}.node_style"),
+        capacity_types=pool.capacity_types or (),
+        zones=pool.zones or (),
+        labels=dict(pool.labels or {}),
+        taints=tuple(TaintView(taint.key, taint.value or "", taint.effect) for taint in pool.taints or ()),
+        max_pods=pool.max_pods,
     )
 
 
 class _Reader:
-    """Typed access with errors that name the plan file and the key path."""
+    """Errors that name the plan file and the key path."""
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -243,47 +231,8 @@ class _Reader:
             hint="write the plan again with `eks-plan size ... --plan-out plan.json`",
         )
 
-    def mapping(self, value: Any, where: str) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.error(f"{where} must be an object")
+    def present(self, value: T | None, where: str) -> T:
+        """``value``, which an export needs; an error naming ``where`` when the plan leaves it out."""
+        if value is None:
+            raise self.error(f"{where} is missing")
         return value
-
-    def sequence(
-        self, item: Mapping[str, Any], key: str, *, where: str = "", required: bool = True
-    ) -> list[Any]:
-        path = f"{where}.{key}" if where else key
-        if key not in item:
-            if required:
-                raise self.error(f"{path} is missing")
-            return []
-        value = item[key]
-        if not isinstance(value, list):
-            raise self.error(f"{path} must be a list")
-        return value
-
-    def text(self, item: Mapping[str, Any], key: str, where: str = "") -> str:
-        value = item.get(key)
-        if not isinstance(value, str) or not value:
-            raise self.error(f"{where + '.' if where else ''}{key} must be a non-empty string, not {value!r}")
-        return value
-
-    def choice(self, item: Mapping[str, Any], key: str, where: str, allowed: tuple[str, ...]) -> str:
-        value = item.get(key)
-        if value not in allowed:
-            raise self.error(f"{where}.{key} must be one of {', '.join(allowed)}, not {value!r}")
-        return str(value)
-
-    def count(self, item: Mapping[str, Any], key: str, where: str) -> int:
-        value = item.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.error(f"{where}.{key} must be a whole number ≥ 0, not {value!r}")
-        return value
-
-    def number(self, item: Mapping[str, Any], key: str, where: str) -> float:
-        value = item.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise self.error(f"{where}.{key} must be a number ≥ 0, not {value!r}")
-        return float(value)
-
-    def optional_count(self, item: Mapping[str, Any], key: str, where: str) -> int | None:
-        return None if item.get(key) is None else self.count(item, key, where)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from eks_plan.errors import InputError, SourceLocation
+from eks_plan.errors import INVALID_FIELD, InputError, SourceLocation
 from eks_plan.lint.context import LintContext, LintOptions
 from eks_plan.lint.findings import Finding, Severity
 from eks_plan.lint.registry import Problem, Rule, all_rules, is_known_selector, matches
@@ -194,7 +194,6 @@ def _load(
 ) -> tuple[ManifestSet, dict[str, Path | None], dict[str, str], list[tuple[str, InputError]]]:
     """Load the manifests; a file that stops the loader is set aside as an input finding and the
     rest is loaded again without it."""
-    from eks_plan.lint.rules.input import classify_input_error
     from eks_plan.manifests import load_manifests
 
     # The loader's own file discovery, so lint reads exactly the files `size` reads. A missing
@@ -229,6 +228,6 @@ def _load(
                 if errors:  # what is left holds no objects: lint what was reported
                     break
                 raise
-            errors.append((error.code or classify_input_error(error.message), error))
+            errors.append((error.code or INVALID_FIELD, error))
             remaining.remove(failed)
     return ManifestSet(workloads=(), files=tuple(remaining)), file_paths, texts, errors

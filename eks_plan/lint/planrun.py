@@ -50,15 +50,16 @@ def check_subnets(context: LintContext) -> CheckReport | None:
     from eks_plan.network.inputs import subnets_from_config
     from eks_plan.network.ipamd import NodeNetworkLimits
     from eks_plan.network.plan_input import plan_to_cluster
-    from eks_plan.report.size import plan_data
+    from eks_plan.plan.build import build_plan_document
 
     catalog = load_catalog()
 
     def limits_of(name: str, node_max_pods: int) -> NodeNetworkLimits:
         return NodeNetworkLimits.of(catalog.lookup(name), node_max_pods)
 
-    cluster, plan_cni = plan_to_cluster(plan_data(result.plan, result.planning), limits_of, source="the plan")
-    cni = plan_cni or context.config.cni.ipamd_settings()
+    document = build_plan_document(result.plan, result.planning)
+    cluster, plan_cni = plan_to_cluster(document, limits_of, source="the plan")
+    cni = plan_cni or context.config.cni
     subnets = subnets_from_config(context.config)
     validate_inputs(cluster, subnets, cni, catalog.zones(context.config.region))
     return check_ips(cluster, subnets, cni, context.options.min_free_fraction)

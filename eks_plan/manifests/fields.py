@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from eks_plan.errors import InputError, SourceLocation
+from eks_plan.errors import INVALID_QUANTITY, InputError, SourceLocation
 from eks_plan.manifests.quantity import MAX_QUANTITY, QuantityError, canonical_amount, shown
 from eks_plan.manifests.yaml_source import (
     MappingNode,
@@ -129,8 +129,9 @@ class Field:
             found = found.child(key)
         return found
 
-    def error(self, message: str, hint: str | None = None) -> InputError:
-        return InputError(f"{self.name} {message}", self.location, hint=hint)
+    def error(self, message: str, hint: str | None = None, code: str | None = None) -> InputError:
+        """An input error naming this field and its line (``code``: the lint rule it belongs to)."""
+        return InputError(f"{self.name} {message}", self.location, hint=hint, code=code)
 
     def _is_null(self) -> bool:
         return self.node is None or (type(self.node) is ScalarNode and self.value is None)
@@ -239,9 +240,10 @@ class Field:
                 raise entry.error(
                     f"is not a valid quantity: {error}",
                     hint=_template_hint(entry.value) or "use e.g. 500m or 2 for cpu, 512Mi or 2Gi for memory",
+                    code=INVALID_QUANTITY,
                 ) from None
             if amount < 0:
-                raise entry.error(f"must not be negative, not {shown(entry.value)}")
+                raise entry.error(f"must not be negative, not {shown(entry.value)}", code=INVALID_QUANTITY)
             if amount >= MAX_QUANTITY:
                 # The API server would silently cap it (``maxAllowed`` in apimachinery's
                 # pkg/api/resource/amount.go), and kube-scheduler counts requests in int64

@@ -43,7 +43,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
 
-from eks_plan.errors import InputError, SourceLocation
+from eks_plan.errors import INVALID_YAML, InputError, SourceLocation
 from eks_plan.manifests.fields import Field
 from eks_plan.manifests.model import (
     WORKLOAD_KINDS,
@@ -738,6 +738,7 @@ def _parse_json_or_yaml(text: str, display: str) -> list[YamlDocument]:
                     f"malformed JSON: {error.msg}",
                     SourceLocation(display, error.lineno, error.colno),
                     hint="fix the JSON syntax at that position",
+                    code=INVALID_YAML,
                 ) from None
             raise yaml_error from None
         return [YamlDocument.from_data(data, display)] if data is not None else []
@@ -804,7 +805,7 @@ _WorkloadReader = Callable[
     [PodContext, dict[str, list[HorizontalPodAutoscaler]], ReplicaMode], _ReadWorkloads
 ]
 #: ``(chunk number, message, location, hint)`` of an :class:`InputError` met in that chunk.
-_ChunkError = tuple[int, str, SourceLocation | None, str | None]
+_ChunkError = tuple[int, str, SourceLocation | None, str | None, str | None]
 
 
 def _dumps(value: object) -> bytes:
@@ -828,13 +829,13 @@ def _mapping_proxy(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
 def _chunk_error(number: int, error: InputError) -> _ChunkError:
     if type(error) is not InputError:  # a subclass would not come back as itself
         raise error
-    return (number, error.message, error.location, error.hint)
+    return (number, error.message, error.location, error.hint, error.code)
 
 
 def _raise_first(errors: list[_ChunkError]) -> None:
     if errors:
-        _, message, location, hint = min(errors, key=lambda error: error[0])
-        raise InputError(message, location, hint=hint)
+        _, message, location, hint, code = min(errors, key=lambda error: error[0])
+        raise InputError(message, location, hint=hint, code=code)
 
 
 class _Chunks:

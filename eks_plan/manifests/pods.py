@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from eks_plan.errors import InputError, SourceLocation
+from eks_plan.errors import REQUEST_ABOVE_LIMIT, UNKNOWN_RESOURCE, InputError, SourceLocation
 from eks_plan.manifests.fields import Field
 from eks_plan.manifests.model import Container, ContainerRole, LimitRange, PriorityClass, RuntimeClass
 from eks_plan.manifests.objects import BUILT_IN_PRIORITY_CLASSES
@@ -293,7 +293,12 @@ def _check_resource_names(
             problem = resource_name_problem(name)
             if problem is not None:
                 message, hint = problem
-                raise InputError(f"{message} in {resources.child(section).name}", location, hint=hint)
+                raise InputError(
+                    f"{message} in {resources.child(section).name}",
+                    location,
+                    hint=hint,
+                    code=UNKNOWN_RESOURCE,
+                )
 
 
 def _check_requirements(resources: Field, requests: Mapping[str, int], limits: Mapping[str, int]) -> None:
@@ -324,6 +329,7 @@ def _check_requirements(resources: Field, requests: Mapping[str, int], limits: M
                 hint="the API server refuses this container; make the request at most the limit"
                 if is_overcommit_allowed(name)
                 else f"write {name} under limits (a request defaults to its limit) and drop it from requests",
+                code=REQUEST_ABOVE_LIMIT,
             )
     if not any(name in amounts for name in (CPU, MEMORY) for amounts in (requests, limits)):
         huge_pages = next((name for name in (*requests, *limits) if name.startswith(HUGEPAGES_PREFIX)), None)

@@ -48,7 +48,7 @@ import yaml
 import yaml.composer
 import yaml.nodes
 
-from eks_plan.errors import InputError, SourceLocation
+from eks_plan.errors import DUPLICATE_KEY, INVALID_YAML, UNRENDERED_TEMPLATE, InputError, SourceLocation
 
 #: The default cap on one input file; ``--max-file-size`` raises it. The largest real manifest in
 #: the shared corpus (Argo CD's install.yaml, mostly CRDs) is 1.9 MB.
@@ -411,6 +411,7 @@ def decode_text(data: bytes, filename: str) -> str:
             f"the file is not UTF-8 text: byte 0x{data[start]:02x} is not valid UTF-8",
             SourceLocation(filename, line, column),
             hint="save the file as UTF-8; Kubernetes manifests must be UTF-8",
+            code=INVALID_YAML,
         ) from None
 
 
@@ -541,11 +542,13 @@ def parse_yaml_documents(
             f"malformed YAML: character {character!r} is not allowed in YAML",
             _location_of_index(text, position, filename, line_offset),
             hint="remove the control character or save the file as UTF-8 text",
+            code=INVALID_YAML,
         ) from None
     except RecursionError:
         raise InputError(
             "the YAML is nested too deeply to be a Kubernetes manifest",
             SourceLocation(filename, line_offset + 1),
+            code=INVALID_YAML,
         ) from None
     finally:
         loader.dispose()
@@ -598,7 +601,7 @@ def _check_keys_and_numbers(root: Node, filename: str, line_offset: int) -> None
                     "a key may appear once in a mapping, and kubectl's strict decoding refuses it too",
                     SourceLocation(filename, key_node.line + 1 + line_offset, key_node.column + 1),
                     hint="remove one of the two, or merge them",
-                    code="duplicate-key",
+                    code=DUPLICATE_KEY,
                 )
             keys[key_node.value] = key_node
 
@@ -693,6 +696,7 @@ def template_error(filename: str, line: int) -> InputError:
         SourceLocation(filename, line),
         hint="render it first, e.g. `helm template my-release ./chart > rendered.yaml`, "
         "and pass the rendered file",
+        code=UNRENDERED_TEMPLATE,
     )
 
 
@@ -711,7 +715,10 @@ def _syntax_error(error: yaml.MarkedYAMLError, text: str, filename: str, line_of
     if error.context and error.context_mark is not None:
         context = f"{error.context} that starts at line {error.context_mark.line + 1 + line_offset}; "
     return InputError(
-        f"malformed YAML: {problem}", location, hint=f"{context}fix the YAML syntax at that position"
+        f"malformed YAML: {problem}",
+        location,
+        hint=f"{context}fix the YAML syntax at that position",
+        code=INVALID_YAML,
     )
 
 
@@ -748,6 +755,7 @@ class _Builder:
                 "a YAML alias refers to a node that contains it (a recursive alias)",
                 self._where(node),
                 hint="Kubernetes manifests cannot be recursive; remove the alias",
+                code=INVALID_YAML,
             )
         if key in self._built:
             return
@@ -777,6 +785,7 @@ class _Builder:
                     "a YAML alias refers to a node that contains it (a recursive alias)",
                     self._where(node),
                     hint="Kubernetes manifests cannot be recursive; remove the alias",
+                    code=INVALID_YAML,
                 )
             if self._sizes is None:
                 self._sizes = {}
@@ -808,6 +817,7 @@ class _Builder:
                     "a mapping key is itself a mapping or a list, which Kubernetes does not accept",
                     self._where(key_node),
                     hint="quote the key or fix the indentation",
+                    code=INVALID_YAML,
                 )
             if is_merge_key(key_node):
                 merged.update(self._merge_sources(value_node))

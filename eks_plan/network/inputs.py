@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from eks_plan.errors import InputError
@@ -119,7 +119,7 @@ def subnets_from_config(config: PlanConfig) -> list[Subnet]:
     subnets = []
     for index, entry in enumerate(config.subnets):
         where = config.locations.get(f"subnets[{index}]") if config.locations else None
-        subnets.append(entry.to_network_subnet(str(where) if where else (config.source or "eks-plan.yaml")))
+        subnets.append(replace(entry, source=str(where) if where else (config.source or "eks-plan.yaml")))
     return subnets
 
 
@@ -136,12 +136,7 @@ def override_cni(base: CniSettings, mode: str | None, **flags: Any) -> CniSettin
         except ValueError:
             modes = ", ".join(m.value for m in CniMode)
             raise InputError(f"--cni-mode {mode}: not a VPC CNI mode", hint=f"use one of {modes}") from None
-        settings = replace(
-            settings,
-            prefix_delegation=named.prefix_delegation,
-            custom_networking=named.custom_networking,
-            ipv6=named.ipv6,
-        )
+        settings = replace(settings, mode=named.mode)
     changes = {name: value for name, value in flags.items() if value is not None}
     try:
         settings = replace(settings, **changes)
@@ -181,16 +176,6 @@ def check_cni_flags(settings: CniSettings) -> None:
     eks_plan.errors.InputError: --warm-ip-target is not supported in IPv6 clusters (each node gets a /80 prefix) (remove --warm-ip-target)
     """  # noqa: E501
     from eks_plan.config.checks import cni_rule_problems
-    from eks_plan.config.model import CniSettings as CniSection
 
-    section = CniSection(
-        mode=settings.mode,
-        warm_eni_target=settings.warm_eni_target,
-        warm_ip_target=settings.warm_ip_target,
-        minimum_ip_target=settings.minimum_ip_target,
-        warm_prefix_target=settings.warm_prefix_target,
-        max_eni=settings.max_eni,
-        security_groups_for_pods=settings.security_groups_for_pods,
-    )
-    for _key, message, hint in cni_rule_problems(section, CNI_FLAGS.__getitem__, _flag_setting):
+    for _key, message, hint in cni_rule_problems(settings, CNI_FLAGS.__getitem__, _flag_setting):
         raise InputError(message, hint=hint)

@@ -30,9 +30,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from eks_plan.catalog.capacity import CniMode
+from eks_plan.catalog.capacity import CniMode, NodeSettings, NodeStyle
 
 if TYPE_CHECKING:
     from eks_plan.catalog import InstanceType
@@ -96,23 +96,29 @@ trunking_compatible=True, supports_prefixes=True)
 
 @dataclass(frozen=True, slots=True)
 class CniSettings:
-    """The VPC CNI settings that decide how many addresses a node holds, as ipamd reads them.
+    """The VPC CNI settings that decide how many addresses a node holds: the ``cni`` section of
+    eks-plan.yaml, the ``check-ips`` flags and a plan's ``cni`` all read into this one class, with the
+    defaults of the CNI's installation manifest (DOMAIN.md §1, §3).
 
-    The ``cni`` section of eks-plan.yaml is read into this by the check-ips command; here a target
-    of 0 means unset, as in ipamd (``warmIPTargetsDefined``: ``warmIPTarget != 0 || ...``).
-
-    ``warm_ip_target``/``minimum_ip_target`` of ``None`` mean unset; either set switches ipamd to
-    address targets and ``warm_eni_target``/``warm_prefix_target`` are ignored, as in ipamd.
+    ``mode`` is the catalogue's :class:`~eks_plan.catalog.capacity.CniMode`; the switches ipamd reads
+    (``ENABLE_PREFIX_DELEGATION``, ``AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG``, IPv6) follow from it.
+    ``warm_ip_target``/``minimum_ip_target`` of ``None`` mean unset, and so does 0, as in ipamd
+    (``warmIPTargetsDefined``: ``warmIPTarget != 0 || ...``); either set switches ipamd to address
+    targets and ``warm_eni_target``/``warm_prefix_target`` are ignored. ``warm_prefix_target``
+    defaults to 1 as the manifest and Helm chart ship it (ipamd's code default is 0, which only
+    matters for hand-rolled installs). The rules between keys are
+    :func:`eks_plan.config.checks.cni_rule_problems`, for the file and the flags alike.
 
     >>> CniSettings.for_mode("custom-networking-prefix").mode
     <CniMode.CUSTOM_NETWORKING_PREFIX: 'custom-networking-prefix'>
-    >>> CniSettings(minimum_ip_target=20).uses_ip_targets
-    True
+    >>> settings = CniSettings(CniMode.CUSTOM_NETWORKING_PREFIX)
+    >>> settings.custom_networking, settings.prefix_delegation, settings.warm_prefix_target
+    (True, True, 1)
+    >>> CniSettings().uses_ip_targets, CniSettings(minimum_ip_target=20).uses_ip_targets
+    (False, True)
     """
 
-    prefix_delegation: bool = False
-    custom_networking: bool = False
-    ipv6: bool = False
+    mode: CniMode = CniMode.SECONDARY_IP
     warm_eni_target: int = DEFAULT_WARM_ENI_TARGET
     warm_ip_target: int | None = None
     minimum_ip_target: int | None = None
@@ -121,6 +127,7 @@ class CniSettings:
     security_groups_for_pods: bool = False
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", CniMode(self.mode))
         for name in ("warm_eni_target", "warm_ip_target", "minimum_ip_target", "warm_prefix_target"):
             value = getattr(self, name)
             if value is not None and value < 0:
@@ -129,22 +136,29 @@ class CniSettings:
             raise ValueError(f"max_eni must be at least 1, got {self.max_eni}")
 
     @classmethod
-    def for_mode(cls, mode: CniMode | str, **settings: object) -> CniSettings:
+    def for_mode(cls, mode: CniMode | str, **settings: Any) -> CniSettings:
         """Settings for one of the named modes, with any warm targets given as keywords."""
-        mode = CniMode(mode)
-        flags = {
-            "prefix_delegation": mode.prefix_delegation,
-            "custom_networking": mode.custom_networking,
-            "ipv6": mode is CniMode.IPV6,
-        }
-        return cls(**flags, **settings)  # type: ignore[arg-type]
+        return cls(CniMode(mode), **settings)
 
     @property
-    def mode(self) -> CniMode:
-        """The named mode these settings amount to."""
-        if self.ipv6:
-            return CniMode.IPV6
-        return CniMode.of(custom_networking=self.custom_networking, prefix_delegation=self.prefix_delegation)
+    def prefix_delegation(self) -> bool:
+        """``ENABLE_PREFIX_DELEGATION``: true in prefix-delegation, custom-networking-prefix and ipv6."""
+        return self.mode.prefix_delegation
+
+    @property
+    def custom_networking(self) -> bool:
+        """``AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG``: pod addresses come from pods subnets."""
+        return self.mode.custom_networking
+
+    @property
+    def ipv6(self) -> bool:
+        """An IPv6 cluster: one IPv4 per node, pods take IPv6 from the node's /80 prefix."""
+        return self.mode is CniMode.IPV6
+
+    def with_switches(self, *, custom_networking: bool, prefix_delegation: bool) -> CniSettings:
+        """A copy in the IPv4 mode with these two switches."""
+        mode = CniMode.of(custom_networking=custom_networking, prefix_delegation=prefix_delegation)
+        return replace(self, mode=mode)
 
     @property
     def uses_ip_targets(self) -> bool:
@@ -154,6 +168,37 @@ class CniSettings:
     def with_ip_targets(self, minimum_ip_target: int, warm_ip_target: int) -> CniSettings:
         """A copy that uses the given MINIMUM_IP_TARGET/WARM_IP_TARGET pair."""
         return replace(self, minimum_ip_target=minimum_ip_target, warm_ip_target=warm_ip_target)
+
+    def ipamd_settings(self) -> CniSettings:
+        """These settings: the config's ``cni`` section and ipamd's settings are one class now (kept
+        for callers written when they were two, e.g. ``config.cni.ipamd_settings()``)."""
+        return self
+
+    def node_settings(self, node_style: NodeStyle, max_pods: int | None = None) -> NodeSettings:
+        """The catalogue's settings for a node of ``node_style`` (with an explicit kubelet
+        ``max_pods``, if any) under these CNI settings: the one way a pool's, or ``check-ips
+        --nodes``', node settings are built."""
+        return NodeSettings(
+            cni_mode=self.mode,
+            node_style=node_style,
+            max_pods=max_pods,
+            max_eni=self.max_eni,
+            security_groups_for_pods=self.security_groups_for_pods,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as eks-plan.yaml's ``cni`` section writes them (camelCase; what a plan's
+        ``cni`` holds, in snake_case)."""
+        data: dict[str, Any] = {"mode": str(self.mode), "warmEniTarget": self.warm_eni_target}
+        if self.warm_ip_target is not None:
+            data["warmIpTarget"] = self.warm_ip_target
+        if self.minimum_ip_target is not None:
+            data["minimumIpTarget"] = self.minimum_ip_target
+        data["warmPrefixTarget"] = self.warm_prefix_target
+        if self.max_eni is not None:
+            data["maxEni"] = self.max_eni
+        data["securityGroupsForPods"] = self.security_groups_for_pods
+        return data
 
     def as_dict(self) -> dict[str, object]:
         """The settings as plain data for reports."""
@@ -270,7 +315,7 @@ def eni_slots_for_pods(limits: NodeNetworkLimits, settings: CniSettings) -> int:
     ...                              trunking_compatible=True)
     >>> eni_slots_for_pods(m5_large, CniSettings())
     3
-    >>> eni_slots_for_pods(m5_large, CniSettings(custom_networking=True, security_groups_for_pods=True))
+    >>> eni_slots_for_pods(m5_large, CniSettings(CniMode.CUSTOM_NETWORKING, security_groups_for_pods=True))
     1
     >>> eni_slots_for_pods(m5_large, CniSettings(max_eni=2))
     2
@@ -376,14 +421,14 @@ def node_addresses(
     one ENI, 1 + 3 × 16 = 49 addresses:
 
     >>> m5_large = NodeNetworkLimits(default_card_enis=3, ipv4_per_eni=10, max_pods=110)
-    >>> held = node_addresses(m5_large, CniSettings(prefix_delegation=True), 17)
+    >>> held = node_addresses(m5_large, CniSettings(CniMode.PREFIX_DELEGATION), 17)
     >>> held.node_subnet.prefixes, held.total
     (3, 49)
 
     Custom networking: the node subnet keeps only the node IP; the pod and the warm ENI go to the
     ENIConfig subnet:
 
-    >>> held = node_addresses(c5_large, CniSettings(custom_networking=True), 1)
+    >>> held = node_addresses(c5_large, CniSettings(CniMode.CUSTOM_NETWORKING), 1)
     >>> held.node_subnet.total, held.pod_subnet.total
     (1, 20)
     """
@@ -395,7 +440,9 @@ def node_addresses(
 
     if settings.prefix_delegation and not limits.supports_prefixes:
         # Xen types cannot take prefixes; the CNI falls back to secondary addresses on them.
-        settings = replace(settings, prefix_delegation=False)
+        settings = settings.with_switches(
+            custom_networking=settings.custom_networking, prefix_delegation=False
+        )
     pool = _grow(limits, settings, pool_pods)
     unit_size = ADDRESSES_PER_PREFIX if settings.prefix_delegation else 1
     pods_without_address = max(pool_pods - pool.units * unit_size, 0)

@@ -1,4 +1,5 @@
-"""Read a plan written by ``eks-plan size --plan-out plan.json`` into a :class:`ClusterNetwork`.
+"""Read a plan (a :class:`~eks_plan.plan.document.PlanDocument`, or a file written by ``eks-plan size
+--plan-out plan.json``) into a :class:`ClusterNetwork`.
 
 The fields read (others are ignored)::
 
@@ -22,17 +23,26 @@ plan's ``max_pods`` for its type); E, A and the branch limit come from the catal
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from eks_plan.errors import InputError, SourceLocation
 from eks_plan.limits import MAX_NODES, MAX_PODS
-from eks_plan.network.check import ClusterNetwork, FargatePods, NodeFacts, WorkloadFacts, requests_of
+from eks_plan.network.cluster import ClusterNetwork, FargatePods, NodeFacts, WorkloadFacts, requests_of
 from eks_plan.network.ipamd import CniSettings, NodeNetworkLimits
 from eks_plan.plan import validate_plan
+from eks_plan.plan.document import (
+    PlanDocument,
+    PlanFargate,
+    PlanFargatePods,
+    PlanNode,
+    PlanPool,
+    PlanRequests,
+    PlanResources,
+    PlanWorkload,
+)
+from eks_plan.plan.files import locate, read_plan_json
 from eks_plan.resources import CPU, MEMORY, NVIDIA_GPU, PODS, Resources
 
 #: instance type name, maxPods -> limits (the catalogue, or a fixed table in tests)
@@ -41,61 +51,13 @@ LimitsLookup = Callable[[str, int], NodeNetworkLimits]
 
 def read_plan_file(path: str | Path, limits_of: LimitsLookup) -> tuple[ClusterNetwork, CniSettings | None]:
     """The cluster of a plan file, and the CNI settings the plan was made with (``None`` if absent)."""
-    from eks_plan.manifests.yaml_source import refuse_special_file
-
-    path = Path(path)
-    refuse_special_file(path, str(path))  # a FIFO would block the read
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read the plan: {error}", SourceLocation(str(path))) from None
-    try:
-        document = json.loads(text, parse_int=_plan_int)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"not a JSON plan: {error.msg}",
-            SourceLocation(str(path), error.lineno, error.colno),
-            hint="write it with `eks-plan size ... --plan-out plan.json`",
-        ) from None
-    except _HugeNumber as error:
-        raise InputError(
-            f"a number of {len(error.digits):,} digits is larger than any count a plan holds",
-            _locate(text, str(path), error.digits),
-            hint="write it with `eks-plan size ... --plan-out plan.json`",
-        ) from None
+    text, document = read_plan_json(path)
+    source = str(path)
     # The file's shape first (every key path named at once), against the schema the package ships;
     # then the counts, so that no scenario works on more nodes or pods than the caps allow.
-    validate_plan(document, str(path))
-    check_plan_caps(document, text, str(path))
-    return plan_to_cluster(document, limits_of, str(path))
-
-
-class _HugeNumber(ValueError):
-    """An integer too long to be a count (and, past 4,300 digits, for Python to convert)."""
-
-    def __init__(self, digits: str) -> None:
-        super().__init__(digits[:20])
-        self.digits = digits
-
-
-def _plan_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > 30:
-        raise _HugeNumber(digits)
-    return int(digits)
-
-
-def _locate(text: str, source: str, needle: str, after: str = "") -> SourceLocation:
-    """Where ``needle`` first occurs in the plan's text (after the key ``after``, if given)."""
-    start = 0
-    if after:
-        match = re.search(rf'"{re.escape(after)}"\s*:\s*{re.escape(needle)}\b', text)
-        if match is not None:
-            start = match.start()
-    index = text.find(needle, start)
-    if index < 0:
-        return SourceLocation(source)
-    line_start = text.rfind("\n", 0, index) + 1
-    return SourceLocation(source, text.count("\n", 0, index) + 1, index - line_start + 1)
+    validate_plan(document, source)
+    check_plan_caps(document, text, source)
+    return plan_to_cluster(PlanDocument.from_dict(document), limits_of, source)
 
 
 def check_plan_caps(document: Any, text: str, source: str) -> None:
@@ -111,7 +73,7 @@ def check_plan_caps(document: Any, text: str, source: str) -> None:
     def too_many(key: str, value: int, cap: int, what: str) -> InputError:
         return InputError(
             f"{key} is {value:,}: more {what} than eks-plan checks at once ({cap:,})",
-            _locate(text, source, str(value), key.rsplit(".", 1)[-1]),
+            locate(text, source, str(value), key.rsplit(".", 1)[-1]),
             hint="check the cluster in parts, e.g. one node pool at a time",
         )
 
@@ -148,9 +110,97 @@ def check_plan_caps(document: Any, text: str, source: str) -> None:
 
 
 def plan_to_cluster(
-    document: Any, limits_of: LimitsLookup, source: str = "plan"
+    document: PlanDocument | Mapping[str, Any], limits_of: LimitsLookup, source: str = "plan"
 ) -> tuple[ClusterNetwork, CniSettings | None]:
-    """Build the network view of a plan document (see the module docstring for its shape)."""
+    """Build the network view of a plan: a :class:`PlanDocument` (in memory after sizing in place,
+    or read from a file), or plain plan data, checked key by key (see the module docstring)."""
+    if not isinstance(document, PlanDocument):
+        document = checked_document(document, source)
+    reader = _Reader(source)
+    max_pods_of_type = dict(document.max_pods or {})
+    workloads = {
+        key: WorkloadFacts(
+            key=key,
+            kind=item.kind,
+            replicas=item.replicas,
+            host_network=bool(item.host_network),
+            max_surge=item.max_surge or 0,
+            hpa_max_replicas=item.hpa_max_replicas,
+            requests=requests_of(
+                item.requests.cpu_millicores,
+                item.requests.memory_bytes,
+                {NVIDIA_GPU: item.requests.gpus} if item.requests.gpus else None,
+            ),
+        )
+        for key, item in document.workloads.items()
+    }
+
+    nodes = []
+    for index, item in enumerate(document.nodes):
+        where = f"nodes[{index}]"
+        instance_type = item.instance_type
+        allocatable = _resources(item.allocatable)
+        overhead = _resources(item.daemonset_overhead)
+        max_pods = allocatable[PODS] or max_pods_of_type.get(instance_type, 0)
+        if not max_pods:
+            raise reader.error(f"{where}: no maxPods for {instance_type} (allocatable.pods or max_pods)")
+        vpc_ip_pods, security_group_pods = item.vpc_ip_pods, item.security_group_pods
+        if security_group_pods > vpc_ip_pods:
+            raise reader.error(
+                f"{where}: security_group_pods ({security_group_pods}) exceeds vpc_ip_pods ({vpc_ip_pods})"
+            )
+        placed = [(workloads.get(key), count) for key, count in item.pods.items()]
+        not_daemonset = {
+            key: count for key, count in item.pods.items() if not _is_daemonset(workloads.get(key))
+        }
+        used = overhead
+        for workload, count in placed:
+            if workload is not None and not workload.is_daemonset:
+                used = used + workload.requests * count
+        workload_pool_pods = sum(
+            count
+            for workload, count in placed
+            if workload is not None and not workload.is_daemonset and not workload.host_network
+        )
+        pool_pods = vpc_ip_pods - security_group_pods
+        nodes.append(
+            NodeFacts(
+                name=item.name,
+                pool=item.pool or instance_type,
+                instance_type=instance_type,
+                zone=item.zone,
+                limits=limits_of(instance_type, max_pods),
+                pool_pods=pool_pods,
+                allocatable=allocatable if allocatable[PODS] else allocatable + Resources({PODS: max_pods}),
+                used=used,
+                daemonset_used=overhead,
+                security_group_pods=security_group_pods,
+                daemonset_pool_pods=max(pool_pods - workload_pool_pods, 0),
+                pods=not_daemonset,
+            )
+        )
+
+    pool_max_nodes: dict[str, int | None] = {pool.name: pool.max_nodes for pool in document.pools or ()}
+    fargate = [
+        FargatePods(workload=item.workload, count=item.count, zone=item.zone)
+        for item in (document.fargate.pods if document.fargate else ())
+    ]
+    cluster = ClusterNetwork(
+        region=document.region,
+        zones=document.zones or tuple(sorted({node.zone for node in nodes})),
+        nodes=tuple(nodes),
+        workloads=workloads,
+        pool_max_nodes=pool_max_nodes,
+        fargate=tuple(fargate),
+        source=source,
+    )
+    return cluster, _cni_settings(reader, document.cni)
+
+
+def checked_document(document: Any, source: str = "plan") -> PlanDocument:
+    """The :class:`PlanDocument` of plain plan data, checked key by key with errors naming ``source``
+    and the key path; keys a hand-made plan leaves out take their empty value (no DaemonSet
+    overhead, no pods on branch ENIs)."""
     reader = _Reader(source)
     plan = reader.mapping(document, "the plan")
     region = reader.text(plan, "region")
@@ -165,18 +215,16 @@ def plan_to_cluster(
         item = reader.mapping(raw, f"workloads.{key}")
         requests = reader.mapping(item.get("requests", {}), f"workloads.{key}.requests")
         hpa = item.get("hpa_max_replicas")
-        gpus = reader.count(requests.get("gpus", 0), f"workloads.{key}.requests.gpus")
-        workloads[str(key)] = WorkloadFacts(
-            key=str(key),
+        workloads[str(key)] = PlanWorkload(
             kind=reader.text(item, "kind", f"workloads.{key}"),
             replicas=reader.count(item.get("replicas", 0), f"workloads.{key}.replicas"),
             host_network=bool(item.get("host_network", False)),
             max_surge=reader.count(item.get("max_surge", 0) or 0, f"workloads.{key}.max_surge"),
             hpa_max_replicas=None if hpa is None else reader.count(hpa, f"workloads.{key}.hpa_max_replicas"),
-            requests=requests_of(
+            requests=PlanRequests(
                 reader.count(requests.get("cpu_millicores", 0), f"workloads.{key}.requests.cpu_millicores"),
                 reader.count(requests.get("memory_bytes", 0), f"workloads.{key}.requests.memory_bytes"),
-                {NVIDIA_GPU: gpus} if gpus else None,
+                reader.count(requests.get("gpus", 0), f"workloads.{key}.requests.gpus"),
             ),
         )
 
@@ -184,57 +232,36 @@ def plan_to_cluster(
     for index, raw in enumerate(reader.sequence(plan.get("nodes", []), "nodes")):
         where = f"nodes[{index}]"
         item = reader.mapping(raw, where)
-        instance_type = reader.text(item, "instance_type", where)
-        allocatable = _resources(reader, item.get("allocatable", {}), f"{where}.allocatable")
-        overhead = _resources(reader, item.get("daemonset_overhead", {}), f"{where}.daemonset_overhead")
-        max_pods = allocatable[PODS] or max_pods_of_type.get(instance_type, 0)
-        if not max_pods:
-            raise reader.error(f"{where}: no maxPods for {instance_type} (allocatable.pods or max_pods)")
-        vpc_ip_pods = reader.count(item.get("vpc_ip_pods", 0), f"{where}.vpc_ip_pods")
-        security_group_pods = reader.count(item.get("security_group_pods", 0), f"{where}.security_group_pods")
-        if security_group_pods > vpc_ip_pods:
-            raise reader.error(
-                f"{where}: security_group_pods ({security_group_pods}) exceeds vpc_ip_pods ({vpc_ip_pods})"
-            )
-        pods = {
-            str(key): reader.count(count, f"{where}.pods.{key}")
-            for key, count in reader.mapping(item.get("pods", {}), f"{where}.pods").items()
-        }
-        placed = [(workloads.get(key), count) for key, count in pods.items()]
-        not_daemonset = {key: count for key, count in pods.items() if not _is_daemonset(workloads.get(key))}
-        used = overhead
-        for workload, count in placed:
-            if workload is not None and not workload.is_daemonset:
-                used = used + workload.requests * count
-        workload_pool_pods = sum(
-            count
-            for workload, count in placed
-            if workload is not None and not workload.is_daemonset and not workload.host_network
-        )
-        pool_pods = vpc_ip_pods - security_group_pods
         nodes.append(
-            NodeFacts(
+            PlanNode(
                 name=reader.text(item, "name", where),
-                pool=str(item.get("pool") or instance_type),
-                instance_type=instance_type,
+                pool=str(item["pool"]) if item.get("pool") else None,
+                instance_type=reader.text(item, "instance_type", where),
                 zone=reader.text(item, "zone", where),
-                limits=limits_of(instance_type, max_pods),
-                pool_pods=pool_pods,
-                allocatable=allocatable if allocatable[PODS] else allocatable + Resources({PODS: max_pods}),
-                used=used,
-                daemonset_used=overhead,
-                security_group_pods=security_group_pods,
-                daemonset_pool_pods=max(pool_pods - workload_pool_pods, 0),
-                pods=not_daemonset,
+                allocatable=_plan_resources(reader, item.get("allocatable", {}), f"{where}.allocatable"),
+                daemonset_overhead=_plan_resources(
+                    reader, item.get("daemonset_overhead", {}), f"{where}.daemonset_overhead"
+                ),
+                vpc_ip_pods=reader.count(item.get("vpc_ip_pods", 0), f"{where}.vpc_ip_pods"),
+                security_group_pods=reader.count(
+                    item.get("security_group_pods", 0), f"{where}.security_group_pods"
+                ),
+                pods={
+                    str(key): reader.count(count, f"{where}.pods.{key}")
+                    for key, count in reader.mapping(item.get("pods", {}), f"{where}.pods").items()
+                },
             )
         )
 
-    pool_max_nodes: dict[str, int | None] = {}
+    pools = []
     for index, raw in enumerate(reader.sequence(plan.get("pools", []), "pools")):
         item = reader.mapping(raw, f"pools[{index}]")
         maximum = item.get("max_nodes")
-        pool_max_nodes[reader.text(item, "name", f"pools[{index}]")] = (
-            None if maximum is None else reader.count(maximum, f"pools[{index}].max_nodes")
+        pools.append(
+            PlanPool(
+                name=reader.text(item, "name", f"pools[{index}]"),
+                max_nodes=None if maximum is None else reader.count(maximum, f"pools[{index}].max_nodes"),
+            )
         )
 
     fargate = []
@@ -243,38 +270,42 @@ def plan_to_cluster(
         item = reader.mapping(raw, f"fargate.pods[{index}]")
         zone = item.get("zone")
         fargate.append(
-            FargatePods(
+            PlanFargatePods(
                 workload=reader.text(item, "workload", f"fargate.pods[{index}]"),
                 count=reader.count(item.get("count", 0), f"fargate.pods[{index}].count"),
                 zone=None if zone is None else str(zone),
             )
         )
-
-    cluster = ClusterNetwork(
+    cni = plan.get("cni")
+    return PlanDocument(
         region=region,
-        zones=zones or tuple(sorted({node.zone for node in nodes})),
+        zones=zones,
         nodes=tuple(nodes),
         workloads=workloads,
-        pool_max_nodes=pool_max_nodes,
-        fargate=tuple(fargate),
-        source=source,
+        pools=tuple(pools),
+        fargate=PlanFargate(tuple(fargate)),
+        cni=reader.mapping(cni, "cni") if cni else None,
+        max_pods=max_pods_of_type,
     )
-    return cluster, _cni_settings(reader, plan.get("cni"))
 
 
 def _is_daemonset(workload: WorkloadFacts | None) -> bool:
     return workload is not None and workload.is_daemonset
 
 
-def _resources(reader: _Reader, raw: Any, where: str) -> Resources:
-    item = reader.mapping(raw, where)
+def _resources(item: PlanResources) -> Resources:
     return Resources(
-        {
-            CPU: reader.count(item.get("cpu_millicores", 0), f"{where}.cpu_millicores"),
-            MEMORY: reader.count(item.get("memory_bytes", 0), f"{where}.memory_bytes"),
-            PODS: reader.count(item.get("pods", 0), f"{where}.pods"),
-            NVIDIA_GPU: reader.count(item.get("gpus", 0), f"{where}.gpus"),
-        }
+        {CPU: item.cpu_millicores, MEMORY: item.memory_bytes, PODS: item.pods, NVIDIA_GPU: item.gpus or 0}
+    )
+
+
+def _plan_resources(reader: _Reader, raw: Any, where: str) -> PlanResources:
+    item = reader.mapping(raw, where)
+    return PlanResources(
+        reader.count(item.get("cpu_millicores", 0), f"{where}.cpu_millicores"),
+        reader.count(item.get("memory_bytes", 0), f"{where}.memory_bytes"),
+        reader.count(item.get("pods", 0), f"{where}.pods"),
+        reader.count(item.get("gpus", 0), f"{where}.gpus"),
     )
 
 
@@ -288,11 +319,11 @@ _CNI_KEYS = {
 }
 
 
-def _cni_settings(reader: _Reader, raw: Any) -> CniSettings | None:
+def _cni_settings(reader: _Reader, raw: Mapping[str, Any] | None) -> CniSettings | None:
     """The plan's ``cni`` section (snake_case or the config file's camelCase keys)."""
     if not raw:
         return None
-    item = reader.mapping(raw, "cni")
+    item = raw
     mode = str(item.get("mode", "secondary-ip"))
     prefix = item.get("prefix_delegation", item.get("prefixDelegation"))
     if mode == "custom-networking" and prefix:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
+from typing import Any
 
 from eks_plan.network.ipamd import ADDRESSES_PER_PREFIX, AddressDemand
 
@@ -88,6 +89,8 @@ class Subnet:
     in_use: tuple[IPv4Address, ...] = ()
     reservations: tuple[CidrReservation, ...] = ()
     source: str = "flag"
+    #: The name eks-plan.yaml gives it (reports and exports only).
+    name: str | None = field(default=None, compare=False)
 
     @property
     def usable(self) -> int:
@@ -102,6 +105,21 @@ class Subnet:
 
     def has_role(self, role: SubnetRole) -> bool:
         return role in self.roles
+
+    def to_config_dict(self) -> dict[str, Any]:
+        """The subnet as an entry of eks-plan.yaml's ``subnets`` writes it (what a plan's ``subnets``
+        holds): zone, CIDR, its role (a configured subnet has one), and ID and name when known.
+
+        >>> Subnet("us-east-1a", ipaddress.ip_network("10.0.0.0/24"), subnet_id="subnet-1").to_config_dict()
+        {'zone': 'us-east-1a', 'cidr': '10.0.0.0/24', 'role': 'nodes', 'id': 'subnet-1'}
+        """
+        role = next(role for role in SubnetRole if role in self.roles)
+        data: dict[str, Any] = {"zone": self.zone, "cidr": str(self.cidr), "role": str(role)}
+        if self.subnet_id:
+            data["id"] = self.subnet_id
+        if self.name:
+            data["name"] = self.name
+        return data
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -1,9 +1,9 @@
 """The plan document: what ``eks-plan size --plan-out plan.json`` writes and ``check-ips --plan`` reads.
 
-Today the document is the plain data of :func:`eks_plan.report.size.plan_data`; its shape is fixed by
-the JSON Schema (Draft 2020-12) shipped beside this module, ``plan.schema.json``, which the README
-documents and ``size --plan-out`` is tested against. This package is the future home of the typed,
-versioned plan document (issue 11).
+The document is :class:`eks_plan.plan.document.PlanDocument`, built once from the solver's result
+(:func:`eks_plan.plan.build.build_plan_document`); its JSON's shape is fixed by the JSON Schema
+(Draft 2020-12) shipped beside this module, ``plan.schema.json``, which the README documents and
+``size --plan-out`` is tested against.
 
 >>> document = {"region": "us-east-1", "nodes": [], "workloads": {}}
 >>> plan_problems(document)

@@ -151,9 +151,9 @@ def _solve_lp(
     infinity = solver.infinity()
     node_vars = [solver.NumVar(0.0, infinity, f"nodes[{c.instance_type}/{c.index}]") for c in classes]
     demand = {g: solver.Constraint(float(pods[g]), float(pods[g]), f"demand[{g}]") for g in groups}
-    capacity: dict[tuple[int, int], object] = {}
+    capacity: dict[tuple[int, int], Any] = {}
 
-    def capacity_row(c: int, r: int) -> object:
+    def capacity_row(c: int, r: int) -> Any:
         # Created with a class's first column: without pods, "requests <= usable * nodes" is void.
         if (c, r) not in capacity:
             row = solver.Constraint(-infinity, 0.0, f"capacity[{c},{r}]")
@@ -162,7 +162,7 @@ def _solve_lp(
         return capacity[c, r]
 
     # Rows on node counts only: (row, coefficient of each class's node count).
-    other_rows: list[tuple[object, np.ndarray]] = []
+    other_rows: list[tuple[Any, np.ndarray]] = []
 
     def node_row(lower: float, upper: float, coefficients: np.ndarray, name: str) -> None:
         row = solver.Constraint(lower, upper, name)
@@ -205,7 +205,7 @@ def _solve_lp(
         objective.SetCoefficient(var, float(prices[c]))
     objective.SetMinimization()
 
-    columns: dict[tuple[int, int], tuple[object, object | None]] = {}
+    columns: dict[tuple[int, int], tuple[Any, Any | None]] = {}
 
     def add_column(g: int, c: int) -> None:
         var = solver.NumVar(0.0, infinity, f"x[{g},{c}]")
@@ -227,8 +227,8 @@ def _solve_lp(
         if not allowed[g].any():
             return LpResult(0.0, 0.0, feasible=False)
         if full:
-            for c in np.flatnonzero(allowed[g]):
-                add_column(g, int(c))
+            for column in np.flatnonzero(allowed[g]):
+                add_column(g, int(column))
             continue
         for c in np.argsort(price_per_pod[g], kind="stable")[:3]:
             if allowed[g, c]:
@@ -282,7 +282,7 @@ def _solve_lp(
         )
         upper = np.zeros(len(classes))
         usable_classes = np.flatnonzero(allowed.any(axis=0) & (prices > 0))
-        for c in usable_classes:
+        for c in usable_classes.tolist():
             upper[c] = _node_value_upper(
                 pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c], -y[c]
             )
@@ -303,7 +303,7 @@ def _solve_lp(
         if added == 0:
             # Exact pricing where the cheap over-estimate leaves doubt: the node LP of each class.
             # It runs even without iterations left: it only tightens the bound of this round.
-            for c in usable_classes:
+            for c in usable_classes.tolist():
                 budget.check()
                 if (upper[c] + extra[c]) / prices[c] <= 1 + 1e-6:
                     continue
@@ -318,8 +318,10 @@ def _solve_lp(
                         if (g, c) not in columns:
                             add_column(g, c)
                             added += 1
-        ratio = max([1.0, *((upper[usable_classes] + extra[usable_classes]) / prices[usable_classes])])
-        result.bound = max(0.0, dual_objective / ratio * (1 - SAFETY))
+        ratios: list[float] = (
+            (upper[usable_classes] + extra[usable_classes]) / prices[usable_classes]
+        ).tolist()
+        result.bound = max(0.0, dual_objective / max([1.0, *ratios]) * (1 - SAFETY))
         result.converged = added == 0
         last = result
         if added == 0 or not more:
@@ -389,7 +391,7 @@ def _merge_groups(
     keep = undominated_classes(instance)
     allowed_keys = [np.packbits(allowed[g]).tobytes() for g in range(len(instance.groups))]
     hard = instance.rule_cap_is_hard
-    width = {g: int((allowed[g] & keep).sum()) for g in groups}
+    width = {int(g): int((allowed[g] & keep).sum()) for g in groups}
     chosen: tuple[np.ndarray, dict[tuple[object, ...], list[int]]] | None = None
     for bits in MERGE_BITS:
         rounded = round_down_to_bits(instance.requests, bits)
@@ -657,7 +659,7 @@ def integer_zone_bound(
     lower, upper = _zone_share_limits(instance, placeable, zones)
 
     model = cp_model.CpModel()
-    pods: dict[tuple[int, int, int], object] = {}
+    pods: dict[tuple[int, int, int], Any] = {}
     members: dict[tuple[int, int], list[int]] = defaultdict(list)
     for g in groups:
         for c in classes:

@@ -27,8 +27,9 @@ Example: a 3-replica group and one option class with room for 3 such pods per no
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -282,8 +283,9 @@ def build_instance(problem: Problem) -> Instance:
             for member in spread.members:
                 zone_constrained[member] = True
     for g in range(n):
-        if zone_affinity[g] is not None:
-            for target in zone_affinity[g]:
+        affinity_targets = zone_affinity[g]
+        if affinity_targets is not None:
+            for target in affinity_targets:
                 zone_constrained[target] = True
 
     return Instance(
@@ -330,12 +332,12 @@ def _placement_allowed(groups: list[PodGroup], options: list[NodeOption]) -> np.
     and taints share one column, so a big problem costs a few thousand label matches.
     """
     result = np.zeros((len(groups), len(options)), dtype=bool)
-    option_keys: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    option_keys: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for o, option in enumerate(options):
         option_keys[
             (tuple(sorted(option.labels.items())), option.taints, option.daemonset_host_ports)
         ].append(o)
-    group_keys: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    group_keys: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for g, group in enumerate(groups):
         group_keys[(group.pod.node_selector, group.pod.tolerations, group.pod.host_ports)].append(g)
     for (selector, tolerations, ports), group_rows in group_keys.items():
@@ -379,7 +381,7 @@ def _fit_alone(requests: np.ndarray, usable: np.ndarray) -> np.ndarray:
 
 
 def _classes(
-    options: list[NodeOption], usable_vectors: list[object], option_zone: np.ndarray
+    options: list[NodeOption], usable_vectors: Sequence[object], option_zone: np.ndarray
 ) -> tuple[list[OptionClass], np.ndarray]:
     zone_labels = set(ZONE_KEYS) | {"topology.k8s.aws/zone-id"}
     keyed: dict[tuple[object, ...], OptionClass] = {}

@@ -1,21 +1,21 @@
-"""Why pods cannot be placed, in kube-scheduler's words, with the nearest fix.
-
-kube-scheduler's ``FitError`` reads ``0/12 nodes are available: 8 Insufficient nvidia.com/gpu, 4
-node(s) didn't match Pod's node affinity/selector.``; a planner has instance types instead of nodes,
-so eks-plan says ``0/12 instance types: ...`` with the same reason strings and counts. Each reason
-is first a small record (:class:`FitFailure`: the reason, and for resources what was requested and
-the most any type offers), then a sentence.
+"""Why pods cannot be placed, as values: each reason a pod does not fit a kind of node is a
+:class:`FitFailure` (a kube-scheduler filter reason as a :class:`~eks_plan.solver.plan.Fit` code, and
+for resources what was requested and what the type offers); a workload's reasons are
+:class:`~eks_plan.solver.plan.UnplacedReason` values, with the nearest fix. kube-scheduler's words
+for them are written by :mod:`eks_plan.report.reasons` only.
 
 Example::
 
     >>> from eks_plan.resources import Resources
     >>> from eks_plan.scheduling.pod import PodSpec
     >>> from eks_plan.solver.problem import NodeOption
+    >>> from eks_plan.report.reasons import reason_text
     >>> pod = PodSpec("ml", (("app", "infer"),), Resources({"cpu": 500, "nvidia.com/gpu": 1, "pods": 1}))
     >>> m7i = NodeOption("default", "m7i.large", "a", "on-demand", 0.1, Resources({"cpu": 1930, "pods": 29}))
-    >>> [str(f) for f in option_failures(pod, m7i)]
-    ['Insufficient nvidia.com/gpu']
-    >>> summarize({"m7i.large": option_failures(pod, m7i), "c7i.large": option_failures(pod, m7i)})
+    >>> [(f.fit.value, f.detail) for f in option_failures(pod, m7i)]
+    [('insufficient', 'nvidia.com/gpu')]
+    >>> failures = option_failures(pod, m7i)
+    >>> reason_text(summarize({"m7i.large": failures, "c7i.large": failures}))
     '0/2 instance types: 2 Insufficient nvidia.com/gpu'
 """
 
@@ -25,20 +25,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from eks_plan.resources import PODS, VPC_IP_PODS, format_amount
 from eks_plan.scheduling import untolerated
 from eks_plan.scheduling.pod import PodSpec
 from eks_plan.scheduling.topology import node_has_key
+from eks_plan.solver.plan import INSTANCE_TYPES, Fit, FitCount, ReasonCode, UnplacedReason
 from eks_plan.solver.problem import NodeOption
-from eks_plan.storage.attach import EBS_VOLUMES, MAX_VOLUME_COUNT_REASON, VOLUME_COUNT_FIX
-
-NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
-ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
-AFFINITY = "node(s) didn't match pod affinity rules"
-SPREAD = "node(s) didn't match pod topology spread constraints"
-HOST_PORTS = "node(s) didn't have free ports for the requested pod ports"
-#: podtopologyspread ``ErrReasonNodeLabelNotMatch``: the node lacks a constraint's topology key.
-SPREAD_LABEL = SPREAD + " (missing required label)"
+from eks_plan.storage.attach import EBS_VOLUMES, VOLUME_COUNT_FIX
 
 
 def _ports_taken(pod: PodSpec, option: NodeOption) -> bool:
@@ -51,73 +43,64 @@ def _ports_taken(pod: PodSpec, option: NodeOption) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class FitFailure:
-    """One reason a pod does not fit one kind of node.
+    """One reason a pod does not fit one kind of node: the filter's reason (``detail``: the taint,
+    or the resource short).
 
     ``resource``, ``requested`` and ``capacity`` are set for resource shortfalls (``capacity`` is
     what pods may use on an empty node: allocatable less DaemonSets and headroom).
     """
 
-    reason: str
+    fit: Fit
+    detail: str = ""
     resource: str | None = None
     requested: int = 0
     capacity: int = 0
 
-    def __str__(self) -> str:
-        return self.reason
-
-
-def taint_reason(taint: object) -> str:
-    return f"node(s) had untolerated taint {taint}"
+    @property
+    def key(self) -> tuple[Fit, str]:
+        """What makes two failures the same reason (one kube-scheduler sentence)."""
+        return (self.fit, self.detail)
 
 
 def option_failures(pod: PodSpec, option: NodeOption, headroom_percent: float = 0.0) -> list[FitFailure]:
     """Every reason a lone ``pod`` cannot run on an empty node of ``option`` (empty: it can)."""
     failures: list[FitFailure] = []
     if not pod.node_selector.matches(option.labels):
-        failures.append(FitFailure(NODE_AFFINITY))
+        failures.append(FitFailure(Fit.NODE_AFFINITY))
     for taint in untolerated(option.taints, pod.tolerations):
-        failures.append(FitFailure(taint_reason(taint)))
+        failures.append(FitFailure(Fit.TAINT, str(taint)))
     if any(c.binds() and not node_has_key(c.topology_key, option.labels) for c in pod.topology_spread):
-        failures.append(FitFailure(SPREAD_LABEL))
+        failures.append(FitFailure(Fit.SPREAD_LABEL))
     if _ports_taken(pod, option):
-        failures.append(FitFailure(HOST_PORTS))
+        failures.append(FitFailure(Fit.HOST_PORTS))
     usable = option.usable(headroom_percent)
     for name, amount in sorted(pod.requests.items()):
         if amount > usable[name]:
-            reason = _shortfall_reason(name)
-            failures.append(FitFailure(reason, name, amount, usable[name]))
+            failures.append(FitFailure(Fit.INSUFFICIENT, name, name, amount, usable[name]))
     return failures
 
 
-def _shortfall_reason(name: str) -> str:
-    """kube-scheduler's words for a resource shortfall; ``vpc-ip-pods`` is ipamd's address limit."""
-    if name == PODS:
-        return "Too many pods"
-    if name == VPC_IP_PODS:
-        return "no VPC address left for the pod (ipamd's ENIs are full)"
-    if name == EBS_VOLUMES:
-        return MAX_VOLUME_COUNT_REASON
-    return f"Insufficient {name}"
-
-
-def summarize(failures_by_type: Mapping[str, Sequence[FitFailure]], unit: str = "instance types") -> str:
-    """kube-scheduler's one-line summary: ``0/N <unit>: <count> <reason>, ...``, reasons sorted
-    by text as kube-scheduler sorts them; each type counts once per distinct reason."""
-    histogram: Counter[str] = Counter()
+def summarize(
+    failures_by_type: Mapping[str, Sequence[FitFailure]], unit: str = INSTANCE_TYPES
+) -> UnplacedReason:
+    """kube-scheduler's summary ``0/N <unit>: <count> <reason>, ...`` as a value; each type counts
+    once per distinct reason."""
+    histogram: Counter[tuple[Fit, str]] = Counter()
     for failures in failures_by_type.values():
-        histogram.update({failure.reason for failure in failures})
-    parts = ", ".join(f"{count} {reason}" for reason, count in sorted(histogram.items()))
-    return f"0/{len(failures_by_type)} {unit}: {parts}"
+        histogram.update({failure.key for failure in failures})
+    fits = tuple(FitCount(fit, count, detail) for (fit, detail), count in histogram.items())
+    return UnplacedReason(ReasonCode.NO_FIT, len(failures_by_type), unit, fits)
 
 
-def resource_details(failures_by_type: Mapping[str, Sequence[FitFailure]]) -> list[str]:
+def resource_details(failures_by_type: Mapping[str, Sequence[FitFailure]]) -> list[UnplacedReason]:
     """For each resource that NO instance type has enough of, what the pod requests and the most
-    any allowed type offers, in Kubernetes quantities (a resource only some types lack is not the
-    reason the pod cannot be placed, so it gets no line).
+    any allowed type offers (a resource only some types lack is not the reason the pod cannot be
+    placed, so it gets no line), by resource name.
 
-    >>> short = {"c7i.large": [FitFailure("Insufficient memory", "memory", 2**40, 3 * 2**30)],
-    ...          "r7i.large": [FitFailure("Insufficient memory", "memory", 2**40, 14 * 2**30)]}
-    >>> print(*resource_details(short))
+    >>> from eks_plan.report.reasons import reason_text
+    >>> short = {"c7i.large": [FitFailure(Fit.INSUFFICIENT, "memory", "memory", 2**40, 3 * 2**30)],
+    ...          "r7i.large": [FitFailure(Fit.INSUFFICIENT, "memory", "memory", 2**40, 14 * 2**30)]}
+    >>> print(*map(reason_text, resource_details(short)))
     Insufficient memory: the pod requests 1Ti, the most any allowed instance type offers is 14Gi (r7i.large)
     """
     best: dict[str, tuple[int, int, str]] = {}
@@ -131,9 +114,13 @@ def resource_details(failures_by_type: Mapping[str, Sequence[FitFailure]]) -> li
             if known is None or failure.capacity > known[1]:
                 best[failure.resource] = (failure.requested, failure.capacity, instance_type)
     return [
-        f"{_shortfall_reason(name)}: the pod requests "
-        f"{format_amount(name, requested)}, the most any allowed instance type offers is "
-        f"{format_amount(name, capacity)} ({instance_type})"
+        UnplacedReason(
+            ReasonCode.SHORTFALL,
+            resource=name,
+            requested=requested,
+            capacity=capacity,
+            instance_type=instance_type,
+        )
         for name, (requested, capacity, instance_type) in sorted(best.items())
         if short_types[name] == len(failures_by_type)
     ]
@@ -147,11 +134,11 @@ def failures_by_instance_type(
     result: dict[str, list[FitFailure]] = {}
     for option in options:
         known = result.setdefault(option.instance_type, [])
-        seen = {failure.reason for failure in known}
+        seen = {failure.key for failure in known}
         for failure in option_failures(pod, option, headroom_percent):
-            if failure.reason not in seen:
+            if failure.key not in seen:
                 known.append(failure)
-                seen.add(failure.reason)
+                seen.add(failure.key)
     return result
 
 
@@ -176,7 +163,7 @@ def nearest_fixes(
     taint_only = []
     for option in options:
         failures = option_failures(pod, option, headroom_percent)
-        if failures and all(f.reason.startswith("node(s) had untolerated taint") for f in failures):
+        if failures and all(f.fit is Fit.TAINT for f in failures):
             taint_only.append(option)
     if taint_only:
         taints = sorted({str(t) for t in untolerated(taint_only[0].taints, pod.tolerations)})
@@ -191,7 +178,9 @@ def nearest_fixes(
     ):
         fixes.append(VOLUME_COUNT_FIX)
     selector_only = [
-        o for o in options if [f.reason for f in option_failures(pod, o, headroom_percent)] == [NODE_AFFINITY]
+        o
+        for o in options
+        if [f.fit for f in option_failures(pod, o, headroom_percent)] == [Fit.NODE_AFFINITY]
     ]
     if selector_only:
         fixes.append(

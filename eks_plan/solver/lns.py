@@ -62,6 +62,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -253,8 +254,8 @@ class _Search:
         return sorted(chosen)
 
     def _balanced_spread(
-        self, model: object, groups: list[int], chosen: set[int]
-    ) -> dict[int, tuple[object, int]] | None:
+        self, model: Any, groups: list[int], chosen: set[int]
+    ) -> dict[int, tuple[Any, int]] | None:
         """For each freed group with a hostname spread of its own (maxSkew ``s``), a variable for the
         least count of its pods on any node of the plan after the move, with the nodes kept:
         every node holds at most that least count plus ``s`` (kube-scheduler's skew, with every
@@ -338,7 +339,7 @@ class _Search:
         use = [
             {o: model.new_bool_var(f"use[{j},{o}]") for o in zone_options[slot_zone[j]]} for j in range(slots)
         ]
-        pods: list[dict[int, object]] = []
+        pods: list[dict[int, Any]] = []
         for j in range(slots):
             model.add_at_most_one(use[j].values())
             row = {}
@@ -387,17 +388,17 @@ class _Search:
             model.add(sum(columns) == demand[g])
             if instance.zone_constrained[g]:
                 for zone in zones:
-                    in_zone = [pods[j][g] for j in range(slots) if slot_zone[j] == zone and g in pods[j]]
-                    if zone_demand.get((g, zone), 0) and not in_zone:
+                    zone_columns = [pods[j][g] for j in range(slots) if slot_zone[j] == zone and g in pods[j]]
+                    if zone_demand.get((g, zone), 0) and not zone_columns:
                         return False, 0.0
-                    if in_zone:
-                        model.add(sum(in_zone) == zone_demand.get((g, zone), 0))
+                    if zone_columns:
+                        model.add(sum(zone_columns) == zone_demand.get((g, zone), 0))
         for g, (least, skew) in balanced.items():
             for j in range(slots):
-                used = sum(use[j].values())
-                count = pods[j].get(g, 0)
-                model.add(count <= least + skew)
-                model.add(least <= count + demand[g] * (1 - used))  # every new node is eligible
+                used: Any = sum(use[j].values())
+                on_node: Any = pods[j].get(g, 0)
+                model.add(on_node <= least + skew)
+                model.add(least <= on_node + demand[g] * (1 - used))  # every new node is eligible
         slot_cost = [
             sum(round(float(self.prices[o]) * MICRO) * var for o, var in use[j].items()) for j in range(slots)
         ]
@@ -405,7 +406,7 @@ class _Search:
             if slot_zone[j] == slot_zone[j + 1]:
                 model.add(slot_cost[j] >= slot_cost[j + 1])  # symmetry: dearest node first
         pool_of = {o: instance.options[o].pool for zone in zones for o in zone_options[zone]}
-        counts = defaultdict(int)
+        counts: defaultdict[str, int] = defaultdict(int)
         for node in self.nodes:
             counts[instance.options[node.option].pool] += 1
         for node in old:
@@ -421,8 +422,10 @@ class _Search:
         model.minimize(total)
         ordered: list[LnsNode | None] = []
         for zone in zones:
-            in_zone = sorted((n for n in old if n.zone == zone), key=lambda n: -float(self.prices[n.option]))
-            ordered += in_zone + [None] * (slot_zone.count(zone) - len(in_zone))
+            zone_nodes = sorted(
+                (n for n in old if n.zone == zone), key=lambda n: -float(self.prices[n.option])
+            )
+            ordered += zone_nodes + [None] * (slot_zone.count(zone) - len(zone_nodes))
         for j in range(slots):
             current = ordered[j]
             for o, var in use[j].items():

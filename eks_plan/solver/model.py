@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -53,8 +54,8 @@ def candidate_classes(
     for g, classes in incumbent.items():
         per_group[g].update(classes)
         used.update(classes)
-    for g, classes in lp.pods.items():
-        per_group[g].update(classes)
+    for g, lp_classes in lp.pods.items():
+        per_group[g].update(lp_classes)
     if lp.reduced is not None:
         for g in range(len(instance.groups)):
             row = lp.reduced[g]
@@ -104,7 +105,7 @@ def improve_with_cp_sat(
     model = cp_model.CpModel()
     # --- variables ---
     nodes = {}
-    pods: dict[tuple[int, int], object] = {}
+    pods: dict[tuple[int, int], Any] = {}
     members: dict[int, list[int]] = {c: [] for c in classes}
     for g in groups:
         for c in sorted(per_group[g]):
@@ -264,7 +265,7 @@ def zoned_decisions(
     problem_zones = {z for z, name in enumerate(instance.zones) if name in instance.problem.zones}
 
     model = cp_model.CpModel()
-    pods: dict[tuple[int, int, int], object] = {}
+    pods: dict[tuple[int, int, int], Any] = {}
     members: dict[tuple[int, int], list[int]] = {}
     for g in groups:
         limit = int(instance.rule_cap[g])
@@ -281,7 +282,7 @@ def zoned_decisions(
                 upper = int(zone_counts[g][z]) if g in zone_counts else demand[g]
                 pods[g, c, z] = model.new_int_var(0, upper, f"pods[{g},{c},{z}]")
                 members.setdefault((c, z), []).append(g)
-    nodes: dict[tuple[int, int], object] = {}
+    nodes: dict[tuple[int, int], Any] = {}
     for (c, z), in_node in sorted(members.items()):
         upper = 0
         for g in in_node:
@@ -325,10 +326,10 @@ def zoned_decisions(
         hint_nodes[klass, zone] = hint_nodes.get((klass, zone), 0) + 1
         for g, count in pods_on_node.items():
             hint_pods[g, klass, zone] = hint_pods.get((g, klass, zone), 0) + count
-    for key, var in pods.items():
-        model.add_hint(var, hint_pods.get(key, 0))
-    for key, var in nodes.items():
-        model.add_hint(var, hint_nodes.get(key, 0))
+    for pod_key, var in pods.items():
+        model.add_hint(var, hint_pods.get(pod_key, 0))
+    for node_key, var in nodes.items():
+        model.add_hint(var, hint_nodes.get(node_key, 0))
     solver, status = run_cp_sat(
         model,
         budget or SolveBudget(WALL_FACTOR * time_limit + 1.0, time_limit, options.cancel),

@@ -39,11 +39,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from eks_plan.solver.compat import UNLIMITED, Instance, Spread
-from eks_plan.solver.explain import AFFINITY, ANTI_AFFINITY, SPREAD
+from eks_plan.solver.plan import Fit, FitCount, ReasonCode, UnplacedReason
 
 
 @dataclass(slots=True)
@@ -98,7 +99,7 @@ class Packer:
         self.class_zone_counts: dict[int, Counter[int]] = defaultdict(Counter)
         self.pool_counts: dict[str, int] = defaultdict(int)
         self.unplaced: dict[int, int] = defaultdict(int)
-        self.unplaced_why: dict[int, str] = {}
+        self.unplaced_why: dict[int, UnplacedReason] = {}
         self.pool_max = {p.name: p.max_nodes for p in instance.problem.pools if p.max_nodes is not None}
         usable = instance.usable.astype(np.float64)
         self._share = np.zeros((len(instance.groups), len(instance.options)))
@@ -135,7 +136,7 @@ class Packer:
             if totals[g] != count:
                 cheapest = self.cheapest_class(g, None)
                 if cheapest is None:
-                    self._give_up(g, count, "no node option allowed")
+                    self._give_up(g, count, NO_OPTION)
                     continue
                 fixed = dict(per_class.get(g, {}))
                 difference = count - totals[g]
@@ -143,10 +144,10 @@ class Packer:
                 if fixed[cheapest] < 0:
                     fixed = {cheapest: count}
                 per_class = {**per_class, g: fixed}
-        why: dict[int, str] = {}
+        why: dict[int, UnplacedReason | None] = {}
         zone_counts, zone_unplaced = split_zones(instance, placeable, why)
         for g, count in zone_unplaced.items():
-            self._give_up(g, count, why.get(g) or "zone rules")
+            self._give_up(g, count, why.get(g) or _zone_rules(instance))
         portions: list[Portion] = []
         for g in range(len(instance.groups)):
             classes = {c: n for c, n in sorted(per_class.get(g, {}).items()) if n > 0}
@@ -167,12 +168,12 @@ class Packer:
         here as in :meth:`place_all`; missing pods go to the group's cheapest class, any zone.
         """
         instance = self.instance
-        why: dict[int, str] = {}
+        why: dict[int, UnplacedReason | None] = {}
         _, zone_unplaced = split_zones(instance, placeable, why)
         portions: list[Portion] = []
         for g in range(len(instance.groups)):
             count = placeable[g] - zone_unplaced.get(g, 0)
-            self._give_up(g, zone_unplaced.get(g, 0), why.get(g) or "zone rules")
+            self._give_up(g, zone_unplaced.get(g, 0), why.get(g) or _zone_rules(instance))
             decided = per_class_zone.get(g, {})
             for (c, z), n in sorted(decided.items()):
                 if n > 0:
@@ -181,7 +182,7 @@ class Packer:
             if missing > 0:
                 cheapest = self.cheapest_class(g, None)
                 if cheapest is None:
-                    self._give_up(g, missing, "no node option allowed")
+                    self._give_up(g, missing, NO_OPTION)
                 else:
                     portions.append(Portion(g, cheapest, None, missing))
         for portion in self._ordered(portions):
@@ -247,7 +248,7 @@ class Packer:
                     with_targets[list(self.group_nodes.get(t, {}))] = True
             remaining = self._fill(g, portion.zone, remaining, with_targets)
             if remaining:
-                self._give_up(g, remaining, "pod affinity")
+                self._give_up(g, remaining, UnplacedReason(ReasonCode.POD_AFFINITY))
             return
         if self.own_class_first and self.nodes:
             # The decision's mix is balanced per class (cpu-heavy pods on compute types, memory-heavy
@@ -266,13 +267,13 @@ class Packer:
                 if klass is not None:
                     tried.add(klass)
         if remaining > 0:
-            self._give_up(g, remaining, self._pool_limit_reason(g) or "no node option allowed")
+            self._give_up(g, remaining, self._pool_limit_reason(g) or NO_OPTION)
 
-    def _pool_limit_reason(self, g: int) -> str:
-        """``pool 'general' is at maxNodes 2`` for each pool ``g`` may use that is full, or ``""``."""
+    def _pool_limit_reason(self, g: int) -> UnplacedReason | None:
+        """The pools ``g`` may use that are full, with their maxNodes (``None``: none is full)."""
         pools = sorted({self.instance.options[o].pool for o in np.flatnonzero(self.instance.allowed[g])})
-        full = [f"pool '{p}' is at maxNodes {self.pool_max[p]}" for p in pools if not self._pool_has_room(p)]
-        return "; ".join(full)
+        full = tuple((p, self.pool_max[p]) for p in pools if not self._pool_has_room(p))
+        return UnplacedReason(ReasonCode.POOL_FULL, pools=full) if full else None
 
     def fits(self, g: int, zone: int | None = None) -> np.ndarray:
         """How many more pods of ``g`` fit each node (resources, selector, taints, host ports,
@@ -459,11 +460,10 @@ class Packer:
         """Give every node the cheapest option of its pool and zone that still holds its pods
         (Karpenter's last step too): the packing fills nodes first, then this trims them."""
         instance = self.instance
-        by_pool_zone: dict[tuple[str, int], np.ndarray] = {}
+        by_pool_zone: dict[tuple[str, int], Any] = {}  # lists of options, then arrays of them
         for o, option in enumerate(instance.options):
             key = (option.pool, int(instance.option_zone[o]))
-            by_pool_zone.setdefault(key, [])  # type: ignore[arg-type]
-            by_pool_zone[key].append(o)  # type: ignore[union-attr]
+            by_pool_zone.setdefault(key, []).append(o)
         prices = np.array([option.price_per_hour for option in instance.options])
         for key, members in list(by_pool_zone.items()):
             members_array = np.array(members, dtype=np.int64)
@@ -494,7 +494,7 @@ class Packer:
         limit = self.pool_max.get(pool)
         return limit is None or self.pool_counts[pool] < limit
 
-    def _give_up(self, g: int, count: int, why: str) -> None:
+    def _give_up(self, g: int, count: int, why: UnplacedReason) -> None:
         if count > 0:
             self.unplaced[g] += count
             self.unplaced_why.setdefault(g, why)
@@ -542,21 +542,35 @@ def _zone_reason(
     counts: np.ndarray,
     per_zone_cap: int,
     owned: list[int],
-) -> str:
-    """kube-scheduler's words for why no zone takes another pod of ``g``."""
+) -> UnplacedReason | None:
+    """Why no zone takes another pod of ``g``: every zone fails one filter (``None``: unknown)."""
     zones = len([z for z, name in enumerate(instance.zones) if name in instance.problem.zones])
     if not candidates:
-        reason = AFFINITY if instance.zone_affinity[g] is not None else ANTI_AFFINITY
-        return f"0/{zones} zones: {zones} {reason}"
+        fit = Fit.AFFINITY if instance.zone_affinity[g] is not None else Fit.ANTI_AFFINITY
+        return _none_of(zones, "zones", fit)
     if per_zone_cap == 1 and all(counts[z] >= 1 for z in candidates):
-        return f"0/{zones} zones: {zones} {ANTI_AFFINITY}"
+        return _none_of(zones, "zones", Fit.ANTI_AFFINITY)
     if owned:
-        return f"0/{zones} zones: {zones} {SPREAD}"
-    return ""
+        return _none_of(zones, "zones", Fit.SPREAD)
+    return None
+
+
+def _none_of(total: int, unit: str, fit: Fit) -> UnplacedReason:
+    """``0/<total> <unit>: <total> <fit>``: every candidate fails the same filter."""
+    return UnplacedReason(ReasonCode.NO_FIT, total, unit, (FitCount(fit, total),))
+
+
+def _zone_rules(instance: Instance) -> UnplacedReason:
+    """No zone takes the pod, by anti-affinity, spread or affinity."""
+    return UnplacedReason(ReasonCode.ZONE_RULES, len(instance.problem.zones))
+
+
+#: No node option is left for the pod.
+NO_OPTION = UnplacedReason(ReasonCode.NO_OPTION)
 
 
 def split_zones(
-    instance: Instance, placeable: Sequence[int], why: dict[int, str] | None = None
+    instance: Instance, placeable: Sequence[int], why: dict[int, UnplacedReason | None] | None = None
 ) -> tuple[dict[int, np.ndarray], dict[int, int]]:
     """Per-zone pod counts of every zone-bound group, and pods the zone rules leave no zone for
     (with kube-scheduler's reason in ``why``, when given).
@@ -756,8 +770,8 @@ def _counts_for_spread(instance: Instance, s: int, option: int, cache: dict[tupl
 
 def _rule_removals(
     instance: Instance, nodes: Sequence[Node], eligible: dict[tuple[int, int], bool]
-) -> list[tuple[Node, int, int, str]]:
-    removals: list[tuple[Node, int, int, str]] = []
+) -> list[tuple[Node, int, int, UnplacedReason]]:
+    removals: list[tuple[Node, int, int, UnplacedReason]] = []
     zones_in_problem = [z for z, name in enumerate(instance.zones) if name in instance.problem.zones]
     by_zone: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     holding: dict[int, list[int]] = defaultdict(list)  # group -> positions of the nodes holding it
@@ -792,7 +806,7 @@ def _rule_removals(
                 excess = counted.get(position, 0) - minimum - spread.max_skew
                 if excess > 0:
                     take = excess if g in spread.members else node.pods[g]
-                    removals.append((node, g, take, f"0/{len(nodes)} nodes: {len(nodes)} {SPREAD}"))
+                    removals.append((node, g, take, _none_of(len(nodes), "nodes", Fit.SPREAD)))
             continue
         totals = {z: sum(by_zone[z].get(m, 0) for m in spread.members) for z in zones_in_problem}
         minimum = spread.min_count(totals.get(z, 0) for z in spread.eligible_zones)
@@ -806,9 +820,7 @@ def _rule_removals(
             ):
                 if take <= 0:
                     break
-                removals.append(
-                    (node, g, min(take, node.pods[g]), f"0/{zone_count} zones: {zone_count} {SPREAD}")
-                )
+                removals.append((node, g, min(take, node.pods[g]), _none_of(zone_count, "zones", Fit.SPREAD)))
                 take -= node.pods[g]
     if removals:
         return removals
@@ -841,5 +853,5 @@ def _rule_removals(
         for position in holding[g]:
             if (position if hostname else nodes[position].zone) in dropped:
                 node = nodes[position]
-                removals.append((node, g, node.pods[g], f"0/{len(nodes)} nodes: {len(nodes)} {AFFINITY}"))
+                removals.append((node, g, node.pods[g], _none_of(len(nodes), "nodes", Fit.AFFINITY)))
     return removals

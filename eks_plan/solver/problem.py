@@ -32,9 +32,6 @@ from eks_plan.scheduling.taints import Taint
 if TYPE_CHECKING:
     from eks_plan.solver.budget import CancelToken
 
-ON_DEMAND = "on-demand"
-SPOT = "spot"
-
 
 @dataclass(frozen=True, slots=True)
 class PodGroup:
@@ -59,6 +56,8 @@ class NodeOption:
     the DaemonSets and add-ons that land on such a node (including their pod slots), and
     ``daemonset_host_ports`` the host ports their pods bind (kube-scheduler's nodeports plugin counts
     every pod on the node, DaemonSet pods included, so no other pod may bind them there).
+    ``capacity_type`` is a :class:`~eks_plan.catalog.pricing.CapacityType` value (``on-demand``,
+    ``spot``), kept as its plain string in the solver.
     """
 
     pool: str

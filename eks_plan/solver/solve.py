@@ -68,7 +68,17 @@ from eks_plan.solver.budget import SolveBudget
 from eks_plan.solver.compat import Instance, build_instance
 from eks_plan.solver.model import CLASS_STAGE, ZONED_STAGE
 from eks_plan.solver.packing import Node, Packer, enforce_rules, zone_loss_leftover
-from eks_plan.solver.plan import NullObserver, Plan, PlannedNode, SolveObserver, Unschedulable
+from eks_plan.solver.plan import (
+    Fit,
+    FitCount,
+    NullObserver,
+    Plan,
+    PlannedNode,
+    ReasonCode,
+    SolveObserver,
+    UnplacedReason,
+    Unschedulable,
+)
 from eks_plan.solver.problem import Problem, SolveOptions
 from eks_plan.solver.soft import soft_rule_outcomes
 from eks_plan.solver.verify import format_violations, verify_plan
@@ -394,7 +404,7 @@ def _build(
     """
     candidate = _pack(instance, decision, placeable, name, zoned, own_class_first, by_priority=False)
     priorities = {group.pod.priority for group in instance.groups}
-    full_pools = any(why.startswith("pool '") for why in candidate.packer.unplaced_why.values())
+    full_pools = any(why.code is ReasonCode.POOL_FULL for why in candidate.packer.unplaced_why.values())
     if full_pools and len(priorities) > 1:
         return _pack(instance, decision, placeable, name, zoned, own_class_first, by_priority=True)
     return candidate
@@ -504,27 +514,29 @@ def _spare_nodes_for(
     return added
 
 
-def _structural_limits(instance: Instance) -> tuple[list[int], dict[int, tuple[int, str]]]:
+def _structural_limits(
+    instance: Instance,
+) -> tuple[list[int], dict[int, tuple[int, UnplacedReason | None]]]:
     """Pods each group may place, and the replicas no plan can place with the reason."""
     placeable = []
-    set_aside: dict[int, tuple[int, str]] = {}
+    set_aside: dict[int, tuple[int, UnplacedReason | None]] = {}
     problem_zones = {z for z, name in enumerate(instance.zones) if name in instance.problem.zones}
     for g, group in enumerate(instance.groups):
         count = group.count
         allowed_options = np.flatnonzero(instance.allowed[g])
         if count > 0 and len(allowed_options) == 0:
-            set_aside[g] = (count, "")
+            set_aside[g] = (count, None)
             placeable.append(0)
             continue
         zones = set(np.unique(instance.option_zone[allowed_options]).tolist()) & problem_zones
         limit = count
-        reason = ""
+        reason: UnplacedReason | None = None
         if instance.zone_anti_self[g] and limit > len(zones):
-            limit, reason = len(zones), f"0/{len(zones)} zones: {len(zones)} {explain.ANTI_AFFINITY}"
+            limit, reason = len(zones), _none_of(len(zones), "zones", Fit.ANTI_AFFINITY, len(zones))
         if instance.host_affinity[g] == frozenset({g}):
             single = int(min(instance.fit_alone[g, allowed_options].max(), instance.rule_cap[g]))
             if limit > single:
-                limit, reason = single, f"0/{len(allowed_options)} node options: {explain.AFFINITY}"
+                limit, reason = single, _none_of(len(allowed_options), "node options", Fit.AFFINITY)
         for s in instance.spreads_counting[g]:
             spread = instance.spreads[s]
             if spread.hostname or spread.members != {g}:
@@ -532,7 +544,7 @@ def _structural_limits(instance: Instance) -> tuple[list[int], dict[int, tuple[i
             if spread.min_domains is not None and len(spread.eligible_zones) < spread.min_domains:
                 cap = spread.max_skew * len(spread.eligible_zones)
                 if limit > cap:
-                    limit, reason = cap, f"0/{len(spread.eligible_zones)} zones: {explain.SPREAD}"
+                    limit, reason = cap, _none_of(len(spread.eligible_zones), "zones", Fit.SPREAD)
         if limit < count:
             set_aside[g] = (count - limit, reason)
         placeable.append(limit)
@@ -569,7 +581,7 @@ def _round_lp(lp: LpResult, placeable: Sequence[int]) -> Decision:
 def _to_plan(
     instance: Instance,
     best: _Candidate,
-    set_aside: Mapping[int, tuple[int, str]],
+    set_aside: Mapping[int, tuple[int, UnplacedReason | None]],
     bound: float,
     budget: SolveBudget,
 ) -> Plan:
@@ -584,11 +596,11 @@ def _to_plan(
         pods = {instance.groups[g].key: count for g, count in sorted(node.pods.items()) if count > 0}
         planned.append(PlannedNode(name, option, pods))
     unschedulable = []
-    missing: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    missing: dict[int, list[tuple[int, UnplacedReason | None]]] = defaultdict(list)
     for g, (count, reason) in set_aside.items():
         missing[g].append((count, reason))
     for g, count in best.packer.unplaced.items():
-        missing[g].append((count, best.packer.unplaced_why.get(g, "")))
+        missing[g].append((count, best.packer.unplaced_why.get(g)))
     for g in sorted(missing):
         group = instance.groups[g]
         count = sum(c for c, _ in missing[g])
@@ -619,7 +631,12 @@ def _to_plan(
     )
 
 
-def _explain(instance: Instance, g: int, whys: list[str]) -> tuple[list[str], list[str]]:
+def _explain(
+    instance: Instance, g: int, whys: list[UnplacedReason | None]
+) -> tuple[list[UnplacedReason], list[str]]:
+    """Why group ``g``'s pods are left: when no instance type takes one alone, kube-scheduler's
+    summary over the catalogue's types and the resources none has enough of, with the nearest fixes;
+    else the reasons the packing met (words: :mod:`eks_plan.report.reasons`)."""
     problem = instance.problem
     pod = instance.groups[g].pod
     excluded = problem.excluded_options
@@ -628,23 +645,16 @@ def _explain(instance: Instance, g: int, whys: list[str]) -> tuple[list[str], li
         reasons = [explain.summarize(failures), *explain.resource_details(failures)]
         fixes = explain.nearest_fixes(pod, problem.node_options, excluded, problem.headroom_percent)
         return reasons, fixes
-    reasons = []
-    for why in whys:
-        if why.startswith("0/"):
-            reasons.append(why)
-        elif why == "pod affinity":
-            reasons.append(explain.AFFINITY)
-        elif why == "zone rules":
-            reasons.append(
-                f"0/{len(problem.zones)} zones: {explain.ANTI_AFFINITY} or {explain.SPREAD} "
-                f"or {explain.AFFINITY}"
-            )
-        elif why:
-            reasons.append(why)
+    known = [why for why in whys if why is not None]
     fixes = []
-    if any(why.startswith("pool '") for why in whys):
+    if any(why.code is ReasonCode.POOL_FULL for why in known):
         fixes.append("raise the node pool's maxNodes, or allow bigger instance types in it")
-    return sorted(set(reasons)) or ["no node can take these pods"], fixes
+    return known or [UnplacedReason(ReasonCode.NO_NODE)], fixes
+
+
+def _none_of(total: int, unit: str, fit: Fit, count: int | None = None) -> UnplacedReason:
+    """``0/<total> <unit>: [<count>] <fit>``."""
+    return UnplacedReason(ReasonCode.NO_FIT, total, unit, (FitCount(fit, count),))
 
 
 def _notes(instance: Instance, budget: SolveBudget) -> list[str]:

@@ -93,7 +93,7 @@ def planned_enis(instance_type: InstanceType, settings: CniSettings, max_pods: i
     >>> from eks_plan.catalog import load_catalog
     >>> from eks_plan.network.ipamd import CniSettings
     >>> m5 = load_catalog().lookup("m5.large")
-    >>> planned_enis(m5, CniSettings(), 29), planned_enis(m5, CniSettings(prefix_delegation=True), 110)
+    >>> planned_enis(m5, CniSettings(), 29), planned_enis(m5, CniSettings(mode="prefix-delegation"), 110)
     (3, 1)
     """
     from eks_plan.network.ipamd import NodeNetworkLimits, node_addresses

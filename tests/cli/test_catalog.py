@@ -156,7 +156,7 @@ def test_fallback_price_warning_goes_to_stderr() -> None:
         ),
         (["--vcpus", "3", "--family", "m7i"], "no instance type matches these filters"),
         (["--max-price", "0.0001"], "no instance type matches these filters"),
-        (["--cni-mode", "calico"], "--cni-mode 'calico' is not one of: secondary-ip"),
+        (["--cni-mode", "calico"], "--cni-mode 'calico' is not one of secondary-ip"),
         (["--node-style", "eksctl"], "--node-style 'eksctl' is not one of"),
         (["--arch", "sparc"], "unknown architecture 'sparc'"),
         (["--generation", "next"], "generation 'next' is not current or previous"),

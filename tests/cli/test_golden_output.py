@@ -37,10 +37,13 @@ def small_plan() -> tuple[dict[str, Any], Any]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_size_report(small_plan: tuple[dict[str, Any], Any], width: int) -> None:
+    from eks_plan.plan.document import PlanDocument
     from eks_plan.report.size import render_plan
 
-    data, result = small_plan
-    text = render_text(lambda console: render_plan(data, result.plan, result.planning, console), width)
+    data, _ = small_plan
+
+    document = PlanDocument.from_dict(data)
+    text = render_text(lambda console: render_plan(document, console), width)
     assert_golden(f"size-small-{width}.txt", text)
 
 

@@ -176,6 +176,7 @@ def hand_made_plan(problem, options, observer):  # type: ignore[no-untyped-def]
     """Stands in for the solver: a fixed plan of the small shop, so that the golden files show the
     report's layout and do not depend on how far the search gets on a busy machine. Two m6i.2xlarge
     nodes in zones a and b, the GPU pods unplaced with a long reason, one preferred rule broken."""
+    from eks_plan.report.reasons import notes_of
     from eks_plan.solver.plan import Plan, PlannedNode, SoftRuleOutcome, Unschedulable
 
     def option(zone: str):  # type: ignore[no-untyped-def]
@@ -191,7 +192,9 @@ def hand_made_plan(problem, options, observer):  # type: ignore[no-untyped-def]
     missing = Unschedulable(
         gpu,
         1,
-        ("0/231 instance types: 231 Insufficient nvidia.com/gpu (the pool allows no GPU instance type)",),
+        notes_of(
+            ["0/231 instance types: 231 Insufficient nvidia.com/gpu (the pool allows no GPU instance type)"]
+        ),
         ("allow instance type g6.xlarge in pool default ($0.8048/hour, the cheapest that fits)",),
     )
     spread = SoftRuleOutcome(
@@ -203,6 +206,7 @@ def hand_made_plan(problem, options, observer):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def small_plan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The small shop through `plan_cluster` with the hand-made plan in place of the solver's."""
+    from eks_plan.plan.document import PlanDocument
     from eks_plan.planning import plan_cluster
     from eks_plan.report.size import plan_data
 
@@ -214,16 +218,16 @@ def small_plan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unt
     data = plan_data(result.plan, result.planning)
     for workload in data["workloads"].values():
         workload["source"] = workload["source"].replace(str(folder), "manifests")
-    return data, result
+    return PlanDocument.from_dict(data), result
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_size(small_plan, width: int) -> None:  # type: ignore[no-untyped-def]
     from eks_plan.report.size import render_plan
 
-    data, result = small_plan
+    data, _result = small_plan
     console = record(width)
-    render_plan(data, result.plan, result.planning, console)
+    render_plan(data, console)
     text = console.export_text(styles=False)
     assert "Deployment/retail-production/storefront-web-frontend-with-a-long-name" in "".join(text.split())
     assert "g6.xlarge" in text and "cheapest" in text

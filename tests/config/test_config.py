@@ -99,11 +99,11 @@ def test_full_example_loads_every_section() -> None:
     assert config.cni == CniSettings(mode=CniMode.PREFIX_DELEGATION)
     assert config.cni.prefix_delegation and not config.cni.custom_networking
 
-    assert [subnet.label for subnet in config.subnets][:2] == ["private-a", "private-b"]
+    assert [subnet.name for subnet in config.subnets][:2] == ["private-a", "private-b"]
     assert config.subnets[0].cidr == ipaddress.IPv4Network("10.0.0.0/19")
-    assert config.subnets[0].id == "subnet-0a1b2c3d4e5f60718"
-    assert [subnet.role for subnet in config.subnets].count(SubnetRole.CLUSTER) == 2
-    assert config.subnets[0].to_network_subnet().usable == 8187  # 2^13 - 5
+    assert config.subnets[0].subnet_id == "subnet-0a1b2c3d4e5f60718"
+    assert [subnet.roles for subnet in config.subnets].count(frozenset({SubnetRole.CLUSTER})) == 2
+    assert config.subnets[0].usable == 8187  # 2^13 - 5
 
     assert (config.headroom_percent, config.tolerate_zone_loss, config.replicas) == (
         10,
@@ -462,7 +462,7 @@ def test_custom_networking_with_pod_subnets_in_every_zone_is_valid(
     )
     assert config.cni.custom_networking and config.cni.prefix_delegation
     assert config.zones == ("us-east-1a",)
-    ipamd = config.cni.ipamd_settings()
+    ipamd = config.cni
     assert ipamd.mode is CniMode.CUSTOM_NETWORKING_PREFIX and ipamd.warm_prefix_target == 1
 
 

@@ -89,6 +89,8 @@ def plans(draw: Any) -> dict[str, Any]:
     return {
         "region": "us-east-1",
         "zones": ZONES,
+        "nodes": [],  # the schema's required keys; the exporters read node groups
+        "workloads": {},
         "node_groups": rows,
         "pools": pools,
         "cni": {"mode": mode, "warmEniTarget": 1, "warmPrefixTarget": 1, "securityGroupsForPods": False},

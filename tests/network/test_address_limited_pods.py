@@ -46,12 +46,12 @@ def test_addresses_are_the_eni_formula_without_the_two_host_network_pods_for_eve
 
 MODES = [
     ("m5.large", CniSettings()),
-    ("m5.large", CniSettings(custom_networking=True)),
+    ("m5.large", CniSettings(CniMode.CUSTOM_NETWORKING)),
     ("m5.large", CniSettings(security_groups_for_pods=True)),
-    ("m5.large", CniSettings(custom_networking=True, security_groups_for_pods=True)),
+    ("m5.large", CniSettings(CniMode.CUSTOM_NETWORKING, security_groups_for_pods=True)),
     ("t3.large", CniSettings(security_groups_for_pods=True)),
     ("m5.large", CniSettings(max_eni=2)),
-    ("m5.large", CniSettings(prefix_delegation=True)),
+    ("m5.large", CniSettings(CniMode.PREFIX_DELEGATION)),
     ("c5.xlarge", CniSettings(warm_ip_target=2, minimum_ip_target=5)),
 ]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from eks_plan.catalog import load_catalog
+from eks_plan.catalog.capacity import CniMode
 from eks_plan.errors import InputError
 from eks_plan.network.check import (
     ClusterNetwork,
@@ -139,7 +140,7 @@ def test_custom_networking_recommendation_sizes_the_pod_subnets() -> None:
 def test_custom_networking_check_uses_pod_subnets() -> None:
     cluster = hand_cluster({"us-east-1a": 2}, pods_per_node=10)
     subnets = [subnet("us-east-1a", "10.0.0.0/28"), subnet("us-east-1a", "100.64.0.0/26", SubnetRole.PODS)]
-    report = check_ips(cluster, subnets, CniSettings(custom_networking=True))
+    report = check_ips(cluster, subnets, CniSettings(CniMode.CUSTOM_NETWORKING))
     steady = scenario(report, "steady")
     by_cidr = {str(usage.subnet.cidr): usage.held for usage in steady.usages}
     assert by_cidr == {"10.0.0.0/28": 2, "100.64.0.0/26": 2 * 20}
@@ -168,12 +169,12 @@ def test_fargate_pods_take_one_address_each_in_their_zone() -> None:
         ([subnet("us-east-1a", "10.0.0.0/29")], CniSettings(), "a /29 is not a valid subnet"),
         (
             [subnet("us-east-1a", "10.0.0.0/29")],
-            CniSettings(prefix_delegation=True),
+            CniSettings(CniMode.PREFIX_DELEGATION),
             "prefix delegation needs aligned /28 prefixes",
         ),
         (
             [subnet("us-east-1a", "10.0.0.0/27")],
-            CniSettings(prefix_delegation=True),
+            CniSettings(CniMode.PREFIX_DELEGATION),
             "cannot hold a single aligned /28",
         ),
         (
@@ -182,7 +183,7 @@ def test_fargate_pods_take_one_address_each_in_their_zone() -> None:
             "overlaps",
         ),
         ([subnet("us-east-1b", "10.0.0.0/24")], CniSettings(), "zone us-east-1a has 2 node(s) but no subnet"),
-        ([subnet("us-east-1a", "10.0.0.0/24")], CniSettings(custom_networking=True), "custom networking"),
+        ([subnet("us-east-1a", "10.0.0.0/24")], CniSettings(CniMode.CUSTOM_NETWORKING), "custom networking"),
         ([], CniSettings(), "no subnets"),
     ],
 )

@@ -30,7 +30,7 @@ C6G_16XLARGE = {"default_card_enis": 15, "ipv4_per_eni": 50}
 P4D_24XLARGE = {"default_card_enis": 15, "ipv4_per_eni": 50}
 
 WARM_ENI = CniSettings()
-PREFIX = CniSettings(prefix_delegation=True)
+PREFIX = CniSettings(CniMode.PREFIX_DELEGATION)
 
 
 def eni_formula_max_pods(facts: dict) -> int:
@@ -111,10 +111,10 @@ def test_warm_ip_target_alone_doubles_consumption_on_big_nodes() -> None:
         (PREFIX, 16, 2, 1),
         (PREFIX, 17, 3, 1),
         (PREFIX, 58, 5, 2),
-        (CniSettings(prefix_delegation=True, warm_ip_target=1, minimum_ip_target=1), 58, 4, 2),
-        (CniSettings(prefix_delegation=True, warm_ip_target=7, minimum_ip_target=20), 0, 2, 1),
-        (CniSettings(prefix_delegation=True, warm_ip_target=7, minimum_ip_target=20), 5, 2, 1),
-        (CniSettings(prefix_delegation=True, warm_ip_target=7, minimum_ip_target=20), 58, 5, 2),
+        (CniSettings(CniMode.PREFIX_DELEGATION, warm_ip_target=1, minimum_ip_target=1), 58, 4, 2),
+        (CniSettings(CniMode.PREFIX_DELEGATION, warm_ip_target=7, minimum_ip_target=20), 0, 2, 1),
+        (CniSettings(CniMode.PREFIX_DELEGATION, warm_ip_target=7, minimum_ip_target=20), 5, 2, 1),
+        (CniSettings(CniMode.PREFIX_DELEGATION, warm_ip_target=7, minimum_ip_target=20), 58, 5, 2),
     ],
 )
 def test_prefix_delegation_tables(settings: CniSettings, pods: int, prefixes: int, enis: int) -> None:
@@ -168,7 +168,7 @@ def test_domain_section_7_prefix_rows(
 
 
 def test_custom_networking_moves_pod_enis_to_the_pod_subnet() -> None:
-    settings = CniSettings(custom_networking=True)
+    settings = CniSettings(CniMode.CUSTOM_NETWORKING)
     held = node_addresses(limits(M5_LARGE, max_pods=20), settings, 18)
     assert held.node_subnet.total == 1
     # E' = 2 pod ENIs of 10 addresses each in the ENIConfig subnet, all 18 pods addressed.
@@ -177,7 +177,7 @@ def test_custom_networking_moves_pod_enis_to_the_pod_subnet() -> None:
 
 def test_custom_networking_cannot_address_an_eni_formula_full_node() -> None:
     # m5.large keeps maxPods 29 but custom networking leaves 2 × 9 = 18 pod addresses.
-    held = node_addresses(limits(M5_LARGE), CniSettings(custom_networking=True), 27)
+    held = node_addresses(limits(M5_LARGE), CniSettings(CniMode.CUSTOM_NETWORKING), 27)
     assert held.pods_without_address == 9
 
 
@@ -201,7 +201,7 @@ def test_security_group_pods_beyond_the_branch_limit_get_no_address() -> None:
 
 
 def test_custom_networking_puts_trunk_and_branches_in_the_pod_subnet() -> None:
-    settings = CniSettings(custom_networking=True, security_groups_for_pods=True)
+    settings = CniSettings(CniMode.CUSTOM_NETWORKING, security_groups_for_pods=True)
     held = node_addresses(limits(M5_LARGE), settings, pool_pods=5, security_group_pods=2)
     assert held.node_subnet.total == 1
     assert held.pod_subnet.security_group_enis == 3

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from eks_plan.report.reasons import AFFINITY, HOST_PORTS
 from eks_plan.scheduling import (
     LabelSelector,
     NodeSelector,
@@ -23,7 +24,6 @@ from eks_plan.scheduling import (
 from eks_plan.scheduling.labels import HOSTNAME, ZONE
 from eks_plan.scheduling.pod import HostPort
 from eks_plan.solver import NodePool, Problem, SolveOptions, solve
-from eks_plan.solver.explain import AFFINITY, HOST_PORTS
 from eks_plan.solver.verify import verify_plan
 from tests.builders import make_group, make_option
 

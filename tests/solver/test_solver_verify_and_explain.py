@@ -10,7 +10,7 @@ from eks_plan.resources import NVIDIA_GPU
 from eks_plan.scheduling import Taint
 from eks_plan.scheduling.pod import HostPort
 from eks_plan.solver import NodePool, Problem, SolveOptions, solve
-from eks_plan.solver.plan import Plan, PlannedNode, Unschedulable
+from eks_plan.solver.plan import Fit, FitCount, Plan, PlannedNode, ReasonCode, UnplacedReason, Unschedulable
 from eks_plan.solver.verify import verify_plan
 from tests.builders import make_group, make_option
 
@@ -45,7 +45,9 @@ def test_catches_lost_and_duplicated_pods() -> None:
     problem = Problem((make_group("web", 2, cpu="500m"),), (option(),), ("a",))
     assert rules(problem, plan_of(("n1", option(), {WEB: 1}))) == {"pods accounted for"}
     assert rules(problem, plan_of(("n1", option(), {WEB: 3}))) == {"pods accounted for"}
-    listed = Unschedulable(WEB, 1, ("0/1 instance types: 1 Insufficient cpu",))
+    short = UnplacedReason(ReasonCode.NO_FIT, 1, "instance types", (FitCount(Fit.INSUFFICIENT, 1, "cpu"),))
+    listed = Unschedulable(WEB, 1, (short,))
+    assert listed.reasons == ("0/1 instance types: 1 Insufficient cpu",)
     assert rules(problem, plan_of(("n1", option(), {WEB: 1}), unschedulable=[listed])) == set()
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from eks_plan.report.reasons import SPREAD, SPREAD_LABEL
 from eks_plan.scheduling import (
     LabelSelector,
     NodeSelector,
@@ -34,7 +35,6 @@ from eks_plan.scheduling.labels import HOSTNAME, ZONE
 from eks_plan.scheduling.topology import ZONE_ID, NodeInclusionPolicy
 from eks_plan.solver import NodePool, Problem, SolveOptions, solve
 from eks_plan.solver.compat import build_instance
-from eks_plan.solver.explain import SPREAD, SPREAD_LABEL
 from eks_plan.solver.verify import verify_plan
 from tests.builders import make_group, make_option
 

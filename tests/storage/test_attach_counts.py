@@ -75,11 +75,11 @@ def test_planned_enis_follow_the_cni_mode_and_prefix_delegation_frees_slots() ->
     catalog = load_catalog()
     m5 = catalog.lookup("m5.large")
     assert planned_enis(m5, CniSettings(), 29) == 3
-    assert planned_enis(m5, CniSettings(prefix_delegation=True), 110) == 1
+    assert planned_enis(m5, CniSettings(mode="prefix-delegation"), 110) == 1
     assert volume_slots(m5, CniSettings(), 29).attachable == 24
-    assert volume_slots(m5, CniSettings(prefix_delegation=True), 110).attachable == 26
+    assert volume_slots(m5, CniSettings(mode="prefix-delegation"), 110).attachable == 26
     # Security groups for pods: the trunk ENI takes a slot too.
-    assert planned_enis(m5, CniSettings(prefix_delegation=True, security_groups_for_pods=True), 110) == 2
+    assert planned_enis(m5, CniSettings(mode="prefix-delegation", security_groups_for_pods=True), 110) == 2
     m7i = catalog.lookup("m7i.large")
     assert volume_slots(m7i, CniSettings(), 29).attachable == 31
     # Bottlerocket's second launch volume costs one slot more.

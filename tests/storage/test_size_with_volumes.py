@@ -136,7 +136,7 @@ def test_prefix_delegation_frees_volume_slots_compared_with_secondary_ip(tmp_pat
     assert verify_plan(prefix.planning.problem, prefix.plan) == []
     data = plan_data(prefix.plan, prefix.planning, prefix.config)
     catalog = load_catalog()
-    assert volume_slot_warnings(data, CniSettings(prefix_delegation=True), catalog) == []
+    assert volume_slot_warnings(data, CniSettings(mode="prefix-delegation"), catalog) == []
     warnings = volume_slot_warnings(data, CniSettings(), catalog)
     assert warnings and all(w.attachable == 24 and w.ebs_volumes > 24 for w in warnings)
     assert "node(s) exceed max volume count" in warnings[0].message()

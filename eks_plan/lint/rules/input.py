@@ -15,31 +15,6 @@ from eks_plan.lint.registry import Problem, rule
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
-def classify_input_error(message: str) -> str:
-    """The input rule (by name) an :class:`~eks_plan.errors.InputError` of the loader belongs to.
-
-    >>> classify_input_error("malformed YAML: could not find expected ':'")
-    'invalid-yaml'
-    >>> classify_input_error("spec.containers[0].resources.requests.memroy unknown resource 'memroy'")
-    'unknown-resource'
-    """
-    if "unrendered Helm template" in message:
-        return "unrendered-template"
-    if message.startswith(("malformed YAML", "malformed JSON", "the file is not UTF-8", "a YAML alias")) or (
-        "nested too deeply" in message or "a mapping key is itself" in message
-    ):
-        return "invalid-yaml"
-    if "is not a valid quantity" in message or "must not be negative" in message:
-        return "invalid-quantity"
-    if "unknown resource" in message or "invalid extended resource name" in message:
-        return "unknown-resource"
-    if (
-        "must be less than or equal to the" in message or "must be equal to the" in message
-    ) and "limit" in message:
-        return "request-above-limit"
-    return "invalid-field"
-
-
 def input_problems(context: LintContext, name: str) -> Iterator[Problem]:
     """The loader errors that belong to input rule ``name``, as problems."""
     from eks_plan.errors import SourceLocation
