@@ -147,7 +147,7 @@ class Packer:
         why: dict[int, UnplacedReason | None] = {}
         zone_counts, zone_unplaced = split_zones(instance, placeable, why)
         for g, count in zone_unplaced.items():
-            self._give_up(g, count, why.get(g) or _zone_rules(instance))
+            self._give_up(g, count, why.get(g) or zone_rules_reason(instance))
         portions: list[Portion] = []
         for g in range(len(instance.groups)):
             classes = {c: n for c, n in sorted(per_class.get(g, {}).items()) if n > 0}
@@ -173,7 +173,7 @@ class Packer:
         portions: list[Portion] = []
         for g in range(len(instance.groups)):
             count = placeable[g] - zone_unplaced.get(g, 0)
-            self._give_up(g, zone_unplaced.get(g, 0), why.get(g) or _zone_rules(instance))
+            self._give_up(g, zone_unplaced.get(g, 0), why.get(g) or zone_rules_reason(instance))
             decided = per_class_zone.get(g, {})
             for (c, z), n in sorted(decided.items()):
                 if n > 0:
@@ -560,7 +560,7 @@ def _none_of(total: int, unit: str, fit: Fit) -> UnplacedReason:
     return UnplacedReason(ReasonCode.NO_FIT, total, unit, (FitCount(fit, total),))
 
 
-def _zone_rules(instance: Instance) -> UnplacedReason:
+def zone_rules_reason(instance: Instance) -> UnplacedReason:
     """No zone takes the pod, by anti-affinity, spread or affinity."""
     return UnplacedReason(ReasonCode.ZONE_RULES, len(instance.problem.zones))
 

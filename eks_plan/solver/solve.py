@@ -67,7 +67,7 @@ from eks_plan.solver.bound import INTEGER_BOUND_STAGE, LpResult, integer_zone_bo
 from eks_plan.solver.budget import SolveBudget
 from eks_plan.solver.compat import Instance, build_instance
 from eks_plan.solver.model import CLASS_STAGE, ZONED_STAGE
-from eks_plan.solver.packing import Node, Packer, enforce_rules, zone_loss_leftover
+from eks_plan.solver.packing import Node, Packer, enforce_rules, zone_loss_leftover, zone_rules_reason
 from eks_plan.solver.plan import (
     Fit,
     FitCount,
@@ -347,7 +347,7 @@ def _improve_with_patterns(
         return best, False
     packer = Packer(instance)
     for g, count in sorted(patterns.build_rows(instance, placeable).unplaced.items()):
-        packer._give_up(g, count, "zone rules")
+        packer._give_up(g, count, zone_rules_reason(instance))
     for option, _, pods in result.nodes:
         node = packer.open_node(option)
         for g, count in sorted(pods.items()):
