@@ -39,12 +39,12 @@ Example: 10 pods of 1 cpu, nodes of 4 usable cpu at $1/hour: the LP needs 2.5 no
 
     >>> from eks_plan.resources import Resources
     >>> from eks_plan.scheduling.pod import PodSpec
-    >>> from eks_plan.solver.compat import build_instance
+    >>> from eks_plan.solver.compat import compile_problem
     >>> from eks_plan.solver.problem import NodeOption, PodGroup, Problem
     >>> pod = PodSpec("default", (("app", "a"),), Resources({"cpu": 1000, "pods": 1}))
     >>> node = NodeOption("default", "x.large", "a", "on-demand", 1.0, Resources({"cpu": 4000, "pods": 99}))
     >>> problem = Problem((PodGroup("Deployment/default/a", 10, pod),), (node,), ("a",))
-    >>> result = lp_bound(build_instance(problem), [10])
+    >>> result = lp_bound(compile_problem(problem), [10])
     >>> round(result.bound, 4)
     2.5
 """
@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 
 from eks_plan.solver.budget import SolveBudget, run_cp_sat
-from eks_plan.solver.compat import UNLIMITED, Instance
+from eks_plan.solver.compat import UNLIMITED, CompiledProblem
 
 SAFETY = 1e-6
 #: GLOP simplex iterations per deterministic second of the LP's share of the work budget, and the
@@ -90,7 +90,7 @@ class LpResult:
 
 
 def lp_bound(
-    instance: Instance, placeable: Sequence[int], work: float = 30.0, budget: SolveBudget | None = None
+    compiled: CompiledProblem, placeable: Sequence[int], work: float = 30.0, budget: SolveBudget | None = None
 ) -> LpResult:
     """Solve the relaxation above; see the module docstring.
 
@@ -104,20 +104,20 @@ def lp_bound(
     and the fractional solution is shared back among the merged groups by their pod counts.
     """
     pods = np.asarray(placeable, dtype=np.int64)
-    groups = [g for g in range(len(instance.groups)) if pods[g] > 0]
+    groups = [g for g in range(len(compiled.groups)) if pods[g] > 0]
     if len(groups) > 1:
-        allowed = instance.class_allowed() & undominated_classes(instance)[None, :]
+        allowed = compiled.class_allowed() & undominated_classes(compiled)[None, :]
         if int(allowed[groups].sum()) > FULL_COLUMNS:
-            merged = _merge_groups(instance, pods)
+            merged = _merge_groups(compiled, pods)
             if merged is not None:
                 view, merged_pods, member_of, floor_rows = merged
                 result = _solve_lp(view, merged_pods, work, budget, floor_rows)  # type: ignore[arg-type]
                 return _spread_back(result, member_of, pods)
-    return _solve_lp(instance, placeable, work, budget)
+    return _solve_lp(compiled, placeable, work, budget)
 
 
 def _solve_lp(
-    instance: Instance,
+    compiled: CompiledProblem,
     placeable: Sequence[int],
     work: float,
     budget: SolveBudget | None,
@@ -132,20 +132,20 @@ def _solve_lp(
     budget.check()
     iterations_left = max(1, int(work * LP_ITERATIONS_PER_SECOND))
     pods = np.asarray(placeable, dtype=np.int64)
-    groups = [g for g in range(len(instance.groups)) if pods[g] > 0]
+    groups = [g for g in range(len(compiled.groups)) if pods[g] > 0]
     if not groups:
         return LpResult(0.0, 0.0, converged=True)
-    classes = instance.classes
+    classes = compiled.classes
     prices = np.array([c.price for c in classes])
-    class_usable = instance.class_usable().astype(np.float64)
-    allowed = instance.class_allowed() & undominated_classes(instance)[None, :]
-    fit = instance.class_fit()
-    requests = instance.requests.astype(np.float64)
-    resources = len(instance.resources)
+    class_usable = compiled.class_usable().astype(np.float64)
+    allowed = compiled.class_allowed() & undominated_classes(compiled)[None, :]
+    fit = compiled.class_fit()
+    requests = compiled.requests.astype(np.float64)
+    resources = len(compiled.resources)
     scale = np.maximum(np.abs(class_usable).max(axis=0), 1.0)
     usable_scaled = class_usable / scale
     requests_scaled = requests / scale
-    hard_cap = np.where(instance.rule_cap_is_hard, instance.rule_cap, UNLIMITED)
+    hard_cap = np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)
 
     solver = pywraplp.Solver.CreateSolver("GLOP")
     infinity = solver.infinity()
@@ -170,25 +170,25 @@ def _solve_lp(
             row.SetCoefficient(node_vars[int(c)], float(coefficients[c]))
         other_rows.append((row, coefficients))
 
-    for pool in instance.problem.pools:
+    for pool in compiled.problem.pools:
         if pool.min_nodes or pool.max_nodes is not None:
             members = np.array([1.0 if c.pool == pool.name else 0.0 for c in classes])
             upper = infinity if pool.max_nodes is None else float(pool.max_nodes)
             node_row(float(pool.min_nodes), upper, members, f"pool[{pool.name}]")
-    zone_total = len(instance.problem.zones)
+    zone_total = len(compiled.problem.zones)
     if floor_rows is None:
         floor_rows = [
-            (instance.class_allowed()[g], int(pods[g])) for g in groups if hard_cap[g] == 1 and pods[g] > 1
+            (compiled.class_allowed()[g], int(pods[g])) for g in groups if hard_cap[g] == 1 and pods[g] > 1
         ]
-    keep = undominated_classes(instance)
+    keep = undominated_classes(compiled)
     one_per_node = [((mask & keep).astype(np.float64), count) for mask, count in floor_rows]
-    if instance.problem.tolerate_zone_loss and zone_total >= 2:
+    if compiled.problem.tolerate_zone_loss and zone_total >= 2:
         factor = zone_total / (zone_total - 1)
         # Zone-bound pods (EBS volumes) are not re-placed when their zone is lost: no spare for them.
         # Merged groups lose the flag, so any zone-bound pod makes every pod count once (a relaxation).
-        any_bound = any(group.zone_bound for group in instance.problem.pod_groups)
+        any_bound = any(group.zone_bound for group in compiled.problem.pod_groups)
         scale_by = np.array(
-            [1.0 if getattr(instance.groups[g], "zone_bound", any_bound) else factor for g in groups]
+            [1.0 if getattr(compiled.groups[g], "zone_bound", any_bound) else factor for g in groups]
         )
         for r in range(resources):
             need = float((requests_scaled[groups, r] * pods[groups] * scale_by).sum())
@@ -216,7 +216,7 @@ def _solve_lp(
         columns[g, c] = (var, None)
 
     # Start: for each group, the three classes with the lowest price per dominant share.
-    share = np.zeros((len(instance.groups), len(classes)))
+    share = np.zeros((len(compiled.groups), len(classes)))
     with np.errstate(divide="ignore", invalid="ignore"):
         for r in range(resources):
             ratio = np.where(class_usable[None, :, r] > 0, requests[:, None, r] / class_usable[None, :, r], 0)
@@ -251,7 +251,7 @@ def _solve_lp(
                 return last  # out of iterations mid-solve: the previous LP's bound stands
             result.feasible = status != pywraplp.Solver.INFEASIBLE
             return result
-        pi = np.array([demand[g].dual_value() if g in demand else 0.0 for g in range(len(instance.groups))])
+        pi = np.array([demand[g].dual_value() if g in demand else 0.0 for g in range(len(compiled.groups))])
         y = np.zeros((len(classes), resources))
         for (c, r), row in capacity.items():
             y[c, r] = min(row.dual_value(), 0.0)
@@ -331,7 +331,7 @@ def _solve_lp(
 
 @dataclass(slots=True)
 class _MergedGroups:
-    """The few facts of an :class:`Instance` the LP reads, over merged groups."""
+    """The few facts of an :class:`CompiledProblem` the LP reads, over merged groups."""
 
     problem: object
     classes: list
@@ -373,7 +373,7 @@ def round_down_to_bits(values: np.ndarray, bits: int) -> np.ndarray:
 
 
 def _merge_groups(
-    instance: Instance, pods: np.ndarray
+    compiled: CompiledProblem, pods: np.ndarray
 ) -> tuple[_MergedGroups, np.ndarray, np.ndarray, list[tuple[np.ndarray, int]]] | None:
     """Groups merged for the bound: requests rounded down (:func:`round_down_to_bits`, the finest
     rounding that brings the LP within :data:`FULL_COLUMNS`), then groups with equal rounded
@@ -387,14 +387,14 @@ def _merge_groups(
     Returns ``None`` when merging does not shrink the LP.
     """
     groups = np.flatnonzero(pods > 0)
-    allowed = instance.class_allowed()
-    keep = undominated_classes(instance)
-    allowed_keys = [np.packbits(allowed[g]).tobytes() for g in range(len(instance.groups))]
-    hard = instance.rule_cap_is_hard
+    allowed = compiled.class_allowed()
+    keep = undominated_classes(compiled)
+    allowed_keys = [np.packbits(allowed[g]).tobytes() for g in range(len(compiled.groups))]
+    hard = compiled.rule_cap_is_hard
     width = {int(g): int((allowed[g] & keep).sum()) for g in groups}
     chosen: tuple[np.ndarray, dict[tuple[object, ...], list[int]]] | None = None
     for bits in MERGE_BITS:
-        rounded = round_down_to_bits(instance.requests, bits)
+        rounded = round_down_to_bits(compiled.requests, bits)
         buckets: dict[tuple[object, ...], list[int]] = {}
         for g in groups:
             key = (rounded[g].tobytes(), bool(hard[g]), allowed_keys[g])
@@ -412,21 +412,21 @@ def _merge_groups(
     merged_pods = np.array([int(pods[members].sum()) for members in members_list], dtype=np.int64)
     rule_cap = np.array(
         [
-            min(UNLIMITED, int(instance.rule_cap[members].sum())) if hard[members[0]] else UNLIMITED
+            min(UNLIMITED, int(compiled.rule_cap[members].sum())) if hard[members[0]] else UNLIMITED
             for members in members_list
         ],
         dtype=np.int64,
     )
-    member_of = np.full(len(instance.groups), -1, dtype=np.int64)
+    member_of = np.full(len(compiled.groups), -1, dtype=np.int64)
     for m, members in enumerate(members_list):
         member_of[members] = m
     from eks_plan.solver.compat import _fit_alone
 
-    usable = instance.class_usable()
+    usable = compiled.class_usable()
     view = _MergedGroups(
-        problem=instance.problem,
-        classes=instance.classes,
-        resources=instance.resources,
+        problem=compiled.problem,
+        classes=compiled.classes,
+        resources=compiled.resources,
         requests=requests,
         rule_cap=rule_cap,
         rule_cap_is_hard=hard[first].copy(),
@@ -437,7 +437,7 @@ def _merge_groups(
     )
     floors: dict[bytes, tuple[np.ndarray, int]] = {}
     for g in groups:
-        if hard[g] and instance.rule_cap[g] == 1 and pods[g] > 1:
+        if hard[g] and compiled.rule_cap[g] == 1 and pods[g] > 1:
             previous = floors.get(allowed_keys[g])
             if previous is None or previous[1] < pods[g]:
                 floors[allowed_keys[g]] = (allowed[g], int(pods[g]))
@@ -584,16 +584,16 @@ def _node_value_upper(
     return best
 
 
-def undominated_classes(instance: Instance) -> np.ndarray:
+def undominated_classes(compiled: CompiledProblem) -> np.ndarray:
     """``[c]``: no other class of the same pool, usable by the same groups, is at most as dear and
     at least as big in every resource. Dropping dominated classes leaves the relaxation's optimum
     unchanged (a dominated class's nodes can be swapped for the dominating class's one for one),
     and it shrinks the LP several-fold: many instance types are an older generation at the same
     price and size.
     """
-    classes = instance.classes
-    usable = instance.class_usable()
-    allowed = instance.class_allowed()
+    classes = compiled.classes
+    usable = compiled.class_usable()
+    allowed = compiled.class_allowed()
     prices = np.array([c.price for c in classes])
     buckets: dict[tuple[str, bytes], list[int]] = {}
     for c, option_class in enumerate(classes):
@@ -602,7 +602,7 @@ def undominated_classes(instance: Instance) -> np.ndarray:
 
 
 def integer_zone_bound(
-    instance: Instance,
+    compiled: CompiledProblem,
     placeable: Sequence[int],
     time_limit: float,
     workers: int = 2,
@@ -637,26 +637,26 @@ def integer_zone_bound(
 
     from eks_plan.resources import is_byte_resource
 
-    problem = instance.problem
+    problem = compiled.problem
     groups = [g for g, count in enumerate(placeable) if count > 0]
     if not groups or problem.tolerate_zone_loss or time_limit < 0.1:
         return 0.0
-    zones = [z for z, name in enumerate(instance.zones) if name in problem.zones]
-    if len(groups) * len(zones) * min(len(instance.classes), 10) > MAX_INTEGER_PAIRS:
+    zones = [z for z, name in enumerate(compiled.zones) if name in problem.zones]
+    if len(groups) * len(zones) * min(len(compiled.classes), 10) > MAX_INTEGER_PAIRS:
         return 0.0  # too big, and the checks below cost seconds at 3,000 groups
-    keep = _undominated_in_every_zone(instance)
-    allowed_class = instance.class_allowed()
-    classes = [c for c in range(len(instance.classes)) if keep[c] and allowed_class[groups, c].any()]
+    keep = _undominated_in_every_zone(compiled)
+    allowed_class = compiled.class_allowed()
+    classes = [c for c in range(len(compiled.classes)) if keep[c] and allowed_class[groups, c].any()]
     pairs = sum(int(allowed_class[g, classes].sum()) for g in groups) * len(zones)
     if pairs > MAX_INTEGER_PAIRS:
         return 0.0
-    byte = np.array([is_byte_resource(name) for name in instance.resources])
-    requests = np.where(byte[None, :], instance.requests // MIB_BYTES, instance.requests)
-    class_usable = instance.class_usable()
+    byte = np.array([is_byte_resource(name) for name in compiled.resources])
+    requests = np.where(byte[None, :], compiled.requests // MIB_BYTES, compiled.requests)
+    class_usable = compiled.class_usable()
     capacity = np.where(byte[None, :], -(-class_usable // MIB_BYTES), class_usable)
-    class_fit = instance.class_fit()
-    hard_cap = np.where(instance.rule_cap_is_hard, instance.rule_cap, UNLIMITED)
-    lower, upper = _zone_share_limits(instance, placeable, zones)
+    class_fit = compiled.class_fit()
+    hard_cap = np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)
+    lower, upper = _zone_share_limits(compiled, placeable, zones)
 
     model = cp_model.CpModel()
     pods: dict[tuple[int, int, int], Any] = {}
@@ -666,9 +666,9 @@ def integer_zone_bound(
             k = min(int(class_fit[g, c]), int(hard_cap[g]))
             if k <= 0:
                 continue
-            option_class = instance.classes[c]
+            option_class = compiled.classes[c]
             for o, z in zip(option_class.options, option_class.zones, strict=True):
-                if z in zones and instance.allowed[g, o] and upper[g].get(z, 1) > 0:
+                if z in zones and compiled.allowed[g, o] and upper[g].get(z, 1) > 0:
                     pods[g, c, z] = model.new_int_var(0, int(placeable[g]), "")
                     members[c, z].append(g)
     nodes = {}
@@ -677,7 +677,7 @@ def integer_zone_bound(
             math.ceil(int(placeable[g]) / min(int(class_fit[g, c]), int(hard_cap[g]))) for g in in_node
         )
         nodes[c, z] = model.new_int_var(0, most, "")
-        for r in range(len(instance.resources)):
+        for r in range(len(compiled.resources)):
             terms = [(int(requests[g, r]), pods[g, c, z]) for g in in_node if requests[g, r] > 0]
             if terms:
                 model.add(sum(a * v for a, v in terms) <= int(capacity[c, r]) * nodes[c, z])
@@ -699,13 +699,13 @@ def integer_zone_bound(
             if z in upper[g] and in_zone:
                 model.add(sum(in_zone) <= upper[g][z])
     for pool in problem.pools:
-        in_pool = [var for (c, _), var in nodes.items() if instance.classes[c].pool == pool.name]
+        in_pool = [var for (c, _), var in nodes.items() if compiled.classes[c].pool == pool.name]
         if pool.max_nodes is not None and in_pool:
             model.add(sum(in_pool) <= pool.max_nodes)
         if pool.min_nodes:
             model.add(sum(in_pool) >= pool.min_nodes)
     model.minimize(
-        sum(math.floor(instance.classes[c].price * 1_000_000) * var for (c, _), var in nodes.items())
+        sum(math.floor(compiled.classes[c].price * 1_000_000) * var for (c, _), var in nodes.items())
     )
     if budget is None:
         budget = SolveBudget(WALL_FACTOR * time_limit + 1.0, time_limit)
@@ -734,23 +734,23 @@ MAX_INTEGER_PAIRS = 4_000
 
 
 def _zone_share_limits(
-    instance: Instance, placeable: Sequence[int], zones: list[int]
+    compiled: CompiledProblem, placeable: Sequence[int], zones: list[int]
 ) -> tuple[list[dict[int, int]], list[dict[int, int]]]:
     """Per group, the fewest and the most pods every plan puts in each zone (see
     :func:`integer_zone_bound`)."""
-    lower: list[dict[int, int]] = [{} for _ in instance.groups]
-    upper: list[dict[int, int]] = [{} for _ in instance.groups]
+    lower: list[dict[int, int]] = [{} for _ in compiled.groups]
+    upper: list[dict[int, int]] = [{} for _ in compiled.groups]
     for g, count in enumerate(placeable):
-        if instance.zone_anti_self[g]:
+        if compiled.zone_anti_self[g]:
             upper[g] = {z: 1 for z in zones}
-        for s in instance.spreads_counting[g]:
-            spread = instance.spreads[s]
+        for s in compiled.spreads_counting[g]:
+            spread = compiled.spreads[s]
             if spread.hostname or spread.members != frozenset({g}) or spread.owner != g:
                 continue
             eligible = [z for z in spread.eligible_zones if z in zones]
             if not eligible or (spread.min_domains is not None and len(eligible) < spread.min_domains):
                 continue
-            allowed = {int(instance.option_zone[o]) for o in np.flatnonzero(instance.allowed[g])}
+            allowed = {int(compiled.option_zone[o]) for o in np.flatnonzero(compiled.allowed[g])}
             if not set(eligible) <= allowed:
                 continue  # a domain the group cannot use holds the minimum at 0: no share is forced
             least = -(-(int(count) - (len(eligible) - 1) * spread.max_skew) // len(eligible))
@@ -759,17 +759,17 @@ def _zone_share_limits(
     return lower, upper
 
 
-def _undominated_in_every_zone(instance: Instance) -> np.ndarray:
+def _undominated_in_every_zone(compiled: CompiledProblem) -> np.ndarray:
     """:func:`undominated_classes`, but only between classes offered in the same zones and allowed
     to the same groups in each zone, so that a node of one swaps for a node of the other in place."""
-    classes = instance.classes
-    usable = instance.class_usable()
+    classes = compiled.classes
+    usable = compiled.class_usable()
     prices = np.array([c.price for c in classes])
     buckets: dict[tuple[object, ...], list[int]] = {}
     for c, option_class in enumerate(classes):
         per_zone = tuple(
             sorted(
-                (z, np.packbits(instance.allowed[:, o]).tobytes())
+                (z, np.packbits(compiled.allowed[:, o]).tobytes())
                 for o, z in zip(option_class.options, option_class.zones, strict=True)
             )
         )

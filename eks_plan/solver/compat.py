@@ -1,7 +1,7 @@
 """The solver's view of a problem: arrays of requests and capacities, which group may use which
 node option, and the rules that tie groups together.
 
-Built once per solve (:func:`build_instance`), it is what the bound, the model, the packer and the
+Built once per solve (:func:`compile_problem`), it is what the bound, the model, the packer and the
 explanations read. It is deliberately separate from :mod:`eks_plan.solver.verify`, which re-derives
 every rule on its own from the problem.
 
@@ -19,8 +19,8 @@ Example: a 3-replica group and one option class with room for 3 such pods per no
     >>> options = tuple(NodeOption("default", "m7i.large", zone, "on-demand", 0.1008, node)
     ...                 for zone in ("us-east-1a", "us-east-1b"))
     >>> problem = Problem((PodGroup("Deployment/shop/web", 3, pod),), options, ("us-east-1a", "us-east-1b"))
-    >>> instance = build_instance(problem)
-    >>> len(instance.classes), int(instance.fit_alone[0, 0])   # 3 x 600m <= 1930m
+    >>> compiled = compile_problem(problem)
+    >>> len(compiled.classes), int(compiled.fit_alone[0, 0])   # 3 x 600m <= 1930m
     (1, 3)
 """
 
@@ -90,7 +90,7 @@ class Spread:
 
 
 @dataclass(slots=True)
-class Instance:
+class CompiledProblem:
     """Arrays and relations of one problem. Group ``g``, option ``o``, class ``c``, resource ``r``.
 
     ``requests[g, r]`` and ``usable[o, r]`` are in canonical units (usable after DaemonSets and
@@ -139,7 +139,7 @@ class Instance:
         return self.fit_alone[:, [c.options[0] for c in self.classes]]
 
 
-def build_instance(problem: Problem) -> Instance:
+def compile_problem(problem: Problem) -> CompiledProblem:
     """The compatibility pre-pass and the rule relations of ``problem``."""
     groups = list(problem.pod_groups)
     options = list(problem.node_options)
@@ -288,7 +288,7 @@ def build_instance(problem: Problem) -> Instance:
             for target in affinity_targets:
                 zone_constrained[target] = True
 
-    return Instance(
+    return CompiledProblem(
         problem=problem,
         groups=groups,
         options=options,

@@ -44,13 +44,13 @@ Example: three 500m pods spread one per node over three 2-cpu nodes become one n
 
     >>> from eks_plan.resources import Resources
     >>> from eks_plan.scheduling.pod import PodSpec
-    >>> from eks_plan.solver.compat import build_instance
+    >>> from eks_plan.solver.compat import compile_problem
     >>> from eks_plan.solver.problem import NodeOption, PodGroup, Problem
     >>> pod = PodSpec("shop", (("app", "web"),), Resources({"cpu": 500, "pods": 1}))
     >>> node = NodeOption("default", "m.large", "a", "on-demand", 0.1, Resources({"cpu": 2000, "pods": 29}))
-    >>> instance = build_instance(Problem((PodGroup("Deployment/shop/web", 3, pod),), (node,), ("a",)))
+    >>> compiled = compile_problem(Problem((PodGroup("Deployment/shop/web", 3, pod),), (node,), ("a",)))
     >>> nodes = [LnsNode(0, 0, {0: 1}) for _ in range(3)]
-    >>> better = improve_nodes(instance, nodes, budget=2.0, deadline=float("inf"))
+    >>> better = improve_nodes(compiled, nodes, budget=2.0, deadline=float("inf"))
     >>> [(n.option, n.pods) for n in better]
     [(0, {0: 3})]
 """
@@ -67,7 +67,7 @@ from typing import Any
 import numpy as np
 
 from eks_plan.solver.budget import SolveBudget, run_cp_sat
-from eks_plan.solver.compat import UNLIMITED, Instance
+from eks_plan.solver.compat import UNLIMITED, CompiledProblem
 
 MICRO = 1_000_000
 SEARCH_STAGE = "large-neighbourhood search"
@@ -99,7 +99,7 @@ class LnsNode:
 
 
 def improve_nodes(
-    instance: Instance,
+    compiled: CompiledProblem,
     nodes: Sequence[LnsNode],
     *,
     budget: float,
@@ -120,7 +120,7 @@ def improve_nodes(
     the cancellation token and records a stop by ``deadline`` (the wall clock) as a cut stage.
     """
     tracker = solve_budget or SolveBudget(max(0.0, deadline - time.monotonic()), budget)
-    search = _Search(instance, list(nodes), seed, pod_values)
+    search = _Search(compiled, list(nodes), seed, pod_values)
     if not search.nodes:
         return search.nodes
     spent = 0.0
@@ -148,40 +148,40 @@ def improve_nodes(
 
 class _Search:
     def __init__(
-        self, instance: Instance, nodes: list[LnsNode], seed: int, pod_values: np.ndarray | None
+        self, compiled: CompiledProblem, nodes: list[LnsNode], seed: int, pod_values: np.ndarray | None
     ) -> None:
-        self.instance = instance
+        self.compiled = compiled
         self.pod_values = pod_values
         self.rng = random.Random(seed)
-        self.prices = np.array([o.price_per_hour for o in instance.options])
+        self.prices = np.array([o.price_per_hour for o in compiled.options])
         pinned: set[int] = set()
-        for g, targets in enumerate(instance.host_affinity):
+        for g, targets in enumerate(compiled.host_affinity):
             if targets is not None:
                 pinned.add(g)
                 pinned.update(targets)
         self.pinned = frozenset(pinned)
         self.nodes = nodes
         self.exhausted: set[tuple[int, ...]] = set()  # zones (one or a pair) re-packed whole, no gain
-        self.zone_options = _useful_options(instance)
-        self.pool_max = {p.name: p.max_nodes for p in instance.problem.pools if p.max_nodes is not None}
-        self.pool_min = {p.name: p.min_nodes for p in instance.problem.pools if p.min_nodes}
+        self.zone_options = _useful_options(compiled)
+        self.pool_max = {p.name: p.max_nodes for p in compiled.problem.pools if p.max_nodes is not None}
+        self.pool_min = {p.name: p.min_nodes for p in compiled.problem.pools if p.min_nodes}
         self.multi_spreads = [
-            s for s, spread in enumerate(instance.spreads) if spread.hostname and len(spread.members) > 1
+            s for s, spread in enumerate(compiled.spreads) if spread.hostname and len(spread.members) > 1
         ]
         # Groups whose only per-node rule is their own hostname spread: a node may hold up to the
         # least loaded node's count plus maxSkew, not just maxSkew (see _balanced_spread).
         self.solo_spread: dict[int, int] = {}
         self._peaks: dict[int, int] | None = None
-        for g in range(len(instance.groups)):
-            counting = [instance.spreads[i] for i in instance.spreads_counting[g]]
+        for g in range(len(compiled.groups)):
+            counting = [compiled.spreads[i] for i in compiled.spreads_counting[g]]
             host = [spread for spread in counting if spread.hostname]
             if (
                 len(host) == 1
                 and host[0].members == frozenset({g})
                 and host[0].owner == g
                 and host[0].min_domains is None
-                and not instance.rule_cap_is_hard[g]
-                and not instance.conflicts[g]
+                and not compiled.rule_cap_is_hard[g]
+                and not compiled.conflicts[g]
             ):
                 self.solo_spread[g] = host[0].max_skew
 
@@ -192,10 +192,10 @@ class _Search:
         if self.pod_values is not None:
             value = sum(float(self.pod_values[g]) * count for g, count in node.pods.items())
             return float(self.prices[node.option]) - value
-        usable = self.instance.usable[node.option].astype(np.float64)
+        usable = self.compiled.usable[node.option].astype(np.float64)
         used = np.zeros_like(usable)
         for g, count in node.pods.items():
-            used += self.instance.requests[g] * count
+            used += self.compiled.requests[g] * count
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(usable > 0, used / usable, 0.0)
         return float(self.prices[node.option] * (1.0 - min(1.0, float(share.max(initial=0.0)))))
@@ -305,7 +305,7 @@ class _Search:
         ``wall`` seconds at most); apply it if cheaper."""
         from ortools.sat.python import cp_model
 
-        instance = self.instance
+        compiled = self.compiled
         old = [self.nodes[i] for i in chosen]
         zones = sorted({n.zone for n in old})
         demand: dict[int, int] = defaultdict(int)
@@ -314,7 +314,7 @@ class _Search:
             for g, count in node.pods.items():
                 if count:
                     demand[g] += count
-                    if instance.zone_constrained[g]:
+                    if compiled.zone_constrained[g]:
                         zone_demand[g, node.zone] += count
         groups = sorted(demand)
         old_cost = round(sum(float(self.prices[n.option]) for n in old) * MICRO)
@@ -322,7 +322,7 @@ class _Search:
         zone_options: dict[int, list[int]] = {}
         for zone in zones:
             options = [o for o in self.zone_options.get(zone, []) if self.prices[o] * MICRO < old_cost - 0.5]
-            options = [o for o in options if instance.allowed[groups, o].any()] if groups else []
+            options = [o for o in options if compiled.allowed[groups, o].any()] if groups else []
             old_options = {n.option for n in old if n.zone == zone}
             zone_options[zone] = sorted(set(options) | old_options)
             in_zone = sum(1 for n in old if n.zone == zone)
@@ -335,7 +335,7 @@ class _Search:
         balanced = self._balanced_spread(model, groups, set(chosen))
         if balanced is None:
             return False, 0.0
-        resources = range(len(instance.resources))
+        resources = range(len(compiled.resources))
         use = [
             {o: model.new_bool_var(f"use[{j},{o}]") for o in zone_options[slot_zone[j]]} for j in range(slots)
         ]
@@ -345,13 +345,13 @@ class _Search:
             row = {}
             for g in groups:
                 cap = min(
-                    demand[g], int(instance.rule_cap[g]) if instance.rule_cap[g] < UNLIMITED else demand[g]
+                    demand[g], int(compiled.rule_cap[g]) if compiled.rule_cap[g] < UNLIMITED else demand[g]
                 )
                 if g in balanced:
                     cap = demand[g]
-                if instance.zone_constrained[g]:
+                if compiled.zone_constrained[g]:
                     cap = min(cap, zone_demand.get((g, slot_zone[j]), 0))
-                allowed = [var for o, var in use[j].items() if instance.allowed[g, o]]
+                allowed = [var for o, var in use[j].items() if compiled.allowed[g, o]]
                 if not allowed or cap <= 0:
                     continue
                 var = model.new_int_var(0, cap, f"pods[{g},{j}]")
@@ -360,21 +360,21 @@ class _Search:
             pods.append(row)
             for r in resources:
                 terms = [
-                    (int(instance.requests[g, r]), var)
+                    (int(compiled.requests[g, r]), var)
                     for g, var in row.items()
-                    if instance.requests[g, r] > 0
+                    if compiled.requests[g, r] > 0
                 ]
                 if terms:
                     model.add(
                         sum(a * v for a, v in terms)
-                        <= sum(int(max(instance.usable[o, r], 0)) * var for o, var in use[j].items())
+                        <= sum(int(max(compiled.usable[o, r], 0)) * var for o, var in use[j].items())
                     )
             for s in self.multi_spreads:
-                members = [var for g, var in row.items() if g in instance.spreads[s].members]
+                members = [var for g, var in row.items() if g in compiled.spreads[s].members]
                 if len(members) > 1:
-                    model.add(sum(members) <= instance.spreads[s].max_skew)
+                    model.add(sum(members) <= compiled.spreads[s].max_skew)
             for g in row:
-                for h in instance.conflicts[g]:
+                for h in compiled.conflicts[g]:
                     if h > g and h in row:
                         hosts_g = model.new_bool_var("")
                         hosts_h = model.new_bool_var("")
@@ -386,7 +386,7 @@ class _Search:
             if not columns:
                 return False, 0.0
             model.add(sum(columns) == demand[g])
-            if instance.zone_constrained[g]:
+            if compiled.zone_constrained[g]:
                 for zone in zones:
                     zone_columns = [pods[j][g] for j in range(slots) if slot_zone[j] == zone and g in pods[j]]
                     if zone_demand.get((g, zone), 0) and not zone_columns:
@@ -405,13 +405,13 @@ class _Search:
         for j in range(slots - 1):
             if slot_zone[j] == slot_zone[j + 1]:
                 model.add(slot_cost[j] >= slot_cost[j + 1])  # symmetry: dearest node first
-        pool_of = {o: instance.options[o].pool for zone in zones for o in zone_options[zone]}
+        pool_of = {o: compiled.options[o].pool for zone in zones for o in zone_options[zone]}
         counts: defaultdict[str, int] = defaultdict(int)
         for node in self.nodes:
-            counts[instance.options[node.option].pool] += 1
+            counts[compiled.options[node.option].pool] += 1
         for node in old:
-            counts[instance.options[node.option].pool] -= 1
-        for pool in sorted(set(pool_of.values()) | {instance.options[n.option].pool for n in old}):
+            counts[compiled.options[node.option].pool] -= 1
+        for pool in sorted(set(pool_of.values()) | {compiled.options[n.option].pool for n in old}):
             members = [var for j in range(slots) for o, var in use[j].items() if pool_of[o] == pool]
             if pool in self.pool_max:
                 model.add(sum(members) <= self.pool_max[pool] - counts[pool])
@@ -456,7 +456,7 @@ class _Search:
             content = {g: int(solver.value(var)) for g, var in pods[j].items() if solver.value(var) > 0}
             new_nodes.append(LnsNode(chosen_option, slot_zone[j], content))
         if (
-            not _holds(instance, new_nodes, demand)
+            not _holds(compiled, new_nodes, demand)
             or sum(self.prices[n.option] for n in new_nodes) * MICRO >= old_cost
         ):
             return False, work
@@ -467,35 +467,35 @@ class _Search:
         return True, work
 
 
-def _holds(instance: Instance, nodes: list[LnsNode], demand: dict[int, int]) -> bool:
+def _holds(compiled: CompiledProblem, nodes: list[LnsNode], demand: dict[int, int]) -> bool:
     """The sub-model's answer places exactly the freed pods within every node's capacity."""
     placed: dict[int, int] = defaultdict(int)
     for node in nodes:
-        used = np.zeros(len(instance.resources), dtype=np.int64)
+        used = np.zeros(len(compiled.resources), dtype=np.int64)
         for g, count in node.pods.items():
-            if not instance.allowed[g, node.option]:
+            if not compiled.allowed[g, node.option]:
                 return False
-            used += instance.requests[g] * count
+            used += compiled.requests[g] * count
             placed[g] += count
-        if (used > instance.usable[node.option]).any():
+        if (used > compiled.usable[node.option]).any():
             return False
     return dict(placed) == {g: c for g, c in demand.items() if c}
 
 
-def _useful_options(instance: Instance) -> dict[int, list[int]]:
+def _useful_options(compiled: CompiledProblem) -> dict[int, list[int]]:
     """Per zone, the options no other option of the zone and pool dominates (no dearer, as big in
     every resource, allowed to the same groups), in index order."""
     by_key: dict[tuple[int, str, bytes], list[int]] = defaultdict(list)
-    for o, option in enumerate(instance.options):
-        if option.zone not in instance.problem.zones:
+    for o, option in enumerate(compiled.options):
+        if option.zone not in compiled.problem.zones:
             continue
-        key = (int(instance.option_zone[o]), option.pool, np.packbits(instance.allowed[:, o]).tobytes())
+        key = (int(compiled.option_zone[o]), option.pool, np.packbits(compiled.allowed[:, o]).tobytes())
         by_key[key].append(o)
-    prices = np.array([o.price_per_hour for o in instance.options])
+    prices = np.array([o.price_per_hour for o in compiled.options])
     result: dict[int, list[int]] = defaultdict(list)
     for (zone, _, _), members in sorted(by_key.items()):
         index = np.array(members)
-        price, size = prices[index], instance.usable[index]
+        price, size = prices[index], compiled.usable[index]
         cheaper = price[:, None] <= price[None, :]
         bigger = (size[:, None, :] >= size[None, :, :]).all(axis=2)
         strictly = (price[:, None] < price[None, :]) | (size[:, None, :] > size[None, :, :]).any(axis=2)

@@ -32,7 +32,7 @@ import numpy as np
 from eks_plan.resources import is_byte_resource
 from eks_plan.solver.bound import WALL_FACTOR, LpResult
 from eks_plan.solver.budget import SolveBudget, run_cp_sat
-from eks_plan.solver.compat import UNLIMITED, Instance
+from eks_plan.solver.compat import UNLIMITED, CompiledProblem
 from eks_plan.solver.plan import SolveObserver
 from eks_plan.solver.problem import SolveOptions
 
@@ -46,10 +46,10 @@ MIN_STAGE_WORK = 0.1
 
 
 def candidate_classes(
-    instance: Instance, lp: LpResult, incumbent: Mapping[int, Mapping[int, int]]
+    compiled: CompiledProblem, lp: LpResult, incumbent: Mapping[int, Mapping[int, int]]
 ) -> list[set[int]]:
     """Per group, the classes the model may use for it."""
-    per_group: list[set[int]] = [set() for _ in instance.groups]
+    per_group: list[set[int]] = [set() for _ in compiled.groups]
     used = set(lp.nodes)
     for g, classes in incumbent.items():
         per_group[g].update(classes)
@@ -57,7 +57,7 @@ def candidate_classes(
     for g, lp_classes in lp.pods.items():
         per_group[g].update(lp_classes)
     if lp.reduced is not None:
-        for g in range(len(instance.groups)):
+        for g in range(len(compiled.groups)):
             row = lp.reduced[g]
             finite = np.isfinite(row)
             if not finite.any():
@@ -69,7 +69,7 @@ def candidate_classes(
 
 
 def improve_with_cp_sat(
-    instance: Instance,
+    compiled: CompiledProblem,
     placeable: Sequence[int],
     lp: LpResult,
     incumbent: Mapping[int, Mapping[int, int]],
@@ -90,15 +90,15 @@ def improve_with_cp_sat(
     groups = [g for g, count in enumerate(placeable) if count > 0]
     if not groups or time_limit < MIN_STAGE_WORK:
         return
-    per_group = candidate_classes(instance, lp, incumbent)
+    per_group = candidate_classes(compiled, lp, incumbent)
     classes = sorted({c for g in groups for c in per_group[g]})
-    class_usable = instance.class_usable()
-    class_fit = instance.class_fit()
-    allowed = instance.class_allowed()
-    resources = instance.resources
+    class_usable = compiled.class_usable()
+    class_fit = compiled.class_fit()
+    allowed = compiled.class_allowed()
+    resources = compiled.resources
     byte = [is_byte_resource(name) for name in resources]
     requests = np.where(
-        np.array(byte)[None, :], -(-instance.requests // MIB), instance.requests
+        np.array(byte)[None, :], -(-compiled.requests // MIB), compiled.requests
     )  # MiB, rounded up
     capacity = np.where(np.array(byte)[None, :], class_usable // MIB, class_usable)  # rounded down
 
@@ -110,19 +110,19 @@ def improve_with_cp_sat(
     for g in groups:
         for c in sorted(per_group[g]):
             if allowed[g, c] and c in members:
-                k = min(int(class_fit[g, c]), int(instance.rule_cap[g]))
+                k = min(int(class_fit[g, c]), int(compiled.rule_cap[g]))
                 if k <= 0:
                     continue
-                pods[g, c] = model.new_int_var(0, int(placeable[g]), f"pods[{instance.groups[g].key}@{c}]")
+                pods[g, c] = model.new_int_var(0, int(placeable[g]), f"pods[{compiled.groups[g].key}@{c}]")
                 members[c].append(g)
     for c in classes:
         if not members[c]:
             continue
         upper = 0
         for g in members[c]:
-            k = min(int(class_fit[g, c]), int(instance.rule_cap[g]))
+            k = min(int(class_fit[g, c]), int(compiled.rule_cap[g]))
             upper += math.ceil(int(placeable[g]) / k)
-        nodes[c] = model.new_int_var(0, upper, f"nodes[{instance.classes[c].instance_type}@{c}]")
+        nodes[c] = model.new_int_var(0, upper, f"nodes[{compiled.classes[c].instance_type}@{c}]")
     # --- constraints ---
     for g in groups:
         columns = [pods[g, c] for c in sorted(per_group[g]) if (g, c) in pods]
@@ -135,24 +135,24 @@ def improve_with_cp_sat(
             if terms:
                 model.add(sum(a * v for a, v in terms) <= int(capacity[c, r]) * var)
         for g in members[c]:
-            k = min(int(class_fit[g, c]), int(instance.rule_cap[g]))
+            k = min(int(class_fit[g, c]), int(compiled.rule_cap[g]))
             if k < UNLIMITED and k * 1 < int(placeable[g]):
                 model.add(pods[g, c] <= k * var)
-    for pool in instance.problem.pools:
-        in_pool = [var for c, var in nodes.items() if instance.classes[c].pool == pool.name]
+    for pool in compiled.problem.pools:
+        in_pool = [var for c, var in nodes.items() if compiled.classes[c].pool == pool.name]
         if pool.max_nodes is not None:
             model.add(sum(in_pool) <= pool.max_nodes)
         if pool.min_nodes:
             model.add(sum(in_pool) >= pool.min_nodes)
-    zone_total = len(instance.problem.zones)
-    if instance.problem.tolerate_zone_loss and zone_total >= 2:
+    zone_total = len(compiled.problem.zones)
+    if compiled.problem.tolerate_zone_loss and zone_total >= 2:
         for r in range(len(resources)):
             # Zone-bound pods (EBS volumes) stay down with their zone: counted once, not re-placed.
             movable = sum(
-                int(requests[g, r]) * int(placeable[g]) for g in groups if not instance.groups[g].zone_bound
+                int(requests[g, r]) * int(placeable[g]) for g in groups if not compiled.groups[g].zone_bound
             )
             bound = sum(
-                int(requests[g, r]) * int(placeable[g]) for g in groups if instance.groups[g].zone_bound
+                int(requests[g, r]) * int(placeable[g]) for g in groups if compiled.groups[g].zone_bound
             )
             if movable or bound:
                 model.add(
@@ -160,7 +160,7 @@ def improve_with_cp_sat(
                     >= zone_total * movable + (zone_total - 1) * bound
                 )
     # --- objective ---
-    price = {c: round(instance.classes[c].price * MICRO) for c in nodes}
+    price = {c: round(compiled.classes[c].price * MICRO) for c in nodes}
     model.minimize(sum(price[c] * var for c, var in nodes.items()))
     # --- hint: the incumbent decision ---
     for (g, c), var in pods.items():
@@ -221,7 +221,7 @@ def _Progress(observer: SolveObserver, elapsed: Callable[[], float], bound: floa
 
 
 def zoned_decisions(
-    instance: Instance,
+    compiled: CompiledProblem,
     placeable: Sequence[int],
     lp: LpResult,
     incumbent: Mapping[int, Mapping[int, int]],
@@ -250,32 +250,32 @@ def zoned_decisions(
     groups = [g for g, count in enumerate(placeable) if count > 0]
     if not groups or time_limit < MIN_STAGE_WORK:
         return
-    zone_counts, zone_unplaced = split_zones(instance, placeable)
+    zone_counts, zone_unplaced = split_zones(compiled, placeable)
     demand = {g: int(placeable[g]) - int(zone_unplaced.get(g, 0)) for g in groups}
-    per_group = candidate_classes(instance, lp, incumbent)
-    for klass, _, pods_on_node in incumbent_nodes:
+    per_group = candidate_classes(compiled, lp, incumbent)
+    for class_index, _, pods_on_node in incumbent_nodes:
         for g in pods_on_node:
-            per_group[g].add(klass)
-    class_usable = instance.class_usable()
-    class_fit = instance.class_fit()
-    resources = instance.resources
+            per_group[g].add(class_index)
+    class_usable = compiled.class_usable()
+    class_fit = compiled.class_fit()
+    resources = compiled.resources
     byte = np.array([is_byte_resource(name) for name in resources])
-    requests = np.where(byte[None, :], -(-instance.requests // MIB), instance.requests)
+    requests = np.where(byte[None, :], -(-compiled.requests // MIB), compiled.requests)
     capacity = np.where(byte[None, :], class_usable // MIB, class_usable)
-    problem_zones = {z for z, name in enumerate(instance.zones) if name in instance.problem.zones}
+    problem_zones = {z for z, name in enumerate(compiled.zones) if name in compiled.problem.zones}
 
     model = cp_model.CpModel()
     pods: dict[tuple[int, int, int], Any] = {}
     members: dict[tuple[int, int], list[int]] = {}
     for g in groups:
-        limit = int(instance.rule_cap[g])
+        limit = int(compiled.rule_cap[g])
         for c in sorted(per_group[g]):
-            option_class = instance.classes[c]
+            option_class = compiled.classes[c]
             k = min(int(class_fit[g, c]), limit)
             if k <= 0:
                 continue
             for o, z in zip(option_class.options, option_class.zones, strict=True):
-                if z not in problem_zones or not instance.allowed[g, o]:
+                if z not in problem_zones or not compiled.allowed[g, o]:
                     continue
                 if g in zone_counts and zone_counts[g][z] == 0:
                     continue
@@ -286,7 +286,7 @@ def zoned_decisions(
     for (c, z), in_node in sorted(members.items()):
         upper = 0
         for g in in_node:
-            k = min(int(class_fit[g, c]), int(instance.rule_cap[g]))
+            k = min(int(class_fit[g, c]), int(compiled.rule_cap[g]))
             upper += math.ceil(demand[g] / k)
         nodes[c, z] = model.new_int_var(0, upper, f"nodes[{c},{z}]")
     for g in groups:
@@ -309,23 +309,23 @@ def zoned_decisions(
             if terms:
                 model.add(sum(a * v for a, v in terms) <= int(capacity[c, r]) * var)
         for g in in_node:
-            k = min(int(class_fit[g, c]), int(instance.rule_cap[g]))
+            k = min(int(class_fit[g, c]), int(compiled.rule_cap[g]))
             if k < UNLIMITED:
                 model.add(pods[g, c, z] <= k * var)
-    for pool in instance.problem.pools:
-        in_pool = [var for (c, _), var in nodes.items() if instance.classes[c].pool == pool.name]
+    for pool in compiled.problem.pools:
+        in_pool = [var for (c, _), var in nodes.items() if compiled.classes[c].pool == pool.name]
         if pool.max_nodes is not None:
             model.add(sum(in_pool) <= pool.max_nodes)
         if pool.min_nodes:
             model.add(sum(in_pool) >= pool.min_nodes)
-    price = {key: round(instance.classes[key[0]].price * MICRO) for key in nodes}
+    price = {key: round(compiled.classes[key[0]].price * MICRO) for key in nodes}
     model.minimize(sum(price[key] * var for key, var in nodes.items()))
     hint_pods: dict[tuple[int, int, int], int] = {}
     hint_nodes: dict[tuple[int, int], int] = {}
-    for klass, zone, pods_on_node in incumbent_nodes:
-        hint_nodes[klass, zone] = hint_nodes.get((klass, zone), 0) + 1
+    for class_index, zone, pods_on_node in incumbent_nodes:
+        hint_nodes[class_index, zone] = hint_nodes.get((class_index, zone), 0) + 1
         for g, count in pods_on_node.items():
-            hint_pods[g, klass, zone] = hint_pods.get((g, klass, zone), 0) + count
+            hint_pods[g, class_index, zone] = hint_pods.get((g, class_index, zone), 0) + count
     for pod_key, var in pods.items():
         model.add_hint(var, hint_pods.get(pod_key, 0))
     for node_key, var in nodes.items():
