@@ -124,7 +124,13 @@ def _solve_lp(
     floor_rows: list[tuple[np.ndarray, int]] | None = None,
 ) -> LpResult:
     """The LP by column generation (every column at once when few enough). ``floor_rows`` (class
-    mask, pods) replace the one-pod-per-node rows when the groups are merged ones."""
+    mask, pods) replace the one-pod-per-node rows when the groups are merged ones.
+
+    In OR-Tools order: the master LP's variables and rows (:class:`_ColumnLp`), the rows on node
+    counts (:func:`_node_count_rows`), the objective, the starting columns
+    (:func:`_start_columns`), then rounds of solve (:func:`_solve_round`), read back
+    (:func:`_read_back`) and pricing (:func:`_price_columns`) until no column improves.
+    """
     from ortools.linear_solver import pywraplp
 
     if budget is None:
@@ -141,40 +147,143 @@ def _solve_lp(
     allowed = compiled.class_allowed() & undominated_classes(compiled)[None, :]
     fit = compiled.class_fit()
     requests = compiled.requests.astype(np.float64)
-    resources = len(compiled.resources)
     scale = np.maximum(np.abs(class_usable).max(axis=0), 1.0)
     usable_scaled = class_usable / scale
     requests_scaled = requests / scale
     hard_cap = np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)
 
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    infinity = solver.infinity()
-    node_vars = [solver.NumVar(0.0, infinity, f"nodes[{c.instance_type}/{c.index}]") for c in classes]
-    demand = {g: solver.Constraint(float(pods[g]), float(pods[g]), f"demand[{g}]") for g in groups}
-    capacity: dict[tuple[int, int], Any] = {}
+    lp = _ColumnLp(compiled, groups, pods, usable_scaled, requests_scaled)
+    _node_count_rows(lp, compiled, groups, pods, hard_cap, floor_rows)
+    lp.minimize(prices)
+    full = int(allowed[groups].sum()) <= FULL_COLUMNS
+    if not _start_columns(lp, compiled, groups, allowed, prices, class_usable, requests, full):
+        return LpResult(0.0, 0.0, feasible=False)
 
-    def capacity_row(c: int, r: int) -> Any:
+    per_node = np.minimum(fit, hard_cap[:, None]).astype(np.float64)  # [g, c]
+    result = LpResult(0.0, 0.0)
+    last: LpResult | None = None
+    for lp_round in range(MAX_LP_ROUNDS):
+        status, iterations_left = _solve_round(lp, budget, iterations_left)
+        if status != pywraplp.Solver.OPTIMAL:
+            if budget.left() <= 0:
+                budget.note_cut(LP_STAGE)
+            if last is not None:
+                return last  # out of iterations mid-solve: the previous LP's bound stands
+            result.feasible = status != pywraplp.Solver.INFEASIBLE
+            return result
+        result, pi, y, extra = _read_back(lp, compiled, allowed)
+        if full:
+            # Every column is in the LP: its optimum is the relaxation's optimum.
+            result.converged = True
+            result.bound = max(0.0, lp.objective.Value() * (1 - SAFETY))
+            return result
+        # Farley's bound from this LP's duals, so that a timeout later still leaves a valid bound.
+        dual_objective = float((pi[groups] * pods[groups]).sum()) + sum(
+            row.dual_value() * _active_side(row) for row, _ in lp.other_rows
+        )
+        upper = np.zeros(len(classes))
+        usable_classes = np.flatnonzero(allowed.any(axis=0) & (prices > 0))
+        for c in usable_classes.tolist():
+            upper[c] = _node_value_upper(
+                pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c], -y[c]
+            )
+        more = iterations_left > 0 and lp_round + 1 < MAX_LP_ROUNDS
+        if more and budget.out_of_time(LP_STAGE):
+            more = False
+        added = _price_columns(lp, pi, extra, per_node, allowed, prices, usable_classes, upper, more, budget)
+        ratios: list[float] = (
+            (upper[usable_classes] + extra[usable_classes]) / prices[usable_classes]
+        ).tolist()
+        result.bound = max(0.0, dual_objective / max([1.0, *ratios]) * (1 - SAFETY))
+        result.converged = added == 0
+        last = result
+        if added == 0 or not more:
+            return result
+    return result
+
+
+class _ColumnLp:
+    """The master LP of the column generation, in GLOP.
+
+    Variables: nodes per class, and pod columns ``x[g, c]`` added as pricing finds them.
+    Constraints: one demand row per group (``sum_c x[g, c] = pods[g]``), capacity rows per (class,
+    resource) created with a class's first column, and rows on node counts only (pools, zone loss,
+    one pod per node) kept with their coefficients for the pricing.
+    """
+
+    def __init__(
+        self,
+        compiled: CompiledProblem,
+        groups: list[int],
+        pods: np.ndarray,
+        usable_scaled: np.ndarray,
+        requests_scaled: np.ndarray,
+    ) -> None:
+        from ortools.linear_solver import pywraplp
+
+        self.solver = pywraplp.Solver.CreateSolver("GLOP")
+        self.infinity = self.solver.infinity()
+        self.usable_scaled = usable_scaled
+        self.requests_scaled = requests_scaled
+        self.node_vars = [
+            self.solver.NumVar(0.0, self.infinity, f"nodes[{c.instance_type}/{c.index}]")
+            for c in compiled.classes
+        ]
+        self.demand = {
+            g: self.solver.Constraint(float(pods[g]), float(pods[g]), f"demand[{g}]") for g in groups
+        }
+        self.capacity: dict[tuple[int, int], Any] = {}
+        #: Rows on node counts only: (row, coefficient of each class's node count).
+        self.other_rows: list[tuple[Any, np.ndarray]] = []
+        self.columns: dict[tuple[int, int], tuple[Any, Any | None]] = {}
+        self.objective: Any = None
+
+    def capacity_row(self, c: int, r: int) -> Any:
         # Created with a class's first column: without pods, "requests <= usable * nodes" is void.
-        if (c, r) not in capacity:
-            row = solver.Constraint(-infinity, 0.0, f"capacity[{c},{r}]")
-            row.SetCoefficient(node_vars[c], -float(usable_scaled[c, r]))
-            capacity[c, r] = row
-        return capacity[c, r]
+        if (c, r) not in self.capacity:
+            row = self.solver.Constraint(-self.infinity, 0.0, f"capacity[{c},{r}]")
+            row.SetCoefficient(self.node_vars[c], -float(self.usable_scaled[c, r]))
+            self.capacity[c, r] = row
+        return self.capacity[c, r]
 
-    # Rows on node counts only: (row, coefficient of each class's node count).
-    other_rows: list[tuple[Any, np.ndarray]] = []
-
-    def node_row(lower: float, upper: float, coefficients: np.ndarray, name: str) -> None:
-        row = solver.Constraint(lower, upper, name)
+    def node_row(self, lower: float, upper: float, coefficients: np.ndarray, name: str) -> None:
+        row = self.solver.Constraint(lower, upper, name)
         for c in np.flatnonzero(coefficients):
-            row.SetCoefficient(node_vars[int(c)], float(coefficients[c]))
-        other_rows.append((row, coefficients))
+            row.SetCoefficient(self.node_vars[int(c)], float(coefficients[c]))
+        self.other_rows.append((row, coefficients))
 
+    def minimize(self, prices: np.ndarray) -> None:
+        """The objective: node cost per hour."""
+        self.objective = self.solver.Objective()
+        for c, var in enumerate(self.node_vars):
+            self.objective.SetCoefficient(var, float(prices[c]))
+        self.objective.SetMinimization()
+
+    def add_column(self, g: int, c: int) -> None:
+        var = self.solver.NumVar(0.0, self.infinity, f"x[{g},{c}]")
+        self.demand[g].SetCoefficient(var, 1.0)
+        for r in range(self.requests_scaled.shape[1]):
+            if self.requests_scaled[g, r] > 0:
+                self.capacity_row(c, r).SetCoefficient(var, float(self.requests_scaled[g, r]))
+        self.columns[g, c] = (var, None)
+
+
+def _node_count_rows(
+    lp: _ColumnLp,
+    compiled: CompiledProblem,
+    groups: list[int],
+    pods: np.ndarray,
+    hard_cap: np.ndarray,
+    floor_rows: list[tuple[np.ndarray, int]] | None,
+) -> None:
+    """Pool bounds, then zone loss (spare capacity per resource) or one pod per node."""
+    infinity = lp.infinity
+    classes = compiled.classes
     for pool in compiled.problem.pools:
         if pool.min_nodes or pool.max_nodes is not None:
             members = np.array([1.0 if c.pool == pool.name else 0.0 for c in classes])
             upper = infinity if pool.max_nodes is None else float(pool.max_nodes)
-            node_row(float(pool.min_nodes), upper, members, f"pool[{pool.name}]")
+            lp.node_row(float(pool.min_nodes), upper, members, f"pool[{pool.name}]")
     zone_total = len(compiled.problem.zones)
     if floor_rows is None:
         floor_rows = [
@@ -190,143 +299,136 @@ def _solve_lp(
         scale_by = np.array(
             [1.0 if getattr(compiled.groups[g], "zone_bound", any_bound) else factor for g in groups]
         )
-        for r in range(resources):
-            need = float((requests_scaled[groups, r] * pods[groups] * scale_by).sum())
+        for r in range(len(compiled.resources)):
+            need = float((lp.requests_scaled[groups, r] * pods[groups] * scale_by).sum())
             if need > 0:
-                node_row(need, infinity, usable_scaled[:, r].copy(), f"zone_loss[{r}]")
+                lp.node_row(need, infinity, lp.usable_scaled[:, r].copy(), f"zone_loss[{r}]")
         for i, (mask, count) in enumerate(one_per_node):
-            node_row(float(count) * (1.0 if any_bound else factor), infinity, mask, f"zone_loss_one[{i}]")
+            lp.node_row(float(count) * (1.0 if any_bound else factor), infinity, mask, f"zone_loss_one[{i}]")
     else:
         for i, (mask, count) in enumerate(one_per_node):
             # One pod per node (self anti-affinity, a hostPort): at least pods[g] nodes g may use.
-            node_row(float(count), infinity, mask, f"one_per_node[{i}]")
-    objective = solver.Objective()
-    for c, var in enumerate(node_vars):
-        objective.SetCoefficient(var, float(prices[c]))
-    objective.SetMinimization()
+            lp.node_row(float(count), infinity, mask, f"one_per_node[{i}]")
 
-    columns: dict[tuple[int, int], tuple[Any, Any | None]] = {}
 
-    def add_column(g: int, c: int) -> None:
-        var = solver.NumVar(0.0, infinity, f"x[{g},{c}]")
-        demand[g].SetCoefficient(var, 1.0)
-        for r in range(resources):
-            if requests_scaled[g, r] > 0:
-                capacity_row(c, r).SetCoefficient(var, float(requests_scaled[g, r]))
-        columns[g, c] = (var, None)
-
-    # Start: for each group, the three classes with the lowest price per dominant share.
-    share = np.zeros((len(compiled.groups), len(classes)))
+def _start_columns(
+    lp: _ColumnLp,
+    compiled: CompiledProblem,
+    groups: list[int],
+    allowed: np.ndarray,
+    prices: np.ndarray,
+    class_usable: np.ndarray,
+    requests: np.ndarray,
+    full: bool,
+) -> bool:
+    """Every column when ``full``; else, for each group, the three classes with the lowest price
+    per dominant share. False when some group may use no class (the LP is infeasible)."""
+    share = np.zeros((len(compiled.groups), len(compiled.classes)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        for r in range(resources):
+        for r in range(len(compiled.resources)):
             ratio = np.where(class_usable[None, :, r] > 0, requests[:, None, r] / class_usable[None, :, r], 0)
             share = np.maximum(share, ratio)
     price_per_pod = np.where(allowed, share * prices[None, :], np.inf)
-    full = int(allowed[groups].sum()) <= FULL_COLUMNS
     for g in groups:
         if not allowed[g].any():
-            return LpResult(0.0, 0.0, feasible=False)
+            return False
         if full:
             for column in np.flatnonzero(allowed[g]):
-                add_column(g, int(column))
+                lp.add_column(g, int(column))
             continue
         for c in np.argsort(price_per_pod[g], kind="stable")[:3]:
             if allowed[g, c]:
-                add_column(g, int(c))
+                lp.add_column(g, int(c))
+    return True
 
-    per_node = np.minimum(fit, hard_cap[:, None]).astype(np.float64)  # [g, c]
-    result = LpResult(0.0, 0.0)
-    last: LpResult | None = None
-    for lp_round in range(MAX_LP_ROUNDS):
-        solver.SetTimeLimit(max(1, int(budget.left() * 1000)))
-        solver.SetSolverSpecificParametersAsString(f"max_number_of_iterations: {iterations_left}")
-        with budget.stopping(solver.InterruptSolve):
-            status = solver.Solve()
-        budget.check()
-        iterations_left -= solver.iterations()
-        if status != pywraplp.Solver.OPTIMAL:
-            if budget.left() <= 0:
-                budget.note_cut(LP_STAGE)
-            if last is not None:
-                return last  # out of iterations mid-solve: the previous LP's bound stands
-            result.feasible = status != pywraplp.Solver.INFEASIBLE
-            return result
-        pi = np.array([demand[g].dual_value() if g in demand else 0.0 for g in range(len(compiled.groups))])
-        y = np.zeros((len(classes), resources))
-        for (c, r), row in capacity.items():
-            y[c, r] = min(row.dual_value(), 0.0)
-        extra = np.zeros(len(classes))  # what pool and zone-loss rows pay for one node of each class
-        for row, coefficients in other_rows:
-            extra += row.dual_value() * coefficients
-        with_columns = np.zeros(len(classes), dtype=bool)
-        for _, c in columns:
-            with_columns[c] = True
-        reduced = -(requests_scaled @ y.T) - pi[:, None]
-        reduced = np.where(allowed & with_columns[None, :], reduced, np.inf)
-        result = LpResult(bound=0.0, objective=objective.Value(), reduced=reduced, duals=pi.copy())
-        for (g, c), (var, _) in columns.items():
-            value = var.solution_value()
-            if value > 1e-9:
-                result.pods.setdefault(g, {})[c] = value
-        result.nodes = {
-            c: var.solution_value() for c, var in enumerate(node_vars) if var.solution_value() > 1e-9
-        }
-        if full:
-            # Every column is in the LP: its optimum is the relaxation's optimum.
-            result.converged = True
-            result.bound = max(0.0, objective.Value() * (1 - SAFETY))
-            return result
-        # Farley's bound from this LP's duals, so that a timeout later still leaves a valid bound.
-        dual_objective = float((pi[groups] * pods[groups]).sum()) + sum(
-            row.dual_value() * _active_side(row) for row, _ in other_rows
-        )
-        upper = np.zeros(len(classes))
-        usable_classes = np.flatnonzero(allowed.any(axis=0) & (prices > 0))
+
+def _solve_round(lp: _ColumnLp, budget: SolveBudget, iterations_left: int) -> tuple[int, int]:
+    """Solve the master LP within the iterations and wall time left; its status and the
+    iterations left after it."""
+    solver = lp.solver
+    solver.SetTimeLimit(max(1, int(budget.left() * 1000)))
+    solver.SetSolverSpecificParametersAsString(f"max_number_of_iterations: {iterations_left}")
+    with budget.stopping(solver.InterruptSolve):
+        status = solver.Solve()
+    budget.check()
+    return status, iterations_left - solver.iterations()
+
+
+def _read_back(
+    lp: _ColumnLp, compiled: CompiledProblem, allowed: np.ndarray
+) -> tuple[LpResult, np.ndarray, np.ndarray, np.ndarray]:
+    """The solved LP's fractional solution and reduced costs, with its duals: ``pi[g]`` (demand),
+    ``y[c, r]`` (capacity) and ``extra[c]`` (what pool and zone-loss rows pay for one node of c)."""
+    classes = compiled.classes
+    resources = len(compiled.resources)
+    pi = np.array([lp.demand[g].dual_value() if g in lp.demand else 0.0 for g in range(len(compiled.groups))])
+    y = np.zeros((len(classes), resources))
+    for (c, r), row in lp.capacity.items():
+        y[c, r] = min(row.dual_value(), 0.0)
+    extra = np.zeros(len(classes))
+    for row, coefficients in lp.other_rows:
+        extra += row.dual_value() * coefficients
+    with_columns = np.zeros(len(classes), dtype=bool)
+    for _, c in lp.columns:
+        with_columns[c] = True
+    reduced = -(lp.requests_scaled @ y.T) - pi[:, None]
+    reduced = np.where(allowed & with_columns[None, :], reduced, np.inf)
+    result = LpResult(bound=0.0, objective=lp.objective.Value(), reduced=reduced, duals=pi.copy())
+    for (g, c), (var, _) in lp.columns.items():
+        value = var.solution_value()
+        if value > 1e-9:
+            result.pods.setdefault(g, {})[c] = value
+    result.nodes = {
+        c: var.solution_value() for c, var in enumerate(lp.node_vars) if var.solution_value() > 1e-9
+    }
+    return result, pi, y, extra
+
+
+def _price_columns(
+    lp: _ColumnLp,
+    pi: np.ndarray,
+    extra: np.ndarray,
+    per_node: np.ndarray,
+    allowed: np.ndarray,
+    prices: np.ndarray,
+    usable_classes: np.ndarray,
+    upper: np.ndarray,
+    more: bool,
+    budget: SolveBudget,
+) -> int:
+    """Add the columns of every class whose best node is worth more than its price; how many.
+
+    The greedy node first (when ``more`` rounds are allowed); where it finds nothing, the exact
+    node LP of each class whose over-estimate ``upper`` leaves doubt, which also tightens
+    ``upper`` in place (it runs even without iterations left: it only tightens this round's bound).
+    """
+    requests_scaled, usable_scaled, columns = lp.requests_scaled, lp.usable_scaled, lp.columns
+    added = 0
+    if more:
+        for c in range(len(prices)):
+            value, used = _greedy_node(pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c])
+            if value + extra[c] > prices[c] * (1 + 1e-7):
+                for g in used:
+                    if (g, c) not in columns:
+                        lp.add_column(g, c)
+                        added += 1
+    if added == 0:
         for c in usable_classes.tolist():
-            upper[c] = _node_value_upper(
-                pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c], -y[c]
+            budget.check()
+            if (upper[c] + extra[c]) / prices[c] <= 1 + 1e-6:
+                continue
+            if budget.out_of_time(LP_STAGE):
+                break
+            value, used = _node_value_exact(
+                pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c]
             )
-        added = 0
-        more = iterations_left > 0 and lp_round + 1 < MAX_LP_ROUNDS
-        if more and budget.out_of_time(LP_STAGE):
-            more = False
-        if more:
-            for c in range(len(classes)):
-                value, used = _greedy_node(
-                    pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c]
-                )
-                if value + extra[c] > prices[c] * (1 + 1e-7):
-                    for g in used:
-                        if (g, c) not in columns:
-                            add_column(g, c)
-                            added += 1
-        if added == 0:
-            # Exact pricing where the cheap over-estimate leaves doubt: the node LP of each class.
-            # It runs even without iterations left: it only tightens the bound of this round.
-            for c in usable_classes.tolist():
-                budget.check()
-                if (upper[c] + extra[c]) / prices[c] <= 1 + 1e-6:
-                    continue
-                if budget.out_of_time(LP_STAGE):
-                    break
-                value, used = _node_value_exact(
-                    pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c]
-                )
-                upper[c] = min(upper[c], value * (1 + 1e-9) + 1e-12)
-                if value + extra[c] > prices[c] * (1 + 1e-7):
-                    for g in used:
-                        if (g, c) not in columns:
-                            add_column(g, c)
-                            added += 1
-        ratios: list[float] = (
-            (upper[usable_classes] + extra[usable_classes]) / prices[usable_classes]
-        ).tolist()
-        result.bound = max(0.0, dual_objective / max([1.0, *ratios]) * (1 - SAFETY))
-        result.converged = added == 0
-        last = result
-        if added == 0 or not more:
-            return result
-    return result
+            upper[c] = min(upper[c], value * (1 + 1e-9) + 1e-12)
+            if value + extra[c] > prices[c] * (1 + 1e-7):
+                for g in used:
+                    if (g, c) not in columns:
+                        lp.add_column(g, c)
+                        added += 1
+    return added
 
 
 @dataclass(slots=True)
