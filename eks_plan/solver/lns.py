@@ -302,9 +302,62 @@ class _Search:
         self, chosen: list[int], seconds: float, wall: float, tracker: SolveBudget
     ) -> tuple[bool, float]:
         """Solve the exact packing of the chosen nodes' pods (``seconds`` of deterministic time,
-        ``wall`` seconds at most); apply it if cheaper."""
+        ``wall`` seconds at most); apply it if cheaper.
+
+        In OR-Tools order: the neighbourhood's data (:meth:`_neighbourhood`), each slot's variables
+        and constraints (:meth:`_slot`), the demand and spread-balance constraints, the cost with
+        its symmetry breaking and the pool bounds, the objective, the old nodes as the hint, the
+        solve, and the read-back (:meth:`_apply`).
+        """
         from ortools.sat.python import cp_model
 
+        hood = self._neighbourhood(chosen)
+        if hood is None:
+            return False, 0.0
+        model = cp_model.CpModel()
+        balanced = self._balanced_spread(model, hood.groups, set(chosen))
+        if balanced is None:
+            return False, 0.0
+        slots = len(hood.slot_zone)
+        use = [
+            {o: model.new_bool_var(f"use[{j},{o}]") for o in hood.zone_options[hood.slot_zone[j]]}
+            for j in range(slots)
+        ]
+        pods = [self._slot(model, hood, j, use[j], balanced) for j in range(slots)]
+        if not _demand_constraints(model, self.compiled, hood, pods):
+            return False, 0.0
+        for g, (least, skew) in balanced.items():
+            for j in range(slots):
+                used: Any = sum(use[j].values())
+                on_node: Any = pods[j].get(g, 0)
+                model.add(on_node <= least + skew)
+                model.add(least <= on_node + hood.demand[g] * (1 - used))  # every new node is eligible
+        total = self._cost_and_pools(model, hood, use)
+        model.add(total <= hood.old_cost - 1)
+        model.minimize(total)
+        self._hint(model, hood, use, pods)
+
+        solver, status = run_cp_sat(
+            model,
+            tracker,
+            SEARCH_STAGE,
+            work=seconds,
+            workers=1,
+            seed=self.rng.randrange(1 << 30),
+            wall=max(0.01, wall),
+        )
+        work = float(solver.response_proto.deterministic_time)
+        whole = len(hood.old) == sum(1 for n in self.nodes if n.zone in hood.zones)
+        if status == cp_model.INFEASIBLE and whole and all(self.movable(n) for n in hood.old):
+            self.exhausted.add(tuple(hood.zones))  # no cheaper packing of these whole zones exists
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return False, work
+        return self._apply(chosen, hood, solver, use, pods), work
+
+    def _neighbourhood(self, chosen: list[int]) -> _Neighbourhood | None:
+        """The chosen nodes' pods and the slots that may replace them: per zone, the options cheaper
+        than all the old nodes together plus the old ones, one slot per old node and one more.
+        None when there is nothing to move or the model would be too large."""
         compiled = self.compiled
         old = [self.nodes[i] for i in chosen]
         zones = sorted({n.zone for n in old})
@@ -327,85 +380,72 @@ class _Search:
             zone_options[zone] = sorted(set(options) | old_options)
             in_zone = sum(1 for n in old if n.zone == zone)
             slot_zone += [zone] * (in_zone + (1 if in_zone < MAX_NEIGHBOURHOOD else 0))
-        slots = len(slot_zone)
-        if not groups or len(groups) * slots > MAX_PAIRS:
-            return False, 0.0
+        if not groups or len(groups) * len(slot_zone) > MAX_PAIRS:
+            return None
+        return _Neighbourhood(old, zones, demand, zone_demand, groups, old_cost, slot_zone, zone_options)
 
-        model = cp_model.CpModel()
-        balanced = self._balanced_spread(model, groups, set(chosen))
-        if balanced is None:
-            return False, 0.0
-        resources = range(len(compiled.resources))
-        use = [
-            {o: model.new_bool_var(f"use[{j},{o}]") for o in zone_options[slot_zone[j]]} for j in range(slots)
-        ]
-        pods: list[dict[int, Any]] = []
-        for j in range(slots):
-            model.add_at_most_one(use[j].values())
-            row = {}
-            for g in groups:
-                cap = min(
-                    demand[g], int(compiled.rule_cap[g]) if compiled.rule_cap[g] < UNLIMITED else demand[g]
-                )
-                if g in balanced:
-                    cap = demand[g]
-                if compiled.zone_constrained[g]:
-                    cap = min(cap, zone_demand.get((g, slot_zone[j]), 0))
-                allowed = [var for o, var in use[j].items() if compiled.allowed[g, o]]
-                if not allowed or cap <= 0:
-                    continue
-                var = model.new_int_var(0, cap, f"pods[{g},{j}]")
-                model.add(var <= cap * sum(allowed))
-                row[g] = var
-            pods.append(row)
-            for r in resources:
-                terms = [
-                    (int(compiled.requests[g, r]), var)
-                    for g, var in row.items()
-                    if compiled.requests[g, r] > 0
-                ]
-                if terms:
-                    model.add(
-                        sum(a * v for a, v in terms)
-                        <= sum(int(max(compiled.usable[o, r], 0)) * var for o, var in use[j].items())
-                    )
-            for s in self.multi_spreads:
-                members = [var for g, var in row.items() if g in compiled.spreads[s].members]
-                if len(members) > 1:
-                    model.add(sum(members) <= compiled.spreads[s].max_skew)
-            for g in row:
-                for h in compiled.conflicts[g]:
-                    if h > g and h in row:
-                        hosts_g = model.new_bool_var("")
-                        hosts_h = model.new_bool_var("")
-                        model.add(row[g] <= demand[g] * hosts_g)
-                        model.add(row[h] <= demand[h] * hosts_h)
-                        model.add_bool_or([hosts_g.Not(), hosts_h.Not()])
-        for g in groups:
-            columns = [pods[j][g] for j in range(slots) if g in pods[j]]
-            if not columns:
-                return False, 0.0
-            model.add(sum(columns) == demand[g])
+    def _slot(
+        self,
+        model: Any,
+        hood: _Neighbourhood,
+        j: int,
+        use: dict[int, Any],
+        balanced: dict[int, tuple[Any, int]],
+    ) -> dict[int, Any]:
+        """Slot ``j``: at most one option, its pods per group (within the rule caps and the zone's
+        demand), resources, multi-group hostname spreads and node conflicts; its pods variables."""
+        compiled = self.compiled
+        demand = hood.demand
+        model.add_at_most_one(use.values())
+        row = {}
+        for g in hood.groups:
+            cap = min(demand[g], int(compiled.rule_cap[g]) if compiled.rule_cap[g] < UNLIMITED else demand[g])
+            if g in balanced:
+                cap = demand[g]
             if compiled.zone_constrained[g]:
-                for zone in zones:
-                    zone_columns = [pods[j][g] for j in range(slots) if slot_zone[j] == zone and g in pods[j]]
-                    if zone_demand.get((g, zone), 0) and not zone_columns:
-                        return False, 0.0
-                    if zone_columns:
-                        model.add(sum(zone_columns) == zone_demand.get((g, zone), 0))
-        for g, (least, skew) in balanced.items():
-            for j in range(slots):
-                used: Any = sum(use[j].values())
-                on_node: Any = pods[j].get(g, 0)
-                model.add(on_node <= least + skew)
-                model.add(least <= on_node + demand[g] * (1 - used))  # every new node is eligible
+                cap = min(cap, hood.zone_demand.get((g, hood.slot_zone[j]), 0))
+            allowed = [var for o, var in use.items() if compiled.allowed[g, o]]
+            if not allowed or cap <= 0:
+                continue
+            var = model.new_int_var(0, cap, f"pods[{g},{j}]")
+            model.add(var <= cap * sum(allowed))
+            row[g] = var
+        for r in range(len(compiled.resources)):
+            terms = [
+                (int(compiled.requests[g, r]), var) for g, var in row.items() if compiled.requests[g, r] > 0
+            ]
+            if terms:
+                model.add(
+                    sum(a * v for a, v in terms)
+                    <= sum(int(max(compiled.usable[o, r], 0)) * var for o, var in use.items())
+                )
+        for s in self.multi_spreads:
+            members = [var for g, var in row.items() if g in compiled.spreads[s].members]
+            if len(members) > 1:
+                model.add(sum(members) <= compiled.spreads[s].max_skew)
+        for g in row:
+            for h in compiled.conflicts[g]:
+                if h > g and h in row:
+                    hosts_g = model.new_bool_var("")
+                    hosts_h = model.new_bool_var("")
+                    model.add(row[g] <= demand[g] * hosts_g)
+                    model.add(row[h] <= demand[h] * hosts_h)
+                    model.add_bool_or([hosts_g.Not(), hosts_h.Not()])
+        return row
+
+    def _cost_and_pools(self, model: Any, hood: _Neighbourhood, use: list[dict[int, Any]]) -> Any:
+        """The slots' total cost in micro-dollars per hour (dearest slot first in each zone, to
+        break symmetry), after adding the pools' node-count bounds less the nodes kept."""
+        compiled = self.compiled
+        slot_zone, zone_options, old = hood.slot_zone, hood.zone_options, hood.old
+        slots = len(slot_zone)
         slot_cost = [
             sum(round(float(self.prices[o]) * MICRO) * var for o, var in use[j].items()) for j in range(slots)
         ]
         for j in range(slots - 1):
             if slot_zone[j] == slot_zone[j + 1]:
                 model.add(slot_cost[j] >= slot_cost[j + 1])  # symmetry: dearest node first
-        pool_of = {o: compiled.options[o].pool for zone in zones for o in zone_options[zone]}
+        pool_of = {o: compiled.options[o].pool for zone in hood.zones for o in zone_options[zone]}
         counts: defaultdict[str, int] = defaultdict(int)
         for node in self.nodes:
             counts[compiled.options[node.option].pool] += 1
@@ -417,54 +457,88 @@ class _Search:
                 model.add(sum(members) <= self.pool_max[pool] - counts[pool])
             if pool in self.pool_min:
                 model.add(sum(members) >= self.pool_min[pool] - counts[pool])
-        total = sum(slot_cost)
-        model.add(total <= old_cost - 1)
-        model.minimize(total)
+        return sum(slot_cost)
+
+    def _hint(
+        self, model: Any, hood: _Neighbourhood, use: list[dict[int, Any]], pods: list[dict[int, Any]]
+    ) -> None:
+        """The old nodes, dearest first in each zone, in the slots of their zone."""
         ordered: list[LnsNode | None] = []
-        for zone in zones:
+        for zone in hood.zones:
             zone_nodes = sorted(
-                (n for n in old if n.zone == zone), key=lambda n: -float(self.prices[n.option])
+                (n for n in hood.old if n.zone == zone), key=lambda n: -float(self.prices[n.option])
             )
-            ordered += zone_nodes + [None] * (slot_zone.count(zone) - len(zone_nodes))
-        for j in range(slots):
+            ordered += zone_nodes + [None] * (hood.slot_zone.count(zone) - len(zone_nodes))
+        for j in range(len(hood.slot_zone)):
             current = ordered[j]
             for o, var in use[j].items():
                 model.add_hint(var, 1 if current is not None and current.option == o else 0)
             for g, var in pods[j].items():
                 model.add_hint(var, current.pods.get(g, 0) if current is not None else 0)
 
-        solver, status = run_cp_sat(
-            model,
-            tracker,
-            SEARCH_STAGE,
-            work=seconds,
-            workers=1,
-            seed=self.rng.randrange(1 << 30),
-            wall=max(0.01, wall),
-        )
-        work = float(solver.response_proto.deterministic_time)
-        whole = len(old) == sum(1 for n in self.nodes if n.zone in zones)
-        if status == cp_model.INFEASIBLE and whole and all(self.movable(n) for n in old):
-            self.exhausted.add(tuple(zones))  # no cheaper packing of these whole zones exists
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return False, work
+    def _apply(
+        self,
+        chosen: list[int],
+        hood: _Neighbourhood,
+        solver: Any,
+        use: list[dict[int, Any]],
+        pods: list[dict[int, Any]],
+    ) -> bool:
+        """Read the new nodes back; replace the chosen ones by them if they hold every pod and cost
+        less."""
         new_nodes = []
-        for j in range(slots):
+        for j in range(len(hood.slot_zone)):
             chosen_option = next((o for o, var in use[j].items() if solver.boolean_value(var)), None)
             if chosen_option is None:
                 continue
             content = {g: int(solver.value(var)) for g, var in pods[j].items() if solver.value(var) > 0}
-            new_nodes.append(LnsNode(chosen_option, slot_zone[j], content))
+            new_nodes.append(LnsNode(chosen_option, hood.slot_zone[j], content))
         if (
-            not _holds(compiled, new_nodes, demand)
-            or sum(self.prices[n.option] for n in new_nodes) * MICRO >= old_cost
+            not _holds(self.compiled, new_nodes, hood.demand)
+            or sum(self.prices[n.option] for n in new_nodes) * MICRO >= hood.old_cost
         ):
-            return False, work
-        self.exhausted = {key for key in self.exhausted if not set(key) & set(zones)}
+            return False
+        self.exhausted = {key for key in self.exhausted if not set(key) & set(hood.zones)}
         self._peaks = None
         keep = [n for i, n in enumerate(self.nodes) if i not in set(chosen)]
         self.nodes = keep + [n for n in new_nodes if n.pods]
-        return True, work
+        return True
+
+
+@dataclass(slots=True)
+class _Neighbourhood:
+    """What one repack moves: the old nodes and their zones, the pods per group (and per zone for
+    zone-constrained groups), their cost in micro-dollars, and the slots (zone of each) with the
+    options each zone's slots may take."""
+
+    old: list[LnsNode]
+    zones: list[int]
+    demand: dict[int, int]
+    zone_demand: dict[tuple[int, int], int]
+    groups: list[int]
+    old_cost: int
+    slot_zone: list[int]
+    zone_options: dict[int, list[int]]
+
+
+def _demand_constraints(
+    model: Any, compiled: CompiledProblem, hood: _Neighbourhood, pods: list[dict[int, Any]]
+) -> bool:
+    """Every group's pods placed, per zone for zone-constrained groups; False when some cannot be."""
+    slots = range(len(hood.slot_zone))
+    for g in hood.groups:
+        columns = [pods[j][g] for j in slots if g in pods[j]]
+        if not columns:
+            return False
+        model.add(sum(columns) == hood.demand[g])
+        if compiled.zone_constrained[g]:
+            for zone in hood.zones:
+                zone_columns = [pods[j][g] for j in slots if hood.slot_zone[j] == zone and g in pods[j]]
+                if hood.zone_demand.get((g, zone), 0) and not zone_columns:
+                    return False
+                if zone_columns:
+                    model.add(sum(zone_columns) == hood.zone_demand.get((g, zone), 0))
+    return True
 
 
 def _holds(compiled: CompiledProblem, nodes: list[LnsNode], demand: dict[int, int]) -> bool:
