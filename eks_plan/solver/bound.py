@@ -737,70 +737,23 @@ def integer_zone_bound(
     """
     from ortools.sat.python import cp_model
 
-    from eks_plan.resources import is_byte_resource
-
-    problem = compiled.problem
-    groups = [g for g, count in enumerate(placeable) if count > 0]
-    if not groups or problem.tolerate_zone_loss or time_limit < 0.1:
+    scope = _integer_scope(compiled, placeable, time_limit)
+    if scope is None:
         return 0.0
-    zones = [z for z, name in enumerate(compiled.zones) if name in problem.zones]
-    if len(groups) * len(zones) * min(len(compiled.classes), 10) > MAX_INTEGER_PAIRS:
-        return 0.0  # too big, and the checks below cost seconds at 3,000 groups
-    keep = _undominated_in_every_zone(compiled)
-    allowed_class = compiled.class_allowed()
-    classes = [c for c in range(len(compiled.classes)) if keep[c] and allowed_class[groups, c].any()]
-    pairs = sum(int(allowed_class[g, classes].sum()) for g in groups) * len(zones)
-    if pairs > MAX_INTEGER_PAIRS:
-        return 0.0
-    byte = np.array([is_byte_resource(name) for name in compiled.resources])
-    requests = np.where(byte[None, :], compiled.requests // MIB_BYTES, compiled.requests)
-    class_usable = compiled.class_usable()
-    capacity = np.where(byte[None, :], -(-class_usable // MIB_BYTES), class_usable)
+    groups, zones, classes = scope
+    requests, capacity = _relaxed_units(compiled)
     class_fit = compiled.class_fit()
-    hard_cap = np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)
+    per_node = np.minimum(
+        class_fit, np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)[:, None]
+    )
     lower, upper = _zone_share_limits(compiled, placeable, zones)
 
     model = cp_model.CpModel()
-    pods: dict[tuple[int, int, int], Any] = {}
-    members: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for g in groups:
-        for c in classes:
-            k = min(int(class_fit[g, c]), int(hard_cap[g]))
-            if k <= 0:
-                continue
-            option_class = compiled.classes[c]
-            for o, z in zip(option_class.options, option_class.zones, strict=True):
-                if z in zones and compiled.allowed[g, o] and upper[g].get(z, 1) > 0:
-                    pods[g, c, z] = model.new_int_var(0, int(placeable[g]), "")
-                    members[c, z].append(g)
-    nodes = {}
-    for (c, z), in_node in members.items():
-        most = sum(
-            math.ceil(int(placeable[g]) / min(int(class_fit[g, c]), int(hard_cap[g]))) for g in in_node
-        )
-        nodes[c, z] = model.new_int_var(0, most, "")
-        for r in range(len(compiled.resources)):
-            terms = [(int(requests[g, r]), pods[g, c, z]) for g in in_node if requests[g, r] > 0]
-            if terms:
-                model.add(sum(a * v for a, v in terms) <= int(capacity[c, r]) * nodes[c, z])
-        for g in in_node:
-            k = min(int(class_fit[g, c]), int(hard_cap[g]))
-            if k < int(placeable[g]):
-                model.add(pods[g, c, z] <= k * nodes[c, z])
-    for g in groups:
-        columns = [var for (h, _, _), var in pods.items() if h == g]
-        if not columns:
-            return 0.0
-        model.add(sum(columns) == int(placeable[g]))
-        for z in zones:
-            in_zone = [var for (h, _, y), var in pods.items() if h == g and y == z]
-            if lower[g].get(z, 0) > 0:
-                if not in_zone:
-                    return 0.0
-                model.add(sum(in_zone) >= lower[g][z])
-            if z in upper[g] and in_zone:
-                model.add(sum(in_zone) <= upper[g][z])
-    for pool in problem.pools:
+    pods, members = _zone_bound_pods(model, compiled, placeable, groups, zones, classes, per_node, upper)
+    nodes = _zone_bound_nodes(model, compiled, placeable, members, pods, per_node, requests, capacity)
+    if not _zone_bound_demand(model, placeable, groups, zones, pods, lower, upper):
+        return 0.0
+    for pool in compiled.problem.pools:
         in_pool = [var for (c, _), var in nodes.items() if compiled.classes[c].pool == pool.name]
         if pool.max_nodes is not None and in_pool:
             model.add(sum(in_pool) <= pool.max_nodes)
@@ -828,6 +781,116 @@ def integer_zone_bound(
     if status == cp_model.INFEASIBLE or status == cp_model.MODEL_INVALID:
         return 0.0
     return max(0.0, float(solver.best_objective_bound) / 1_000_000 * (1 - SAFETY))
+
+
+def _integer_scope(
+    compiled: CompiledProblem, placeable: Sequence[int], time_limit: float
+) -> tuple[list[int], list[int], list[int]] | None:
+    """The groups, zones and classes of the integer bound, or None when it is out of its scope."""
+    problem = compiled.problem
+    groups = [g for g, count in enumerate(placeable) if count > 0]
+    if not groups or problem.tolerate_zone_loss or time_limit < 0.1:
+        return None
+    zones = [z for z, name in enumerate(compiled.zones) if name in problem.zones]
+    if len(groups) * len(zones) * min(len(compiled.classes), 10) > MAX_INTEGER_PAIRS:
+        return None  # too big, and the checks below cost seconds at 3,000 groups
+    keep = _undominated_in_every_zone(compiled)
+    allowed_class = compiled.class_allowed()
+    classes = [c for c in range(len(compiled.classes)) if keep[c] and allowed_class[groups, c].any()]
+    pairs = sum(int(allowed_class[g, classes].sum()) for g in groups) * len(zones)
+    if pairs > MAX_INTEGER_PAIRS:
+        return None
+    return groups, zones, classes
+
+
+def _relaxed_units(compiled: CompiledProblem) -> tuple[np.ndarray, np.ndarray]:
+    """Requests ``[g, r]`` rounded down and class capacities ``[c, r]`` rounded up, bytes in MiB
+    (the relaxation's side, the opposite of the plan search's)."""
+    from eks_plan.resources import is_byte_resource
+
+    byte = np.array([is_byte_resource(name) for name in compiled.resources])
+    requests = np.where(byte[None, :], compiled.requests // MIB_BYTES, compiled.requests)
+    class_usable = compiled.class_usable()
+    capacity = np.where(byte[None, :], -(-class_usable // MIB_BYTES), class_usable)
+    return requests, capacity
+
+
+def _zone_bound_pods(
+    model: Any,
+    compiled: CompiledProblem,
+    placeable: Sequence[int],
+    groups: list[int],
+    zones: list[int],
+    classes: list[int],
+    per_node: np.ndarray,
+    upper: list[dict[int, int]],
+) -> tuple[dict[tuple[int, int, int], Any], dict[tuple[int, int], list[int]]]:
+    """Variables: pods per (group, class, zone) where the group may run, and the groups of each
+    (class, zone)."""
+    pods: dict[tuple[int, int, int], Any] = {}
+    members: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for g in groups:
+        for c in classes:
+            if int(per_node[g, c]) <= 0:
+                continue
+            option_class = compiled.classes[c]
+            for o, z in zip(option_class.options, option_class.zones, strict=True):
+                if z in zones and compiled.allowed[g, o] and upper[g].get(z, 1) > 0:
+                    pods[g, c, z] = model.new_int_var(0, int(placeable[g]), "")
+                    members[c, z].append(g)
+    return pods, members
+
+
+def _zone_bound_nodes(
+    model: Any,
+    compiled: CompiledProblem,
+    placeable: Sequence[int],
+    members: dict[tuple[int, int], list[int]],
+    pods: dict[tuple[int, int, int], Any],
+    per_node: np.ndarray,
+    requests: np.ndarray,
+    capacity: np.ndarray,
+) -> dict[tuple[int, int], Any]:
+    """Nodes per (class, zone), each with its capacity and per-node rows."""
+    nodes = {}
+    for (c, z), in_node in members.items():
+        most = sum(math.ceil(int(placeable[g]) / int(per_node[g, c])) for g in in_node)
+        nodes[c, z] = model.new_int_var(0, most, "")
+        for r in range(len(compiled.resources)):
+            terms = [(int(requests[g, r]), pods[g, c, z]) for g in in_node if requests[g, r] > 0]
+            if terms:
+                model.add(sum(a * v for a, v in terms) <= int(capacity[c, r]) * nodes[c, z])
+        for g in in_node:
+            k = int(per_node[g, c])
+            if k < int(placeable[g]):
+                model.add(pods[g, c, z] <= k * nodes[c, z])
+    return nodes
+
+
+def _zone_bound_demand(
+    model: Any,
+    placeable: Sequence[int],
+    groups: list[int],
+    zones: list[int],
+    pods: dict[tuple[int, int, int], Any],
+    lower: list[dict[int, int]],
+    upper: list[dict[int, int]],
+) -> bool:
+    """Every group's pods placed, within its zone shares; False when a group cannot be."""
+    for g in groups:
+        columns = [var for (h, _, _), var in pods.items() if h == g]
+        if not columns:
+            return False
+        model.add(sum(columns) == int(placeable[g]))
+        for z in zones:
+            in_zone = [var for (h, _, y), var in pods.items() if h == g and y == z]
+            if lower[g].get(z, 0) > 0:
+                if not in_zone:
+                    return False
+                model.add(sum(in_zone) >= lower[g][z])
+            if z in upper[g] and in_zone:
+                model.add(sum(in_zone) <= upper[g][z])
+    return True
 
 
 MIB_BYTES = 2**20
