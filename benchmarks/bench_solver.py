@@ -129,14 +129,14 @@ def corpus_problem(folder: Path) -> Any:
     from eks_plan.config import load_config
     from eks_plan.config.checks import validate_zones
     from eks_plan.manifests import ReplicaMode, load_manifests
-    from eks_plan.planning import build_planning_input
+    from eks_plan.planning import build_loaded_cluster
 
     config = load_config(None)
     catalog = load_catalog()
     validate_zones(config, catalog.zones(config.region))
     # istio-injected's files end in .yaml.injected; the CLI reads them with --include '*.injected'.
     manifests = load_manifests([folder], include=CORPUS_INCLUDE, replicas=ReplicaMode(config.replicas.value))
-    return build_planning_input(manifests, config, catalog).problem
+    return build_loaded_cluster(manifests, config, catalog).problem
 
 
 # --- the child: one solve ------------------------------------------------------------------------

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from eks_plan.catalog import Catalog
     from eks_plan.config.model import PlanConfig
     from eks_plan.manifests import ManifestSet, Workload
-    from eks_plan.planning import PlanningInput
+    from eks_plan.planning import LoadedCluster
     from eks_plan.solver.plan import SolveObserver
 
 #: Up to this many changes, the Shapley values are exact (every subset's LP is solved).
@@ -58,7 +58,7 @@ class Side:
     label: str
     document: PlanDocument | None
     manifests: ManifestSet | None = None
-    planning: PlanningInput | None = None
+    planning: LoadedCluster | None = None
 
 
 @dataclass(frozen=True)
@@ -135,18 +135,18 @@ def _git(arguments: list[str], cwd: Path, ref: str) -> str:
     return run.stdout
 
 
-def _load(paths: Sequence[str], context: _Context) -> tuple[ManifestSet, PlanningInput]:
+def _load(paths: Sequence[str], context: _Context) -> tuple[ManifestSet, LoadedCluster]:
     from eks_plan.manifests import load_manifests
-    from eks_plan.planning import build_planning_input
+    from eks_plan.planning import build_loaded_cluster
 
     options: dict[str, Any] = {"include": context.options.include, "replicas": context.config.replicas}
     if context.options.max_file_bytes is not None:
         options["max_file_bytes"] = context.options.max_file_bytes
     manifests = load_manifests(list(paths), **options)
-    return manifests, build_planning_input(manifests, context.config, context.catalog)
+    return manifests, build_loaded_cluster(manifests, context.config, context.catalog)
 
 
-def _solve(planning: PlanningInput, context: _Context) -> Any:
+def _solve(planning: LoadedCluster, context: _Context) -> Any:
     from eks_plan.solver import solve
     from eks_plan.solver.problem import SolveOptions
 
@@ -187,7 +187,7 @@ def diff(
         if base_ref is not None:
             base = checkout_ref(base_ref, head, Path(scratch))
         sides: list[Side] = []
-        loaded: list[tuple[ManifestSet, PlanningInput] | None] = []
+        loaded: list[tuple[ManifestSet, LoadedCluster] | None] = []
         for label, paths in (("base", base), ("head", head)):
             document = read_plan_document(Path(paths[0])) if len(paths) == 1 else None
             if document is not None:
@@ -506,14 +506,14 @@ def _lp_value_function(
 ) -> Callable[[frozenset[str]], float]:
     """f(changes applied) = the LP optimum ($/hour) of the base with those workloads as in the head."""
     from eks_plan.manifests import ManifestSet
-    from eks_plan.planning import build_planning_input
+    from eks_plan.planning import build_loaded_cluster
     from eks_plan.solver.bound import lp_bound
-    from eks_plan.solver.compat import build_instance
+    from eks_plan.solver.compat import compile_problem
     from eks_plan.solver.problem import PodGroup
     from eks_plan.solver.solve import _structural_limits
 
     cache: dict[frozenset[str], float] = {}
-    base_planning = build_planning_input(base, context.config, context.catalog)
+    base_planning = build_loaded_cluster(base, context.config, context.catalog)
     daemonsets_change = any(
         (before.get(key) or after.get(key)).is_daemonset  # type: ignore[union-attr]
         for key in order
@@ -534,7 +534,7 @@ def _lp_value_function(
         workloads = tuple(w for w in chosen if w is not None)
         if daemonsets_change or duplicates:
             manifests = ManifestSet(workloads=workloads, replica_mode=base.replica_mode)
-            problem = build_planning_input(manifests, context.config, context.catalog).problem
+            problem = build_loaded_cluster(manifests, context.config, context.catalog).problem
         else:
             groups = tuple(
                 PodGroup(w.key, w.replicas, w.pod)
@@ -545,10 +545,10 @@ def _lp_value_function(
         if not any(group.count for group in problem.pod_groups):
             cache[applied] = 0.0
             return 0.0
-        instance = build_instance(problem)
-        placeable, _ = _structural_limits(instance)
+        compiled = compile_problem(problem)
+        placeable, _ = _structural_limits(compiled)
         # Third argument positional: the LP's time (or, in later solvers, deterministic work) limit.
-        result = lp_bound(instance, placeable, max(1.0, context.options.time_limit_seconds / 10))
+        result = lp_bound(compiled, placeable, max(1.0, context.options.time_limit_seconds / 10))
         cache[applied] = float(result.objective if result.converged else result.bound)
         return cache[applied]
 

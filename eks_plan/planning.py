@@ -81,8 +81,14 @@ class FargatePlacement:
 
 
 @dataclass(frozen=True)
-class PlanningInput:
-    """The solver's problem plus everything the report needs to explain it."""
+class LoadedCluster:
+    """The cluster as loaded from manifests and configuration, before solving.
+
+    The solver's :class:`~eks_plan.solver.problem.Problem` plus everything the report needs to
+    explain its :class:`~eks_plan.solver.plan.Plan` (region, workloads, DaemonSets, Fargate,
+    prices, CNI, storage). :func:`size_cluster` builds one and solves it;
+    :func:`eks_plan.plan.build.build_plan_document` joins the two into the plan document.
+    """
 
     problem: Problem
     region: str
@@ -147,7 +153,7 @@ class SizeResult:
     """What ``eks-plan size`` computed: the plan, its inputs, and warnings for stderr."""
 
     plan: Plan
-    planning: PlanningInput
+    planning: LoadedCluster
     manifests: ManifestSet
     config: PlanConfig
     warnings: tuple[str, ...]
@@ -302,7 +308,7 @@ def style_hints(pod: PodSpec, pools: Mapping[str, str]) -> list[str]:
     return [hint for key in keys if (hint := style_hint(key, pools)) is not None]
 
 
-def with_style_hints(plan: Plan, planning: PlanningInput, config: PlanConfig) -> Plan:
+def with_style_hints(plan: Plan, planning: LoadedCluster, config: PlanConfig) -> Plan:
     """The plan with :func:`style_hints` added to the reasons of the pods it could not place."""
     if not plan.unschedulable:
         return plan
@@ -505,7 +511,7 @@ def check_size_caps(
             )
 
 
-def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Catalog) -> PlanningInput:
+def build_loaded_cluster(manifests: ManifestSet, config: PlanConfig, catalog: Catalog) -> LoadedCluster:
     """The solver problem for these manifests under this configuration.
 
     Raises :class:`InputError` for a problem past :data:`MAX_PODS_TO_PLACE` or
@@ -615,7 +621,7 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
         tolerate_zone_loss=config.tolerate_zone_loss,
         excluded_options=excluded,
     )
-    return PlanningInput(
+    return LoadedCluster(
         problem=problem,
         region=config.region,
         workloads=MappingProxyType(workloads),
@@ -639,7 +645,7 @@ def build_planning_input(manifests: ManifestSet, config: PlanConfig, catalog: Ca
     )
 
 
-def plan_cluster(
+def size_cluster(
     paths: Sequence[str | Path],
     *,
     config_path: str | Path | None = None,
@@ -688,7 +694,7 @@ def plan_cluster(
     if cancel is not None:
         cancel.raise_if_cancelled()
     observer.on_phase("building the model")
-    planning = build_planning_input(manifests, config, catalog)
+    planning = build_loaded_cluster(manifests, config, catalog)
     if not planning.problem.node_options:
         from eks_plan.errors import InputError
 

@@ -47,7 +47,7 @@ class SizeRun:
     stdout: str
     stderr: str
     plan_file: Path
-    result: SizeResult  # what plan_cluster returned to the command
+    result: SizeResult  # what size_cluster returned to the command
 
     def data(self) -> dict[str, Any]:
         return json.loads(self.stdout)
@@ -57,7 +57,7 @@ class SizeRun:
 def shop_size(tmp_path_factory: pytest.TempPathFactory) -> SizeRun:
     """``eks-plan size`` of the sample shop with ``-o json --plan-out``, solved once per session.
 
-    Run the command in process (the CLI's code, not a copy of it) and keep what ``plan_cluster``
+    Run the command in process (the CLI's code, not a copy of it) and keep what ``size_cluster``
     returned, so tests of the table output and of ``check-ips MANIFESTS`` can reuse the plan
     instead of solving again. Tests that use it are marked ``xdist_group("shop")`` (see
     :data:`SHOP_GROUP`) so that ``pytest -n 2 --dist loadgroup`` runs them on one worker.
@@ -68,7 +68,7 @@ def shop_size(tmp_path_factory: pytest.TempPathFactory) -> SizeRun:
     from eks_plan.cli.app import app
 
     results: list[SizeResult] = []
-    original = planning.plan_cluster
+    original = planning.size_cluster
 
     def recording(*args: Any, **kwargs: Any) -> SizeResult:
         result = original(*args, **kwargs)
@@ -77,7 +77,7 @@ def shop_size(tmp_path_factory: pytest.TempPathFactory) -> SizeRun:
 
     plan_file = tmp_path_factory.mktemp("shop") / "plan.json"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(planning, "plan_cluster", recording)
+        patch.setattr(planning, "size_cluster", recording)
         run = CliRunner().invoke(
             app,
             ["size", str(SHOP / "manifests"), "-c", str(SHOP / "eks-plan.yaml"),
@@ -94,7 +94,7 @@ SHOP_GROUP = pytest.mark.xdist_group("shop")
 
 @pytest.fixture
 def reuse_shop_plan(shop_size: SizeRun, monkeypatch: pytest.MonkeyPatch) -> SizeRun:
-    """Make ``plan_cluster`` return the session's shop result instead of solving again, for a
+    """Make ``size_cluster`` return the session's shop result instead of solving again, for a
     command run in process on the shop's manifests and config (anything else fails the test)."""
     from eks_plan import planning
 
@@ -103,5 +103,5 @@ def reuse_shop_plan(shop_size: SizeRun, monkeypatch: pytest.MonkeyPatch) -> Size
         assert Path(config_path) == SHOP / "eks-plan.yaml"
         return shop_size.result
 
-    monkeypatch.setattr(planning, "plan_cluster", cached)
+    monkeypatch.setattr(planning, "size_cluster", cached)
     return shop_size

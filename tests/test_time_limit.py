@@ -42,7 +42,7 @@ def test_time_spent_loading_comes_off_the_solvers_wall_clock_not_its_work(monkey
     monkeypatch.setattr("eks_plan.manifests.load_manifests", slow_load)
     monkeypatch.setattr("eks_plan.solver.solve", capture)
     with pytest.raises(_Stop):
-        planning.plan_cluster(
+        planning.size_cluster(
             [SHOP / "manifests"], config_path=SHOP / "eks-plan.yaml", time_limit_seconds=30.0
         )
     (options,) = seen

@@ -215,11 +215,11 @@ def _size_in_place(
     from eks_plan.cli.interrupt import run_cancellable
     from eks_plan.cli.progress import RichProgress
     from eks_plan.plan.build import build_plan_document
-    from eks_plan.planning import PlanningOverrides, plan_cluster
+    from eks_plan.planning import PlanningOverrides, size_cluster
 
     with RichProgress(quiet=quiet) as progress:
         result = run_cancellable(
-            lambda cancel: plan_cluster(
+            lambda cancel: size_cluster(
                 paths,
                 config_path=config,
                 include=tuple(include),

@@ -1,5 +1,5 @@
 """The solver's progress on stderr, for every command that sizes manifests (``size``, ``check-ips``,
-``diff``, ``lint``): the observer :func:`eks_plan.planning.plan_cluster` reports to."""
+``diff``, ``lint``): the observer :func:`eks_plan.planning.size_cluster` reports to."""
 
 from __future__ import annotations
 

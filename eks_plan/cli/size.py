@@ -80,7 +80,7 @@ def command(
     helm template my-release ./chart | eks-plan size - -o json --plan-out plan.json
     eks-plan size manifests/ -c eks-plan.yaml --export karpenter --export-out karpenter.yaml
     """
-    from eks_plan.planning import PlanningOverrides, plan_cluster
+    from eks_plan.planning import PlanningOverrides, size_cluster
 
     if (export is None) != (export_out is None):
         raise typer.BadParameter("--export and --export-out go together", param_hint="--export")
@@ -102,7 +102,7 @@ def command(
     max_file_bytes = parse_file_size(max_file_size)
     with RichProgress(quiet) as progress:
         result = run_cancellable(
-            lambda cancel: plan_cluster(
+            lambda cancel: size_cluster(
                 paths,
                 config_path=config,
                 include=tuple(include),

@@ -13,7 +13,7 @@ How it works:
   keeps its last good state.
 - :meth:`Session.solve` (or :meth:`prepare` / :meth:`run` / :meth:`commit`, which the TUI splits
   across a worker thread and its UI thread) builds the solver's problem exactly as ``eks-plan size``
-  does (:func:`eks_plan.planning.build_planning_input`), solves it with one solver worker less than
+  does (:func:`eks_plan.planning.build_loaded_cluster`), solves it with one solver worker less than
   the machine has cores, and keeps the plan, its configuration and the knobs that produced it in the
   history. A :class:`~eks_plan.solver.budget.CancelToken` stops a solve from another thread.
 - Each plan is compared with the plan it was made from and with the first plan: nodes, $/month, pods
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from eks_plan.catalog import Catalog
     from eks_plan.config.model import PlanConfig
     from eks_plan.manifests import ManifestSet
-    from eks_plan.planning import PlanningInput
+    from eks_plan.planning import LoadedCluster
     from eks_plan.solver.budget import CancelToken
     from eks_plan.solver.plan import Plan, SolveObserver
 
@@ -95,7 +95,7 @@ class PlanRecord:
     summary: Summary
     ip_note: str = ""
     plan: Plan | None = field(default=None, compare=False, repr=False)
-    planning: PlanningInput | None = field(default=None, compare=False, repr=False)
+    planning: LoadedCluster | None = field(default=None, compare=False, repr=False)
 
     @property
     def title(self) -> str:
@@ -306,8 +306,8 @@ class Session:
         """Solve a request and return its record, numbered as the next plan; the session itself is
         not changed (call :meth:`commit`), so this may run in a worker thread. Raises
         :class:`~eks_plan.solver.budget.Cancelled` when ``cancel`` is cancelled."""
-        from eks_plan.planning import build_planning_input
-        from eks_plan.report.size import plan_data
+        from eks_plan.planning import build_loaded_cluster
+        from eks_plan.report.size import plan_file_data
         from eks_plan.solver import solve
         from eks_plan.solver.plan import NullObserver
         from eks_plan.solver.problem import SolveOptions
@@ -319,7 +319,7 @@ class Session:
         if cancel is not None:
             cancel.raise_if_cancelled()
         observer.on_phase("building the model")
-        planning = build_planning_input(manifests, config, self.catalog)
+        planning = build_loaded_cluster(manifests, config, self.catalog)
         if not planning.problem.node_options:
             raise InputError(
                 f"no instance type is left after the node pools' filters in {config.region} "
@@ -336,7 +336,7 @@ class Session:
             ),
             observer,
         )
-        document = plan_data(plan, planning, config)
+        document = plan_file_data(plan, planning, config)
         headroom, ip_note = self._ip_headroom(document, config)
         summary = _summary(document, headroom)
         return PlanRecord(

@@ -150,7 +150,7 @@ class LintContext:
             from eks_plan.catalog import load_catalog
             from eks_plan.planning import DaemonSetLoad, default_addon_loads, node_options_for_config
 
-            # The DaemonSets as build_planning_input counts them: the EKS add-ons, then the manifests'.
+            # The DaemonSets as build_loaded_cluster counts them: the EKS add-ons, then the manifests'.
             daemonsets = default_addon_loads(self.config) + tuple(
                 DaemonSetLoad(workload.key, workload.pod) for workload in self.manifests.daemonsets
             )

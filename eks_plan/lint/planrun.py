@@ -15,17 +15,17 @@ if TYPE_CHECKING:
 
 def solve_for_lint(context: LintContext) -> SizeResult:
     """The plan for the context's manifests and config, within ``options.time_limit_seconds``
-    (the front half of :func:`eks_plan.planning.plan_cluster`, without loading again)."""
+    (the front half of :func:`eks_plan.planning.size_cluster`, without loading again)."""
     from eks_plan.catalog import load_catalog
     from eks_plan.config.checks import validate_zones
-    from eks_plan.planning import SizeResult, build_planning_input
+    from eks_plan.planning import SizeResult, build_loaded_cluster
     from eks_plan.solver import solve
     from eks_plan.solver.problem import SolveOptions
 
     config = context.config
     catalog = load_catalog()
     validate_zones(config, catalog.zones(config.region))
-    planning = build_planning_input(context.manifests, config, catalog)
+    planning = build_loaded_cluster(context.manifests, config, catalog)
     if not planning.problem.node_options:
         raise InputError(
             f"no instance type is left after the node pools' filters in {config.region}",

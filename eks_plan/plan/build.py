@@ -28,7 +28,7 @@ from eks_plan.resources import CPU, MEMORY, NVIDIA_GPU, PODS
 
 if TYPE_CHECKING:
     from eks_plan.config.model import PlanConfig
-    from eks_plan.planning import PlanningInput
+    from eks_plan.planning import LoadedCluster
     from eks_plan.solver.plan import Plan
 
 #: A plan whose node cost is within half a cent per hour of the proven lower bound equals it at the
@@ -70,7 +70,7 @@ def _core(resources: Any) -> PlanResources:
 
 
 def build_plan_document(
-    plan: Plan, planning: PlanningInput, config: PlanConfig | None = None
+    plan: Plan, planning: LoadedCluster, config: PlanConfig | None = None
 ) -> PlanDocument:
     """The plan document: every figure the tables show, and what ``check-ips`` and the exports need.
 

@@ -2,7 +2,7 @@
 and as Rich tables.
 
 The document is built once from the solver's result (:func:`eks_plan.plan.build.build_plan_document`);
-:func:`plan_data` is its plain data, the plan file format that ``eks-plan check-ips --plan`` reads
+:func:`plan_file_data` is its plain data, the plan file format that ``eks-plan check-ips --plan`` reads
 (``plan.schema.json``, documented in the README). :func:`render_plan` draws the same document for
 people; it imports Rich only when called.
 """
@@ -21,13 +21,13 @@ if TYPE_CHECKING:
 
     from eks_plan.config.model import PlanConfig
     from eks_plan.plan.document import PlanDocument, PlanWorkload
-    from eks_plan.planning import PlanningInput
+    from eks_plan.planning import LoadedCluster
     from eks_plan.solver.plan import Plan
 
-__all__ = ["OPTIMAL_WITHIN_PER_HOUR", "plan_data", "plan_status", "render_plan", "snake_case"]
+__all__ = ["OPTIMAL_WITHIN_PER_HOUR", "plan_file_data", "plan_status", "render_plan", "snake_case"]
 
 
-def plan_data(plan: Plan, planning: PlanningInput, config: PlanConfig | None = None) -> dict[str, Any]:
+def plan_file_data(plan: Plan, planning: LoadedCluster, config: PlanConfig | None = None) -> dict[str, Any]:
     """The plan as plain data (the plan file's JSON shape): the document's :meth:`to_dict`."""
     return build_plan_document(plan, planning, config).to_dict()
 

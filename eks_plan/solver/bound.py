@@ -39,12 +39,12 @@ Example: 10 pods of 1 cpu, nodes of 4 usable cpu at $1/hour: the LP needs 2.5 no
 
     >>> from eks_plan.resources import Resources
     >>> from eks_plan.scheduling.pod import PodSpec
-    >>> from eks_plan.solver.compat import build_instance
+    >>> from eks_plan.solver.compat import compile_problem
     >>> from eks_plan.solver.problem import NodeOption, PodGroup, Problem
     >>> pod = PodSpec("default", (("app", "a"),), Resources({"cpu": 1000, "pods": 1}))
     >>> node = NodeOption("default", "x.large", "a", "on-demand", 1.0, Resources({"cpu": 4000, "pods": 99}))
     >>> problem = Problem((PodGroup("Deployment/default/a", 10, pod),), (node,), ("a",))
-    >>> result = lp_bound(build_instance(problem), [10])
+    >>> result = lp_bound(compile_problem(problem), [10])
     >>> round(result.bound, 4)
     2.5
 """
@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 
 from eks_plan.solver.budget import SolveBudget, run_cp_sat
-from eks_plan.solver.compat import UNLIMITED, Instance
+from eks_plan.solver.compat import UNLIMITED, CompiledProblem
 
 SAFETY = 1e-6
 #: GLOP simplex iterations per deterministic second of the LP's share of the work budget, and the
@@ -90,7 +90,7 @@ class LpResult:
 
 
 def lp_bound(
-    instance: Instance, placeable: Sequence[int], work: float = 30.0, budget: SolveBudget | None = None
+    compiled: CompiledProblem, placeable: Sequence[int], work: float = 30.0, budget: SolveBudget | None = None
 ) -> LpResult:
     """Solve the relaxation above; see the module docstring.
 
@@ -104,27 +104,33 @@ def lp_bound(
     and the fractional solution is shared back among the merged groups by their pod counts.
     """
     pods = np.asarray(placeable, dtype=np.int64)
-    groups = [g for g in range(len(instance.groups)) if pods[g] > 0]
+    groups = [g for g in range(len(compiled.groups)) if pods[g] > 0]
     if len(groups) > 1:
-        allowed = instance.class_allowed() & undominated_classes(instance)[None, :]
+        allowed = compiled.class_allowed() & undominated_classes(compiled)[None, :]
         if int(allowed[groups].sum()) > FULL_COLUMNS:
-            merged = _merge_groups(instance, pods)
+            merged = _merge_groups(compiled, pods)
             if merged is not None:
                 view, merged_pods, member_of, floor_rows = merged
                 result = _solve_lp(view, merged_pods, work, budget, floor_rows)  # type: ignore[arg-type]
                 return _spread_back(result, member_of, pods)
-    return _solve_lp(instance, placeable, work, budget)
+    return _solve_lp(compiled, placeable, work, budget)
 
 
 def _solve_lp(
-    instance: Instance,
+    compiled: CompiledProblem,
     placeable: Sequence[int],
     work: float,
     budget: SolveBudget | None,
     floor_rows: list[tuple[np.ndarray, int]] | None = None,
 ) -> LpResult:
     """The LP by column generation (every column at once when few enough). ``floor_rows`` (class
-    mask, pods) replace the one-pod-per-node rows when the groups are merged ones."""
+    mask, pods) replace the one-pod-per-node rows when the groups are merged ones.
+
+    In OR-Tools order: the master LP's variables and rows (:class:`_ColumnLp`), the rows on node
+    counts (:func:`_node_count_rows`), the objective, the starting columns
+    (:func:`_start_columns`), then rounds of solve (:func:`_solve_round`), read back
+    (:func:`_read_back`) and pricing (:func:`_price_columns`) until no column improves.
+    """
     from ortools.linear_solver import pywraplp
 
     if budget is None:
@@ -132,118 +138,32 @@ def _solve_lp(
     budget.check()
     iterations_left = max(1, int(work * LP_ITERATIONS_PER_SECOND))
     pods = np.asarray(placeable, dtype=np.int64)
-    groups = [g for g in range(len(instance.groups)) if pods[g] > 0]
+    groups = [g for g in range(len(compiled.groups)) if pods[g] > 0]
     if not groups:
         return LpResult(0.0, 0.0, converged=True)
-    classes = instance.classes
+    classes = compiled.classes
     prices = np.array([c.price for c in classes])
-    class_usable = instance.class_usable().astype(np.float64)
-    allowed = instance.class_allowed() & undominated_classes(instance)[None, :]
-    fit = instance.class_fit()
-    requests = instance.requests.astype(np.float64)
-    resources = len(instance.resources)
+    class_usable = compiled.class_usable().astype(np.float64)
+    allowed = compiled.class_allowed() & undominated_classes(compiled)[None, :]
+    fit = compiled.class_fit()
+    requests = compiled.requests.astype(np.float64)
     scale = np.maximum(np.abs(class_usable).max(axis=0), 1.0)
     usable_scaled = class_usable / scale
     requests_scaled = requests / scale
-    hard_cap = np.where(instance.rule_cap_is_hard, instance.rule_cap, UNLIMITED)
+    hard_cap = np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)
 
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    infinity = solver.infinity()
-    node_vars = [solver.NumVar(0.0, infinity, f"nodes[{c.instance_type}/{c.index}]") for c in classes]
-    demand = {g: solver.Constraint(float(pods[g]), float(pods[g]), f"demand[{g}]") for g in groups}
-    capacity: dict[tuple[int, int], Any] = {}
-
-    def capacity_row(c: int, r: int) -> Any:
-        # Created with a class's first column: without pods, "requests <= usable * nodes" is void.
-        if (c, r) not in capacity:
-            row = solver.Constraint(-infinity, 0.0, f"capacity[{c},{r}]")
-            row.SetCoefficient(node_vars[c], -float(usable_scaled[c, r]))
-            capacity[c, r] = row
-        return capacity[c, r]
-
-    # Rows on node counts only: (row, coefficient of each class's node count).
-    other_rows: list[tuple[Any, np.ndarray]] = []
-
-    def node_row(lower: float, upper: float, coefficients: np.ndarray, name: str) -> None:
-        row = solver.Constraint(lower, upper, name)
-        for c in np.flatnonzero(coefficients):
-            row.SetCoefficient(node_vars[int(c)], float(coefficients[c]))
-        other_rows.append((row, coefficients))
-
-    for pool in instance.problem.pools:
-        if pool.min_nodes or pool.max_nodes is not None:
-            members = np.array([1.0 if c.pool == pool.name else 0.0 for c in classes])
-            upper = infinity if pool.max_nodes is None else float(pool.max_nodes)
-            node_row(float(pool.min_nodes), upper, members, f"pool[{pool.name}]")
-    zone_total = len(instance.problem.zones)
-    if floor_rows is None:
-        floor_rows = [
-            (instance.class_allowed()[g], int(pods[g])) for g in groups if hard_cap[g] == 1 and pods[g] > 1
-        ]
-    keep = undominated_classes(instance)
-    one_per_node = [((mask & keep).astype(np.float64), count) for mask, count in floor_rows]
-    if instance.problem.tolerate_zone_loss and zone_total >= 2:
-        factor = zone_total / (zone_total - 1)
-        # Zone-bound pods (EBS volumes) are not re-placed when their zone is lost: no spare for them.
-        # Merged groups lose the flag, so any zone-bound pod makes every pod count once (a relaxation).
-        any_bound = any(group.zone_bound for group in instance.problem.pod_groups)
-        scale_by = np.array(
-            [1.0 if getattr(instance.groups[g], "zone_bound", any_bound) else factor for g in groups]
-        )
-        for r in range(resources):
-            need = float((requests_scaled[groups, r] * pods[groups] * scale_by).sum())
-            if need > 0:
-                node_row(need, infinity, usable_scaled[:, r].copy(), f"zone_loss[{r}]")
-        for i, (mask, count) in enumerate(one_per_node):
-            node_row(float(count) * (1.0 if any_bound else factor), infinity, mask, f"zone_loss_one[{i}]")
-    else:
-        for i, (mask, count) in enumerate(one_per_node):
-            # One pod per node (self anti-affinity, a hostPort): at least pods[g] nodes g may use.
-            node_row(float(count), infinity, mask, f"one_per_node[{i}]")
-    objective = solver.Objective()
-    for c, var in enumerate(node_vars):
-        objective.SetCoefficient(var, float(prices[c]))
-    objective.SetMinimization()
-
-    columns: dict[tuple[int, int], tuple[Any, Any | None]] = {}
-
-    def add_column(g: int, c: int) -> None:
-        var = solver.NumVar(0.0, infinity, f"x[{g},{c}]")
-        demand[g].SetCoefficient(var, 1.0)
-        for r in range(resources):
-            if requests_scaled[g, r] > 0:
-                capacity_row(c, r).SetCoefficient(var, float(requests_scaled[g, r]))
-        columns[g, c] = (var, None)
-
-    # Start: for each group, the three classes with the lowest price per dominant share.
-    share = np.zeros((len(instance.groups), len(classes)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for r in range(resources):
-            ratio = np.where(class_usable[None, :, r] > 0, requests[:, None, r] / class_usable[None, :, r], 0)
-            share = np.maximum(share, ratio)
-    price_per_pod = np.where(allowed, share * prices[None, :], np.inf)
+    lp = _ColumnLp(compiled, groups, pods, usable_scaled, requests_scaled)
+    _node_count_rows(lp, compiled, groups, pods, hard_cap, floor_rows)
+    lp.minimize(prices)
     full = int(allowed[groups].sum()) <= FULL_COLUMNS
-    for g in groups:
-        if not allowed[g].any():
-            return LpResult(0.0, 0.0, feasible=False)
-        if full:
-            for column in np.flatnonzero(allowed[g]):
-                add_column(g, int(column))
-            continue
-        for c in np.argsort(price_per_pod[g], kind="stable")[:3]:
-            if allowed[g, c]:
-                add_column(g, int(c))
+    if not _start_columns(lp, compiled, groups, allowed, prices, class_usable, requests, full):
+        return LpResult(0.0, 0.0, feasible=False)
 
     per_node = np.minimum(fit, hard_cap[:, None]).astype(np.float64)  # [g, c]
     result = LpResult(0.0, 0.0)
     last: LpResult | None = None
     for lp_round in range(MAX_LP_ROUNDS):
-        solver.SetTimeLimit(max(1, int(budget.left() * 1000)))
-        solver.SetSolverSpecificParametersAsString(f"max_number_of_iterations: {iterations_left}")
-        with budget.stopping(solver.InterruptSolve):
-            status = solver.Solve()
-        budget.check()
-        iterations_left -= solver.iterations()
+        status, iterations_left = _solve_round(lp, budget, iterations_left)
         if status != pywraplp.Solver.OPTIMAL:
             if budget.left() <= 0:
                 budget.note_cut(LP_STAGE)
@@ -251,34 +171,15 @@ def _solve_lp(
                 return last  # out of iterations mid-solve: the previous LP's bound stands
             result.feasible = status != pywraplp.Solver.INFEASIBLE
             return result
-        pi = np.array([demand[g].dual_value() if g in demand else 0.0 for g in range(len(instance.groups))])
-        y = np.zeros((len(classes), resources))
-        for (c, r), row in capacity.items():
-            y[c, r] = min(row.dual_value(), 0.0)
-        extra = np.zeros(len(classes))  # what pool and zone-loss rows pay for one node of each class
-        for row, coefficients in other_rows:
-            extra += row.dual_value() * coefficients
-        with_columns = np.zeros(len(classes), dtype=bool)
-        for _, c in columns:
-            with_columns[c] = True
-        reduced = -(requests_scaled @ y.T) - pi[:, None]
-        reduced = np.where(allowed & with_columns[None, :], reduced, np.inf)
-        result = LpResult(bound=0.0, objective=objective.Value(), reduced=reduced, duals=pi.copy())
-        for (g, c), (var, _) in columns.items():
-            value = var.solution_value()
-            if value > 1e-9:
-                result.pods.setdefault(g, {})[c] = value
-        result.nodes = {
-            c: var.solution_value() for c, var in enumerate(node_vars) if var.solution_value() > 1e-9
-        }
+        result, pi, y, extra = _read_back(lp, compiled, allowed)
         if full:
             # Every column is in the LP: its optimum is the relaxation's optimum.
             result.converged = True
-            result.bound = max(0.0, objective.Value() * (1 - SAFETY))
+            result.bound = max(0.0, lp.objective.Value() * (1 - SAFETY))
             return result
         # Farley's bound from this LP's duals, so that a timeout later still leaves a valid bound.
         dual_objective = float((pi[groups] * pods[groups]).sum()) + sum(
-            row.dual_value() * _active_side(row) for row, _ in other_rows
+            row.dual_value() * _active_side(row) for row, _ in lp.other_rows
         )
         upper = np.zeros(len(classes))
         usable_classes = np.flatnonzero(allowed.any(axis=0) & (prices > 0))
@@ -286,38 +187,10 @@ def _solve_lp(
             upper[c] = _node_value_upper(
                 pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c], -y[c]
             )
-        added = 0
         more = iterations_left > 0 and lp_round + 1 < MAX_LP_ROUNDS
         if more and budget.out_of_time(LP_STAGE):
             more = False
-        if more:
-            for c in range(len(classes)):
-                value, used = _greedy_node(
-                    pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c]
-                )
-                if value + extra[c] > prices[c] * (1 + 1e-7):
-                    for g in used:
-                        if (g, c) not in columns:
-                            add_column(g, c)
-                            added += 1
-        if added == 0:
-            # Exact pricing where the cheap over-estimate leaves doubt: the node LP of each class.
-            # It runs even without iterations left: it only tightens the bound of this round.
-            for c in usable_classes.tolist():
-                budget.check()
-                if (upper[c] + extra[c]) / prices[c] <= 1 + 1e-6:
-                    continue
-                if budget.out_of_time(LP_STAGE):
-                    break
-                value, used = _node_value_exact(
-                    pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c]
-                )
-                upper[c] = min(upper[c], value * (1 + 1e-9) + 1e-12)
-                if value + extra[c] > prices[c] * (1 + 1e-7):
-                    for g in used:
-                        if (g, c) not in columns:
-                            add_column(g, c)
-                            added += 1
+        added = _price_columns(lp, pi, extra, per_node, allowed, prices, usable_classes, upper, more, budget)
         ratios: list[float] = (
             (upper[usable_classes] + extra[usable_classes]) / prices[usable_classes]
         ).tolist()
@@ -329,9 +202,238 @@ def _solve_lp(
     return result
 
 
+class _ColumnLp:
+    """The master LP of the column generation, in GLOP.
+
+    Variables: nodes per class, and pod columns ``x[g, c]`` added as pricing finds them.
+    Constraints: one demand row per group (``sum_c x[g, c] = pods[g]``), capacity rows per (class,
+    resource) created with a class's first column, and rows on node counts only (pools, zone loss,
+    one pod per node) kept with their coefficients for the pricing.
+    """
+
+    def __init__(
+        self,
+        compiled: CompiledProblem,
+        groups: list[int],
+        pods: np.ndarray,
+        usable_scaled: np.ndarray,
+        requests_scaled: np.ndarray,
+    ) -> None:
+        from ortools.linear_solver import pywraplp
+
+        self.solver = pywraplp.Solver.CreateSolver("GLOP")
+        self.infinity = self.solver.infinity()
+        self.usable_scaled = usable_scaled
+        self.requests_scaled = requests_scaled
+        self.node_vars = [
+            self.solver.NumVar(0.0, self.infinity, f"nodes[{c.instance_type}/{c.index}]")
+            for c in compiled.classes
+        ]
+        self.demand = {
+            g: self.solver.Constraint(float(pods[g]), float(pods[g]), f"demand[{g}]") for g in groups
+        }
+        self.capacity: dict[tuple[int, int], Any] = {}
+        #: Rows on node counts only: (row, coefficient of each class's node count).
+        self.other_rows: list[tuple[Any, np.ndarray]] = []
+        self.columns: dict[tuple[int, int], tuple[Any, Any | None]] = {}
+        self.objective: Any = None
+
+    def capacity_row(self, c: int, r: int) -> Any:
+        # Created with a class's first column: without pods, "requests <= usable * nodes" is void.
+        if (c, r) not in self.capacity:
+            row = self.solver.Constraint(-self.infinity, 0.0, f"capacity[{c},{r}]")
+            row.SetCoefficient(self.node_vars[c], -float(self.usable_scaled[c, r]))
+            self.capacity[c, r] = row
+        return self.capacity[c, r]
+
+    def node_row(self, lower: float, upper: float, coefficients: np.ndarray, name: str) -> None:
+        row = self.solver.Constraint(lower, upper, name)
+        for c in np.flatnonzero(coefficients):
+            row.SetCoefficient(self.node_vars[int(c)], float(coefficients[c]))
+        self.other_rows.append((row, coefficients))
+
+    def minimize(self, prices: np.ndarray) -> None:
+        """The objective: node cost per hour."""
+        self.objective = self.solver.Objective()
+        for c, var in enumerate(self.node_vars):
+            self.objective.SetCoefficient(var, float(prices[c]))
+        self.objective.SetMinimization()
+
+    def add_column(self, g: int, c: int) -> None:
+        var = self.solver.NumVar(0.0, self.infinity, f"x[{g},{c}]")
+        self.demand[g].SetCoefficient(var, 1.0)
+        for r in range(self.requests_scaled.shape[1]):
+            if self.requests_scaled[g, r] > 0:
+                self.capacity_row(c, r).SetCoefficient(var, float(self.requests_scaled[g, r]))
+        self.columns[g, c] = (var, None)
+
+
+def _node_count_rows(
+    lp: _ColumnLp,
+    compiled: CompiledProblem,
+    groups: list[int],
+    pods: np.ndarray,
+    hard_cap: np.ndarray,
+    floor_rows: list[tuple[np.ndarray, int]] | None,
+) -> None:
+    """Pool bounds, then zone loss (spare capacity per resource) or one pod per node."""
+    infinity = lp.infinity
+    classes = compiled.classes
+    for pool in compiled.problem.pools:
+        if pool.min_nodes or pool.max_nodes is not None:
+            members = np.array([1.0 if c.pool == pool.name else 0.0 for c in classes])
+            upper = infinity if pool.max_nodes is None else float(pool.max_nodes)
+            lp.node_row(float(pool.min_nodes), upper, members, f"pool[{pool.name}]")
+    zone_total = len(compiled.problem.zones)
+    if floor_rows is None:
+        floor_rows = [
+            (compiled.class_allowed()[g], int(pods[g])) for g in groups if hard_cap[g] == 1 and pods[g] > 1
+        ]
+    keep = undominated_classes(compiled)
+    one_per_node = [((mask & keep).astype(np.float64), count) for mask, count in floor_rows]
+    if compiled.problem.tolerate_zone_loss and zone_total >= 2:
+        factor = zone_total / (zone_total - 1)
+        # Zone-bound pods (EBS volumes) are not re-placed when their zone is lost: no spare for them.
+        # Merged groups lose the flag, so any zone-bound pod makes every pod count once (a relaxation).
+        any_bound = any(group.zone_bound for group in compiled.problem.pod_groups)
+        scale_by = np.array(
+            [1.0 if getattr(compiled.groups[g], "zone_bound", any_bound) else factor for g in groups]
+        )
+        for r in range(len(compiled.resources)):
+            need = float((lp.requests_scaled[groups, r] * pods[groups] * scale_by).sum())
+            if need > 0:
+                lp.node_row(need, infinity, lp.usable_scaled[:, r].copy(), f"zone_loss[{r}]")
+        for i, (mask, count) in enumerate(one_per_node):
+            lp.node_row(float(count) * (1.0 if any_bound else factor), infinity, mask, f"zone_loss_one[{i}]")
+    else:
+        for i, (mask, count) in enumerate(one_per_node):
+            # One pod per node (self anti-affinity, a hostPort): at least pods[g] nodes g may use.
+            lp.node_row(float(count), infinity, mask, f"one_per_node[{i}]")
+
+
+def _start_columns(
+    lp: _ColumnLp,
+    compiled: CompiledProblem,
+    groups: list[int],
+    allowed: np.ndarray,
+    prices: np.ndarray,
+    class_usable: np.ndarray,
+    requests: np.ndarray,
+    full: bool,
+) -> bool:
+    """Every column when ``full``; else, for each group, the three classes with the lowest price
+    per dominant share. False when some group may use no class (the LP is infeasible)."""
+    share = np.zeros((len(compiled.groups), len(compiled.classes)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for r in range(len(compiled.resources)):
+            ratio = np.where(class_usable[None, :, r] > 0, requests[:, None, r] / class_usable[None, :, r], 0)
+            share = np.maximum(share, ratio)
+    price_per_pod = np.where(allowed, share * prices[None, :], np.inf)
+    for g in groups:
+        if not allowed[g].any():
+            return False
+        if full:
+            for column in np.flatnonzero(allowed[g]):
+                lp.add_column(g, int(column))
+            continue
+        for c in np.argsort(price_per_pod[g], kind="stable")[:3]:
+            if allowed[g, c]:
+                lp.add_column(g, int(c))
+    return True
+
+
+def _solve_round(lp: _ColumnLp, budget: SolveBudget, iterations_left: int) -> tuple[int, int]:
+    """Solve the master LP within the iterations and wall time left; its status and the
+    iterations left after it."""
+    solver = lp.solver
+    solver.SetTimeLimit(max(1, int(budget.left() * 1000)))
+    solver.SetSolverSpecificParametersAsString(f"max_number_of_iterations: {iterations_left}")
+    with budget.stopping(solver.InterruptSolve):
+        status = solver.Solve()
+    budget.check()
+    return status, iterations_left - solver.iterations()
+
+
+def _read_back(
+    lp: _ColumnLp, compiled: CompiledProblem, allowed: np.ndarray
+) -> tuple[LpResult, np.ndarray, np.ndarray, np.ndarray]:
+    """The solved LP's fractional solution and reduced costs, with its duals: ``pi[g]`` (demand),
+    ``y[c, r]`` (capacity) and ``extra[c]`` (what pool and zone-loss rows pay for one node of c)."""
+    classes = compiled.classes
+    resources = len(compiled.resources)
+    pi = np.array([lp.demand[g].dual_value() if g in lp.demand else 0.0 for g in range(len(compiled.groups))])
+    y = np.zeros((len(classes), resources))
+    for (c, r), row in lp.capacity.items():
+        y[c, r] = min(row.dual_value(), 0.0)
+    extra = np.zeros(len(classes))
+    for row, coefficients in lp.other_rows:
+        extra += row.dual_value() * coefficients
+    with_columns = np.zeros(len(classes), dtype=bool)
+    for _, c in lp.columns:
+        with_columns[c] = True
+    reduced = -(lp.requests_scaled @ y.T) - pi[:, None]
+    reduced = np.where(allowed & with_columns[None, :], reduced, np.inf)
+    result = LpResult(bound=0.0, objective=lp.objective.Value(), reduced=reduced, duals=pi.copy())
+    for (g, c), (var, _) in lp.columns.items():
+        value = var.solution_value()
+        if value > 1e-9:
+            result.pods.setdefault(g, {})[c] = value
+    result.nodes = {
+        c: var.solution_value() for c, var in enumerate(lp.node_vars) if var.solution_value() > 1e-9
+    }
+    return result, pi, y, extra
+
+
+def _price_columns(
+    lp: _ColumnLp,
+    pi: np.ndarray,
+    extra: np.ndarray,
+    per_node: np.ndarray,
+    allowed: np.ndarray,
+    prices: np.ndarray,
+    usable_classes: np.ndarray,
+    upper: np.ndarray,
+    more: bool,
+    budget: SolveBudget,
+) -> int:
+    """Add the columns of every class whose best node is worth more than its price; how many.
+
+    The greedy node first (when ``more`` rounds are allowed); where it finds nothing, the exact
+    node LP of each class whose over-estimate ``upper`` leaves doubt, which also tightens
+    ``upper`` in place (it runs even without iterations left: it only tightens this round's bound).
+    """
+    requests_scaled, usable_scaled, columns = lp.requests_scaled, lp.usable_scaled, lp.columns
+    added = 0
+    if more:
+        for c in range(len(prices)):
+            value, used = _greedy_node(pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c])
+            if value + extra[c] > prices[c] * (1 + 1e-7):
+                for g in used:
+                    if (g, c) not in columns:
+                        lp.add_column(g, c)
+                        added += 1
+    if added == 0:
+        for c in usable_classes.tolist():
+            budget.check()
+            if (upper[c] + extra[c]) / prices[c] <= 1 + 1e-6:
+                continue
+            if budget.out_of_time(LP_STAGE):
+                break
+            value, used = _node_value_exact(
+                pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c]
+            )
+            upper[c] = min(upper[c], value * (1 + 1e-9) + 1e-12)
+            if value + extra[c] > prices[c] * (1 + 1e-7):
+                for g in used:
+                    if (g, c) not in columns:
+                        lp.add_column(g, c)
+                        added += 1
+    return added
+
+
 @dataclass(slots=True)
 class _MergedGroups:
-    """The few facts of an :class:`Instance` the LP reads, over merged groups."""
+    """The few facts of an :class:`CompiledProblem` the LP reads, over merged groups."""
 
     problem: object
     classes: list
@@ -373,7 +475,7 @@ def round_down_to_bits(values: np.ndarray, bits: int) -> np.ndarray:
 
 
 def _merge_groups(
-    instance: Instance, pods: np.ndarray
+    compiled: CompiledProblem, pods: np.ndarray
 ) -> tuple[_MergedGroups, np.ndarray, np.ndarray, list[tuple[np.ndarray, int]]] | None:
     """Groups merged for the bound: requests rounded down (:func:`round_down_to_bits`, the finest
     rounding that brings the LP within :data:`FULL_COLUMNS`), then groups with equal rounded
@@ -387,14 +489,14 @@ def _merge_groups(
     Returns ``None`` when merging does not shrink the LP.
     """
     groups = np.flatnonzero(pods > 0)
-    allowed = instance.class_allowed()
-    keep = undominated_classes(instance)
-    allowed_keys = [np.packbits(allowed[g]).tobytes() for g in range(len(instance.groups))]
-    hard = instance.rule_cap_is_hard
+    allowed = compiled.class_allowed()
+    keep = undominated_classes(compiled)
+    allowed_keys = [np.packbits(allowed[g]).tobytes() for g in range(len(compiled.groups))]
+    hard = compiled.rule_cap_is_hard
     width = {int(g): int((allowed[g] & keep).sum()) for g in groups}
     chosen: tuple[np.ndarray, dict[tuple[object, ...], list[int]]] | None = None
     for bits in MERGE_BITS:
-        rounded = round_down_to_bits(instance.requests, bits)
+        rounded = round_down_to_bits(compiled.requests, bits)
         buckets: dict[tuple[object, ...], list[int]] = {}
         for g in groups:
             key = (rounded[g].tobytes(), bool(hard[g]), allowed_keys[g])
@@ -412,21 +514,21 @@ def _merge_groups(
     merged_pods = np.array([int(pods[members].sum()) for members in members_list], dtype=np.int64)
     rule_cap = np.array(
         [
-            min(UNLIMITED, int(instance.rule_cap[members].sum())) if hard[members[0]] else UNLIMITED
+            min(UNLIMITED, int(compiled.rule_cap[members].sum())) if hard[members[0]] else UNLIMITED
             for members in members_list
         ],
         dtype=np.int64,
     )
-    member_of = np.full(len(instance.groups), -1, dtype=np.int64)
+    member_of = np.full(len(compiled.groups), -1, dtype=np.int64)
     for m, members in enumerate(members_list):
         member_of[members] = m
     from eks_plan.solver.compat import _fit_alone
 
-    usable = instance.class_usable()
+    usable = compiled.class_usable()
     view = _MergedGroups(
-        problem=instance.problem,
-        classes=instance.classes,
-        resources=instance.resources,
+        problem=compiled.problem,
+        classes=compiled.classes,
+        resources=compiled.resources,
         requests=requests,
         rule_cap=rule_cap,
         rule_cap_is_hard=hard[first].copy(),
@@ -437,7 +539,7 @@ def _merge_groups(
     )
     floors: dict[bytes, tuple[np.ndarray, int]] = {}
     for g in groups:
-        if hard[g] and instance.rule_cap[g] == 1 and pods[g] > 1:
+        if hard[g] and compiled.rule_cap[g] == 1 and pods[g] > 1:
             previous = floors.get(allowed_keys[g])
             if previous is None or previous[1] < pods[g]:
                 floors[allowed_keys[g]] = (allowed[g], int(pods[g]))
@@ -584,16 +686,16 @@ def _node_value_upper(
     return best
 
 
-def undominated_classes(instance: Instance) -> np.ndarray:
+def undominated_classes(compiled: CompiledProblem) -> np.ndarray:
     """``[c]``: no other class of the same pool, usable by the same groups, is at most as dear and
     at least as big in every resource. Dropping dominated classes leaves the relaxation's optimum
     unchanged (a dominated class's nodes can be swapped for the dominating class's one for one),
     and it shrinks the LP several-fold: many instance types are an older generation at the same
     price and size.
     """
-    classes = instance.classes
-    usable = instance.class_usable()
-    allowed = instance.class_allowed()
+    classes = compiled.classes
+    usable = compiled.class_usable()
+    allowed = compiled.class_allowed()
     prices = np.array([c.price for c in classes])
     buckets: dict[tuple[str, bytes], list[int]] = {}
     for c, option_class in enumerate(classes):
@@ -602,7 +704,7 @@ def undominated_classes(instance: Instance) -> np.ndarray:
 
 
 def integer_zone_bound(
-    instance: Instance,
+    compiled: CompiledProblem,
     placeable: Sequence[int],
     time_limit: float,
     workers: int = 2,
@@ -635,77 +737,30 @@ def integer_zone_bound(
     """
     from ortools.sat.python import cp_model
 
-    from eks_plan.resources import is_byte_resource
-
-    problem = instance.problem
-    groups = [g for g, count in enumerate(placeable) if count > 0]
-    if not groups or problem.tolerate_zone_loss or time_limit < 0.1:
+    scope = _integer_scope(compiled, placeable, time_limit)
+    if scope is None:
         return 0.0
-    zones = [z for z, name in enumerate(instance.zones) if name in problem.zones]
-    if len(groups) * len(zones) * min(len(instance.classes), 10) > MAX_INTEGER_PAIRS:
-        return 0.0  # too big, and the checks below cost seconds at 3,000 groups
-    keep = _undominated_in_every_zone(instance)
-    allowed_class = instance.class_allowed()
-    classes = [c for c in range(len(instance.classes)) if keep[c] and allowed_class[groups, c].any()]
-    pairs = sum(int(allowed_class[g, classes].sum()) for g in groups) * len(zones)
-    if pairs > MAX_INTEGER_PAIRS:
-        return 0.0
-    byte = np.array([is_byte_resource(name) for name in instance.resources])
-    requests = np.where(byte[None, :], instance.requests // MIB_BYTES, instance.requests)
-    class_usable = instance.class_usable()
-    capacity = np.where(byte[None, :], -(-class_usable // MIB_BYTES), class_usable)
-    class_fit = instance.class_fit()
-    hard_cap = np.where(instance.rule_cap_is_hard, instance.rule_cap, UNLIMITED)
-    lower, upper = _zone_share_limits(instance, placeable, zones)
+    groups, zones, classes = scope
+    requests, capacity = _relaxed_units(compiled)
+    class_fit = compiled.class_fit()
+    per_node = np.minimum(
+        class_fit, np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)[:, None]
+    )
+    lower, upper = _zone_share_limits(compiled, placeable, zones)
 
     model = cp_model.CpModel()
-    pods: dict[tuple[int, int, int], Any] = {}
-    members: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for g in groups:
-        for c in classes:
-            k = min(int(class_fit[g, c]), int(hard_cap[g]))
-            if k <= 0:
-                continue
-            option_class = instance.classes[c]
-            for o, z in zip(option_class.options, option_class.zones, strict=True):
-                if z in zones and instance.allowed[g, o] and upper[g].get(z, 1) > 0:
-                    pods[g, c, z] = model.new_int_var(0, int(placeable[g]), "")
-                    members[c, z].append(g)
-    nodes = {}
-    for (c, z), in_node in members.items():
-        most = sum(
-            math.ceil(int(placeable[g]) / min(int(class_fit[g, c]), int(hard_cap[g]))) for g in in_node
-        )
-        nodes[c, z] = model.new_int_var(0, most, "")
-        for r in range(len(instance.resources)):
-            terms = [(int(requests[g, r]), pods[g, c, z]) for g in in_node if requests[g, r] > 0]
-            if terms:
-                model.add(sum(a * v for a, v in terms) <= int(capacity[c, r]) * nodes[c, z])
-        for g in in_node:
-            k = min(int(class_fit[g, c]), int(hard_cap[g]))
-            if k < int(placeable[g]):
-                model.add(pods[g, c, z] <= k * nodes[c, z])
-    for g in groups:
-        columns = [var for (h, _, _), var in pods.items() if h == g]
-        if not columns:
-            return 0.0
-        model.add(sum(columns) == int(placeable[g]))
-        for z in zones:
-            in_zone = [var for (h, _, y), var in pods.items() if h == g and y == z]
-            if lower[g].get(z, 0) > 0:
-                if not in_zone:
-                    return 0.0
-                model.add(sum(in_zone) >= lower[g][z])
-            if z in upper[g] and in_zone:
-                model.add(sum(in_zone) <= upper[g][z])
-    for pool in problem.pools:
-        in_pool = [var for (c, _), var in nodes.items() if instance.classes[c].pool == pool.name]
+    pods, members = _zone_bound_pods(model, compiled, placeable, groups, zones, classes, per_node, upper)
+    nodes = _zone_bound_nodes(model, compiled, placeable, members, pods, per_node, requests, capacity)
+    if not _zone_bound_demand(model, placeable, groups, zones, pods, lower, upper):
+        return 0.0
+    for pool in compiled.problem.pools:
+        in_pool = [var for (c, _), var in nodes.items() if compiled.classes[c].pool == pool.name]
         if pool.max_nodes is not None and in_pool:
             model.add(sum(in_pool) <= pool.max_nodes)
         if pool.min_nodes:
             model.add(sum(in_pool) >= pool.min_nodes)
     model.minimize(
-        sum(math.floor(instance.classes[c].price * 1_000_000) * var for (c, _), var in nodes.items())
+        sum(math.floor(compiled.classes[c].price * 1_000_000) * var for (c, _), var in nodes.items())
     )
     if budget is None:
         budget = SolveBudget(WALL_FACTOR * time_limit + 1.0, time_limit)
@@ -728,29 +783,139 @@ def integer_zone_bound(
     return max(0.0, float(solver.best_objective_bound) / 1_000_000 * (1 - SAFETY))
 
 
+def _integer_scope(
+    compiled: CompiledProblem, placeable: Sequence[int], time_limit: float
+) -> tuple[list[int], list[int], list[int]] | None:
+    """The groups, zones and classes of the integer bound, or None when it is out of its scope."""
+    problem = compiled.problem
+    groups = [g for g, count in enumerate(placeable) if count > 0]
+    if not groups or problem.tolerate_zone_loss or time_limit < 0.1:
+        return None
+    zones = [z for z, name in enumerate(compiled.zones) if name in problem.zones]
+    if len(groups) * len(zones) * min(len(compiled.classes), 10) > MAX_INTEGER_PAIRS:
+        return None  # too big, and the checks below cost seconds at 3,000 groups
+    keep = _undominated_in_every_zone(compiled)
+    allowed_class = compiled.class_allowed()
+    classes = [c for c in range(len(compiled.classes)) if keep[c] and allowed_class[groups, c].any()]
+    pairs = sum(int(allowed_class[g, classes].sum()) for g in groups) * len(zones)
+    if pairs > MAX_INTEGER_PAIRS:
+        return None
+    return groups, zones, classes
+
+
+def _relaxed_units(compiled: CompiledProblem) -> tuple[np.ndarray, np.ndarray]:
+    """Requests ``[g, r]`` rounded down and class capacities ``[c, r]`` rounded up, bytes in MiB
+    (the relaxation's side, the opposite of the plan search's)."""
+    from eks_plan.resources import is_byte_resource
+
+    byte = np.array([is_byte_resource(name) for name in compiled.resources])
+    requests = np.where(byte[None, :], compiled.requests // MIB_BYTES, compiled.requests)
+    class_usable = compiled.class_usable()
+    capacity = np.where(byte[None, :], -(-class_usable // MIB_BYTES), class_usable)
+    return requests, capacity
+
+
+def _zone_bound_pods(
+    model: Any,
+    compiled: CompiledProblem,
+    placeable: Sequence[int],
+    groups: list[int],
+    zones: list[int],
+    classes: list[int],
+    per_node: np.ndarray,
+    upper: list[dict[int, int]],
+) -> tuple[dict[tuple[int, int, int], Any], dict[tuple[int, int], list[int]]]:
+    """Variables: pods per (group, class, zone) where the group may run, and the groups of each
+    (class, zone)."""
+    pods: dict[tuple[int, int, int], Any] = {}
+    members: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for g in groups:
+        for c in classes:
+            if int(per_node[g, c]) <= 0:
+                continue
+            option_class = compiled.classes[c]
+            for o, z in zip(option_class.options, option_class.zones, strict=True):
+                if z in zones and compiled.allowed[g, o] and upper[g].get(z, 1) > 0:
+                    pods[g, c, z] = model.new_int_var(0, int(placeable[g]), "")
+                    members[c, z].append(g)
+    return pods, members
+
+
+def _zone_bound_nodes(
+    model: Any,
+    compiled: CompiledProblem,
+    placeable: Sequence[int],
+    members: dict[tuple[int, int], list[int]],
+    pods: dict[tuple[int, int, int], Any],
+    per_node: np.ndarray,
+    requests: np.ndarray,
+    capacity: np.ndarray,
+) -> dict[tuple[int, int], Any]:
+    """Nodes per (class, zone), each with its capacity and per-node rows."""
+    nodes = {}
+    for (c, z), in_node in members.items():
+        most = sum(math.ceil(int(placeable[g]) / int(per_node[g, c])) for g in in_node)
+        nodes[c, z] = model.new_int_var(0, most, "")
+        for r in range(len(compiled.resources)):
+            terms = [(int(requests[g, r]), pods[g, c, z]) for g in in_node if requests[g, r] > 0]
+            if terms:
+                model.add(sum(a * v for a, v in terms) <= int(capacity[c, r]) * nodes[c, z])
+        for g in in_node:
+            k = int(per_node[g, c])
+            if k < int(placeable[g]):
+                model.add(pods[g, c, z] <= k * nodes[c, z])
+    return nodes
+
+
+def _zone_bound_demand(
+    model: Any,
+    placeable: Sequence[int],
+    groups: list[int],
+    zones: list[int],
+    pods: dict[tuple[int, int, int], Any],
+    lower: list[dict[int, int]],
+    upper: list[dict[int, int]],
+) -> bool:
+    """Every group's pods placed, within its zone shares; False when a group cannot be."""
+    for g in groups:
+        columns = [var for (h, _, _), var in pods.items() if h == g]
+        if not columns:
+            return False
+        model.add(sum(columns) == int(placeable[g]))
+        for z in zones:
+            in_zone = [var for (h, _, y), var in pods.items() if h == g and y == z]
+            if lower[g].get(z, 0) > 0:
+                if not in_zone:
+                    return False
+                model.add(sum(in_zone) >= lower[g][z])
+            if z in upper[g] and in_zone:
+                model.add(sum(in_zone) <= upper[g][z])
+    return True
+
+
 MIB_BYTES = 2**20
 #: Most (group, class, zone) variables the integer bound is tried with.
 MAX_INTEGER_PAIRS = 4_000
 
 
 def _zone_share_limits(
-    instance: Instance, placeable: Sequence[int], zones: list[int]
+    compiled: CompiledProblem, placeable: Sequence[int], zones: list[int]
 ) -> tuple[list[dict[int, int]], list[dict[int, int]]]:
     """Per group, the fewest and the most pods every plan puts in each zone (see
     :func:`integer_zone_bound`)."""
-    lower: list[dict[int, int]] = [{} for _ in instance.groups]
-    upper: list[dict[int, int]] = [{} for _ in instance.groups]
+    lower: list[dict[int, int]] = [{} for _ in compiled.groups]
+    upper: list[dict[int, int]] = [{} for _ in compiled.groups]
     for g, count in enumerate(placeable):
-        if instance.zone_anti_self[g]:
+        if compiled.zone_anti_self[g]:
             upper[g] = {z: 1 for z in zones}
-        for s in instance.spreads_counting[g]:
-            spread = instance.spreads[s]
+        for s in compiled.spreads_counting[g]:
+            spread = compiled.spreads[s]
             if spread.hostname or spread.members != frozenset({g}) or spread.owner != g:
                 continue
             eligible = [z for z in spread.eligible_zones if z in zones]
             if not eligible or (spread.min_domains is not None and len(eligible) < spread.min_domains):
                 continue
-            allowed = {int(instance.option_zone[o]) for o in np.flatnonzero(instance.allowed[g])}
+            allowed = {int(compiled.option_zone[o]) for o in np.flatnonzero(compiled.allowed[g])}
             if not set(eligible) <= allowed:
                 continue  # a domain the group cannot use holds the minimum at 0: no share is forced
             least = -(-(int(count) - (len(eligible) - 1) * spread.max_skew) // len(eligible))
@@ -759,17 +924,17 @@ def _zone_share_limits(
     return lower, upper
 
 
-def _undominated_in_every_zone(instance: Instance) -> np.ndarray:
+def _undominated_in_every_zone(compiled: CompiledProblem) -> np.ndarray:
     """:func:`undominated_classes`, but only between classes offered in the same zones and allowed
     to the same groups in each zone, so that a node of one swaps for a node of the other in place."""
-    classes = instance.classes
-    usable = instance.class_usable()
+    classes = compiled.classes
+    usable = compiled.class_usable()
     prices = np.array([c.price for c in classes])
     buckets: dict[tuple[object, ...], list[int]] = {}
     for c, option_class in enumerate(classes):
         per_zone = tuple(
             sorted(
-                (z, np.packbits(instance.allowed[:, o]).tobytes())
+                (z, np.packbits(compiled.allowed[:, o]).tobytes())
                 for o, z in zip(option_class.options, option_class.zones, strict=True)
             )
         )

@@ -1,7 +1,7 @@
 """The solver's view of a problem: arrays of requests and capacities, which group may use which
 node option, and the rules that tie groups together.
 
-Built once per solve (:func:`build_instance`), it is what the bound, the model, the packer and the
+Built once per solve (:func:`compile_problem`), it is what the bound, the model, the packer and the
 explanations read. It is deliberately separate from :mod:`eks_plan.solver.verify`, which re-derives
 every rule on its own from the problem.
 
@@ -19,8 +19,8 @@ Example: a 3-replica group and one option class with room for 3 such pods per no
     >>> options = tuple(NodeOption("default", "m7i.large", zone, "on-demand", 0.1008, node)
     ...                 for zone in ("us-east-1a", "us-east-1b"))
     >>> problem = Problem((PodGroup("Deployment/shop/web", 3, pod),), options, ("us-east-1a", "us-east-1b"))
-    >>> instance = build_instance(problem)
-    >>> len(instance.classes), int(instance.fit_alone[0, 0])   # 3 x 600m <= 1930m
+    >>> compiled = compile_problem(problem)
+    >>> len(compiled.classes), int(compiled.fit_alone[0, 0])   # 3 x 600m <= 1930m
     (1, 3)
 """
 
@@ -90,7 +90,7 @@ class Spread:
 
 
 @dataclass(slots=True)
-class Instance:
+class CompiledProblem:
     """Arrays and relations of one problem. Group ``g``, option ``o``, class ``c``, resource ``r``.
 
     ``requests[g, r]`` and ``usable[o, r]`` are in canonical units (usable after DaemonSets and
@@ -139,8 +139,13 @@ class Instance:
         return self.fit_alone[:, [c.options[0] for c in self.classes]]
 
 
-def build_instance(problem: Problem) -> Instance:
-    """The compatibility pre-pass and the rule relations of ``problem``."""
+def compile_problem(problem: Problem) -> CompiledProblem:
+    """The compatibility pre-pass and the rule relations of ``problem``.
+
+    In order: the arrays (zones, resources, requests, capacities, which group may use which
+    option, option classes), the pairwise rules (host ports, pod (anti-)affinity), the preferred
+    rules the planner does not model, the topology spreads, and which groups zone rules touch.
+    """
     groups = list(problem.pod_groups)
     options = list(problem.node_options)
     zones = list(problem.zones)
@@ -164,21 +169,80 @@ def build_instance(problem: Problem) -> Instance:
     classes, class_of = _classes(options, usable_vectors, option_zone)
 
     selector_index = _SelectorIndex(groups)
-    n = len(groups)
-    rule_cap = np.full(n, UNLIMITED, dtype=np.int64)
-    rule_cap_is_hard = np.zeros(n, dtype=bool)
-    conflicts: list[set[int]] = [set() for _ in range(n)]
-    zone_conflicts: list[set[int]] = [set() for _ in range(n)]
-    zone_anti_self = np.zeros(n, dtype=bool)
-    zone_affinity: list[frozenset[int] | None] = [None] * n
-    host_affinity: list[frozenset[int] | None] = [None] * n
-    unsupported: list[list[str]] = [[] for _ in range(n)]
+    rules = _pair_rules(groups, selector_index)
+    _unmodelled_preferences(groups, rules)
+    spreads, spreads_counting, spreads_owned = _spreads(
+        problem, options, zones, option_zone, selector_index, rules
+    )
+    zone_constrained = _zone_constrained(rules, spreads)
+
+    return CompiledProblem(
+        problem=problem,
+        groups=groups,
+        options=options,
+        zones=zones,
+        resources=resources,
+        requests=requests,
+        usable=usable,
+        allowed=allowed,
+        fit_alone=fit_alone,
+        classes=classes,
+        class_of=class_of,
+        rule_cap=rules.rule_cap,
+        rule_cap_is_hard=rules.rule_cap_is_hard,
+        conflicts=[frozenset(c) for c in rules.conflicts],
+        spreads=spreads,
+        spreads_counting=spreads_counting,
+        spreads_owned=spreads_owned,
+        zone_anti_self=rules.zone_anti_self,
+        zone_conflicts=[frozenset(c) for c in rules.zone_conflicts],
+        zone_affinity=rules.zone_affinity,
+        host_affinity=rules.host_affinity,
+        zone_constrained=zone_constrained,
+        option_zone=option_zone,
+        unsupported=rules.unsupported,
+    )
+
+
+@dataclass(slots=True)
+class _GroupRules:
+    """The per-group rule relations while :func:`compile_problem` builds them (see
+    :class:`CompiledProblem` for each field); ``unsupported`` collects, in order, the rules the
+    planner does not model."""
+
+    rule_cap: np.ndarray
+    rule_cap_is_hard: np.ndarray
+    conflicts: list[set[int]]
+    zone_conflicts: list[set[int]]
+    zone_anti_self: np.ndarray
+    zone_affinity: list[frozenset[int] | None]
+    host_affinity: list[frozenset[int] | None]
+    unsupported: list[list[str]]
+
+    @classmethod
+    def empty(cls, n: int) -> _GroupRules:
+        return cls(
+            rule_cap=np.full(n, UNLIMITED, dtype=np.int64),
+            rule_cap_is_hard=np.zeros(n, dtype=bool),
+            conflicts=[set() for _ in range(n)],
+            zone_conflicts=[set() for _ in range(n)],
+            zone_anti_self=np.zeros(n, dtype=bool),
+            zone_affinity=[None] * n,
+            host_affinity=[None] * n,
+            unsupported=[[] for _ in range(n)],
+        )
+
+
+def _pair_rules(groups: list[PodGroup], selector_index: _SelectorIndex) -> _GroupRules:
+    """Host ports and required pod (anti-)affinity: per-node caps, conflicts, affinity targets."""
+    rules = _GroupRules.empty(len(groups))
+    rule_cap, conflicts, unsupported = rules.rule_cap, rules.conflicts, rules.unsupported
     with_ports = [g for g, group in enumerate(groups) if group.pod.host_ports]
     for g, group in enumerate(groups):
         pod = group.pod
         if _conflicting_ports(pod, pod):
             rule_cap[g] = 1
-            rule_cap_is_hard[g] = True
+            rules.rule_cap_is_hard[g] = True
         if pod.host_ports:
             for h in with_ports:
                 if h != g and _conflicting_ports(pod, groups[h].pod):
@@ -189,16 +253,16 @@ def build_instance(problem: Problem) -> Instance:
             if term.topology_key == HOSTNAME:
                 if g in selected:
                     rule_cap[g] = 1
-                    rule_cap_is_hard[g] = True
+                    rules.rule_cap_is_hard[g] = True
                 for h in selected - {g}:
                     conflicts[g].add(h)
                     conflicts[h].add(g)
             elif term.topology_key in ZONE_KEYS:
                 if g in selected:
-                    zone_anti_self[g] = True
+                    rules.zone_anti_self[g] = True
                 for h in selected - {g}:
-                    zone_conflicts[g].add(h)
-                    zone_conflicts[h].add(g)
+                    rules.zone_conflicts[g].add(h)
+                    rules.zone_conflicts[h].add(g)
             else:
                 unsupported[g].append(f"anti-affinity topology key {term.topology_key}")
         # One existing pod must match every required affinity term (interpodaffinity
@@ -213,20 +277,37 @@ def build_instance(problem: Problem) -> Instance:
             every = pod.pod_affinity  # the target must match every term, whatever its key
             targets = frozenset.intersection(*(frozenset(selector_index.by_term(t)) for t in every))
             if any(t.topology_key == HOSTNAME for t in modelled):
-                host_affinity[g] = targets
+                rules.host_affinity[g] = targets
             if any(t.topology_key in ZONE_KEYS for t in modelled):
-                zone_affinity[g] = targets
+                rules.zone_affinity[g] = targets
+    return rules
 
+
+def _unmodelled_preferences(groups: list[PodGroup], rules: _GroupRules) -> None:
+    """Preferred rules on keys the planner does not model are reported, never silently dropped."""
     for g, group in enumerate(groups):
-        # Preferred rules on keys the planner does not model are reported, never silently dropped.
         for constraint in group.pod.topology_spread:
             if not constraint.binds() and constraint.topology_key not in MODELLED_KEYS:
-                unsupported[g].append(f"topology spread key {constraint.topology_key} (ScheduleAnyway)")
+                rules.unsupported[g].append(f"topology spread key {constraint.topology_key} (ScheduleAnyway)")
         for weighted in (*group.pod.preferred_pod_affinity, *group.pod.preferred_pod_anti_affinity):
             if weighted.term.topology_key not in MODELLED_KEYS:
-                unsupported[g].append(
+                rules.unsupported[g].append(
                     f"preferred pod (anti-)affinity topology key {weighted.term.topology_key}"
                 )
+
+
+def _spreads(
+    problem: Problem,
+    options: list[NodeOption],
+    zones: list[str],
+    option_zone: np.ndarray,
+    selector_index: _SelectorIndex,
+    rules: _GroupRules,
+) -> tuple[list[Spread], list[list[int]], list[list[int]]]:
+    """Every binding topology spread, with the groups it counts and binds; a hostname spread also
+    caps its owner's pods per node at ``maxSkew`` (in ``rules.rule_cap``)."""
+    groups = problem.pod_groups
+    n = len(groups)
     spreads: list[Spread] = []
     spreads_counting: list[list[int]] = [[] for _ in range(n)]
     spreads_owned: list[list[int]] = [[] for _ in range(n)]
@@ -237,7 +318,7 @@ def build_instance(problem: Problem) -> Instance:
         for constraint in binding:
             hostname = constraint.topology_key == HOSTNAME
             if not hostname and constraint.topology_key not in ZONE_KEYS:
-                unsupported[g].append(f"topology spread key {constraint.topology_key}")
+                rules.unsupported[g].append(f"topology spread key {constraint.topology_key}")
                 continue
             members = selector_index.by_spread(group, constraint)
             if not members:
@@ -272,48 +353,28 @@ def build_instance(problem: Problem) -> Instance:
             if hostname and g in members:
                 # The owner's own pods on a node count against its skew; other members are never
                 # capped by it (the packer keeps them off the owner's full nodes instead).
-                rule_cap[g] = min(int(rule_cap[g]), constraint.max_skew)
+                rules.rule_cap[g] = min(int(rules.rule_cap[g]), constraint.max_skew)
+    return spreads, spreads_counting, spreads_owned
 
+
+def _zone_constrained(rules: _GroupRules, spreads: list[Spread]) -> np.ndarray:
+    """``[g]``: some zone rule (zone anti-affinity, zone affinity either way, a zone spread)
+    touches group ``g``."""
+    n = len(rules.unsupported)
     zone_constrained = np.zeros(n, dtype=bool)
     for g in range(n):
-        if zone_anti_self[g] or zone_conflicts[g] or zone_affinity[g] is not None:
+        if rules.zone_anti_self[g] or rules.zone_conflicts[g] or rules.zone_affinity[g] is not None:
             zone_constrained[g] = True
     for spread in spreads:
         if not spread.hostname:
             for member in spread.members:
                 zone_constrained[member] = True
     for g in range(n):
-        affinity_targets = zone_affinity[g]
+        affinity_targets = rules.zone_affinity[g]
         if affinity_targets is not None:
             for target in affinity_targets:
                 zone_constrained[target] = True
-
-    return Instance(
-        problem=problem,
-        groups=groups,
-        options=options,
-        zones=zones,
-        resources=resources,
-        requests=requests,
-        usable=usable,
-        allowed=allowed,
-        fit_alone=fit_alone,
-        classes=classes,
-        class_of=class_of,
-        rule_cap=rule_cap,
-        rule_cap_is_hard=rule_cap_is_hard,
-        conflicts=[frozenset(c) for c in conflicts],
-        spreads=spreads,
-        spreads_counting=spreads_counting,
-        spreads_owned=spreads_owned,
-        zone_anti_self=zone_anti_self,
-        zone_conflicts=[frozenset(c) for c in zone_conflicts],
-        zone_affinity=zone_affinity,
-        host_affinity=host_affinity,
-        zone_constrained=zone_constrained,
-        option_zone=option_zone,
-        unsupported=unsupported,
-    )
+    return zone_constrained
 
 
 def _resource_names(groups: Iterable[PodGroup]) -> list[str]:

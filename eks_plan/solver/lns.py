@@ -44,13 +44,13 @@ Example: three 500m pods spread one per node over three 2-cpu nodes become one n
 
     >>> from eks_plan.resources import Resources
     >>> from eks_plan.scheduling.pod import PodSpec
-    >>> from eks_plan.solver.compat import build_instance
+    >>> from eks_plan.solver.compat import compile_problem
     >>> from eks_plan.solver.problem import NodeOption, PodGroup, Problem
     >>> pod = PodSpec("shop", (("app", "web"),), Resources({"cpu": 500, "pods": 1}))
     >>> node = NodeOption("default", "m.large", "a", "on-demand", 0.1, Resources({"cpu": 2000, "pods": 29}))
-    >>> instance = build_instance(Problem((PodGroup("Deployment/shop/web", 3, pod),), (node,), ("a",)))
+    >>> compiled = compile_problem(Problem((PodGroup("Deployment/shop/web", 3, pod),), (node,), ("a",)))
     >>> nodes = [LnsNode(0, 0, {0: 1}) for _ in range(3)]
-    >>> better = improve_nodes(instance, nodes, budget=2.0, deadline=float("inf"))
+    >>> better = improve_nodes(compiled, nodes, budget=2.0, deadline=float("inf"))
     >>> [(n.option, n.pods) for n in better]
     [(0, {0: 3})]
 """
@@ -67,7 +67,7 @@ from typing import Any
 import numpy as np
 
 from eks_plan.solver.budget import SolveBudget, run_cp_sat
-from eks_plan.solver.compat import UNLIMITED, Instance
+from eks_plan.solver.compat import UNLIMITED, CompiledProblem
 
 MICRO = 1_000_000
 SEARCH_STAGE = "large-neighbourhood search"
@@ -99,7 +99,7 @@ class LnsNode:
 
 
 def improve_nodes(
-    instance: Instance,
+    compiled: CompiledProblem,
     nodes: Sequence[LnsNode],
     *,
     budget: float,
@@ -120,7 +120,7 @@ def improve_nodes(
     the cancellation token and records a stop by ``deadline`` (the wall clock) as a cut stage.
     """
     tracker = solve_budget or SolveBudget(max(0.0, deadline - time.monotonic()), budget)
-    search = _Search(instance, list(nodes), seed, pod_values)
+    search = _Search(compiled, list(nodes), seed, pod_values)
     if not search.nodes:
         return search.nodes
     spent = 0.0
@@ -148,40 +148,40 @@ def improve_nodes(
 
 class _Search:
     def __init__(
-        self, instance: Instance, nodes: list[LnsNode], seed: int, pod_values: np.ndarray | None
+        self, compiled: CompiledProblem, nodes: list[LnsNode], seed: int, pod_values: np.ndarray | None
     ) -> None:
-        self.instance = instance
+        self.compiled = compiled
         self.pod_values = pod_values
         self.rng = random.Random(seed)
-        self.prices = np.array([o.price_per_hour for o in instance.options])
+        self.prices = np.array([o.price_per_hour for o in compiled.options])
         pinned: set[int] = set()
-        for g, targets in enumerate(instance.host_affinity):
+        for g, targets in enumerate(compiled.host_affinity):
             if targets is not None:
                 pinned.add(g)
                 pinned.update(targets)
         self.pinned = frozenset(pinned)
         self.nodes = nodes
         self.exhausted: set[tuple[int, ...]] = set()  # zones (one or a pair) re-packed whole, no gain
-        self.zone_options = _useful_options(instance)
-        self.pool_max = {p.name: p.max_nodes for p in instance.problem.pools if p.max_nodes is not None}
-        self.pool_min = {p.name: p.min_nodes for p in instance.problem.pools if p.min_nodes}
+        self.zone_options = _useful_options(compiled)
+        self.pool_max = {p.name: p.max_nodes for p in compiled.problem.pools if p.max_nodes is not None}
+        self.pool_min = {p.name: p.min_nodes for p in compiled.problem.pools if p.min_nodes}
         self.multi_spreads = [
-            s for s, spread in enumerate(instance.spreads) if spread.hostname and len(spread.members) > 1
+            s for s, spread in enumerate(compiled.spreads) if spread.hostname and len(spread.members) > 1
         ]
         # Groups whose only per-node rule is their own hostname spread: a node may hold up to the
         # least loaded node's count plus maxSkew, not just maxSkew (see _balanced_spread).
         self.solo_spread: dict[int, int] = {}
         self._peaks: dict[int, int] | None = None
-        for g in range(len(instance.groups)):
-            counting = [instance.spreads[i] for i in instance.spreads_counting[g]]
+        for g in range(len(compiled.groups)):
+            counting = [compiled.spreads[i] for i in compiled.spreads_counting[g]]
             host = [spread for spread in counting if spread.hostname]
             if (
                 len(host) == 1
                 and host[0].members == frozenset({g})
                 and host[0].owner == g
                 and host[0].min_domains is None
-                and not instance.rule_cap_is_hard[g]
-                and not instance.conflicts[g]
+                and not compiled.rule_cap_is_hard[g]
+                and not compiled.conflicts[g]
             ):
                 self.solo_spread[g] = host[0].max_skew
 
@@ -192,10 +192,10 @@ class _Search:
         if self.pod_values is not None:
             value = sum(float(self.pod_values[g]) * count for g, count in node.pods.items())
             return float(self.prices[node.option]) - value
-        usable = self.instance.usable[node.option].astype(np.float64)
+        usable = self.compiled.usable[node.option].astype(np.float64)
         used = np.zeros_like(usable)
         for g, count in node.pods.items():
-            used += self.instance.requests[g] * count
+            used += self.compiled.requests[g] * count
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(usable > 0, used / usable, 0.0)
         return float(self.prices[node.option] * (1.0 - min(1.0, float(share.max(initial=0.0)))))
@@ -302,136 +302,40 @@ class _Search:
         self, chosen: list[int], seconds: float, wall: float, tracker: SolveBudget
     ) -> tuple[bool, float]:
         """Solve the exact packing of the chosen nodes' pods (``seconds`` of deterministic time,
-        ``wall`` seconds at most); apply it if cheaper."""
+        ``wall`` seconds at most); apply it if cheaper.
+
+        In OR-Tools order: the neighbourhood's data (:meth:`_neighbourhood`), each slot's variables
+        and constraints (:meth:`_slot`), the demand and spread-balance constraints, the cost with
+        its symmetry breaking and the pool bounds, the objective, the old nodes as the hint, the
+        solve, and the read-back (:meth:`_apply`).
+        """
         from ortools.sat.python import cp_model
 
-        instance = self.instance
-        old = [self.nodes[i] for i in chosen]
-        zones = sorted({n.zone for n in old})
-        demand: dict[int, int] = defaultdict(int)
-        zone_demand: dict[tuple[int, int], int] = defaultdict(int)  # zone-bound groups, per zone
-        for node in old:
-            for g, count in node.pods.items():
-                if count:
-                    demand[g] += count
-                    if instance.zone_constrained[g]:
-                        zone_demand[g, node.zone] += count
-        groups = sorted(demand)
-        old_cost = round(sum(float(self.prices[n.option]) for n in old) * MICRO)
-        slot_zone: list[int] = []
-        zone_options: dict[int, list[int]] = {}
-        for zone in zones:
-            options = [o for o in self.zone_options.get(zone, []) if self.prices[o] * MICRO < old_cost - 0.5]
-            options = [o for o in options if instance.allowed[groups, o].any()] if groups else []
-            old_options = {n.option for n in old if n.zone == zone}
-            zone_options[zone] = sorted(set(options) | old_options)
-            in_zone = sum(1 for n in old if n.zone == zone)
-            slot_zone += [zone] * (in_zone + (1 if in_zone < MAX_NEIGHBOURHOOD else 0))
-        slots = len(slot_zone)
-        if not groups or len(groups) * slots > MAX_PAIRS:
+        hood = self._neighbourhood(chosen)
+        if hood is None:
             return False, 0.0
-
         model = cp_model.CpModel()
-        balanced = self._balanced_spread(model, groups, set(chosen))
+        balanced = self._balanced_spread(model, hood.groups, set(chosen))
         if balanced is None:
             return False, 0.0
-        resources = range(len(instance.resources))
+        slots = len(hood.slot_zone)
         use = [
-            {o: model.new_bool_var(f"use[{j},{o}]") for o in zone_options[slot_zone[j]]} for j in range(slots)
+            {o: model.new_bool_var(f"use[{j},{o}]") for o in hood.zone_options[hood.slot_zone[j]]}
+            for j in range(slots)
         ]
-        pods: list[dict[int, Any]] = []
-        for j in range(slots):
-            model.add_at_most_one(use[j].values())
-            row = {}
-            for g in groups:
-                cap = min(
-                    demand[g], int(instance.rule_cap[g]) if instance.rule_cap[g] < UNLIMITED else demand[g]
-                )
-                if g in balanced:
-                    cap = demand[g]
-                if instance.zone_constrained[g]:
-                    cap = min(cap, zone_demand.get((g, slot_zone[j]), 0))
-                allowed = [var for o, var in use[j].items() if instance.allowed[g, o]]
-                if not allowed or cap <= 0:
-                    continue
-                var = model.new_int_var(0, cap, f"pods[{g},{j}]")
-                model.add(var <= cap * sum(allowed))
-                row[g] = var
-            pods.append(row)
-            for r in resources:
-                terms = [
-                    (int(instance.requests[g, r]), var)
-                    for g, var in row.items()
-                    if instance.requests[g, r] > 0
-                ]
-                if terms:
-                    model.add(
-                        sum(a * v for a, v in terms)
-                        <= sum(int(max(instance.usable[o, r], 0)) * var for o, var in use[j].items())
-                    )
-            for s in self.multi_spreads:
-                members = [var for g, var in row.items() if g in instance.spreads[s].members]
-                if len(members) > 1:
-                    model.add(sum(members) <= instance.spreads[s].max_skew)
-            for g in row:
-                for h in instance.conflicts[g]:
-                    if h > g and h in row:
-                        hosts_g = model.new_bool_var("")
-                        hosts_h = model.new_bool_var("")
-                        model.add(row[g] <= demand[g] * hosts_g)
-                        model.add(row[h] <= demand[h] * hosts_h)
-                        model.add_bool_or([hosts_g.Not(), hosts_h.Not()])
-        for g in groups:
-            columns = [pods[j][g] for j in range(slots) if g in pods[j]]
-            if not columns:
-                return False, 0.0
-            model.add(sum(columns) == demand[g])
-            if instance.zone_constrained[g]:
-                for zone in zones:
-                    zone_columns = [pods[j][g] for j in range(slots) if slot_zone[j] == zone and g in pods[j]]
-                    if zone_demand.get((g, zone), 0) and not zone_columns:
-                        return False, 0.0
-                    if zone_columns:
-                        model.add(sum(zone_columns) == zone_demand.get((g, zone), 0))
+        pods = [self._slot(model, hood, j, use[j], balanced) for j in range(slots)]
+        if not _demand_constraints(model, self.compiled, hood, pods):
+            return False, 0.0
         for g, (least, skew) in balanced.items():
             for j in range(slots):
                 used: Any = sum(use[j].values())
                 on_node: Any = pods[j].get(g, 0)
                 model.add(on_node <= least + skew)
-                model.add(least <= on_node + demand[g] * (1 - used))  # every new node is eligible
-        slot_cost = [
-            sum(round(float(self.prices[o]) * MICRO) * var for o, var in use[j].items()) for j in range(slots)
-        ]
-        for j in range(slots - 1):
-            if slot_zone[j] == slot_zone[j + 1]:
-                model.add(slot_cost[j] >= slot_cost[j + 1])  # symmetry: dearest node first
-        pool_of = {o: instance.options[o].pool for zone in zones for o in zone_options[zone]}
-        counts: defaultdict[str, int] = defaultdict(int)
-        for node in self.nodes:
-            counts[instance.options[node.option].pool] += 1
-        for node in old:
-            counts[instance.options[node.option].pool] -= 1
-        for pool in sorted(set(pool_of.values()) | {instance.options[n.option].pool for n in old}):
-            members = [var for j in range(slots) for o, var in use[j].items() if pool_of[o] == pool]
-            if pool in self.pool_max:
-                model.add(sum(members) <= self.pool_max[pool] - counts[pool])
-            if pool in self.pool_min:
-                model.add(sum(members) >= self.pool_min[pool] - counts[pool])
-        total = sum(slot_cost)
-        model.add(total <= old_cost - 1)
+                model.add(least <= on_node + hood.demand[g] * (1 - used))  # every new node is eligible
+        total = self._cost_and_pools(model, hood, use)
+        model.add(total <= hood.old_cost - 1)
         model.minimize(total)
-        ordered: list[LnsNode | None] = []
-        for zone in zones:
-            zone_nodes = sorted(
-                (n for n in old if n.zone == zone), key=lambda n: -float(self.prices[n.option])
-            )
-            ordered += zone_nodes + [None] * (slot_zone.count(zone) - len(zone_nodes))
-        for j in range(slots):
-            current = ordered[j]
-            for o, var in use[j].items():
-                model.add_hint(var, 1 if current is not None and current.option == o else 0)
-            for g, var in pods[j].items():
-                model.add_hint(var, current.pods.get(g, 0) if current is not None else 0)
+        self._hint(model, hood, use, pods)
 
         solver, status = run_cp_sat(
             model,
@@ -443,59 +347,229 @@ class _Search:
             wall=max(0.01, wall),
         )
         work = float(solver.response_proto.deterministic_time)
-        whole = len(old) == sum(1 for n in self.nodes if n.zone in zones)
-        if status == cp_model.INFEASIBLE and whole and all(self.movable(n) for n in old):
-            self.exhausted.add(tuple(zones))  # no cheaper packing of these whole zones exists
+        whole = len(hood.old) == sum(1 for n in self.nodes if n.zone in hood.zones)
+        if status == cp_model.INFEASIBLE and whole and all(self.movable(n) for n in hood.old):
+            self.exhausted.add(tuple(hood.zones))  # no cheaper packing of these whole zones exists
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return False, work
+        return self._apply(chosen, hood, solver, use, pods), work
+
+    def _neighbourhood(self, chosen: list[int]) -> _Neighbourhood | None:
+        """The chosen nodes' pods and the slots that may replace them: per zone, the options cheaper
+        than all the old nodes together plus the old ones, one slot per old node and one more.
+        None when there is nothing to move or the model would be too large."""
+        compiled = self.compiled
+        old = [self.nodes[i] for i in chosen]
+        zones = sorted({n.zone for n in old})
+        demand: dict[int, int] = defaultdict(int)
+        zone_demand: dict[tuple[int, int], int] = defaultdict(int)  # zone-bound groups, per zone
+        for node in old:
+            for g, count in node.pods.items():
+                if count:
+                    demand[g] += count
+                    if compiled.zone_constrained[g]:
+                        zone_demand[g, node.zone] += count
+        groups = sorted(demand)
+        old_cost = round(sum(float(self.prices[n.option]) for n in old) * MICRO)
+        slot_zone: list[int] = []
+        zone_options: dict[int, list[int]] = {}
+        for zone in zones:
+            options = [o for o in self.zone_options.get(zone, []) if self.prices[o] * MICRO < old_cost - 0.5]
+            options = [o for o in options if compiled.allowed[groups, o].any()] if groups else []
+            old_options = {n.option for n in old if n.zone == zone}
+            zone_options[zone] = sorted(set(options) | old_options)
+            in_zone = sum(1 for n in old if n.zone == zone)
+            slot_zone += [zone] * (in_zone + (1 if in_zone < MAX_NEIGHBOURHOOD else 0))
+        if not groups or len(groups) * len(slot_zone) > MAX_PAIRS:
+            return None
+        return _Neighbourhood(old, zones, demand, zone_demand, groups, old_cost, slot_zone, zone_options)
+
+    def _slot(
+        self,
+        model: Any,
+        hood: _Neighbourhood,
+        j: int,
+        use: dict[int, Any],
+        balanced: dict[int, tuple[Any, int]],
+    ) -> dict[int, Any]:
+        """Slot ``j``: at most one option, its pods per group (within the rule caps and the zone's
+        demand), resources, multi-group hostname spreads and node conflicts; its pods variables."""
+        compiled = self.compiled
+        demand = hood.demand
+        model.add_at_most_one(use.values())
+        row = {}
+        for g in hood.groups:
+            cap = min(demand[g], int(compiled.rule_cap[g]) if compiled.rule_cap[g] < UNLIMITED else demand[g])
+            if g in balanced:
+                cap = demand[g]
+            if compiled.zone_constrained[g]:
+                cap = min(cap, hood.zone_demand.get((g, hood.slot_zone[j]), 0))
+            allowed = [var for o, var in use.items() if compiled.allowed[g, o]]
+            if not allowed or cap <= 0:
+                continue
+            var = model.new_int_var(0, cap, f"pods[{g},{j}]")
+            model.add(var <= cap * sum(allowed))
+            row[g] = var
+        for r in range(len(compiled.resources)):
+            terms = [
+                (int(compiled.requests[g, r]), var) for g, var in row.items() if compiled.requests[g, r] > 0
+            ]
+            if terms:
+                model.add(
+                    sum(a * v for a, v in terms)
+                    <= sum(int(max(compiled.usable[o, r], 0)) * var for o, var in use.items())
+                )
+        for s in self.multi_spreads:
+            members = [var for g, var in row.items() if g in compiled.spreads[s].members]
+            if len(members) > 1:
+                model.add(sum(members) <= compiled.spreads[s].max_skew)
+        for g in row:
+            for h in compiled.conflicts[g]:
+                if h > g and h in row:
+                    hosts_g = model.new_bool_var("")
+                    hosts_h = model.new_bool_var("")
+                    model.add(row[g] <= demand[g] * hosts_g)
+                    model.add(row[h] <= demand[h] * hosts_h)
+                    model.add_bool_or([hosts_g.Not(), hosts_h.Not()])
+        return row
+
+    def _cost_and_pools(self, model: Any, hood: _Neighbourhood, use: list[dict[int, Any]]) -> Any:
+        """The slots' total cost in micro-dollars per hour (dearest slot first in each zone, to
+        break symmetry), after adding the pools' node-count bounds less the nodes kept."""
+        compiled = self.compiled
+        slot_zone, zone_options, old = hood.slot_zone, hood.zone_options, hood.old
+        slots = len(slot_zone)
+        slot_cost = [
+            sum(round(float(self.prices[o]) * MICRO) * var for o, var in use[j].items()) for j in range(slots)
+        ]
+        for j in range(slots - 1):
+            if slot_zone[j] == slot_zone[j + 1]:
+                model.add(slot_cost[j] >= slot_cost[j + 1])  # symmetry: dearest node first
+        pool_of = {o: compiled.options[o].pool for zone in hood.zones for o in zone_options[zone]}
+        counts: defaultdict[str, int] = defaultdict(int)
+        for node in self.nodes:
+            counts[compiled.options[node.option].pool] += 1
+        for node in old:
+            counts[compiled.options[node.option].pool] -= 1
+        for pool in sorted(set(pool_of.values()) | {compiled.options[n.option].pool for n in old}):
+            members = [var for j in range(slots) for o, var in use[j].items() if pool_of[o] == pool]
+            if pool in self.pool_max:
+                model.add(sum(members) <= self.pool_max[pool] - counts[pool])
+            if pool in self.pool_min:
+                model.add(sum(members) >= self.pool_min[pool] - counts[pool])
+        return sum(slot_cost)
+
+    def _hint(
+        self, model: Any, hood: _Neighbourhood, use: list[dict[int, Any]], pods: list[dict[int, Any]]
+    ) -> None:
+        """The old nodes, dearest first in each zone, in the slots of their zone."""
+        ordered: list[LnsNode | None] = []
+        for zone in hood.zones:
+            zone_nodes = sorted(
+                (n for n in hood.old if n.zone == zone), key=lambda n: -float(self.prices[n.option])
+            )
+            ordered += zone_nodes + [None] * (hood.slot_zone.count(zone) - len(zone_nodes))
+        for j in range(len(hood.slot_zone)):
+            current = ordered[j]
+            for o, var in use[j].items():
+                model.add_hint(var, 1 if current is not None and current.option == o else 0)
+            for g, var in pods[j].items():
+                model.add_hint(var, current.pods.get(g, 0) if current is not None else 0)
+
+    def _apply(
+        self,
+        chosen: list[int],
+        hood: _Neighbourhood,
+        solver: Any,
+        use: list[dict[int, Any]],
+        pods: list[dict[int, Any]],
+    ) -> bool:
+        """Read the new nodes back; replace the chosen ones by them if they hold every pod and cost
+        less."""
         new_nodes = []
-        for j in range(slots):
+        for j in range(len(hood.slot_zone)):
             chosen_option = next((o for o, var in use[j].items() if solver.boolean_value(var)), None)
             if chosen_option is None:
                 continue
             content = {g: int(solver.value(var)) for g, var in pods[j].items() if solver.value(var) > 0}
-            new_nodes.append(LnsNode(chosen_option, slot_zone[j], content))
+            new_nodes.append(LnsNode(chosen_option, hood.slot_zone[j], content))
         if (
-            not _holds(instance, new_nodes, demand)
-            or sum(self.prices[n.option] for n in new_nodes) * MICRO >= old_cost
+            not _holds(self.compiled, new_nodes, hood.demand)
+            or sum(self.prices[n.option] for n in new_nodes) * MICRO >= hood.old_cost
         ):
-            return False, work
-        self.exhausted = {key for key in self.exhausted if not set(key) & set(zones)}
+            return False
+        self.exhausted = {key for key in self.exhausted if not set(key) & set(hood.zones)}
         self._peaks = None
         keep = [n for i, n in enumerate(self.nodes) if i not in set(chosen)]
         self.nodes = keep + [n for n in new_nodes if n.pods]
-        return True, work
+        return True
 
 
-def _holds(instance: Instance, nodes: list[LnsNode], demand: dict[int, int]) -> bool:
+@dataclass(slots=True)
+class _Neighbourhood:
+    """What one repack moves: the old nodes and their zones, the pods per group (and per zone for
+    zone-constrained groups), their cost in micro-dollars, and the slots (zone of each) with the
+    options each zone's slots may take."""
+
+    old: list[LnsNode]
+    zones: list[int]
+    demand: dict[int, int]
+    zone_demand: dict[tuple[int, int], int]
+    groups: list[int]
+    old_cost: int
+    slot_zone: list[int]
+    zone_options: dict[int, list[int]]
+
+
+def _demand_constraints(
+    model: Any, compiled: CompiledProblem, hood: _Neighbourhood, pods: list[dict[int, Any]]
+) -> bool:
+    """Every group's pods placed, per zone for zone-constrained groups; False when some cannot be."""
+    slots = range(len(hood.slot_zone))
+    for g in hood.groups:
+        columns = [pods[j][g] for j in slots if g in pods[j]]
+        if not columns:
+            return False
+        model.add(sum(columns) == hood.demand[g])
+        if compiled.zone_constrained[g]:
+            for zone in hood.zones:
+                zone_columns = [pods[j][g] for j in slots if hood.slot_zone[j] == zone and g in pods[j]]
+                if hood.zone_demand.get((g, zone), 0) and not zone_columns:
+                    return False
+                if zone_columns:
+                    model.add(sum(zone_columns) == hood.zone_demand.get((g, zone), 0))
+    return True
+
+
+def _holds(compiled: CompiledProblem, nodes: list[LnsNode], demand: dict[int, int]) -> bool:
     """The sub-model's answer places exactly the freed pods within every node's capacity."""
     placed: dict[int, int] = defaultdict(int)
     for node in nodes:
-        used = np.zeros(len(instance.resources), dtype=np.int64)
+        used = np.zeros(len(compiled.resources), dtype=np.int64)
         for g, count in node.pods.items():
-            if not instance.allowed[g, node.option]:
+            if not compiled.allowed[g, node.option]:
                 return False
-            used += instance.requests[g] * count
+            used += compiled.requests[g] * count
             placed[g] += count
-        if (used > instance.usable[node.option]).any():
+        if (used > compiled.usable[node.option]).any():
             return False
     return dict(placed) == {g: c for g, c in demand.items() if c}
 
 
-def _useful_options(instance: Instance) -> dict[int, list[int]]:
+def _useful_options(compiled: CompiledProblem) -> dict[int, list[int]]:
     """Per zone, the options no other option of the zone and pool dominates (no dearer, as big in
     every resource, allowed to the same groups), in index order."""
     by_key: dict[tuple[int, str, bytes], list[int]] = defaultdict(list)
-    for o, option in enumerate(instance.options):
-        if option.zone not in instance.problem.zones:
+    for o, option in enumerate(compiled.options):
+        if option.zone not in compiled.problem.zones:
             continue
-        key = (int(instance.option_zone[o]), option.pool, np.packbits(instance.allowed[:, o]).tobytes())
+        key = (int(compiled.option_zone[o]), option.pool, np.packbits(compiled.allowed[:, o]).tobytes())
         by_key[key].append(o)
-    prices = np.array([o.price_per_hour for o in instance.options])
+    prices = np.array([o.price_per_hour for o in compiled.options])
     result: dict[int, list[int]] = defaultdict(list)
     for (zone, _, _), members in sorted(by_key.items()):
         index = np.array(members)
-        price, size = prices[index], instance.usable[index]
+        price, size = prices[index], compiled.usable[index]
         cheaper = price[:, None] <= price[None, :]
         bigger = (size[:, None, :] >= size[None, :, :]).all(axis=2)
         strictly = (price[:, None] < price[None, :]) | (size[:, None, :] > size[None, :, :]).any(axis=2)

@@ -23,12 +23,12 @@ Example: 5 pods of 600m on nodes that take 3 each become two nodes, 3 + 2::
 
     >>> from eks_plan.resources import Resources
     >>> from eks_plan.scheduling.pod import PodSpec
-    >>> from eks_plan.solver.compat import build_instance
+    >>> from eks_plan.solver.compat import compile_problem
     >>> from eks_plan.solver.problem import NodeOption, PodGroup, Problem
     >>> pod = PodSpec("shop", (("app", "web"),), Resources({"cpu": 600, "pods": 1}))
     >>> node = NodeOption("default", "m7i.large", "a", "on-demand", 0.1, Resources({"cpu": 1930, "pods": 29}))
-    >>> instance = build_instance(Problem((PodGroup("Deployment/shop/web", 5, pod),), (node,), ("a",)))
-    >>> packer = Packer(instance)
+    >>> compiled = compile_problem(Problem((PodGroup("Deployment/shop/web", 5, pod),), (node,), ("a",)))
+    >>> packer = Packer(compiled)
     >>> packer.place_all({0: {0: 5}}, [5])
     >>> [sorted(n.pods.values()) for n in packer.nodes]
     [[3], [2]]
@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from eks_plan.solver.compat import UNLIMITED, Instance, Spread
+from eks_plan.solver.compat import UNLIMITED, CompiledProblem, Spread
 from eks_plan.solver.plan import Fit, FitCount, ReasonCode, UnplacedReason
 
 
@@ -52,7 +52,7 @@ class Node:
     """A node being filled: its option, zone, what is still free, and what runs on it."""
 
     option: int
-    klass: int
+    class_index: int
     zone: int
     free: np.ndarray  # a row of the packer's free-capacity array
     pods: dict[int, int] = field(default_factory=dict)
@@ -63,7 +63,7 @@ class Node:
 @dataclass(slots=True)
 class Portion:
     group: int
-    klass: int
+    class_index: int
     zone: int | None  # None: any zone the group may use
     count: int
 
@@ -71,14 +71,14 @@ class Portion:
 class _FlatClasses:
     """Every option of every class, in class order, as arrays (for :meth:`Packer.cheapest_class`)."""
 
-    def __init__(self, instance: Instance) -> None:
-        classes = instance.classes
+    def __init__(self, compiled: CompiledProblem) -> None:
+        classes = compiled.classes
         self.pools = sorted({option_class.pool for option_class in classes})
         pool_index = {pool: i for i, pool in enumerate(self.pools)}
         sizes = [len(option_class.options) for option_class in classes]
         self.options = np.array([o for c in classes for o in c.options], dtype=np.int64)
         self.zones = np.array([z for c in classes for z in c.zones], dtype=np.int64)
-        self.klass = np.repeat(np.array([c.index for c in classes], dtype=np.int64), sizes)
+        self.class_index = np.repeat(np.array([c.index for c in classes], dtype=np.int64), sizes)
         self.price = np.repeat(np.array([c.price for c in classes], dtype=np.float64), sizes)
         self.pool_of = np.repeat(np.array([pool_index[c.pool] for c in classes], dtype=np.int64), sizes)
 
@@ -86,8 +86,10 @@ class _FlatClasses:
 class Packer:
     """First-fit decreasing placement of per-class pod counts onto concrete nodes."""
 
-    def __init__(self, instance: Instance, own_class_first: bool = False, by_priority: bool = False) -> None:
-        self.instance = instance
+    def __init__(
+        self, compiled: CompiledProblem, own_class_first: bool = False, by_priority: bool = False
+    ) -> None:
+        self.compiled = compiled
         self.own_class_first = own_class_first
         # With by_priority, higher-priority pods are placed first, so that when pool limits leave
         # pods Pending they are the lowest-priority ones, as preemption would leave them.
@@ -100,22 +102,22 @@ class Packer:
         self.pool_counts: dict[str, int] = defaultdict(int)
         self.unplaced: dict[int, int] = defaultdict(int)
         self.unplaced_why: dict[int, UnplacedReason] = {}
-        self.pool_max = {p.name: p.max_nodes for p in instance.problem.pools if p.max_nodes is not None}
-        usable = instance.usable.astype(np.float64)
-        self._share = np.zeros((len(instance.groups), len(instance.options)))
+        self.pool_max = {p.name: p.max_nodes for p in compiled.problem.pools if p.max_nodes is not None}
+        usable = compiled.usable.astype(np.float64)
+        self._share = np.zeros((len(compiled.groups), len(compiled.options)))
         with np.errstate(divide="ignore", invalid="ignore"):
-            for r in range(len(instance.resources)):
+            for r in range(len(compiled.resources)):
                 ratio = np.where(
-                    usable[None, :, r] > 0, instance.requests[:, None, r] / usable[None, :, r], 0
+                    usable[None, :, r] > 0, compiled.requests[:, None, r] / usable[None, :, r], 0
                 )
                 self._share = np.maximum(self._share, ratio)
-        self._flat_classes = _FlatClasses(instance)
+        self._flat_classes = _FlatClasses(compiled)
         self._host_hard = [
-            target is not None and target != frozenset({g}) for g, target in enumerate(instance.host_affinity)
+            target is not None and target != frozenset({g}) for g, target in enumerate(compiled.host_affinity)
         ]
         # Node facts as arrays, so that "how many pods of g fit each node" is one numpy expression.
         rows = 1024
-        self._free = np.zeros((rows, len(instance.resources)), dtype=np.int64)
+        self._free = np.zeros((rows, len(compiled.resources)), dtype=np.int64)
         self._option = np.zeros(rows, dtype=np.int64)
         self._zone = np.zeros(rows, dtype=np.int64)
         self._pod_total = np.zeros(rows, dtype=np.int64)
@@ -130,8 +132,8 @@ class Packer:
         ``placeable[g]`` is the number of pods of ``g`` to place; counts missing from
         ``per_class`` go to the group's cheapest class.
         """
-        instance = self.instance
-        totals = {g: sum(per_class.get(g, {}).values()) for g in range(len(instance.groups))}
+        compiled = self.compiled
+        totals = {g: sum(per_class.get(g, {}).values()) for g in range(len(compiled.groups))}
         for g, count in enumerate(placeable):
             if totals[g] != count:
                 cheapest = self.cheapest_class(g, None)
@@ -145,14 +147,14 @@ class Packer:
                     fixed = {cheapest: count}
                 per_class = {**per_class, g: fixed}
         why: dict[int, UnplacedReason | None] = {}
-        zone_counts, zone_unplaced = split_zones(instance, placeable, why)
+        zone_counts, zone_unplaced = split_zones(compiled, placeable, why)
         for g, count in zone_unplaced.items():
-            self._give_up(g, count, why.get(g) or zone_rules_reason(instance))
+            self._give_up(g, count, why.get(g) or zone_rules_reason(compiled))
         portions: list[Portion] = []
-        for g in range(len(instance.groups)):
+        for g in range(len(compiled.groups)):
             classes = {c: n for c, n in sorted(per_class.get(g, {}).items()) if n > 0}
             if g in zone_counts:
-                portions += _zone_portions(instance, g, classes, zone_counts[g])
+                portions += _zone_portions(compiled, g, classes, zone_counts[g])
             else:
                 portions += [Portion(g, c, None, n) for c, n in classes.items()]
         for portion in self._ordered(portions):
@@ -167,13 +169,13 @@ class Packer:
         its zone-bound groups already follow :func:`split_zones`, whose leftovers are given up
         here as in :meth:`place_all`; missing pods go to the group's cheapest class, any zone.
         """
-        instance = self.instance
+        compiled = self.compiled
         why: dict[int, UnplacedReason | None] = {}
-        _, zone_unplaced = split_zones(instance, placeable, why)
+        _, zone_unplaced = split_zones(compiled, placeable, why)
         portions: list[Portion] = []
-        for g in range(len(instance.groups)):
+        for g in range(len(compiled.groups)):
             count = placeable[g] - zone_unplaced.get(g, 0)
-            self._give_up(g, zone_unplaced.get(g, 0), why.get(g) or zone_rules_reason(instance))
+            self._give_up(g, zone_unplaced.get(g, 0), why.get(g) or zone_rules_reason(compiled))
             decided = per_class_zone.get(g, {})
             for (c, z), n in sorted(decided.items()):
                 if n > 0:
@@ -196,52 +198,52 @@ class Packer:
         (one pass in Python per group would cost groups x options steps).
         """
         flat = self._flat_classes
-        mask = self.instance.allowed[g, flat.options]
+        mask = self.compiled.allowed[g, flat.options]
         if zone is not None:
             mask &= flat.zones == zone
         pool_full = [not self._pool_has_room(pool) for pool in flat.pools]
         if any(pool_full):
             mask &= ~np.array(pool_full, dtype=bool)[flat.pool_of]
         if exclude:
-            mask &= ~np.isin(flat.klass, np.fromiter(exclude, dtype=np.int64))
+            mask &= ~np.isin(flat.class_index, np.fromiter(exclude, dtype=np.int64))
         positions = np.flatnonzero(mask)
         if len(positions) == 0:
             return None
-        classes = flat.klass[positions]
+        classes = flat.class_index[positions]
         first = positions[np.r_[True, classes[1:] != classes[:-1]]]  # each class's first usable option
         costs = flat.price[first] * np.maximum(self._share[g, flat.options[first]], 1e-9)
-        return int(flat.klass[first[int(np.argmin(costs))]])
+        return int(flat.class_index[first[int(np.argmin(costs))]])
 
     def cost(self) -> float:
-        return sum(self.instance.options[node.option].price_per_hour for node in self.nodes)
+        return sum(self.compiled.options[node.option].price_per_hour for node in self.nodes)
 
     # --- placement ----------------------------------------------------------------------------
 
     def _ordered(self, portions: list[Portion]) -> list[Portion]:
         def size(portion: Portion) -> float:
-            option = self.instance.classes[portion.klass].options[0]
+            option = self.compiled.classes[portion.class_index].options[0]
             return float(self._share[portion.group, option])
 
         return sorted(
             portions,
             key=lambda p: (
-                -self.instance.groups[p.group].pod.priority if self.by_priority else 0,
+                -self.compiled.groups[p.group].pod.priority if self.by_priority else 0,
                 self._host_hard[p.group],
-                self.instance.rule_cap[p.group] >= UNLIMITED,
+                self.compiled.rule_cap[p.group] >= UNLIMITED,
                 p.zone is None,
                 -size(p),
                 p.group,
-                p.klass,
+                p.class_index,
                 p.zone or 0,
             ),
         )
 
     def _place(self, portion: Portion) -> None:
-        instance = self.instance
+        compiled = self.compiled
         g = portion.group
         remaining = portion.count
         if self._host_hard[g]:
-            targets = instance.host_affinity[g] or frozenset()
+            targets = compiled.host_affinity[g] or frozenset()
             with_targets = np.zeros(len(self.nodes), dtype=bool)
             for t in targets:
                 if t != g:
@@ -255,34 +257,34 @@ class Packer:
             # on memory types): fill the portion's own class first, so that other classes' pods do
             # not take the room the decision meant for this one.
             own = np.zeros(len(self.nodes), dtype=bool)
-            own[self.by_class.get(portion.klass, [])] = True
+            own[self.by_class.get(portion.class_index, [])] = True
             remaining = self._fill(g, portion.zone, remaining, own)
         remaining = self._fill(g, portion.zone, remaining)
-        tried = {portion.klass}
-        klass: int | None = portion.klass
-        while remaining > 0 and klass is not None:
-            remaining = self._open(g, klass, portion.zone, remaining)
+        tried = {portion.class_index}
+        class_index: int | None = portion.class_index
+        while remaining > 0 and class_index is not None:
+            remaining = self._open(g, class_index, portion.zone, remaining)
             if remaining > 0:
-                klass = self.cheapest_class(g, portion.zone, frozenset(tried))
-                if klass is not None:
-                    tried.add(klass)
+                class_index = self.cheapest_class(g, portion.zone, frozenset(tried))
+                if class_index is not None:
+                    tried.add(class_index)
         if remaining > 0:
             self._give_up(g, remaining, self._pool_limit_reason(g) or NO_OPTION)
 
     def _pool_limit_reason(self, g: int) -> UnplacedReason | None:
         """The pools ``g`` may use that are full, with their maxNodes (``None``: none is full)."""
-        pools = sorted({self.instance.options[o].pool for o in np.flatnonzero(self.instance.allowed[g])})
+        pools = sorted({self.compiled.options[o].pool for o in np.flatnonzero(self.compiled.allowed[g])})
         full = tuple((p, self.pool_max[p]) for p in pools if not self._pool_has_room(p))
         return UnplacedReason(ReasonCode.POOL_FULL, pools=full) if full else None
 
     def fits(self, g: int, zone: int | None = None) -> np.ndarray:
         """How many more pods of ``g`` fit each node (resources, selector, taints, host ports,
         hostname anti-affinity, hostname spread caps, self hostname affinity)."""
-        instance = self.instance
+        compiled = self.compiled
         count = len(self.nodes)
         if count == 0:
             return np.zeros(0, dtype=np.int64)
-        requests = instance.requests[g]
+        requests = compiled.requests[g]
         positive = requests > 0
         free = self._free[:count]
         fit = (
@@ -291,17 +293,17 @@ class Packer:
             else np.full(count, UNLIMITED)
         )
         fit = np.maximum(fit, 0)
-        fit[~instance.allowed[g, self._option[:count]]] = 0
+        fit[~compiled.allowed[g, self._option[:count]]] = 0
         if zone is not None:
             fit[self._zone[:count] != zone] = 0
         mine = self.group_nodes.get(g, {})
-        cap = int(instance.rule_cap[g])
+        cap = int(compiled.rule_cap[g])
         if cap < UNLIMITED:
             fit = np.minimum(fit, cap)
             for i, n in mine.items():
                 fit[i] = min(fit[i], cap - n)
-        for s in instance.spreads_owned[g]:
-            spread = instance.spreads[s]
+        for s in compiled.spreads_owned[g]:
+            spread = compiled.spreads[s]
             if spread.hostname and s in self._spread_nodes:
                 # The pods its selector counts on a node, less the least count of any node (0
                 # or more), may not exceed maxSkew once a pod of g lands there.
@@ -310,8 +312,8 @@ class Packer:
                     fit = np.minimum(fit, spread.max_skew - counted)
                 else:
                     fit[counted > spread.max_skew] = 0
-        for s in instance.spreads_counting[g]:
-            spread = instance.spreads[s]
+        for s in compiled.spreads_counting[g]:
+            spread = compiled.spreads[s]
             if spread.hostname and spread.owner != g and s in self._spread_nodes:
                 # Another workload's constraint counts g: g is not bound by it, but must not push
                 # a node that already holds the owner's pods past the owner's skew.
@@ -319,10 +321,10 @@ class Packer:
                 owner_nodes[list(self.group_nodes.get(spread.owner, {}))] = True
                 limited = np.maximum(spread.max_skew - self._spread_nodes[s][:count], 0)
                 fit = np.where(owner_nodes, np.minimum(fit, limited), fit)
-        for other in instance.conflicts[g]:
+        for other in compiled.conflicts[g]:
             for i in self.group_nodes.get(other, {}):
                 fit[i] = 0
-        if instance.host_affinity[g] == frozenset({g}):
+        if compiled.host_affinity[g] == frozenset({g}):
             # All replicas share one node: one already holding them, or an empty one.
             holding = np.zeros(count, dtype=bool)
             holding[list(mine)] = True
@@ -340,7 +342,7 @@ class Packer:
         fit = self.fits(g, zone)
         if only is not None:
             fit = np.where(only, fit, 0)
-        if self.instance.host_affinity[g] == frozenset({g}):
+        if self.compiled.host_affinity[g] == frozenset({g}):
             fit = np.where(fit >= remaining, fit, 0)
         fit = np.minimum(fit, remaining)
         cumulative = np.cumsum(fit)
@@ -358,19 +360,19 @@ class Packer:
 
     def _put(self, g: int, node: Node, count: int) -> None:
         index = node.index
-        self._free[index] -= self.instance.requests[g] * count
+        self._free[index] -= self.compiled.requests[g] * count
         self._pod_total[index] += count
         node.pods[g] = node.pods.get(g, 0) + count
         self.group_nodes[g][index] = node.pods[g]
-        for s in self.instance.spreads_counting[g]:
-            if self.instance.spreads[s].hostname:
+        for s in self.compiled.spreads_counting[g]:
+            if self.compiled.spreads[s].hostname:
                 node.spread_counts[s] = node.spread_counts.get(s, 0) + count
                 if s not in self._spread_nodes:
                     self._spread_nodes[s] = np.zeros(len(self._free), dtype=np.int64)
                 self._spread_nodes[s][index] += count
 
-    def _open(self, g: int, klass: int, zone: int | None, remaining: int) -> int:
-        """Open nodes of ``klass`` for ``g`` until ``remaining`` pods are placed or none can open.
+    def _open(self, g: int, class_index: int, zone: int | None, remaining: int) -> int:
+        """Open nodes of ``class_index`` for ``g`` until ``remaining`` pods are placed or none can open.
 
         How many pods of ``g`` a fresh node of an option takes depends on nothing else (its room,
         the option's labels, and caps that count only that node's own pods), so it is computed
@@ -380,9 +382,9 @@ class Packer:
         long way.
         """
         fresh_fit: dict[int, int] = {}
-        together = self.instance.host_affinity[g] == frozenset({g})
+        together = self.compiled.host_affinity[g] == frozenset({g})
         while remaining > 0:
-            option = self._option_to_open(g, klass, zone)
+            option = self._option_to_open(g, class_index, zone)
             if option is None:
                 return remaining
             node = self.open_node(option)
@@ -406,37 +408,37 @@ class Packer:
         mask[index] = True
         return mask
 
-    def _option_to_open(self, g: int, klass: int, zone: int | None) -> int | None:
-        option_class = self.instance.classes[klass]
+    def _option_to_open(self, g: int, class_index: int, zone: int | None) -> int | None:
+        option_class = self.compiled.classes[class_index]
         if not self._pool_has_room(option_class.pool):
             return None
         choices = [
             (o, z)
             for o, z in zip(option_class.options, option_class.zones, strict=True)
-            if self.instance.allowed[g, o] and (zone is None or z == zone)
+            if self.compiled.allowed[g, o] and (zone is None or z == zone)
         ]
         if not choices:
             return None
         if len(choices) == 1:
             return choices[0][0]
-        per_zone = self.class_zone_counts[klass]
+        per_zone = self.class_zone_counts[class_index]
         return min(choices, key=lambda choice: (per_zone[choice[1]], choice[1]))[0]
 
     def open_node(self, option: int) -> Node:
-        instance = self.instance
+        compiled = self.compiled
         index = len(self.nodes)
         if index == len(self._free):
             self._grow()
-        klass = int(instance.class_of[option])
-        self._free[index] = instance.usable[option]
+        class_index = int(compiled.class_of[option])
+        self._free[index] = compiled.usable[option]
         self._option[index] = option
-        self._zone[index] = int(instance.option_zone[option])
+        self._zone[index] = int(compiled.option_zone[option])
         self._pod_total[index] = 0
-        node = Node(option, klass, int(instance.option_zone[option]), self._free[index], index=index)
-        self.by_class[klass].append(index)
-        self.class_zone_counts[klass][node.zone] += 1
+        node = Node(option, class_index, int(compiled.option_zone[option]), self._free[index], index=index)
+        self.by_class[class_index].append(index)
+        self.class_zone_counts[class_index][node.zone] += 1
         self.nodes.append(node)
-        self.pool_counts[instance.options[option].pool] += 1
+        self.pool_counts[compiled.options[option].pool] += 1
         return node
 
     def _grow(self) -> None:
@@ -452,19 +454,19 @@ class Packer:
 
     def _close_last(self) -> None:
         node = self.nodes.pop()
-        self.by_class[node.klass].pop()
-        self.class_zone_counts[node.klass][node.zone] -= 1
-        self.pool_counts[self.instance.options[node.option].pool] -= 1
+        self.by_class[node.class_index].pop()
+        self.class_zone_counts[node.class_index][node.zone] -= 1
+        self.pool_counts[self.compiled.options[node.option].pool] -= 1
 
     def downsize(self) -> None:
         """Give every node the cheapest option of its pool and zone that still holds its pods
         (Karpenter's last step too): the packing fills nodes first, then this trims them."""
-        instance = self.instance
+        compiled = self.compiled
         by_pool_zone: dict[tuple[str, int], Any] = {}  # lists of options, then arrays of them
-        for o, option in enumerate(instance.options):
-            key = (option.pool, int(instance.option_zone[o]))
+        for o, option in enumerate(compiled.options):
+            key = (option.pool, int(compiled.option_zone[o]))
             by_pool_zone.setdefault(key, []).append(o)
-        prices = np.array([option.price_per_hour for option in instance.options])
+        prices = np.array([option.price_per_hour for option in compiled.options])
         for key, members in list(by_pool_zone.items()):
             members_array = np.array(members, dtype=np.int64)
             by_pool_zone[key] = members_array[np.argsort(prices[members_array], kind="stable")]
@@ -472,23 +474,23 @@ class Packer:
             if not node.pods:
                 continue
             current = node.option
-            candidates = by_pool_zone[(instance.options[current].pool, node.zone)]
-            used = instance.usable[current] - self._free[node.index]
-            fits = (instance.usable[candidates] >= used[None, :]).all(axis=1)
+            candidates = by_pool_zone[(compiled.options[current].pool, node.zone)]
+            used = compiled.usable[current] - self._free[node.index]
+            fits = (compiled.usable[candidates] >= used[None, :]).all(axis=1)
             for g in node.pods:
-                fits &= instance.allowed[g, candidates]
+                fits &= compiled.allowed[g, candidates]
             cheaper = candidates[fits & (prices[candidates] < prices[current] - 1e-12)]
             if len(cheaper) == 0:
                 continue
             best = int(cheaper[0])
-            self.by_class[node.klass].remove(node.index)
-            self.class_zone_counts[node.klass][node.zone] -= 1
+            self.by_class[node.class_index].remove(node.index)
+            self.class_zone_counts[node.class_index][node.zone] -= 1
             node.option = best
-            node.klass = int(instance.class_of[best])
-            self.by_class[node.klass].append(node.index)
-            self.class_zone_counts[node.klass][node.zone] += 1
+            node.class_index = int(compiled.class_of[best])
+            self.by_class[node.class_index].append(node.index)
+            self.class_zone_counts[node.class_index][node.zone] += 1
             self._option[node.index] = best
-            self._free[node.index] = instance.usable[best] - used
+            self._free[node.index] = compiled.usable[best] - used
 
     def _pool_has_room(self, pool: str) -> bool:
         limit = self.pool_max.get(pool)
@@ -501,7 +503,7 @@ class Packer:
 
 
 def _zone_portions(
-    instance: Instance, g: int, classes: Mapping[int, int], zones: np.ndarray
+    compiled: CompiledProblem, g: int, classes: Mapping[int, int], zones: np.ndarray
 ) -> list[Portion]:
     """Match a zone-bound group's per-zone counts with its per-class counts (classes that have an
     option in the zone first)."""
@@ -515,7 +517,7 @@ def _zone_portions(
                     break
                 if left[c] == 0:
                     continue
-                present = z in instance.classes[c].zones
+                present = z in compiled.classes[c].zones
                 if prefer_present and not present:
                     continue
                 take = min(left[c], need[z])
@@ -536,7 +538,7 @@ def _spread_admits(spread: Spread, totals: np.ndarray, zone: int, g: int) -> boo
 
 
 def _zone_reason(
-    instance: Instance,
+    compiled: CompiledProblem,
     g: int,
     candidates: Sequence[int],
     counts: np.ndarray,
@@ -544,9 +546,9 @@ def _zone_reason(
     owned: list[int],
 ) -> UnplacedReason | None:
     """Why no zone takes another pod of ``g``: every zone fails one filter (``None``: unknown)."""
-    zones = len([z for z, name in enumerate(instance.zones) if name in instance.problem.zones])
+    zones = len([z for z, name in enumerate(compiled.zones) if name in compiled.problem.zones])
     if not candidates:
-        fit = Fit.AFFINITY if instance.zone_affinity[g] is not None else Fit.ANTI_AFFINITY
+        fit = Fit.AFFINITY if compiled.zone_affinity[g] is not None else Fit.ANTI_AFFINITY
         return _none_of(zones, "zones", fit)
     if per_zone_cap == 1 and all(counts[z] >= 1 for z in candidates):
         return _none_of(zones, "zones", Fit.ANTI_AFFINITY)
@@ -560,9 +562,9 @@ def _none_of(total: int, unit: str, fit: Fit) -> UnplacedReason:
     return UnplacedReason(ReasonCode.NO_FIT, total, unit, (FitCount(fit, total),))
 
 
-def zone_rules_reason(instance: Instance) -> UnplacedReason:
+def zone_rules_reason(compiled: CompiledProblem) -> UnplacedReason:
     """No zone takes the pod, by anti-affinity, spread or affinity."""
-    return UnplacedReason(ReasonCode.ZONE_RULES, len(instance.problem.zones))
+    return UnplacedReason(ReasonCode.ZONE_RULES, len(compiled.problem.zones))
 
 
 #: No node option is left for the pod.
@@ -570,7 +572,7 @@ NO_OPTION = UnplacedReason(ReasonCode.NO_OPTION)
 
 
 def split_zones(
-    instance: Instance, placeable: Sequence[int], why: dict[int, UnplacedReason | None] | None = None
+    compiled: CompiledProblem, placeable: Sequence[int], why: dict[int, UnplacedReason | None] | None = None
 ) -> tuple[dict[int, np.ndarray], dict[int, int]]:
     """Per-zone pod counts of every zone-bound group, and pods the zone rules leave no zone for
     (with kube-scheduler's reason in ``why``, when given).
@@ -580,25 +582,25 @@ def split_zones(
     of a zone affinity go before the groups that follow them. A pod of a group that a zone spread
     binds goes only where that constraint's filter admits it (:func:`_spread_admits`).
     """
-    zones_in_problem = [z for z, name in enumerate(instance.zones) if name in instance.problem.zones]
-    zone_count = len(instance.zones)
-    allowed_zones = np.zeros((len(instance.groups), zone_count), dtype=bool)
-    for o in range(len(instance.options)):
-        allowed_zones[:, instance.option_zone[o]] |= instance.allowed[:, o]
-    spread_totals = [np.zeros(zone_count, dtype=np.int64) for _ in instance.spreads]
+    zones_in_problem = [z for z, name in enumerate(compiled.zones) if name in compiled.problem.zones]
+    zone_count = len(compiled.zones)
+    allowed_zones = np.zeros((len(compiled.groups), zone_count), dtype=bool)
+    for o in range(len(compiled.options)):
+        allowed_zones[:, compiled.option_zone[o]] |= compiled.allowed[:, o]
+    spread_totals = [np.zeros(zone_count, dtype=np.int64) for _ in compiled.spreads]
     load = np.zeros(zone_count, dtype=np.int64)
     result: dict[int, np.ndarray] = {}
     unplaced: dict[int, int] = {}
-    order = _dependency_order(instance)
+    order = _dependency_order(compiled)
     for g in order:
-        if not instance.zone_constrained[g]:
+        if not compiled.zone_constrained[g]:
             continue
         counts = np.zeros(zone_count, dtype=np.int64)
         candidates = [z for z in zones_in_problem if allowed_zones[g, z]]
-        for other in instance.zone_conflicts[g]:
+        for other in compiled.zone_conflicts[g]:
             if other in result:
                 candidates = [z for z in candidates if result[other][z] == 0]
-        targets = instance.zone_affinity[g]
+        targets = compiled.zone_affinity[g]
         if targets is not None:
             others = [t for t in targets if t != g and t in result]
             if others:
@@ -608,9 +610,9 @@ def split_zones(
                 candidates = [best]
             else:
                 candidates = []
-        per_zone_cap = 1 if instance.zone_anti_self[g] else UNLIMITED
-        zone_spreads = [s for s in instance.spreads_counting[g] if not instance.spreads[s].hostname]
-        owned = [s for s in instance.spreads_owned[g] if not instance.spreads[s].hostname]
+        per_zone_cap = 1 if compiled.zone_anti_self[g] else UNLIMITED
+        zone_spreads = [s for s in compiled.spreads_counting[g] if not compiled.spreads[s].hostname]
+        owned = [s for s in compiled.spreads_owned[g] if not compiled.spreads[s].hostname]
         remaining = placeable[g]
         while remaining > 0:
             best_zone = None
@@ -618,7 +620,7 @@ def split_zones(
             for z in candidates:
                 if counts[z] >= per_zone_cap:
                     continue
-                if not all(_spread_admits(instance.spreads[s], spread_totals[s], z, g) for s in owned):
+                if not all(_spread_admits(compiled.spreads[s], spread_totals[s], z, g) for s in owned):
                     continue
                 pressure = max((int(spread_totals[s][z]) for s in zone_spreads), default=0)
                 key = (pressure, int(load[z]), z)
@@ -627,7 +629,7 @@ def split_zones(
             if best_zone is None:
                 unplaced[g] = remaining
                 if why is not None:
-                    why[g] = _zone_reason(instance, g, candidates, counts, per_zone_cap, owned)
+                    why[g] = _zone_reason(compiled, g, candidates, counts, per_zone_cap, owned)
                 break
             # Place a batch at once when no spread counts this group (affinity only).
             batch = 1 if zone_spreads or per_zone_cap == 1 else remaining
@@ -640,7 +642,7 @@ def split_zones(
     return result, unplaced
 
 
-def _dependency_order(instance: Instance) -> list[int]:
+def _dependency_order(compiled: CompiledProblem) -> list[int]:
     """Groups in index order, zone-affinity targets before the groups that need them."""
     order: list[int] = []
     seen: set[int] = set()
@@ -649,20 +651,20 @@ def _dependency_order(instance: Instance) -> list[int]:
         if g in seen:
             return
         seen.add(g)
-        targets = instance.zone_affinity[g]
+        targets = compiled.zone_affinity[g]
         if targets is not None and depth < 50:
             for t in sorted(targets):
                 if t != g:
                     visit(t, depth + 1)
         order.append(g)
 
-    bound = [any(not instance.spreads[s].hostname for s in owned) for owned in instance.spreads_owned]
-    for g in sorted(range(len(instance.groups)), key=lambda g: (bound[g], g)):
+    bound = [any(not compiled.spreads[s].hostname for s in owned) for owned in compiled.spreads_owned]
+    for g in sorted(range(len(compiled.groups)), key=lambda g: (bound[g], g)):
         visit(g)
     return order
 
 
-def zone_loss_leftover(instance: Instance, nodes: Sequence[Node]) -> dict[int, dict[int, int]]:
+def zone_loss_leftover(compiled: CompiledProblem, nodes: Sequence[Node]) -> dict[int, dict[int, int]]:
     """For each zone, the pods that do not fit the other zones' spare room when it is lost.
 
     The same rule as the verifier's, on the packer's own data: the lost zone's pods, sorted by
@@ -670,10 +672,10 @@ def zone_loss_leftover(instance: Instance, nodes: Sequence[Node]) -> dict[int, d
     plan order, honouring resources, node selector and taints, host ports and hostname
     anti-affinity.
     """
-    problem_zones = [z for z, name in enumerate(instance.zones) if name in instance.problem.zones]
-    cpu = instance.requests[:, 0]
-    memory = instance.requests[:, 1]
-    keys = [group.key for group in instance.groups]
+    problem_zones = [z for z, name in enumerate(compiled.zones) if name in compiled.problem.zones]
+    cpu = compiled.requests[:, 0]
+    memory = compiled.requests[:, 1]
+    keys = [group.key for group in compiled.groups]
     result: dict[int, dict[int, int]] = {}
     for zone in problem_zones:
         lost: dict[int, int] = defaultdict(int)
@@ -681,23 +683,23 @@ def zone_loss_leftover(instance: Instance, nodes: Sequence[Node]) -> dict[int, d
         for node in nodes:
             if node.zone == zone:
                 for g, count in node.pods.items():
-                    if not instance.groups[g].zone_bound:  # stays down with its EBS volume's zone
+                    if not compiled.groups[g].zone_bound:  # stays down with its EBS volume's zone
                         lost[g] += count
             else:
                 survivors.append((node, node.free.copy(), dict(node.pods)))
         leftover: dict[int, int] = {}
         for g in sorted(lost, key=lambda g: (-int(cpu[g]), -int(memory[g]), keys[g])):
             remaining = lost[g]
-            requests = instance.requests[g]
+            requests = compiled.requests[g]
             positive = requests > 0
-            self_cap = 1 if instance.rule_cap_is_hard[g] else UNLIMITED
+            self_cap = 1 if compiled.rule_cap_is_hard[g] else UNLIMITED
             for node, free, pods in survivors:
                 if remaining == 0:
                     break
-                if not instance.allowed[g, node.option]:
+                if not compiled.allowed[g, node.option]:
                     continue
                 fit = int((free[positive] // requests[positive]).min()) if positive.any() else UNLIMITED
-                if fit <= 0 or any(other in instance.conflicts[g] for other in pods):
+                if fit <= 0 or any(other in compiled.conflicts[g] for other in pods):
                     continue
                 fit = min(fit, self_cap - pods.get(g, 0), remaining)
                 if fit <= 0:
@@ -712,7 +714,7 @@ def zone_loss_leftover(instance: Instance, nodes: Sequence[Node]) -> dict[int, d
     return result
 
 
-def enforce_rules(instance: Instance, packer: Packer, nodes: Sequence[Node]) -> set[int]:
+def enforce_rules(compiled: CompiledProblem, packer: Packer, nodes: Sequence[Node]) -> set[int]:
     """Take off ``nodes`` the pods kube-scheduler would leave Pending in the packed state, and
     record them in ``packer.unplaced`` with the scheduler's reason.
 
@@ -728,7 +730,7 @@ def enforce_rules(instance: Instance, packer: Packer, nodes: Sequence[Node]) -> 
     eligible: dict[tuple[int, int], bool] = {}
     emptied: set[int] = set()
     for _ in range(10_000):
-        removals = _rule_removals(instance, nodes, eligible)
+        removals = _rule_removals(compiled, nodes, eligible)
         if not removals:
             break
         for node, g, count, why in removals:
@@ -738,25 +740,27 @@ def enforce_rules(instance: Instance, packer: Packer, nodes: Sequence[Node]) -> 
             node.pods[g] -= count
             if node.pods[g] == 0:
                 del node.pods[g]
-            node.free += instance.requests[g] * count
+            node.free += compiled.requests[g] * count
             packer._give_up(g, count, why)
             if not node.pods:
                 emptied.add(id(node))
     return emptied
 
 
-def _counts_for_spread(instance: Instance, s: int, option: int, cache: dict[tuple[int, int], bool]) -> bool:
+def _counts_for_spread(
+    compiled: CompiledProblem, s: int, option: int, cache: dict[tuple[int, int], bool]
+) -> bool:
     """Whether nodes of ``option`` are domains of spread ``s`` (the shared definition in
     :func:`~eks_plan.scheduling.topology.spread_counts_node`), cached per (spread, option)."""
     from eks_plan.scheduling.topology import spread_counts_node
 
     key = (s, option)
     if key not in cache:
-        spread = instance.spreads[s]
-        pod = instance.groups[spread.owner].pod
+        spread = compiled.spreads[s]
+        pod = compiled.groups[spread.owner].pod
         keys = tuple(c.topology_key for c in pod.topology_spread if c.binds())
         assert spread.constraint is not None
-        node_option = instance.options[option]
+        node_option = compiled.options[option]
         cache[key] = spread_counts_node(
             spread.constraint,
             pod.node_selector,
@@ -769,10 +773,10 @@ def _counts_for_spread(instance: Instance, s: int, option: int, cache: dict[tupl
 
 
 def _rule_removals(
-    instance: Instance, nodes: Sequence[Node], eligible: dict[tuple[int, int], bool]
+    compiled: CompiledProblem, nodes: Sequence[Node], eligible: dict[tuple[int, int], bool]
 ) -> list[tuple[Node, int, int, UnplacedReason]]:
     removals: list[tuple[Node, int, int, UnplacedReason]] = []
-    zones_in_problem = [z for z, name in enumerate(instance.zones) if name in instance.problem.zones]
+    zones_in_problem = [z for z, name in enumerate(compiled.zones) if name in compiled.problem.zones]
     by_zone: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     holding: dict[int, list[int]] = defaultdict(list)  # group -> positions of the nodes holding it
     for position, node in enumerate(nodes):
@@ -784,7 +788,7 @@ def _rule_removals(
     per_option: dict[int, int] = defaultdict(int)
     for node in nodes:
         per_option[node.option] += 1
-    for s, spread in enumerate(instance.spreads):
+    for s, spread in enumerate(compiled.spreads):
         g = spread.owner
         if not holding.get(g):
             continue
@@ -793,9 +797,9 @@ def _rule_removals(
             for member in spread.members:
                 for position in holding.get(member, ()):
                     counted[position] += nodes[position].pods[member]
-            domains = sum(n for o, n in per_option.items() if _counts_for_spread(instance, s, o, eligible))
+            domains = sum(n for o, n in per_option.items() if _counts_for_spread(compiled, s, o, eligible))
             in_domains = [
-                c for p, c in counted.items() if _counts_for_spread(instance, s, nodes[p].option, eligible)
+                c for p, c in counted.items() if _counts_for_spread(compiled, s, nodes[p].option, eligible)
             ]
             if spread.min_domains is not None and domains < spread.min_domains:
                 minimum = 0
@@ -824,9 +828,9 @@ def _rule_removals(
                 take -= node.pods[g]
     if removals:
         return removals
-    for g in range(len(instance.groups)):
-        hostname = instance.host_affinity[g] is not None
-        targets = instance.host_affinity[g] if hostname else instance.zone_affinity[g]
+    for g in range(len(compiled.groups)):
+        hostname = compiled.host_affinity[g] is not None
+        targets = compiled.host_affinity[g] if hostname else compiled.zone_affinity[g]
         if targets is None or not holding.get(g):
             continue
         others = targets - {g}

@@ -16,7 +16,7 @@ each workload group it holds. This module builds plans from patterns:
    dominates, a knapsack over the groups valued at the master's duals, filled greedily (vectorised
    over the options) in four orders of value density: by the dominant share, and by three mixes
    of the cpu and memory shares of the node. Every per-node rule of the solver's
-   :class:`~eks_plan.solver.compat.Instance` lives inside it: every resource (cpu, memory, pod
+   :class:`~eks_plan.solver.compat.CompiledProblem` lives inside it: every resource (cpu, memory, pod
    slots, which the node math already sets to the VPC CNI limit, and extended resources such as
    GPUs), allocatable after DaemonSets, node selectors and taints (``allowed``), one pod per node
    from hostname anti-affinity or a hostPort and the hostname spread caps (``rule_cap``, and
@@ -63,12 +63,12 @@ Example: five 600m pods, nodes of 1,930m: the master takes one node of 3 and one
 
     >>> from eks_plan.resources import Resources
     >>> from eks_plan.scheduling.pod import PodSpec
-    >>> from eks_plan.solver.compat import build_instance
+    >>> from eks_plan.solver.compat import compile_problem
     >>> from eks_plan.solver.problem import NodeOption, PodGroup, Problem
     >>> pod = PodSpec("shop", (("app", "web"),), Resources({"cpu": 600, "pods": 1}))
     >>> node = NodeOption("default", "m7i.large", "a", "on-demand", 0.1, Resources({"cpu": 1930, "pods": 29}))
-    >>> instance = build_instance(Problem((PodGroup("Deployment/shop/web", 5, pod),), (node,), ("a",)))
-    >>> result = improve_with_patterns(instance, [5], [(0, 0, {0: 3}), (0, 0, {0: 2})], work=2.0)
+    >>> compiled = compile_problem(Problem((PodGroup("Deployment/shop/web", 5, pod),), (node,), ("a",)))
+    >>> result = improve_with_patterns(compiled, [5], [(0, 0, {0: 3}), (0, 0, {0: 2})], work=2.0)
     >>> sorted(sorted(pods.values()) for _, _, pods in result.nodes)
     [[2], [3]]
 """
@@ -83,7 +83,7 @@ from typing import Any
 import numpy as np
 
 from eks_plan.solver.budget import SolveBudget, run_cp_sat
-from eks_plan.solver.compat import UNLIMITED, Instance
+from eks_plan.solver.compat import UNLIMITED, CompiledProblem
 
 PATTERN_STAGE = "pattern packing (column generation)"
 #: Most pods the stage takes on. At 10,000 pods (400 groups, 240 undominated options per zone)
@@ -183,24 +183,24 @@ class PatternResult:
     group_duals: np.ndarray | None = None
 
 
-def supported(instance: Instance, placeable: Sequence[int] | None = None) -> bool:
+def supported(compiled: CompiledProblem, placeable: Sequence[int] | None = None) -> bool:
     """Whether this stage handles the problem: no zone loss, no pod affinity on hostname, and
     from :data:`MIN_PODS` to :data:`MAX_PODS` pods."""
-    if instance.problem.tolerate_zone_loss:
+    if compiled.problem.tolerate_zone_loss:
         return False
     if placeable is not None and not MIN_PODS <= sum(placeable) <= MAX_PODS:
         return False
-    return all(target is None for target in instance.host_affinity)
+    return all(target is None for target in compiled.host_affinity)
 
 
-def build_rows(instance: Instance, placeable: Sequence[int]) -> _Rows:
+def build_rows(compiled: CompiledProblem, placeable: Sequence[int]) -> _Rows:
     """Demand rows: per free group, or per (zone-bound group, zone) from the packer's zone split."""
     from eks_plan.solver.packing import split_zones
 
-    zone_counts, zone_unplaced = split_zones(instance, placeable)
-    groups = len(instance.groups)
+    zone_counts, zone_unplaced = split_zones(compiled, placeable)
+    groups = len(compiled.groups)
     free_row = np.full(groups, -1, dtype=np.int64)
-    zone_row = np.full((groups, len(instance.zones)), -1, dtype=np.int64)
+    zone_row = np.full((groups, len(compiled.zones)), -1, dtype=np.int64)
     keys: list[tuple[int, int | None]] = []
     demand: list[int] = []
     for g, count in enumerate(placeable):
@@ -219,25 +219,25 @@ def build_rows(instance: Instance, placeable: Sequence[int]) -> _Rows:
     return _Rows(keys, np.array(demand, dtype=np.int64), free_row, zone_row, dict(zone_unplaced))
 
 
-def node_accepts(instance: Instance, option: int, pods: Mapping[int, int]) -> bool:
+def node_accepts(compiled: CompiledProblem, option: int, pods: Mapping[int, int]) -> bool:
     """Whether one node of ``option`` may hold ``pods`` under the solver's per-node rules (those
     :meth:`~eks_plan.solver.packing.Packer.fits` applies): every resource within the usable
     capacity, selector and taints, the per-node caps, hostname spreads counting several groups,
     and conflicts between groups."""
-    used = np.zeros(len(instance.resources), dtype=np.int64)
+    used = np.zeros(len(compiled.resources), dtype=np.int64)
     for g, count in pods.items():
         if count <= 0:
             continue
-        if not instance.allowed[g, option] or count > int(instance.rule_cap[g]):
+        if not compiled.allowed[g, option] or count > int(compiled.rule_cap[g]):
             return False
-        if instance.host_affinity[g] is not None:
+        if compiled.host_affinity[g] is not None:
             return False
-        if any(other in pods and pods[other] > 0 for other in instance.conflicts[g]):
+        if any(other in pods and pods[other] > 0 for other in compiled.conflicts[g]):
             return False
-        used += instance.requests[g] * count
-    if (used > instance.usable[option]).any():
+        used += compiled.requests[g] * count
+    if (used > compiled.usable[option]).any():
         return False
-    for spread in instance.spreads:
+    for spread in compiled.spreads:
         if (
             spread.hostname
             and len(spread.members) > 1
@@ -250,23 +250,23 @@ def node_accepts(instance: Instance, option: int, pods: Mapping[int, int]) -> bo
 class _Pricer:
     """The greedy knapsacks of every undominated option, vectorised over the options."""
 
-    def __init__(self, instance: Instance, rows: _Rows) -> None:
+    def __init__(self, compiled: CompiledProblem, rows: _Rows) -> None:
         from eks_plan.solver.lns import _useful_options
 
-        self.instance = instance
+        self.compiled = compiled
         self.rows = rows
-        useful = _useful_options(instance)
+        useful = _useful_options(compiled)
         options = sorted(o for members in useful.values() for o in members)
         groups = sorted({g for g, _ in rows.keys})
-        allowed = instance.allowed[np.ix_(groups, options)] if groups and options else np.zeros((0, 0), bool)
+        allowed = compiled.allowed[np.ix_(groups, options)] if groups and options else np.zeros((0, 0), bool)
         keep = np.asarray(allowed.any(axis=0), dtype=bool).reshape(len(options))
         self.options = np.array(options, dtype=np.int64)[keep]
         self.groups = np.array(groups, dtype=np.int64)
-        self.zone = instance.option_zone[self.options]
-        self.prices = np.array([instance.options[o].price_per_hour for o in self.options])
-        self.usable = instance.usable[self.options].astype(np.int64)  # [O, R]
-        self.requests = instance.requests[self.groups].astype(np.int64)  # [G, R]
-        self.allowed = instance.allowed[np.ix_(self.groups, self.options)].T  # [O, G]
+        self.zone = compiled.option_zone[self.options]
+        self.prices = np.array([compiled.options[o].price_per_hour for o in self.options])
+        self.usable = compiled.usable[self.options].astype(np.int64)  # [O, R]
+        self.requests = compiled.requests[self.groups].astype(np.int64)  # [G, R]
+        self.allowed = compiled.allowed[np.ix_(self.groups, self.options)].T  # [O, G]
         usable = np.maximum(self.usable.astype(np.float64), 1.0)
         share = self.requests[None, :, :] / usable[:, None, :]  # [O, G, R]
         # Sizes of one pod on one node by which the knapsacks order groups: the dominant share,
@@ -276,7 +276,7 @@ class _Pricer:
             mixed = weight * share[:, :, 0] + (1 - weight) * share[:, :, 1]
             self.sizes.append(np.maximum(np.maximum(mixed, share.max(axis=2) * 1e-3), 1e-12))
         del share
-        self.rule_cap = np.minimum(instance.rule_cap[self.groups], UNLIMITED)
+        self.rule_cap = np.minimum(compiled.rule_cap[self.groups], UNLIMITED)
         # [O, G]: the demand row each group's pods on each option count in (-1: none).
         self.row = np.full((len(self.options), len(self.groups)), -1, dtype=np.int64)
         for i, g in enumerate(self.groups):
@@ -287,11 +287,11 @@ class _Pricer:
         self.set_residual(rows.demand)
         local = {int(g): i for i, g in enumerate(self.groups)}
         self.conflicts = {
-            local[g]: np.array(sorted(local[h] for h in instance.conflicts[g] if h in local), dtype=np.int64)
+            local[g]: np.array(sorted(local[h] for h in compiled.conflicts[g] if h in local), dtype=np.int64)
             for g in self.groups
-            if any(h in local for h in instance.conflicts[g])
+            if any(h in local for h in compiled.conflicts[g])
         }
-        multi = [s for s in instance.spreads if s.hostname and len(s.members) > 1]
+        multi = [s for s in compiled.spreads if s.hostname and len(s.members) > 1]
         self.spread_caps = np.array([s.max_skew for s in multi], dtype=np.int64)
         self.spread_members = np.zeros((len(self.groups), len(multi)), dtype=bool)
         for j, spread in enumerate(multi):
@@ -384,14 +384,16 @@ class _Master:
     (:data:`LP_ITERATIONS_PER_SECOND`) plus pricing units (:data:`PRICING_UNITS_PER_SECOND`).
     """
 
-    def __init__(self, instance: Instance, rows: _Rows, budget: SolveBudget, reserve: float = 0.0) -> None:
+    def __init__(
+        self, compiled: CompiledProblem, rows: _Rows, budget: SolveBudget, reserve: float = 0.0
+    ) -> None:
         from ortools.linear_solver import pywraplp
 
         self.reserve = reserve
-        self.instance = instance
+        self.compiled = compiled
         self.rows = rows
         self.budget = budget
-        self.pricer = _Pricer(instance, rows)
+        self.pricer = _Pricer(compiled, rows)
         self.solver = pywraplp.Solver.CreateSolver("GLOP")
         self.optimal = pywraplp.Solver.OPTIMAL
         infinity = self.solver.infinity()
@@ -400,14 +402,14 @@ class _Master:
         ]
         self.pool_rows = {
             p.name: self.solver.Constraint(-infinity, float(p.max_nodes or 0), f"pool[{p.name}]")
-            for p in instance.problem.pools
+            for p in compiled.problem.pools
             if p.max_nodes is not None
         }
         self.objective = self.solver.Objective()
         self.objective.SetMinimization()
         # One artificial column per row, dearer per pod than any node: the LP is feasible from
         # the start without the incumbent's columns, whose exact cover makes it degenerate.
-        artificial = 2.0 * max((o.price_per_hour for o in instance.options), default=1.0)
+        artificial = 2.0 * max((o.price_per_hour for o in compiled.options), default=1.0)
         for i, row in enumerate(self.demand_rows):
             var = self.solver.NumVar(0.0, infinity, f"artificial[{i}]")
             row.SetCoefficient(var, 1.0)
@@ -432,17 +434,17 @@ class _Master:
         if key in self.seen or not pattern.pods:
             return False
         self.seen.add(key)
-        instance = self.instance
-        zone = int(instance.option_zone[pattern.option])
+        compiled = self.compiled
+        zone = int(compiled.option_zone[pattern.option])
         var = self.solver.NumVar(0.0, self.solver.infinity(), f"p{len(self.patterns)}")
         for g, count in pattern.pods:
             row = self.row_of(g, zone)
             if row >= 0:
                 self.demand_rows[row].SetCoefficient(var, float(count))
-        pool = instance.options[pattern.option].pool
+        pool = compiled.options[pattern.option].pool
         if pool in self.pool_rows:
             self.pool_rows[pool].SetCoefficient(var, 1.0)
-        self.objective.SetCoefficient(var, instance.options[pattern.option].price_per_hour)
+        self.objective.SetCoefficient(var, compiled.options[pattern.option].price_per_hour)
         self.patterns.append(pattern)
         self.variables.append(var)
         return True
@@ -465,7 +467,7 @@ class _Master:
         self.duals = np.array([row.dual_value() for row in self.demand_rows])
         pool_dual_of = {name: row.dual_value() for name, row in self.pool_rows.items()}
         self.pool_duals = np.array(
-            [pool_dual_of.get(self.instance.options[o].pool, 0.0) for o in self.pricer.options]
+            [pool_dual_of.get(self.compiled.options[o].pool, 0.0) for o in self.pricer.options]
         )
         return True
 
@@ -484,7 +486,7 @@ class _Master:
         added = 0
         pool_duals = self.pool_duals if len(self.pool_duals) else np.zeros(len(self.pricer.options))
         for reduced_cost, pattern in self.pricer.price(duals, pool_duals)[:COLUMNS_PER_ROUND]:
-            if reduced_cost < 0 and node_accepts(self.instance, pattern.option, pattern.as_dict()):
+            if reduced_cost < 0 and node_accepts(self.compiled, pattern.option, pattern.as_dict()):
                 added += self.add(pattern)
         return added
 
@@ -502,7 +504,7 @@ class _Master:
         return False
 
     def prices_of(self, columns: np.ndarray) -> dict[int, float]:
-        return {int(i): self.instance.options[self.patterns[int(i)].option].price_per_hour for i in columns}
+        return {int(i): self.compiled.options[self.patterns[int(i)].option].price_per_hour for i in columns}
 
     def residual(self) -> np.ndarray:
         """What each row still needs beyond the columns fixed so far."""
@@ -510,7 +512,7 @@ class _Master:
         for pattern, var in zip(self.patterns, self.variables, strict=True):
             fixed = round(var.lb())
             if fixed:
-                zone = int(self.instance.option_zone[pattern.option])
+                zone = int(self.compiled.option_zone[pattern.option])
                 for g, count in pattern.pods:
                     row = self.row_of(g, zone)
                     if row >= 0:
@@ -559,7 +561,7 @@ class _Master:
                 residual = self.residual()
                 for i in sorted(fractional, key=lambda i: (-fraction[i], int(i))):
                     pattern = self.patterns[int(i)]
-                    zone = int(self.instance.option_zone[pattern.option])
+                    zone = int(self.compiled.option_zone[pattern.option])
                     rows = [self.row_of(g, zone) for g, _ in pattern.pods]
                     if any(row >= 0 and residual[row] > 0 for row in rows):
                         var = self.variables[int(i)]
@@ -599,7 +601,7 @@ class _Master:
 
 
 def column_generation(
-    instance: Instance,
+    compiled: CompiledProblem,
     rows: _Rows,
     start: Sequence[Pattern],
     work: float,
@@ -609,7 +611,7 @@ def column_generation(
 ) -> tuple[_Master, CgResult]:
     """The LP master over patterns, grown by pricing until no column prices out or ``work``
     (deterministic seconds: simplex iterations plus pricing units) is spent."""
-    master = _Master(instance, rows, budget, reserve)
+    master = _Master(compiled, rows, budget, reserve)
     if START_WITH_INCUMBENT:
         for pattern in start:
             master.add(pattern)
@@ -633,7 +635,7 @@ def column_generation(
 
 
 def integer_master(
-    instance: Instance,
+    compiled: CompiledProblem,
     rows: _Rows,
     result: CgResult,
     incumbent: Sequence[Pattern],
@@ -664,12 +666,12 @@ def integer_master(
     model = cp_model.CpModel()
     variables: dict[int, Any] = {}
     coverage: list[list[tuple[int, Any]]] = [[] for _ in rows.keys]
-    pools = {p.name: p.max_nodes for p in instance.problem.pools if p.max_nodes is not None}
+    pools = {p.name: p.max_nodes for p in compiled.problem.pools if p.max_nodes is not None}
     in_pool: dict[str, list[Any]] = {name: [] for name in pools}
     objective: list[tuple[int, Any]] = []
     for i in columns:
         pattern = result.patterns[i]
-        zone = int(instance.option_zone[pattern.option])
+        zone = int(compiled.option_zone[pattern.option])
         upper = 0
         entries = []
         for g, count in pattern.pods:
@@ -684,7 +686,7 @@ def integer_master(
         variables[i] = var
         for row, count in entries:
             coverage[row].append((count, var))
-        option = instance.options[pattern.option]
+        option = compiled.options[pattern.option]
         if option.pool in in_pool:
             in_pool[option.pool].append(var)
         objective.append((round(option.price_per_hour * MICRO), var))
@@ -709,10 +711,10 @@ def integer_master(
     return nodes
 
 
-def _trim(instance: Instance, rows: _Rows, nodes: Sequence[Pattern]) -> list[NodeSpec]:
+def _trim(compiled: CompiledProblem, rows: _Rows, nodes: Sequence[Pattern]) -> list[NodeSpec]:
     """Concrete nodes placing exactly each row's demand: pods covered twice come off the nodes
     that are emptiest in them first (taking pods off a node keeps every per-node rule)."""
-    specs: list[NodeSpec] = [(p.option, int(instance.option_zone[p.option]), p.as_dict()) for p in nodes]
+    specs: list[NodeSpec] = [(p.option, int(compiled.option_zone[p.option]), p.as_dict()) for p in nodes]
     covered = np.zeros(len(rows.keys), dtype=np.int64)
     holders: dict[int, list[int]] = {}
     for n, (_, zone, pods) in enumerate(specs):
@@ -737,7 +739,7 @@ def _trim(instance: Instance, rows: _Rows, nodes: Sequence[Pattern]) -> list[Nod
 
 
 def improve_with_patterns(
-    instance: Instance,
+    compiled: CompiledProblem,
     placeable: Sequence[int],
     incumbent: Sequence[NodeSpec],
     work: float,
@@ -754,20 +756,20 @@ def improve_with_patterns(
     ``group_duals`` (per group, the per-class LP's duals) seed the pricing."""
     if budget is None:
         budget = SolveBudget(10.0 * work + 1.0, work)
-    if not supported(instance) or work <= 0:
+    if not supported(compiled) or work <= 0:
         return None
-    rows = build_rows(instance, placeable)
+    rows = build_rows(compiled, placeable)
     if not rows.keys:
         return None
     start: list[Pattern] = []
     for option, _, pods in incumbent:
         pattern = Pattern(option, tuple(sorted((g, c) for g, c in pods.items() if c > 0)))
-        if node_accepts(instance, option, pattern.as_dict()):
+        if node_accepts(compiled, option, pattern.as_dict()):
             start.append(pattern)
-    master, result = column_generation(instance, rows, start, work * CG_SHARE, budget, reserve, group_duals)
+    master, result = column_generation(compiled, rows, start, work * CG_SHARE, budget, reserve, group_duals)
     if not result.patterns:
         return PatternResult(None)
-    duals = _group_duals(instance, rows, master.duals) if math.isfinite(master.value) else None
+    duals = _group_duals(compiled, rows, master.duals) if math.isfinite(master.value) else None
     dived: list[Pattern] | None = None
     best: list[NodeSpec] | None = None
     for variant, nearest_first in enumerate((False, True)):
@@ -777,31 +779,31 @@ def improve_with_patterns(
         nodes = master.dive(max(share, work * DIVE_SHARE / 4), nearest_first)
         if nodes is None:
             continue
-        trimmed = _trim(instance, rows, nodes)
-        if best is None or _cost(instance, trimmed) < _cost(instance, best) - 1e-9:
+        trimmed = _trim(compiled, rows, nodes)
+        if best is None or _cost(compiled, trimmed) < _cost(compiled, best) - 1e-9:
             best, dived = trimmed, nodes
     ip_work = work - master.spent
     if ip_work >= MIN_INTEGER_WORK and not budget.out_of_time(INTEGER_STAGE, reserve):
         hint = dived if dived is not None else start
         final = CgResult(master.patterns, master.value, result.values, master.reduced(), 0, False, 0.0)
         nodes = integer_master(
-            instance, rows, final, hint, ip_work, budget, workers, seed, wall=budget.left() - reserve
+            compiled, rows, final, hint, ip_work, budget, workers, seed, wall=budget.left() - reserve
         )
         if nodes is not None:
-            trimmed = _trim(instance, rows, nodes)
-            if best is None or _cost(instance, trimmed) < _cost(instance, best) - 1e-9:
+            trimmed = _trim(compiled, rows, nodes)
+            if best is None or _cost(compiled, trimmed) < _cost(compiled, best) - 1e-9:
                 best = trimmed
     return PatternResult(best, duals)
 
 
-def _cost(instance: Instance, nodes: Sequence[NodeSpec]) -> float:
-    return sum(instance.options[option].price_per_hour for option, _, _ in nodes)
+def _cost(compiled: CompiledProblem, nodes: Sequence[NodeSpec]) -> float:
+    return sum(compiled.options[option].price_per_hour for option, _, _ in nodes)
 
 
-def _group_duals(instance: Instance, rows: _Rows, duals: np.ndarray) -> np.ndarray:
+def _group_duals(compiled: CompiledProblem, rows: _Rows, duals: np.ndarray) -> np.ndarray:
     """Per group, the demand-weighted mean of its rows' duals (their sum over the rows is kept)."""
-    total = np.zeros(len(instance.groups))
-    count = np.zeros(len(instance.groups))
+    total = np.zeros(len(compiled.groups))
+    count = np.zeros(len(compiled.groups))
     for (g, _), demand, dual in zip(rows.keys, rows.demand, duals, strict=True):
         total[g] += max(float(dual), 0.0) * int(demand)
         count[g] += int(demand)
@@ -809,7 +811,7 @@ def _group_duals(instance: Instance, rows: _Rows, duals: np.ndarray) -> np.ndarr
 
 
 def farley_bound(
-    instance: Instance,
+    compiled: CompiledProblem,
     placeable: Sequence[int],
     group_duals: np.ndarray,
     work: float,
@@ -834,32 +836,32 @@ def farley_bound(
     """
     from eks_plan.solver.lns import _useful_options
 
-    if any(p.min_nodes or p.max_nodes is not None for p in instance.problem.pools):
+    if any(p.min_nodes or p.max_nodes is not None for p in compiled.problem.pools):
         return 0.0
     pods = np.asarray(placeable, dtype=np.int64)
     pi = np.where(pods > 0, np.maximum(group_duals, 0.0), 0.0)
     demand_value = float((pi * pods).sum())
     if demand_value <= 0:
         return 0.0
-    options = sorted({o for members in _useful_options(instance).values() for o in members})
+    options = sorted({o for members in _useful_options(compiled).values() for o in members})
     groups = np.flatnonzero(pi > 0)
-    hard_cap = np.where(instance.rule_cap_is_hard, instance.rule_cap, UNLIMITED)
+    hard_cap = np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)
     upper: dict[int, float] = {}
     for o in options:
-        allowed = instance.allowed[groups, o]
+        allowed = compiled.allowed[groups, o]
         if not allowed.any():
             continue
         members = groups[allowed]
-        counts = np.minimum(np.minimum(instance.fit_alone[members, o], hard_cap[members]), pods[members])
+        counts = np.minimum(np.minimum(compiled.fit_alone[members, o], hard_cap[members]), pods[members])
         upper[o] = min(
             _fractional_knapsack(
-                pi[members], instance.requests[members, r], counts, int(instance.usable[o, r])
+                pi[members], compiled.requests[members, r], counts, int(compiled.usable[o, r])
             )
-            for r in range(len(instance.resources))
+            for r in range(len(compiled.resources))
         )
     if not upper:
         return 0.0
-    price = {o: instance.options[o].price_per_hour for o in upper}
+    price = {o: compiled.options[o].price_per_hour for o in upper}
     order = sorted(upper, key=lambda o: (-upper[o] / price[o], o))
     ratio = 0.0
     spent = 0.0
@@ -869,7 +871,7 @@ def farley_bound(
         if spent >= work or budget.out_of_time(BOUND_STAGE):
             ratio = max(ratio, upper[o] / price[o])  # every option left is at most this
             break
-        value, used = _exact_node_value(instance, o, groups, pi, pods, hard_cap, work - spent, budget, seed)
+        value, used = _exact_node_value(compiled, o, groups, pi, pods, hard_cap, work - spent, budget, seed)
         spent += used
         ratio = max(ratio, min(value, upper[o]) / price[o])
         if position == len(order) - 1:
@@ -897,7 +899,7 @@ def _fractional_knapsack(values: np.ndarray, weights: np.ndarray, counts: np.nda
 
 
 def _exact_node_value(
-    instance: Instance,
+    compiled: CompiledProblem,
     option: int,
     groups: np.ndarray,
     pi: np.ndarray,
@@ -913,23 +915,23 @@ def _exact_node_value(
 
     model = cp_model.CpModel()
     terms: list[tuple[int, Any]] = []
-    usage: list[list[tuple[int, Any]]] = [[] for _ in instance.resources]
+    usage: list[list[tuple[int, Any]]] = [[] for _ in compiled.resources]
     for g in groups:
-        if not instance.allowed[g, option]:
+        if not compiled.allowed[g, option]:
             continue
-        upper = int(min(instance.fit_alone[g, option], hard_cap[g], pods[g]))
+        upper = int(min(compiled.fit_alone[g, option], hard_cap[g], pods[g]))
         if upper <= 0:
             continue
         var = model.new_int_var(0, upper, f"n{g}")
         terms.append((math.ceil(float(pi[g]) * MICRO), var))
-        for r, amount in enumerate(instance.requests[g]):
+        for r, amount in enumerate(compiled.requests[g]):
             if amount > 0:
                 usage[r].append((int(amount), var))
     if not terms:
         return 0.0, 0.0
     for r, used in enumerate(usage):
         if used:
-            model.add(sum(a * v for a, v in used) <= int(instance.usable[option, r]))
+            model.add(sum(a * v for a, v in used) <= int(compiled.usable[option, r]))
     model.maximize(sum(c * v for c, v in terms))
     solver, status = run_cp_sat(
         model, budget, BOUND_STAGE, work=max(min(work, EXACT_NODE_WORK), 0.001), workers=1, seed=seed

@@ -65,7 +65,7 @@ from eks_plan.errors import EksPlanError
 from eks_plan.solver import explain
 from eks_plan.solver.bound import INTEGER_BOUND_STAGE, LpResult, integer_zone_bound, lp_bound
 from eks_plan.solver.budget import SolveBudget
-from eks_plan.solver.compat import Instance, build_instance
+from eks_plan.solver.compat import CompiledProblem, compile_problem
 from eks_plan.solver.model import CLASS_STAGE, ZONED_STAGE
 from eks_plan.solver.packing import Node, Packer, enforce_rules, zone_loss_leftover, zone_rules_reason
 from eks_plan.solver.plan import (
@@ -88,7 +88,11 @@ class SolverBug(EksPlanError):
     """The solver produced a plan its own verifier rejects: a bug in eks-plan, not in the input."""
 
 
-Decision = dict[int, dict[int, int]]  # group -> class -> pods
+#: How many pods of each group go to each option class, zones not yet chosen: ``counts[g][c]`` pods of
+#: pod group ``g`` (index into ``CompiledProblem.groups``) on nodes of option class ``c`` (index into
+#: ``CompiledProblem.classes``). The greedy start and the rounded LP produce one; the packer turns it
+#: into nodes.
+PodsPerClass = dict[int, dict[int, int]]
 #: Shares of the time limit for CP-SAT's per-class model, its zone-indexed model and the
 #: neighbourhood search, in deterministic time (CP-SAT's measure of work, about seconds here), so
 #: that the same input gives the same plan; each stage also stops at half the wall time left (a
@@ -137,18 +141,18 @@ def solve(
     budget = SolveBudget(options.time_limit_seconds, options.work_limit, options.cancel)
     work = budget.work
     observer.on_phase("matching workloads to node options")
-    instance = build_instance(problem)
-    placeable, set_aside = _structural_limits(instance)
+    compiled = compile_problem(problem)
+    placeable, set_aside = _structural_limits(compiled)
     budget.check()
 
     observer.on_phase("proving a lower bound (linear relaxation over every node option)")
-    lp = lp_bound(instance, placeable, work * LP_SHARE, budget)
+    lp = lp_bound(compiled, placeable, work * LP_SHARE, budget)
     observer.on_progress(None, lp.bound, budget.elapsed())
     whole_nodes_bound = 0.0
     if lp.feasible and not budget.out_of_time(INTEGER_BOUND_STAGE, _reserve(budget)):
         observer.on_phase("proving a lower bound with whole nodes per zone (CP-SAT)")
         whole_nodes_bound = integer_zone_bound(
-            instance,
+            compiled,
             placeable,
             work * BOUND_SHARE,
             options.workers,
@@ -159,7 +163,9 @@ def solve(
         if whole_nodes_bound > lp.bound:
             observer.on_progress(None, whole_nodes_bound, budget.elapsed())
 
-    candidates: list[tuple[str, Decision, bool]] = [("greedy", _greedy_decision(instance, placeable), False)]
+    candidates: list[tuple[str, PodsPerClass, bool]] = [
+        ("greedy", _greedy_decision(compiled, placeable), False)
+    ]
     if lp.pods:
         rounded = _round_lp(lp, placeable)
         candidates.append(("lp-rounded", rounded, False))
@@ -171,7 +177,7 @@ def solve(
         if best is not None and budget.out_of_time(PACKING_STAGE, _reserve(budget)):
             break
         observer.on_phase(f"packing the {name} plan into nodes")
-        candidate = _build(instance, decision, placeable, name, own_class_first=own_class_first)
+        candidate = _build(compiled, decision, placeable, name, own_class_first=own_class_first)
         if best is None or candidate.better_than(best):
             best = candidate
             observer.on_progress(best.cost, lp.bound, budget.elapsed())
@@ -181,14 +187,14 @@ def solve(
     patterned = False
     if lp.pods and not budget.out_of_time(PATTERN_STAGE, _reserve(budget)):
         best, patterned = _improve_with_patterns(
-            instance, placeable, best, budget, options, observer, lp.bound, lp.duals
+            compiled, placeable, best, budget, options, observer, lp.bound, lp.duals
         )
     if lp.pods and not patterned and not budget.out_of_time(CLASS_STAGE, _reserve(budget)):
         from eks_plan.solver.model import improve_with_cp_sat
 
         observer.on_phase("searching for a cheaper mix of instance types (CP-SAT)")
         for decision in improve_with_cp_sat(
-            instance,
+            compiled,
             placeable,
             lp,
             best.decision,
@@ -199,7 +205,7 @@ def solve(
             budget,
             wall=(budget.left() - _reserve(budget)) * 0.5,
         ):
-            candidate = _build(instance, decision, placeable, "cp-sat")
+            candidate = _build(compiled, decision, placeable, "cp-sat")
             if candidate.better_than(best):
                 best = candidate
                 observer.on_progress(best.cost, lp.bound, budget.elapsed())
@@ -208,15 +214,15 @@ def solve(
     if (
         lp.pods
         and not patterned
-        and not instance.problem.tolerate_zone_loss
+        and not compiled.problem.tolerate_zone_loss
         and not budget.out_of_time(ZONED_STAGE, _reserve(budget))
     ):
         from eks_plan.solver.model import zoned_decisions
 
         observer.on_phase("choosing node counts per zone (CP-SAT)")
-        incumbent_nodes = [(node.klass, node.zone, node.pods) for node in best.nodes]
+        incumbent_nodes = [(node.class_index, node.zone, node.pods) for node in best.nodes]
         for zoned in zoned_decisions(
-            instance,
+            compiled,
             placeable,
             lp,
             best.decision,
@@ -228,30 +234,30 @@ def solve(
             budget,
             wall=(budget.left() - _reserve(budget)) * 0.5,
         ):
-            candidate = _build(instance, zoned, placeable, "cp-sat by zone", zoned=True)
+            candidate = _build(compiled, zoned, placeable, "cp-sat by zone", zoned=True)
             if candidate.better_than(best):
                 best = candidate
                 observer.on_progress(best.cost, lp.bound, budget.elapsed())
     searched = None
-    if not instance.problem.tolerate_zone_loss:
+    if not compiled.problem.tolerate_zone_loss:
         observer.on_phase("re-packing the most wasteful nodes (large-neighbourhood search)")
-        searched = _search_neighbourhoods(instance, best, budget, options, observer, lp.bound, lp.duals)
+        searched = _search_neighbourhoods(compiled, best, budget, options, observer, lp.bound, lp.duals)
     budget.check()
     placed = best.placed_counts()
     bound = max(lp.bound, whole_nodes_bound)
     if not lp.feasible or placed != list(placeable):
         # Some pods could not be placed (pool limits): bound the cost of placing what was placed.
-        bound = lp_bound(instance, placed, min(FINAL_LP_WORK, work * LP_SHARE), budget).bound
+        bound = lp_bound(compiled, placed, min(FINAL_LP_WORK, work * LP_SHARE), budget).bound
     bound = min(bound, best.cost)
     budget.check()
     observer.on_phase("verifying the plan node by node")
     if searched is not None and searched.cost < best.cost - 1e-9:
-        plan = _to_plan(instance, searched, set_aside, min(bound, searched.cost), budget)
+        plan = _to_plan(compiled, searched, set_aside, min(bound, searched.cost), budget)
         if not verify_plan(problem, plan):
             observer.on_progress(plan.node_cost_per_hour, plan.lower_bound_per_hour, budget.elapsed())
             return plan
         # The search's plan breaks a rule its sub-models missed: keep the packer's plan.
-    plan = _to_plan(instance, best, set_aside, bound, budget)
+    plan = _to_plan(compiled, best, set_aside, bound, budget)
     violations = verify_plan(problem, plan)
     if violations:
         raise SolverBug("the solver's plan breaks rules:\n" + format_violations(violations[:20]))
@@ -265,7 +271,7 @@ def _reserve(budget: SolveBudget) -> float:
 
 
 def _search_neighbourhoods(
-    instance: Instance,
+    compiled: CompiledProblem,
     best: _Candidate,
     budget: SolveBudget,
     options: SolveOptions,
@@ -280,7 +286,7 @@ def _search_neighbourhoods(
     start = [LnsNode(node.option, node.zone, dict(node.pods)) for node in best.nodes]
     reserve = _reserve(budget) + VERIFY_SECONDS_PER_NODE * len(best.nodes)
     improved = improve_nodes(
-        instance,
+        compiled,
         start,
         budget=budget.work * SEARCH_SHARE,
         deadline=budget.deadline - reserve,
@@ -289,31 +295,31 @@ def _search_neighbourhoods(
         on_improvement=lambda cost: observer.on_progress(cost, bound, budget.elapsed()),
         solve_budget=budget,
     )
-    cost = sum(instance.options[n.option].price_per_hour for n in improved)
+    cost = sum(compiled.options[n.option].price_per_hour for n in improved)
     if cost >= best.cost - 1e-9:
         return None
     nodes = []
     for index, item in enumerate(improved):
-        used = np.zeros(len(instance.resources), dtype=np.int64)
+        used = np.zeros(len(compiled.resources), dtype=np.int64)
         for g, count in item.pods.items():
-            used += instance.requests[g] * count
-        klass = int(instance.class_of[item.option])
+            used += compiled.requests[g] * count
+        class_index = int(compiled.class_of[item.option])
         nodes.append(
             Node(
                 item.option,
-                klass,
+                class_index,
                 item.zone,
-                instance.usable[item.option] - used,
+                compiled.usable[item.option] - used,
                 dict(item.pods),
                 index=index,
             )
         )
-    nodes.sort(key=lambda n: _node_order(instance, n))
-    return _Candidate(instance, best.decision, best.packer, nodes, "neighbourhood search")
+    nodes.sort(key=lambda n: _node_order(compiled, n))
+    return _Candidate(compiled, best.decision, best.packer, nodes, "neighbourhood search")
 
 
 def _improve_with_patterns(
-    instance: Instance,
+    compiled: CompiledProblem,
     placeable: Sequence[int],
     best: _Candidate,
     budget: SolveBudget,
@@ -327,11 +333,11 @@ def _improve_with_patterns(
     decisions lose to it once packed)."""
     from eks_plan.solver import patterns
 
-    if not patterns.supported(instance, placeable):
+    if not patterns.supported(compiled, placeable):
         return best, False
     observer.on_phase("packing whole-node patterns (column generation, CP-SAT)")
     result = patterns.improve_with_patterns(
-        instance,
+        compiled,
         placeable,
         [(node.option, node.zone, node.pods) for node in best.nodes],
         budget.work * PATTERN_SHARE,
@@ -345,43 +351,45 @@ def _improve_with_patterns(
         return best, False
     if result.nodes is None:
         return best, False
-    packer = Packer(instance)
-    for g, count in sorted(patterns.build_rows(instance, placeable).unplaced.items()):
-        packer._give_up(g, count, zone_rules_reason(instance))
+    packer = Packer(compiled)
+    for g, count in sorted(patterns.build_rows(compiled, placeable).unplaced.items()):
+        packer._give_up(g, count, zone_rules_reason(compiled))
     for option, _, pods in result.nodes:
         node = packer.open_node(option)
         for g, count in sorted(pods.items()):
             packer._put(g, node, count)
     packer.downsize()
-    _fill_pool_minimums(instance, packer)
-    ordered = sorted(packer.nodes, key=lambda n: _node_order(instance, n))
-    candidate = _Candidate(instance, best.decision, packer, ordered, "patterns")
+    _fill_pool_minimums(compiled, packer)
+    ordered = sorted(packer.nodes, key=lambda n: _node_order(compiled, n))
+    candidate = _Candidate(compiled, best.decision, packer, ordered, "patterns")
     if candidate.better_than(best):
         observer.on_progress(candidate.cost, bound, budget.elapsed())
         return candidate, True
     return best, False
 
 
-def _node_order(instance: Instance, node: Node) -> tuple[str, str, int, str]:
-    option = instance.options[node.option]
+def _node_order(compiled: CompiledProblem, node: Node) -> tuple[str, str, int, str]:
+    option = compiled.options[node.option]
     return (option.pool, option.instance_type, node.zone, option.capacity_type)
 
 
 class _Candidate:
-    def __init__(self, instance: Instance, decision: Decision, packer: Packer, nodes: list[Node], name: str):
-        self.instance = instance
+    def __init__(
+        self, compiled: CompiledProblem, decision: PodsPerClass, packer: Packer, nodes: list[Node], name: str
+    ):
+        self.compiled = compiled
         self.decision = decision
         self.packer = packer
         self.nodes = nodes
         self.name = name
-        self.cost = sum(instance.options[n.option].price_per_hour for n in nodes)
+        self.cost = sum(compiled.options[n.option].price_per_hour for n in nodes)
         self.unplaced = sum(packer.unplaced.values())
 
     def better_than(self, other: _Candidate) -> bool:
         return (self.unplaced, round(self.cost, 9)) < (other.unplaced, round(other.cost, 9))
 
     def placed_counts(self) -> list[int]:
-        counts = [0] * len(self.instance.groups)
+        counts = [0] * len(self.compiled.groups)
         for node in self.nodes:
             for g, count in node.pods.items():
                 counts[g] += count
@@ -389,7 +397,7 @@ class _Candidate:
 
 
 def _build(
-    instance: Instance,
+    compiled: CompiledProblem,
     decision: Mapping[int, Mapping[Any, int]],
     placeable: Sequence[int],
     name: str,
@@ -402,16 +410,16 @@ def _build(
     again highest priority first (kube-scheduler preempts lower-priority pods for higher ones, so
     those left Pending are the lowest-priority ones).
     """
-    candidate = _pack(instance, decision, placeable, name, zoned, own_class_first, by_priority=False)
-    priorities = {group.pod.priority for group in instance.groups}
+    candidate = _pack(compiled, decision, placeable, name, zoned, own_class_first, by_priority=False)
+    priorities = {group.pod.priority for group in compiled.groups}
     full_pools = any(why.code is ReasonCode.POOL_FULL for why in candidate.packer.unplaced_why.values())
     if full_pools and len(priorities) > 1:
-        return _pack(instance, decision, placeable, name, zoned, own_class_first, by_priority=True)
+        return _pack(compiled, decision, placeable, name, zoned, own_class_first, by_priority=True)
     return candidate
 
 
 def _pack(
-    instance: Instance,
+    compiled: CompiledProblem,
     decision: Mapping[int, Mapping[Any, int]],
     placeable: Sequence[int],
     name: str,
@@ -419,8 +427,8 @@ def _pack(
     own_class_first: bool,
     by_priority: bool,
 ) -> _Candidate:
-    packer = Packer(instance, own_class_first, by_priority)
-    per_class: Decision = {}
+    packer = Packer(compiled, own_class_first, by_priority)
+    per_class: PodsPerClass = {}
     if zoned:
         packer.place_zoned(decision, placeable)
         for g, counts in decision.items():
@@ -430,115 +438,115 @@ def _pack(
         packer.place_all(decision, placeable)
         per_class = {g: dict(counts) for g, counts in decision.items()}
     packer.downsize()
-    _fill_pool_minimums(instance, packer)
-    nodes = sorted(packer.nodes, key=lambda n: _node_order(instance, n))
-    if instance.problem.tolerate_zone_loss:
-        nodes = _add_zone_loss_spares(instance, packer, nodes)
+    _fill_pool_minimums(compiled, packer)
+    nodes = sorted(packer.nodes, key=lambda n: _node_order(compiled, n))
+    if compiled.problem.tolerate_zone_loss:
+        nodes = _add_zone_loss_spares(compiled, packer, nodes)
     # Last, on the final nodes (empty pool-minimum and spare nodes are domains too).
-    emptied = enforce_rules(instance, packer, nodes)
-    if emptied and not instance.problem.tolerate_zone_loss:
-        nodes = _drop_emptied(instance, nodes, emptied)
-    return _Candidate(instance, per_class, packer, nodes, name)
+    emptied = enforce_rules(compiled, packer, nodes)
+    if emptied and not compiled.problem.tolerate_zone_loss:
+        nodes = _drop_emptied(compiled, nodes, emptied)
+    return _Candidate(compiled, per_class, packer, nodes, name)
 
 
-def _drop_emptied(instance: Instance, nodes: list[Node], emptied: set[int]) -> list[Node]:
+def _drop_emptied(compiled: CompiledProblem, nodes: list[Node], emptied: set[int]) -> list[Node]:
     """The nodes without those the rule pass left empty, as far as each pool's minimum allows
     (an empty node can only hold down the least count a hostname spread sees: dropping it never
     breaks one)."""
     counts: dict[str, int] = defaultdict(int)
     for node in nodes:
-        counts[instance.options[node.option].pool] += 1
+        counts[compiled.options[node.option].pool] += 1
     kept = []
     for node in nodes:
-        pool = instance.options[node.option].pool
-        if id(node) in emptied and not node.pods and counts[pool] > instance.problem.pool(pool).min_nodes:
+        pool = compiled.options[node.option].pool
+        if id(node) in emptied and not node.pods and counts[pool] > compiled.problem.pool(pool).min_nodes:
             counts[pool] -= 1
             continue
         kept.append(node)
     return kept
 
 
-def _fill_pool_minimums(instance: Instance, packer: Packer) -> None:
-    for pool in instance.problem.pools:
+def _fill_pool_minimums(compiled: CompiledProblem, packer: Packer) -> None:
+    for pool in compiled.problem.pools:
         missing = pool.min_nodes - packer.pool_counts.get(pool.name, 0)
         if missing <= 0:
             continue
-        options = [o for o, option in enumerate(instance.options) if option.pool == pool.name]
+        options = [o for o, option in enumerate(compiled.options) if option.pool == pool.name]
         if not options:
             continue
-        cheapest = min(options, key=lambda o: (instance.options[o].price_per_hour, o))
+        cheapest = min(options, key=lambda o: (compiled.options[o].price_per_hour, o))
         for _ in range(missing):
             packer.open_node(cheapest)
 
 
-def _add_zone_loss_spares(instance: Instance, packer: Packer, nodes: list[Node]) -> list[Node]:
+def _add_zone_loss_spares(compiled: CompiledProblem, packer: Packer, nodes: list[Node]) -> list[Node]:
     """Append empty nodes in the surviving zones until every zone's loss is absorbed."""
     for _ in range(200):
-        leftover = zone_loss_leftover(instance, nodes)
+        leftover = zone_loss_leftover(compiled, nodes)
         if not leftover:
             return nodes
         for lost_zone, pods in sorted(leftover.items()):
             for g, count in sorted(pods.items()):
-                added = _spare_nodes_for(instance, packer, g, count, lost_zone, nodes)
+                added = _spare_nodes_for(compiled, packer, g, count, lost_zone, nodes)
                 nodes.extend(added)
     return nodes
 
 
 def _spare_nodes_for(
-    instance: Instance, packer: Packer, g: int, count: int, lost_zone: int, nodes: list[Node]
+    compiled: CompiledProblem, packer: Packer, g: int, count: int, lost_zone: int, nodes: list[Node]
 ) -> list[Node]:
     capacity_per_zone: dict[int, int] = defaultdict(int)
     for node in nodes:
-        capacity_per_zone[node.zone] += int(instance.usable[node.option, 0])
+        capacity_per_zone[node.zone] += int(compiled.usable[node.option, 0])
     best: tuple[float, int, int] | None = None
-    for o in range(len(instance.options)):
-        zone = int(instance.option_zone[o])
-        if zone == lost_zone or not instance.allowed[g, o]:
+    for o in range(len(compiled.options)):
+        zone = int(compiled.option_zone[o])
+        if zone == lost_zone or not compiled.allowed[g, o]:
             continue
-        if instance.options[o].zone not in instance.problem.zones:
+        if compiled.options[o].zone not in compiled.problem.zones:
             continue
-        per_node = min(int(instance.fit_alone[g, o]), 1 if instance.rule_cap_is_hard[g] else count)
+        per_node = min(int(compiled.fit_alone[g, o]), 1 if compiled.rule_cap_is_hard[g] else count)
         nodes_needed = math.ceil(count / max(per_node, 1))
-        key = (instance.options[o].price_per_hour * nodes_needed, capacity_per_zone[zone], o)
+        key = (compiled.options[o].price_per_hour * nodes_needed, capacity_per_zone[zone], o)
         if best is None or key < best:
             best = (key[0], key[1], o)
     if best is None:
         return []
     option = best[2]
-    per_node = min(int(instance.fit_alone[g, option]), 1 if instance.rule_cap_is_hard[g] else count)
+    per_node = min(int(compiled.fit_alone[g, option]), 1 if compiled.rule_cap_is_hard[g] else count)
     added = []
     for _ in range(math.ceil(count / max(per_node, 1))):
-        if not packer._pool_has_room(instance.options[option].pool):
+        if not packer._pool_has_room(compiled.options[option].pool):
             break
         added.append(packer.open_node(option))
     return added
 
 
 def _structural_limits(
-    instance: Instance,
+    compiled: CompiledProblem,
 ) -> tuple[list[int], dict[int, tuple[int, UnplacedReason | None]]]:
     """Pods each group may place, and the replicas no plan can place with the reason."""
     placeable = []
     set_aside: dict[int, tuple[int, UnplacedReason | None]] = {}
-    problem_zones = {z for z, name in enumerate(instance.zones) if name in instance.problem.zones}
-    for g, group in enumerate(instance.groups):
+    problem_zones = {z for z, name in enumerate(compiled.zones) if name in compiled.problem.zones}
+    for g, group in enumerate(compiled.groups):
         count = group.count
-        allowed_options = np.flatnonzero(instance.allowed[g])
+        allowed_options = np.flatnonzero(compiled.allowed[g])
         if count > 0 and len(allowed_options) == 0:
             set_aside[g] = (count, None)
             placeable.append(0)
             continue
-        zones = set(np.unique(instance.option_zone[allowed_options]).tolist()) & problem_zones
+        zones = set(np.unique(compiled.option_zone[allowed_options]).tolist()) & problem_zones
         limit = count
         reason: UnplacedReason | None = None
-        if instance.zone_anti_self[g] and limit > len(zones):
+        if compiled.zone_anti_self[g] and limit > len(zones):
             limit, reason = len(zones), _none_of(len(zones), "zones", Fit.ANTI_AFFINITY, len(zones))
-        if instance.host_affinity[g] == frozenset({g}):
-            single = int(min(instance.fit_alone[g, allowed_options].max(), instance.rule_cap[g]))
+        if compiled.host_affinity[g] == frozenset({g}):
+            single = int(min(compiled.fit_alone[g, allowed_options].max(), compiled.rule_cap[g]))
             if limit > single:
                 limit, reason = single, _none_of(len(allowed_options), "node options", Fit.AFFINITY)
-        for s in instance.spreads_counting[g]:
-            spread = instance.spreads[s]
+        for s in compiled.spreads_counting[g]:
+            spread = compiled.spreads[s]
             if spread.hostname or spread.members != {g}:
                 continue
             if spread.min_domains is not None and len(spread.eligible_zones) < spread.min_domains:
@@ -551,22 +559,22 @@ def _structural_limits(
     return placeable, set_aside
 
 
-def _greedy_decision(instance: Instance, placeable: Sequence[int]) -> Decision:
+def _greedy_decision(compiled: CompiledProblem, placeable: Sequence[int]) -> PodsPerClass:
     """Each group on its class with the lowest price per dominant share of a node."""
-    packer = Packer(instance)
-    decision: Decision = {}
+    packer = Packer(compiled)
+    decision: PodsPerClass = {}
     for g, count in enumerate(placeable):
         if count > 0:
-            klass = packer.cheapest_class(g, None)
-            if klass is not None:
-                decision[g] = {klass: count}
+            class_index = packer.cheapest_class(g, None)
+            if class_index is not None:
+                decision[g] = {class_index: count}
     return decision
 
 
-def _round_lp(lp: LpResult, placeable: Sequence[int]) -> Decision:
+def _round_lp(lp: LpResult, placeable: Sequence[int]) -> PodsPerClass:
     """The LP's pods per class rounded to integers that sum to each group's count (largest
     remainder)."""
-    decision: Decision = {}
+    decision: PodsPerClass = {}
     for g, per_class in lp.pods.items():
         count = placeable[g]
         floors = {c: math.floor(v + 1e-9) for c, v in per_class.items()}
@@ -579,21 +587,21 @@ def _round_lp(lp: LpResult, placeable: Sequence[int]) -> Decision:
 
 
 def _to_plan(
-    instance: Instance,
+    compiled: CompiledProblem,
     best: _Candidate,
     set_aside: Mapping[int, tuple[int, UnplacedReason | None]],
     bound: float,
     budget: SolveBudget,
 ) -> Plan:
-    problem = instance.problem
+    problem = compiled.problem
     planned = []
     counters: dict[tuple[str, str], int] = defaultdict(int)
     for node in best.nodes:
-        option = instance.options[node.option]
+        option = compiled.options[node.option]
         counters[option.instance_type, option.zone] += 1
         number = counters[option.instance_type, option.zone]
         name = f"{option.pool}-{option.zone}-{option.instance_type}-{number}"
-        pods = {instance.groups[g].key: count for g, count in sorted(node.pods.items()) if count > 0}
+        pods = {compiled.groups[g].key: count for g, count in sorted(node.pods.items()) if count > 0}
         planned.append(PlannedNode(name, option, pods))
     unschedulable = []
     missing: dict[int, list[tuple[int, UnplacedReason | None]]] = defaultdict(list)
@@ -602,9 +610,9 @@ def _to_plan(
     for g, count in best.packer.unplaced.items():
         missing[g].append((count, best.packer.unplaced_why.get(g)))
     for g in sorted(missing):
-        group = instance.groups[g]
+        group = compiled.groups[g]
         count = sum(c for c, _ in missing[g])
-        reasons, fixes = _explain(instance, g, [why for _, why in missing[g]])
+        reasons, fixes = _explain(compiled, g, [why for _, why in missing[g]])
         unschedulable.append(Unschedulable(group.key, count, tuple(reasons), tuple(fixes)))
     cost = sum(node.option.price_per_hour for node in planned)
     status = "optimal" if cost - bound <= 1e-9 * max(cost, 1.0) else "feasible"
@@ -615,7 +623,7 @@ def _to_plan(
         lower_bound_per_hour=bound,
         status=status,
         solve_seconds=budget.elapsed(),
-        notes=tuple(_notes(instance, budget)),
+        notes=tuple(_notes(compiled, budget)),
         stopped_by=budget.stopped_by,
     )
     return Plan(
@@ -632,15 +640,15 @@ def _to_plan(
 
 
 def _explain(
-    instance: Instance, g: int, whys: list[UnplacedReason | None]
+    compiled: CompiledProblem, g: int, whys: list[UnplacedReason | None]
 ) -> tuple[list[UnplacedReason], list[str]]:
     """Why group ``g``'s pods are left: when no instance type takes one alone, kube-scheduler's
     summary over the catalogue's types and the resources none has enough of, with the nearest fixes;
     else the reasons the packing met (words: :mod:`eks_plan.report.reasons`)."""
-    problem = instance.problem
-    pod = instance.groups[g].pod
+    problem = compiled.problem
+    pod = compiled.groups[g].pod
     excluded = problem.excluded_options
-    if not instance.allowed[g].any():
+    if not compiled.allowed[g].any():
         failures = explain.failures_by_instance_type(pod, problem.node_options, problem.headroom_percent)
         reasons = [explain.summarize(failures), *explain.resource_details(failures)]
         fixes = explain.nearest_fixes(pod, problem.node_options, excluded, problem.headroom_percent)
@@ -657,11 +665,11 @@ def _none_of(total: int, unit: str, fit: Fit, count: int | None = None) -> Unpla
     return UnplacedReason(ReasonCode.NO_FIT, total, unit, (FitCount(fit, count),))
 
 
-def _notes(instance: Instance, budget: SolveBudget) -> list[str]:
+def _notes(compiled: CompiledProblem, budget: SolveBudget) -> list[str]:
     notes = []
-    for g, items in enumerate(instance.unsupported):
+    for g, items in enumerate(compiled.unsupported):
         for item in items:
-            notes.append(f"{instance.groups[g].key}: {item} is not modelled; the plan ignores it")
+            notes.append(f"{compiled.groups[g].key}: {item} is not modelled; the plan ignores it")
     if budget.cut:
         notes.append(
             f"the time limit ({budget.limit:g} s) cut the solve short before its deterministic work "

@@ -58,7 +58,7 @@ class VolumeSlotWarning:
 def volume_slot_warnings(
     plan: Mapping[str, Any], cni: CniSettings, catalog: Catalog
 ) -> list[VolumeSlotWarning]:
-    """The warnings for a plan document (:func:`eks_plan.report.size.plan_data`) under ``cni``."""
+    """The warnings for a plan document (:func:`eks_plan.report.size.plan_file_data`) under ``cni``."""
     from eks_plan.network.ipamd import NodeNetworkLimits, node_addresses
 
     storage = plan.get("storage") or {}

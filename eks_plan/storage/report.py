@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from eks_plan.planning import PlanningInput
+    from eks_plan.planning import LoadedCluster
     from eks_plan.solver.plan import Plan
 
 
-def volume_costs(planning: PlanningInput) -> tuple[list[dict[str, Any]], float, int, list[str]]:
+def volume_costs(planning: LoadedCluster) -> tuple[list[dict[str, Any]], float, int, list[str]]:
     """Every workload volume with its count and monthly cost: ``(volumes, total, unpriced, notes)``.
 
     Per-pod volumes (templates, ephemeral) count once per replica; a PVC several workloads mount, once.
@@ -68,7 +68,7 @@ def volume_costs(planning: PlanningInput) -> tuple[list[dict[str, Any]], float, 
     return volumes, round(total, 6), unpriced, notes
 
 
-def storage_data(plan: Plan, planning: PlanningInput) -> dict[str, Any] | None:
+def storage_data(plan: Plan, planning: LoadedCluster) -> dict[str, Any] | None:
     """The ``storage`` block of the plan, or ``None`` when no workload mounts a persistent volume."""
     from eks_plan.storage.pricing import load_ebs_prices
 
@@ -116,7 +116,7 @@ def storage_data(plan: Plan, planning: PlanningInput) -> dict[str, Any] | None:
     }
 
 
-def _volumes_per_pod(planning: PlanningInput, key: str) -> int:
+def _volumes_per_pod(planning: LoadedCluster, key: str) -> int:
     """EBS volumes one pod of the group ``key`` attaches (the solver's request may be left out when
     the limit cannot bind, so this reads the inventory)."""
     workload = planning.workloads.get(key)

@@ -19,7 +19,7 @@ import pytest
 
 from eks_plan.catalog import load_catalog
 from eks_plan.catalog.capacity import NodeSettings, accelerators, allocatable
-from eks_plan.planning import SizeResult, plan_cluster
+from eks_plan.planning import SizeResult, size_cluster
 from eks_plan.resources import AMD_GPU, NEURON, NEURON_CORE, NVIDIA_GPU, POD_ENI
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
@@ -123,7 +123,7 @@ def _size(tmp_path: Path, pool: str, pod_resources: str, cni: str = "") -> SizeR
             """
         )
     )
-    return plan_cluster([manifest], config_path=config, time_limit_seconds=5, workers=1)
+    return size_cluster([manifest], config_path=config, time_limit_seconds=5, workers=1)
 
 
 def test_a_pod_asking_neuroncores_gets_a_type_with_enough_cores(tmp_path: Path) -> None:

@@ -209,7 +209,7 @@ def test_input_errors_without_nodes(
 def test_manifests_are_sized_in_place_then_checked(reuse_shop_plan: SizeRun) -> None:
     """`check-ips MANIFESTS` sizes them as `size` does and checks the plan `size --plan-out` writes.
 
-    ``plan_cluster`` returns the session's shop plan (solved once, by `size`); the report is the one
+    ``size_cluster`` returns the session's shop plan (solved once, by `size`); the report is the one
     `check-ips --plan` gives for that plan's file, but for where the plan came from.
     """
     args = ("-c", str(SHOP / "eks-plan.yaml"), "--time-limit", SHOP_TIME_LIMIT)

@@ -22,13 +22,13 @@ PLAN_SMALL = "tests/network/fixtures/plan-small.json"  # relative: the report na
 
 @pytest.fixture(scope="module")
 def small_plan() -> tuple[dict[str, Any], Any]:
-    from eks_plan.planning import plan_cluster
-    from eks_plan.report.size import plan_data
+    from eks_plan.planning import size_cluster
+    from eks_plan.report.size import plan_file_data
 
-    result = plan_cluster(
+    result = size_cluster(
         [SMALL / "manifests.yaml"], config_path=SMALL / "eks-plan.yaml", time_limit_seconds=30, workers=1
     )
-    data = plan_data(result.plan, result.planning)
+    data = plan_file_data(result.plan, result.planning)
     # The golden file is only the same on every run if the plan is the proven optimum.
     assert data["lower_bound_per_hour"] == pytest.approx(data["node_cost_per_hour"], abs=1e-9), data
     data["solve_seconds"] = 0.0

@@ -205,17 +205,17 @@ def hand_made_plan(problem, options, observer):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def small_plan(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The small shop through `plan_cluster` with the hand-made plan in place of the solver's."""
+    """The small shop through `size_cluster` with the hand-made plan in place of the solver's."""
     from eks_plan.plan.document import PlanDocument
-    from eks_plan.planning import plan_cluster
-    from eks_plan.report.size import plan_data
+    from eks_plan.planning import size_cluster
+    from eks_plan.report.size import plan_file_data
 
     folder = tmp_path_factory.mktemp("small-shop")
     (folder / "shop.yaml").write_text(SMALL_SHOP)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("eks_plan.solver.solve", hand_made_plan)
-        result = plan_cluster([folder / "shop.yaml"], time_limit_seconds=1)
-    data = plan_data(result.plan, result.planning)
+        result = size_cluster([folder / "shop.yaml"], time_limit_seconds=1)
+    data = plan_file_data(result.plan, result.planning)
     for workload in data["workloads"].values():
         workload["source"] = workload["source"].replace(str(folder), "manifests")
     return PlanDocument.from_dict(data), result

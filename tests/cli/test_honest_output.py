@@ -269,7 +269,7 @@ def test_plan_out_into_a_missing_directory_fails_before_solving(
     def must_not_solve(*args: object, **kwargs: object) -> None:
         raise AssertionError("size solved before checking --plan-out")
 
-    monkeypatch.setattr("eks_plan.planning.plan_cluster", must_not_solve)
+    monkeypatch.setattr("eks_plan.planning.size_cluster", must_not_solve)
     target = tmp_path / "missing" / "plan.json"
     message = input_error(["size", str(one_pod), "--plan-out", str(target)], capsys, monkeypatch)
     assert f"{target}: cannot write the file (--plan-out): the directory" in message

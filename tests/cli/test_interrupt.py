@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT
 
-from eks_plan.planning import plan_cluster
+from eks_plan.planning import size_cluster
 from eks_plan.solver import Cancelled, CancelToken
 
 SHOP = REPO_ROOT / "samples" / "shop"
@@ -91,7 +91,7 @@ def test_cancelling_the_token_from_another_thread_stops_the_solve() -> None:
     observer = CancelWhenSolving()
     started = time.monotonic()
     with pytest.raises(Cancelled):
-        plan_cluster(
+        size_cluster(
             [str(SHOP / "manifests")],
             config_path=SHOP / "eks-plan.yaml",
             time_limit_seconds=TIME_LIMIT,
@@ -116,7 +116,7 @@ def test_a_token_cancelled_before_the_solve_stops_it_before_any_work() -> None:
             return None
 
     with pytest.raises(Cancelled):
-        plan_cluster(
+        size_cluster(
             [str(SHOP / "manifests")], config_path=SHOP / "eks-plan.yaml", observer=Phases(), cancel=token
         )
     assert phases == ["loading manifests"]

@@ -16,7 +16,7 @@ import pytest
 from conftest import CORPUS, SHOP, SHOP_GROUP, SHOP_TIME_LIMIT, SizeRun
 from typer.testing import CliRunner
 
-from eks_plan.planning import plan_cluster
+from eks_plan.planning import size_cluster
 from eks_plan.solver.verify import verify_plan
 
 BARE_POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: bare}\nspec:\n  containers: [{name: c, image: x}]\n"
@@ -162,7 +162,7 @@ CORPUS_FOLDERS = sorted(path.name for path in CORPUS.iterdir() if path.is_dir())
 @pytest.mark.parametrize("folder", CORPUS_FOLDERS)
 def test_every_corpus_folder_plans_and_verifies(folder: str) -> None:
     include = ("*.injected",) if folder == "istio-injected" else ()
-    result = plan_cluster([CORPUS / folder], include=include, time_limit_seconds=0.5, workers=1)
+    result = size_cluster([CORPUS / folder], include=include, time_limit_seconds=0.5, workers=1)
     assert verify_plan(result.planning.problem, result.plan) == []
     placed = sum(sum(node.pods.values()) for node in result.plan.nodes)
     unplaced = sum(item.count for item in result.plan.unschedulable)

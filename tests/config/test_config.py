@@ -511,7 +511,7 @@ def test_a_region_override_rederives_default_zones_and_notes() -> None:
 
 
 def test_default_zones_pass_the_catalogue_check_in_every_region() -> None:
-    """What ``plan_cluster`` does (load, then ``validate_zones`` with the catalogue's zones) works for
+    """What ``size_cluster`` does (load, then ``validate_zones`` with the catalogue's zones) works for
     a file naming only the region, in every region the catalogue knows: regions without an ``a``/``c``
     zone (us-west-1, ap-northeast-1) and regions whose zones it does not list (GovCloud, China)."""
     from eks_plan.catalog import load_catalog

@@ -13,15 +13,15 @@ from eks_plan.errors import InputError
 
 def test_first_plan_matches_eks_plan_size(tiny: Path, session_of) -> None:  # type: ignore[no-untyped-def]
     """The session's first plan is the plan `eks-plan size` makes of the same inputs (same solver options)."""
-    from eks_plan.planning import plan_cluster
-    from eks_plan.report.size import plan_data
+    from eks_plan.planning import size_cluster
+    from eks_plan.report.size import plan_file_data
 
     session = session_of(tiny)
     record = session.solve()
-    size = plan_cluster(
+    size = size_cluster(
         [str(tiny / "manifests")], config_path=tiny / "eks-plan.yaml", time_limit_seconds=5, workers=1
     )
-    expected = plan_data(size.plan, size.planning, size.config)
+    expected = plan_file_data(size.plan, size.planning, size.config)
     assert record.number == 1 and record.parent is None
     assert record.document["node_groups"] == expected["node_groups"]
     assert record.document["cost_per_hour"] == expected["cost_per_hour"]

@@ -19,13 +19,13 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from eks_plan.planning import plan_cluster
-    from eks_plan.report.size import plan_data
+    from eks_plan.planning import size_cluster
+    from eks_plan.report.size import plan_file_data
 
     for folder in sorted(path for path in CORPUS.iterdir() if path.is_dir()):
         include = ("*.injected",) if folder.name == "istio-injected" else ()
-        result = plan_cluster([str(folder)], include=include, time_limit_seconds=2, workers=1)
-        data = plan_data(result.plan, result.planning, result.config)
+        result = size_cluster([str(folder)], include=include, time_limit_seconds=2, workers=1)
+        data = plan_file_data(result.plan, result.planning, result.config)
         for workload in data["workloads"].values():  # paths relative to the corpus, not this machine
             workload["source"] = (
                 str(Path(workload["source"]).relative_to(CORPUS.parent))

@@ -39,14 +39,14 @@ EKSCTL_SCHEMA = "eksctl-clusterconfig-v1alpha5.schema.json"
 @pytest.fixture(scope="session")
 def sample_plan() -> dict[str, Any]:
     """The sample shop, solved in process with a short time limit (its plan, not its cost, matters)."""
-    from eks_plan.planning import plan_cluster
-    from eks_plan.report.size import plan_data
+    from eks_plan.planning import size_cluster
+    from eks_plan.report.size import plan_file_data
 
     shop = REPO_ROOT / "samples" / "shop"
-    result = plan_cluster(
+    result = size_cluster(
         [shop / "manifests"], config_path=shop / "eks-plan.yaml", time_limit_seconds=1, workers=1
     )
-    return plan_data(result.plan, result.planning, result.config)
+    return plan_file_data(result.plan, result.planning, result.config)
 
 
 def corpus_plan(path: Path) -> dict[str, Any]:
@@ -64,7 +64,7 @@ def test_every_corpus_folder_has_a_plan_fixture(corpus_dir: Path) -> None:
 
 
 def test_the_fixtures_are_plans_as_size_writes_them(sample_plan: dict[str, Any]) -> None:
-    """The fixtures were written by plan_data (tests/export/make_plans.py), not by hand: every key
+    """The fixtures were written by plan_file_data (tests/export/make_plans.py), not by hand: every key
     they hold is one the live plan has, and the exporters' reader takes them and the live plan."""
     from eks_plan.export.view import PlanView
 

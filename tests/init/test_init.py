@@ -179,7 +179,7 @@ def test_gpu_pods_get_a_tainted_gpu_pool_they_tolerate(init, tmp_path: Path) -> 
     TaintToleration.Filter in pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go,
     via v1helper.TolerationsTolerateTaint); the pool's taint keeps the web pods off GPU nodes and the
     planned cluster places every pod, the GPU pod on the GPU pool."""
-    from eks_plan.planning import plan_cluster
+    from eks_plan.planning import size_cluster
 
     manifests = tmp_path / "apps.yaml"
     manifests.write_text(GPU_TOLERATING)
@@ -192,7 +192,7 @@ def test_gpu_pods_get_a_tainted_gpu_pool_they_tolerate(init, tmp_path: Path) -> 
     assert general["instances"]["gpus"] == {"max": 0}
     assert gpu["name"] == "gpu" and gpu["instances"] == {"gpus": {"min": 1}}
     assert gpu["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]
-    result = plan_cluster([manifests], config_path=tmp_path / "gpu.yaml", time_limit_seconds=5, workers=1)
+    result = size_cluster([manifests], config_path=tmp_path / "gpu.yaml", time_limit_seconds=5, workers=1)
     assert not result.plan.unschedulable
     pools = {key: node.option.pool for node in result.plan.nodes for key in node.pods}
     assert pools == {"Deployment/ml/infer": "gpu", "Deployment/ml/web": "general"}

@@ -23,8 +23,8 @@ from eks_plan.network.check import check_ips
 from eks_plan.network.ipamd import CniSettings, NodeNetworkLimits, eni_slots_for_pods, node_addresses
 from eks_plan.network.plan_input import plan_to_cluster
 from eks_plan.network.subnets import Subnet, SubnetRole, Verdict
-from eks_plan.planning import plan_cluster
-from eks_plan.report.size import plan_data
+from eks_plan.planning import size_cluster
+from eks_plan.report.size import plan_file_data
 from eks_plan.resources import VPC_IP_PODS
 from eks_plan.solver.verify import verify_plan
 
@@ -154,14 +154,14 @@ def test_size_never_plans_more_vpc_pods_than_addresses_and_check_ips_addresses_a
         POOL.format(style=style, mode=mode),
         _deployment("web", 60) + _deployment("agent", 20, host_network=True, cpu="1m"),
     )
-    result = plan_cluster([folder], config_path=config, time_limit_seconds=5, workers=1)
+    result = size_cluster([folder], config_path=config, time_limit_seconds=5, workers=1)
     plan, planning = result.plan, result.planning
     assert not plan.unschedulable
     assert verify_plan(planning.problem, plan) == []
     web = next(g for g in planning.problem.pod_groups if g.key.endswith("/web"))
     agent = next(g for g in planning.problem.pod_groups if g.key.endswith("/agent"))
     assert web.pod.requests[VPC_IP_PODS] == 1 and agent.pod.requests[VPC_IP_PODS] == 0
-    data = plan_data(plan, planning)
+    data = plan_file_data(plan, planning)
     assert len(data["nodes"]) == -(-60 // addresses)
     assert all(node["vpc_ip_pods"] <= addresses for node in data["nodes"])
     assert sum(node["pods"].get("Deployment/default/agent", 0) for node in data["nodes"]) == 20
@@ -190,7 +190,7 @@ def test_without_binding_addresses_the_problem_has_no_extra_resource(tmp_path: P
         POOL.format(style="karpenter", mode="secondary-ip").replace("    maxPods: 110\n", ""),
         _deployment("web", 10),
     )
-    result = plan_cluster([folder], config_path=config, time_limit_seconds=5, workers=1)
+    result = size_cluster([folder], config_path=config, time_limit_seconds=5, workers=1)
     assert all(VPC_IP_PODS not in g.pod.requests for g in result.planning.problem.pod_groups)
 
 

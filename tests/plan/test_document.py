@@ -35,7 +35,7 @@ from eks_plan.plan.document import (
 )
 
 TESTS = Path(__file__).resolve().parents[1]
-#: Plans written by plan_data through tests/export/make_plans.py (one per corpus folder).
+#: Plans written by plan_file_data through tests/export/make_plans.py (one per corpus folder).
 WRITTEN_PLANS = sorted((TESTS / "export" / "fixtures").glob("*.plan.json"))
 
 

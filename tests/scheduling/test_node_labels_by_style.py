@@ -28,7 +28,7 @@ import pytest
 from eks_plan.catalog import load_catalog
 from eks_plan.catalog.labels import node_labels
 from eks_plan.config import load_config
-from eks_plan.planning import node_options_for_config, plan_cluster, style_hints
+from eks_plan.planning import node_options_for_config, size_cluster, style_hints
 from eks_plan.resources import Resources
 from eks_plan.scheduling import labels as well_known
 from eks_plan.scheduling.pod import PodSpec
@@ -204,7 +204,7 @@ def test_pool_layout_selectors_follow_each_pools_style(tmp_path: Path) -> None:
         )
         + _deployment("auto-only", "{eks.amazonaws.com/compute-type: auto}")
     )
-    result = plan_cluster([manifests], config_path=config, time_limit_seconds=5, workers=1)
+    result = size_cluster([manifests], config_path=config, time_limit_seconds=5, workers=1)
     where: dict[str, set[tuple[str, str]]] = {}
     for node in result.plan.nodes:
         for key in node.pods:
@@ -237,6 +237,6 @@ def test_a_valid_auto_mode_selector_is_planned_on_an_auto_mode_pool(tmp_path: Pa
     manifests.write_text(
         _deployment("web", "{eks.amazonaws.com/compute-type: auto, eks.amazonaws.com/instance-category: c}")
     )
-    result = plan_cluster([manifests], config_path=config, time_limit_seconds=5, workers=1)
+    result = size_cluster([manifests], config_path=config, time_limit_seconds=5, workers=1)
     assert not result.plan.unschedulable
     assert {node.option.instance_type for node in result.plan.nodes} == {"c5.large"}

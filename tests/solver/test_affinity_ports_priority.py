@@ -156,7 +156,7 @@ def test_daemonset_host_ports_reach_the_node_options_from_manifests(tmp_path: Pa
     """End to end, for every node style: a hostNetwork DaemonSet (node-exporter, hostPort defaults
     to containerPort 9100) and a Deployment binding hostPort 9100: the Deployment cannot run on any
     node the DaemonSet runs on, so it is reported with the nodeports reason."""
-    from eks_plan.planning import plan_cluster
+    from eks_plan.planning import size_cluster
 
     (tmp_path / "apps.yaml").write_text(
         "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: node-exporter}\nspec:\n"
@@ -174,7 +174,7 @@ def test_daemonset_host_ports_reach_the_node_options_from_manifests(tmp_path: Pa
         "region: us-east-1\nzones: [us-east-1a]\nnodePools:\n  - name: general\n"
         f"    nodeStyle: {style}\n    instances: {{instanceTypes: [m7i.large]}}\n"
     )
-    result = plan_cluster([tmp_path / "apps.yaml"], config_path=config, time_limit_seconds=1.0, workers=1)
+    result = size_cluster([tmp_path / "apps.yaml"], config_path=config, time_limit_seconds=1.0, workers=1)
     assert all(o.daemonset_host_ports == (HostPort(9100),) for o in result.planning.problem.node_options)
     (entry,) = result.plan.unschedulable
     assert entry.workload == "Deployment/default/scraper"

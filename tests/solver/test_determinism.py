@@ -16,8 +16,8 @@ from conftest import REPO_ROOT
 from eks_plan.catalog import load_catalog
 from eks_plan.config import load_config
 from eks_plan.manifests import load_manifests
-from eks_plan.planning import PlanningInput, build_planning_input
-from eks_plan.report.size import plan_data
+from eks_plan.planning import LoadedCluster, build_loaded_cluster
+from eks_plan.report.size import plan_file_data
 from eks_plan.solver import SolveOptions, solve
 from eks_plan.solver.budget import WALL_CLOCK, WORK_LIMIT
 
@@ -30,10 +30,10 @@ TIMING_FIELDS = ("solve_seconds",)
 
 
 @pytest.fixture(scope="module")
-def shop() -> PlanningInput:
+def shop() -> LoadedCluster:
     config = load_config(SHOP / "eks-plan.yaml")
     manifests = load_manifests([str(SHOP / "manifests")], replicas=config.replicas)
-    return build_planning_input(manifests, config, load_catalog())
+    return build_loaded_cluster(manifests, config, load_catalog())
 
 
 @pytest.fixture
@@ -50,13 +50,13 @@ def cpu_hog() -> Iterator[None]:
             hog.wait()
 
 
-def _json(planning: PlanningInput, options: SolveOptions) -> tuple[str, dict[str, Any]]:
-    data = plan_data(solve(planning.problem, options), planning)
+def _json(planning: LoadedCluster, options: SolveOptions) -> tuple[str, dict[str, Any]]:
+    data = plan_file_data(solve(planning.problem, options), planning)
     stable = {key: value for key, value in data.items() if key not in TIMING_FIELDS}
     return json.dumps(stable, sort_keys=True), data
 
 
-def test_three_solves_beside_a_cpu_hog_give_byte_identical_json(shop: PlanningInput, cpu_hog: None) -> None:
+def test_three_solves_beside_a_cpu_hog_give_byte_identical_json(shop: LoadedCluster, cpu_hog: None) -> None:
     options = SolveOptions(time_limit_seconds=WALL, work_limit=WORK)
     # Three at once, each with two CP-SAT workers, and the hog: six solver threads and two busy
     # loops share the machine, so each solve sees a different, changing share of the CPU.
@@ -71,7 +71,7 @@ def test_three_solves_beside_a_cpu_hog_give_byte_identical_json(shop: PlanningIn
     assert not any("time limit" in note for note in data["notes"])
 
 
-def test_a_wall_clock_cut_is_reported_in_the_plan(shop: PlanningInput) -> None:
+def test_a_wall_clock_cut_is_reported_in_the_plan(shop: LoadedCluster) -> None:
     # 300 deterministic seconds cannot be done in the 0.5 s safety net on any machine.
     _, data = _json(shop, SolveOptions(time_limit_seconds=0.5, work_limit=300.0))
     assert data["stopped_by"] == WALL_CLOCK

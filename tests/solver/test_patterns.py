@@ -22,7 +22,7 @@ from eks_plan.scheduling.pod import HostPort
 from eks_plan.solver import Problem, SolveOptions, patterns, solve
 from eks_plan.solver.bound import lp_bound
 from eks_plan.solver.budget import SolveBudget
-from eks_plan.solver.compat import build_instance
+from eks_plan.solver.compat import compile_problem
 from eks_plan.solver.patterns import (
     build_rows,
     column_generation,
@@ -62,9 +62,9 @@ TINY = {
 
 
 def _duals_of_the_master(problem: Problem) -> np.ndarray:
-    instance = build_instance(problem)
+    compiled = compile_problem(problem)
     placeable = [group.count for group in problem.pod_groups]
-    result = improve_with_patterns(instance, placeable, [], work=1.0)
+    result = improve_with_patterns(compiled, placeable, [], work=1.0)
     assert result is not None and result.group_duals is not None
     return result.group_duals
 
@@ -83,11 +83,11 @@ def test_column_generation_bound_never_exceeds_the_brute_force_optimum(name: str
     (0 where that LP's one-pod-per-node rows, not its demand rows, carry the duals)."""
     problem = Problem(TINY[name], _mix(), ("a",))
     optimum = brute_force_optimum(problem, max_nodes=4)
-    instance = build_instance(problem)
+    compiled = compile_problem(problem)
     placeable = [group.count for group in problem.pod_groups]
     budget = SolveBudget(60.0, 5.0)
-    from_patterns = farley_bound(instance, placeable, _duals_of_the_master(problem), 1.0, budget)
-    from_classes = farley_bound(instance, placeable, lp_bound(instance, placeable).duals, 1.0, budget)
+    from_patterns = farley_bound(compiled, placeable, _duals_of_the_master(problem), 1.0, budget)
+    from_classes = farley_bound(compiled, placeable, lp_bound(compiled, placeable).duals, 1.0, budget)
     assert 0 < from_patterns <= optimum + 1e-9
     assert 0 <= from_classes <= optimum + 1e-9
 
@@ -96,9 +96,9 @@ def test_farley_bound_holds_for_any_duals() -> None:
     """Any non-negative duals give a valid bound, however far they are from the master's."""
     problem = Problem(TINY["mixed"], _mix(), ("a",))
     optimum = brute_force_optimum(problem, max_nodes=4)
-    instance = build_instance(problem)
+    compiled = compile_problem(problem)
     for duals in ([1.0, 0.0], [0.0, 1.0], [5.0, 5.0], [0.01, 0.2]):
-        bound = farley_bound(instance, [2, 2], np.array(duals), 1.0, SolveBudget(60.0, 5.0))
+        bound = farley_bound(compiled, [2, 2], np.array(duals), 1.0, SolveBudget(60.0, 5.0))
         assert 0 < bound <= optimum + 1e-9
 
 
@@ -133,20 +133,20 @@ def test_every_priced_pattern_passes_the_verifiers_per_node_rules() -> None:
     an empty node of its type beside it (so the hostname spread sees a node with none of the
     pods), no rule but the plan-wide pod count is broken."""
     problem = _rule_problem()
-    instance = build_instance(problem)
+    compiled = compile_problem(problem)
     placeable = [group.count for group in problem.pod_groups]
-    rows = build_rows(instance, placeable)
-    _, result = column_generation(instance, rows, [], 2.0, SolveBudget(60.0, 2.0))
+    rows = build_rows(compiled, placeable)
+    _, result = column_generation(compiled, rows, [], 2.0, SolveBudget(60.0, 2.0))
     assert len(result.patterns) > 5
     seen_rules = set()
     for pattern in result.patterns:
         option = problem.node_options[pattern.option]
-        pods = {instance.groups[g].key: count for g, count in pattern.pods}
+        pods = {compiled.groups[g].key: count for g, count in pattern.pods}
         nodes = (PlannedNode("pattern", option, pods), PlannedNode("empty", option, {}))
         plan = Plan(nodes, (), 2 * option.price_per_hour, 0.0, "feasible", 0.0)
         broken = [v for v in verify_plan(problem, plan) if v.rule != "pods accounted for"]
         assert broken == [], (pattern, broken)
-        assert node_accepts(instance, pattern.option, pattern.as_dict())
+        assert node_accepts(compiled, pattern.option, pattern.as_dict())
         seen_rules.update(g for g, _ in pattern.pods)
     assert len(seen_rules) == len(problem.pod_groups)  # every group was priced into some node
 
@@ -155,33 +155,33 @@ def test_node_accepts_rejects_what_the_verifier_rejects() -> None:
     """The pricing's check refuses a node over max pods, two pods of a one-per-node group, two
     groups sharing a host port, and more hostname-spread pods than maxSkew."""
     problem = _rule_problem()
-    instance = build_instance(problem)
+    compiled = compile_problem(problem)
     key = {group.key.split("/")[-1]: g for g, group in enumerate(problem.pod_groups)}
-    assert node_accepts(instance, 1, {key["small"]: 10})
-    assert not node_accepts(instance, 1, {key["small"]: 11})  # 12 pods - 2 DaemonSet pods
-    assert not node_accepts(instance, 1, {key["db"]: 2})
-    assert not node_accepts(instance, 1, {key["exporter"]: 1, key["agent"]: 1})
-    assert not node_accepts(instance, 1, {key["api"]: 3})
-    assert not node_accepts(instance, 0, {key["train"]: 1})  # no GPU on c.large
+    assert node_accepts(compiled, 1, {key["small"]: 10})
+    assert not node_accepts(compiled, 1, {key["small"]: 11})  # 12 pods - 2 DaemonSet pods
+    assert not node_accepts(compiled, 1, {key["db"]: 2})
+    assert not node_accepts(compiled, 1, {key["exporter"]: 1, key["agent"]: 1})
+    assert not node_accepts(compiled, 1, {key["api"]: 3})
+    assert not node_accepts(compiled, 0, {key["train"]: 1})  # no GPU on c.large
 
 
 def test_each_stage_is_deterministic() -> None:
     """Column generation, the dives and the integer master, and the bound give the same answer
     twice."""
     problem = _rule_problem()
-    instance = build_instance(problem)
+    compiled = compile_problem(problem)
     placeable = [group.count for group in problem.pod_groups]
-    rows = build_rows(instance, placeable)
-    first = column_generation(instance, rows, [], 1.0, SolveBudget(60.0, 1.0))[1]
-    second = column_generation(instance, rows, [], 1.0, SolveBudget(60.0, 1.0))[1]
+    rows = build_rows(compiled, placeable)
+    first = column_generation(compiled, rows, [], 1.0, SolveBudget(60.0, 1.0))[1]
+    second = column_generation(compiled, rows, [], 1.0, SolveBudget(60.0, 1.0))[1]
     assert first.patterns == second.patterns
     assert first.lp_value == second.lp_value
-    runs = [improve_with_patterns(instance, placeable, [], work=1.0) for _ in range(2)]
+    runs = [improve_with_patterns(compiled, placeable, [], work=1.0) for _ in range(2)]
     assert runs[0] is not None and runs[1] is not None
     assert runs[0].nodes == runs[1].nodes
     assert np.array_equal(runs[0].group_duals, runs[1].group_duals)
     bounds = [
-        farley_bound(instance, placeable, runs[0].group_duals, 1.0, SolveBudget(60.0, 1.0)) for _ in range(2)
+        farley_bound(compiled, placeable, runs[0].group_duals, 1.0, SolveBudget(60.0, 1.0)) for _ in range(2)
     ]
     assert bounds[0] == bounds[1] > 0
 
@@ -195,9 +195,9 @@ def test_solve_uses_the_patterns_and_every_plan_is_verified() -> None:
     assert verify_plan(problem, plans[0]) == []
     assert plans[0].unschedulable == ()
     assert plans[0].nodes == plans[1].nodes
-    instance = build_instance(problem)
+    compiled = compile_problem(problem)
     placeable = [group.count for group in problem.pod_groups]
-    staged = improve_with_patterns(instance, placeable, [], work=1.0)
+    staged = improve_with_patterns(compiled, placeable, [], work=1.0)
     assert staged is not None and staged.nodes is not None
     assert plans[0].node_cost_per_hour <= sum(
         problem.node_options[o].price_per_hour for o, _, _ in staged.nodes

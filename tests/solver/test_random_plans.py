@@ -205,12 +205,12 @@ nodePools:
 def test_size_plans_for_every_corpus_folder_pass_the_verifier(folder: str, tmp_path: Path) -> None:
     """``size`` on each corpus folder, with pools in different zones and a tainted pool alone in
     one zone: the plan passes the verifier and every replica is placed or listed with a reason."""
-    from eks_plan.planning import plan_cluster
+    from eks_plan.planning import size_cluster
 
     config = tmp_path / "eks-plan.yaml"
     config.write_text(LAYOUT)
     include = ("*.injected",) if folder == "istio-injected" else ()
-    result = plan_cluster(
+    result = size_cluster(
         [CORPUS / folder], config_path=config, include=include, time_limit_seconds=0.5, workers=1
     )
     problem = result.planning.problem

@@ -6,7 +6,7 @@ import pytest
 
 from eks_plan.solver import Problem, SolveOptions, solve
 from eks_plan.solver.bound import integer_zone_bound, lp_bound
-from eks_plan.solver.compat import build_instance
+from eks_plan.solver.compat import compile_problem
 from eks_plan.solver.lns import LnsNode, improve_nodes
 from eks_plan.solver.plan import Plan, PlannedNode
 from eks_plan.solver.verify import verify_plan
@@ -26,11 +26,11 @@ def _c7i(zones=ZONES):
 def test_zone_spread_bound_counts_a_whole_node_in_every_zone() -> None:
     # 6 pods spread over 3 zones: 2 per zone, so 3 nodes; the LP buys 1.9 nodes' worth.
     problem = Problem((make_group("web", 6, cpu="600m", memory="256Mi", zone_spread=1),), _c7i(), ZONES)
-    instance = build_instance(problem)
+    compiled = compile_problem(problem)
     optimum = brute_force_optimum(problem, max_nodes=3)
     assert optimum == pytest.approx(3 * 0.0893)
-    assert lp_bound(instance, [6]).bound < 0.2
-    whole = integer_zone_bound(instance, [6], time_limit=2.0)
+    assert lp_bound(compiled, [6]).bound < 0.2
+    whole = integer_zone_bound(compiled, [6], time_limit=2.0)
     assert whole <= optimum + 1e-9
     assert whole == pytest.approx(optimum, rel=1e-5)
     plan = solve(problem, FAST)
@@ -44,7 +44,7 @@ def test_zone_spread_with_skew_2_leaves_one_zone_nearly_empty() -> None:
     options = _c7i()
     problem = Problem((make_group("web", 4, cpu="600m", memory="256Mi", zone_spread=2),), options, ZONES)
     optimum = brute_force_optimum(problem, max_nodes=3)
-    whole = integer_zone_bound(build_instance(problem), [4], time_limit=2.0)
+    whole = integer_zone_bound(compile_problem(problem), [4], time_limit=2.0)
     assert whole <= optimum + 1e-9
     assert optimum == pytest.approx(2 * 0.0893)
 
@@ -62,7 +62,7 @@ def test_zone_anti_affinity_bound_allows_one_pod_per_zone() -> None:
         (make_group("db", 2, cpu="900m", memory="1Gi", anti_affinity_zone=True),), options, ("a", "b")
     )
     optimum = brute_force_optimum(problem, max_nodes=2)
-    whole = integer_zone_bound(build_instance(problem), [2], time_limit=2.0)
+    whole = integer_zone_bound(compile_problem(problem), [2], time_limit=2.0)
     assert whole == pytest.approx(optimum, rel=1e-5)  # one m.large per zone, not one shared node
 
 
@@ -70,7 +70,7 @@ def test_integer_bound_steps_aside_for_zone_loss() -> None:
     problem = Problem(
         (make_group("web", 2, cpu="900m"),), _c7i(("a", "b")), ("a", "b"), tolerate_zone_loss=True
     )
-    assert integer_zone_bound(build_instance(problem), [2], time_limit=1.0) == 0.0
+    assert integer_zone_bound(compile_problem(problem), [2], time_limit=1.0) == 0.0
 
 
 def test_search_merges_half_empty_nodes() -> None:
@@ -90,7 +90,7 @@ def test_search_merges_half_empty_nodes() -> None:
         options,
         ("a", "b"),
     )
-    instance = build_instance(problem)
+    compiled = compile_problem(problem)
     xlarge_a, large_b = 1, 2
     start = [
         LnsNode(xlarge_a, 0, {0: 1, 1: 1}),
@@ -98,10 +98,10 @@ def test_search_merges_half_empty_nodes() -> None:
         LnsNode(large_b, 1, {0: 1}),
         LnsNode(large_b, 1, {0: 1}),
     ]
-    better = improve_nodes(instance, start, budget=3.0, deadline=float("inf"))
+    better = improve_nodes(compiled, start, budget=3.0, deadline=float("inf"))
     # db needs two nodes (anti-affinity), each m.large takes 1 web + 1 db (1.4 cpu), and the last
     # two web pods share a third m.large (1.8 cpu of 2): $0.30 instead of $0.60.
-    assert sorted(instance.options[n.option].instance_type for n in better) == ["m.large"] * 3
+    assert sorted(compiled.options[n.option].instance_type for n in better) == ["m.large"] * 3
     assert sorted(n.pods.get(1, 0) for n in better) == [0, 1, 1]
     assert sum(n.pods.get(0, 0) for n in better) == 4
 
@@ -111,9 +111,9 @@ def test_search_keeps_zone_bound_pods_in_their_zone() -> None:
         make_option("m.large", zone=z, cpu=2000, memory_mib=8192, pods=20, price=0.10) for z in ("a", "b")
     )
     problem = Problem((make_group("web", 2, cpu="900m", memory="1Gi", zone_spread=1),), options, ("a", "b"))
-    instance = build_instance(problem)
+    compiled = compile_problem(problem)
     start = [LnsNode(0, 0, {0: 1}), LnsNode(1, 1, {0: 1})]
-    better = improve_nodes(instance, start, budget=2.0, deadline=float("inf"))
+    better = improve_nodes(compiled, start, budget=2.0, deadline=float("inf"))
     # One node would hold both (1.8 cpu) but break the zone spread: nothing moves.
     assert sorted((n.zone, n.pods[0]) for n in better) == [(0, 1), (1, 1)]
 
@@ -128,9 +128,9 @@ def test_search_respects_pool_maximum() -> None:
     problem = Problem(
         (make_group("web", 4, cpu="900m"),), options, ("a",), pools=(NodePool("big", max_nodes=0),)
     )
-    instance = build_instance(problem)
+    compiled = compile_problem(problem)
     start = [LnsNode(0, 0, {0: 2}), LnsNode(0, 0, {0: 2})]
-    better = improve_nodes(instance, start, budget=2.0, deadline=float("inf"))
+    better = improve_nodes(compiled, start, budget=2.0, deadline=float("inf"))
     assert sorted(n.option for n in better) == [0, 0]  # the cheaper big node is not allowed
 
 
@@ -161,9 +161,9 @@ def test_search_keeps_a_raised_spread_within_its_skew() -> None:
         make_group("batch", 2, cpu="1", memory="256Mi"),
     )
     problem = Problem(groups, options, ("a",))
-    instance = build_instance(problem)
+    compiled = compile_problem(problem)
     start = [LnsNode(0, 0, {0: 3, 1: 1}), LnsNode(0, 0, {0: 3, 1: 1})]
-    better = improve_nodes(instance, start, budget=3.0, deadline=float("inf"))
+    better = improve_nodes(compiled, start, budget=3.0, deadline=float("inf"))
     cost = sum(options[n.option].price_per_hour for n in better)
     assert cost < 0.40  # the search did move
     keys = [g.key for g in groups]

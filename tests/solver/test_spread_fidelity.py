@@ -34,7 +34,7 @@ from eks_plan.scheduling import (
 from eks_plan.scheduling.labels import HOSTNAME, ZONE
 from eks_plan.scheduling.topology import ZONE_ID, NodeInclusionPolicy
 from eks_plan.solver import NodePool, Problem, SolveOptions, solve
-from eks_plan.solver.compat import build_instance
+from eks_plan.solver.compat import compile_problem
 from eks_plan.solver.verify import verify_plan
 from tests.builders import make_group, make_option
 
@@ -245,11 +245,11 @@ def test_the_solver_and_the_verifier_share_the_eligible_zones() -> None:
     """The solver's eligible zones for a constraint are exactly the zones whose node options pass
     ``spread_counts_node`` (the verifier's definition), tainted pools included."""
     options = (node("a"), node("b"), node("c", pool="gpu", taints=(Taint("dedicated", "gpu"),)))
-    instance = build_instance(Problem((group("web", 3, spread()),), options, ZONES))
-    assert [instance.zones[z] for z in instance.spreads[0].eligible_zones] == ["a", "b", "c"]
+    compiled = compile_problem(Problem((group("web", 3, spread()),), options, ZONES))
+    assert [compiled.zones[z] for z in compiled.spreads[0].eligible_zones] == ["a", "b", "c"]
     honour = spread(node_taints_policy=NodeInclusionPolicy.HONOR)
-    instance = build_instance(Problem((group("web", 3, honour),), options, ZONES))
-    assert [instance.zones[z] for z in instance.spreads[0].eligible_zones] == ["a", "b"]
+    compiled = compile_problem(Problem((group("web", 3, honour),), options, ZONES))
+    assert [compiled.zones[z] for z in compiled.spreads[0].eligible_zones] == ["a", "b"]
 
 
 SPREAD_MANIFEST = """\
@@ -290,7 +290,7 @@ def test_every_node_style_plans_spread_workloads_that_verify(tmp_path: Path, sty
     (zone spread scoped to its Deployment by ``pod-template-hash``; hostname spread counting the
     edge pods too) and the edge workload it counts (never capped) are all placed in a plan the
     verifier accepts."""
-    from eks_plan.planning import plan_cluster
+    from eks_plan.planning import size_cluster
 
     (tmp_path / "apps.yaml").write_text(SPREAD_MANIFEST)
     config = tmp_path / "eks-plan.yaml"
@@ -299,7 +299,7 @@ def test_every_node_style_plans_spread_workloads_that_verify(tmp_path: Path, sty
         f"nodePools:\n  - name: general\n    nodeStyle: {style}\n"
         "    instances: {instanceTypes: [m7i.large, m7i.xlarge]}\n"
     )
-    result = plan_cluster([tmp_path / "apps.yaml"], config_path=config, time_limit_seconds=2.0, workers=1)
+    result = size_cluster([tmp_path / "apps.yaml"], config_path=config, time_limit_seconds=2.0, workers=1)
     assert verify_plan(result.planning.problem, result.plan) == []
     assert result.plan.unschedulable == ()
     zones = per_zone(result.plan, "Deployment/shop/web")

@@ -25,8 +25,8 @@ from eks_plan.catalog import load_catalog
 from eks_plan.config import load_config
 from eks_plan.manifests import load_manifests
 from eks_plan.network.ipamd import CniSettings
-from eks_plan.planning import PlanningOverrides, build_planning_input, plan_cluster
-from eks_plan.report.size import plan_data
+from eks_plan.planning import PlanningOverrides, build_loaded_cluster, size_cluster
+from eks_plan.report.size import plan_file_data
 from eks_plan.solver.verify import verify_plan
 from eks_plan.storage.attach import EBS_VOLUMES, MAX_VOLUME_COUNT_REASON
 from eks_plan.storage.check import volume_slot_warnings
@@ -94,7 +94,7 @@ def _files(tmp_path: Path, manifests: str, **config: object) -> tuple[Path, Path
 
 def _size(tmp_path: Path, manifests: str, **config: object):  # type: ignore[no-untyped-def]
     config_path, manifest_path = _files(tmp_path, manifests, **config)
-    return plan_cluster([manifest_path], config_path=config_path, time_limit_seconds=10, workers=1)
+    return size_cluster([manifest_path], config_path=config_path, time_limit_seconds=10, workers=1)
 
 
 def _volumes_per_node(result) -> list[int]:  # type: ignore[no-untyped-def]
@@ -115,7 +115,7 @@ def test_volume_slots_not_cpu_decide_the_node_count(tmp_path: Path) -> None:
     assert max(_volumes_per_node(result)) <= 24
     assert sum(_volumes_per_node(result)) == 50
     assert verify_plan(result.planning.problem, result.plan) == []
-    data = plan_data(result.plan, result.planning, result.config)
+    data = plan_file_data(result.plan, result.planning, result.config)
     jsonschema.validate(data, SCHEMA)
     storage = data["storage"]
     assert {node["attachable_volumes"] for node in storage["nodes"]} == {24}
@@ -134,7 +134,7 @@ def test_prefix_delegation_frees_volume_slots_compared_with_secondary_ip(tmp_pat
     assert (len(secondary.plan.nodes), len(prefix.plan.nodes)) == (3, 2)
     assert max(_volumes_per_node(prefix)) <= 26
     assert verify_plan(prefix.planning.problem, prefix.plan) == []
-    data = plan_data(prefix.plan, prefix.planning, prefix.config)
+    data = plan_file_data(prefix.plan, prefix.planning, prefix.config)
     catalog = load_catalog()
     assert volume_slot_warnings(data, CniSettings(mode="prefix-delegation"), catalog) == []
     warnings = volume_slot_warnings(data, CniSettings(), catalog)
@@ -212,7 +212,7 @@ def test_zone_loss_does_not_buy_spare_capacity_for_pods_bound_to_ebs_volumes(tmp
     assert len(stateful.plan.nodes) == 3
     assert stateful.plan.node_cost_per_hour < stateless.plan.node_cost_per_hour
     assert verify_plan(stateful.planning.problem, stateful.plan) == []
-    data = plan_data(stateful.plan, stateful.planning, stateful.config)
+    data = plan_file_data(stateful.plan, stateful.planning, stateful.config)
     jsonschema.validate(data, SCHEMA)
     assert data["storage"]["zone_loss_unavailable"] == [
         {"zone": zone, "workload": "StatefulSet/db/db", "pods": 1}
@@ -228,7 +228,7 @@ def test_the_samples_storage_cost() -> None:
     125 x 0.04 = $36.00 each) and redis 3 x 10Gi gp3 ($0.80 each): $74.40 a month."""
     config = load_config(REPO_ROOT / "samples" / "shop" / "eks-plan.yaml")
     manifests = load_manifests([REPO_ROOT / "samples" / "shop" / "manifests"])
-    planning = build_planning_input(manifests, config, load_catalog())
+    planning = build_loaded_cluster(manifests, config, load_catalog())
     volumes, total, unpriced, notes = volume_costs(planning)
     assert (total, unpriced, notes) == (74.4, 0, [])
     by_workload = {item["workload"]: item for item in volumes}
@@ -242,7 +242,7 @@ def test_regions_without_bundled_ebs_prices_leave_volumes_unpriced(tmp_path: Pat
     config = PlanningOverrides(region="us-gov-west-1", zones=("us-gov-west-1a",)).apply(
         load_config(config_path)
     )
-    planning = build_planning_input(load_manifests([manifest_path]), config, load_catalog())
+    planning = build_loaded_cluster(load_manifests([manifest_path]), config, load_catalog())
     _, total, unpriced, notes = volume_costs(planning)
     assert (total, unpriced) == (0.0, 2)
     assert any("no EBS prices are bundled for us-gov-west-1" in note for note in notes)
@@ -278,6 +278,6 @@ def test_the_volume_resource_is_left_out_when_it_cannot_bind(tmp_path: Path) -> 
     result = _size(tmp_path, SHARDS.format(replicas=30), types="m7i.large", max_pods=29)
     assert all(EBS_VOLUMES not in group.pod.requests for group in result.planning.problem.pod_groups)
     assert all(EBS_VOLUMES not in option.allocatable for option in result.planning.problem.node_options)
-    data = plan_data(result.plan, result.planning, result.config)
+    data = plan_file_data(result.plan, result.planning, result.config)
     assert sum(node["ebs_volumes"] for node in data["storage"]["nodes"]) == 30
     assert {node["attachable_volumes"] for node in data["storage"]["nodes"]} == {31}
