@@ -179,7 +179,7 @@ def render_plan(document: PlanDocument, console: Console) -> None:
     print_table(console, placement)
 
     if storage:
-        from eks_plan.storage.report import render_storage
+        from eks_plan.report.storage import render_storage
 
         render_storage(dict(storage), console)
 

@@ -271,7 +271,7 @@ def render_workloads(data: dict[str, Any], console: Console) -> None:
         print_table(console, daemonsets)
 
     if data.get("storage"):
-        from eks_plan.storage.report import render_workload_volumes
+        from eks_plan.report.storage import render_workload_volumes
 
         render_workload_volumes(data["storage"], console)
 
