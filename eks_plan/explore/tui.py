@@ -341,7 +341,9 @@ class ExploreApp(App[None]):
         command.focus()
 
     def action_command_line(self) -> None:
-        self.query_one("#command", Input).focus()
+        # Focus now, not through Widget.focus() (which defers it with call_later): keys typed right
+        # after ':' are already queued and would otherwise go to the knobs table and be lost.
+        self.screen.set_focus(self.query_one("#command", Input))
 
     @on(Input.Submitted, "#command")
     def command_submitted(self, event: Input.Submitted) -> None:
