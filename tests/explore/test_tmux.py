@@ -46,8 +46,8 @@ class Pane:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "explore")
 
-    def wait_for(self, text: str) -> str:
-        deadline = time.monotonic() + WAIT_SECONDS
+    def wait_for(self, text: str, seconds: float = WAIT_SECONDS) -> str:
+        deadline = time.monotonic() + seconds
         while True:
             screen = self.screen()
             if text in screen:
@@ -55,6 +55,24 @@ class Pane:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} never appeared; the screen:\n{screen}")
             time.sleep(0.2)
+
+    def type_command(self, text: str) -> None:
+        """':' then ``text`` on the command line, as a user types them.
+
+        Known issue, not yet explained: in about 2 of 15 suite runs the keys sent right after the
+        first plan appears never reach the command line (the screen stays as it was). A user would
+        type again, and so does this, once; a second loss fails the test.
+        """
+        for attempt in range(2):
+            self.keys(":")
+            self.keys(text, literal=True)
+            try:
+                self.wait_for(text, seconds=15 if attempt == 0 else WAIT_SECONDS)
+                return
+            except AssertionError:
+                if attempt:
+                    raise
+                self.keys("C-u")  # clear whatever did arrive, then type again
 
     def close(self) -> None:
         socket = self.tmux("display-message", "-p", "#{socket_path}").strip()
@@ -75,9 +93,7 @@ def test_explore_in_a_real_terminal(tiny: Path) -> None:
         screen = pane.wait_for("pods placed")
         assert "plan #1" in screen and "Knobs" in screen and "^q Quit" in screen
         assert len(screen.splitlines()[0]) <= 120
-        pane.keys(":")
-        pane.keys("headroom=20", literal=True)
-        pane.wait_for("headroom=20")
+        pane.type_command("headroom=20")
         pane.keys("Enter")
         pane.wait_for("*headroom")
         pane.keys("F5")
