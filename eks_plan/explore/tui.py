@@ -348,7 +348,9 @@ class ExploreApp(App[None]):
     @on(Input.Submitted, "#command")
     def command_submitted(self, event: Input.Submitted) -> None:
         self._quit_armed = False
-        line = event.value.strip()
+        # ':' opens the command line; typed again while it is open (a vim habit, or a key that raced
+        # the focus change), it is the same prompt, not part of the command.
+        line = event.value.strip().lstrip(":").strip()
         if not line:
             return
         word = line.split()[0].lower()

@@ -250,3 +250,21 @@ def test_quitting_mid_solve_cancels_it(tiny: Path, session_of) -> None:  # type:
     drive(session, steps)
     assert gate.tokens[0].cancelled and not gate.open.is_set()
     assert session.history == []
+
+
+def test_a_colon_typed_into_the_open_command_line_is_the_prompt_not_the_command(  # type: ignore[no-untyped-def]
+    tiny: Path, session_of
+) -> None:
+    """':' opens the command line; typed again once it is open (as the tmux smoke test once did when
+    the key raced the focus change), ':headroom=20' is the command 'headroom=20'."""
+    session = session_of(tiny)
+
+    async def steps(app: ExploreApp, pilot: Any) -> None:
+        await settle(app, pilot)
+        await pilot.press("colon")
+        await type_text(pilot, ":headroom=20")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert session.pending == [("headroom", "20")], status(app)
+
+    drive(session, steps)
