@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,29 +99,7 @@ def check_writable(path: Path, flag: str) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a part:
-    write a temporary file beside it, then rename it into place. The file gets the permissions a new
-    file would (0666 less the umask); a path that cannot be written is an input error."""
-    from eks_plan.errors import InputError, SourceLocation
+    """Write an output file whole or not at all (:func:`eks_plan.files.write_atomically`)."""
+    from eks_plan.files import write_atomically as write
 
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as error:
-        raise InputError(
-            f"cannot write the file: {error.strerror}", SourceLocation(str(path)), hint="check the directory"
-        ) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise InputError(f"cannot write the file: {error.strerror}", SourceLocation(str(path))) from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write(path, text, hint="check the directory")

@@ -29,7 +29,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -609,8 +608,10 @@ def _materialised(data: Data, config: PlanConfig, base_dir: Path) -> Data:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file renamed into place, so a reader sees the
-    old file or the whole new one; a path that cannot be written is an input error."""
+    """Write ``text`` to ``path`` whole or not at all (:func:`eks_plan.files.write_atomically`), after
+    saying plainly when the path is a directory or its directory does not exist."""
+    from eks_plan.files import write_atomically as write
+
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
@@ -621,20 +622,4 @@ def write_atomically(path: Path, text: str) -> None:
             SourceLocation(str(path)),
             hint=f"create it: mkdir -p {directory}",
         )
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as error:
-        raise InputError(f"cannot write the file: {error.strerror}", SourceLocation(str(path))) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise InputError(f"cannot write the file: {error.strerror}", SourceLocation(str(path))) from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write(path, text)
