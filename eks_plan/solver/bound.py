@@ -35,6 +35,15 @@ all at once (solved in ~3 s to $4,536/h, where column generation had stopped at 
 $3,296/h). Small problems also get :func:`integer_zone_bound`, an integer relaxation with whole
 nodes per zone, which sees what zone spread and zone anti-affinity cost when they bind.
 
+Why not a pattern (Gilmore-Gomory) master for the bound: measured on the benchmark cases (issue
+12), a zone-free master over whole-node patterns with integer pods per group, exact CP-SAT
+knapsacks in the pricing and Farley's correction, converges to $44.236/h at 1,000 pods on
+Karpenter's default types (this LP: $44.173/h, +0.14%) and $37.757/h over every current type
+(+0.06%), after 12-51 wall seconds; at 10,000 pods it had not passed this bound after four
+minutes, and Farley's bound along this LP's own duals moves it by 0.00% and 0.03%: the nodes that
+bind hold 8-225 pods, so integrality inside a node costs almost nothing. The 10k gaps are the
+plans' (a verified pattern plan of $515.7/h against the $556-568/h plans of before).
+
 Example: 10 pods of 1 cpu, nodes of 4 usable cpu at $1/hour: the LP needs 2.5 nodes::
 
     >>> from eks_plan.resources import Resources
