@@ -91,6 +91,11 @@ PATTERN_STAGE = "pattern packing (column generation)"
 #: 72 pods: $3.37/h from the packing, $3.52/h from the patterns' plan, whose hostname spread caps
 #: of maxSkew per node it does not leave).
 MIN_PODS = 200
+#: Most pods the stage takes on. At 100,000 pods (4,200 rows, 21 batches) the batches' LPs do not
+#: converge within the solve's 120 s on the shared 2-core machine: with 1.8 deterministic seconds
+#: per batch (2.6-3 wall seconds each under a load of 2-3) their nodes cost $5,406/h on
+#: Karpenter's default types, against $5,114/h from the per-class packing before the search.
+MAX_PODS = 50_000
 #: Most pods one master takes on; above, the rows go to masters of :data:`BATCH_ROWS` rows each.
 WHOLE_MASTER_PODS = 5_000
 #: Rows per batch. Measured at 10,000 pods over every current type (558 rows, 10 deterministic
@@ -192,10 +197,10 @@ class PatternResult:
 
 def supported(compiled: CompiledProblem, placeable: Sequence[int] | None = None) -> bool:
     """Whether this stage handles the problem: no zone loss, no pod affinity on hostname, and
-    from :data:`MIN_PODS` pods on."""
+    from :data:`MIN_PODS` to :data:`MAX_PODS` pods."""
     if compiled.problem.tolerate_zone_loss:
         return False
-    if placeable is not None and sum(placeable) < MIN_PODS:
+    if placeable is not None and not MIN_PODS <= sum(placeable) <= MAX_PODS:
         return False
     return all(target is None for target in compiled.host_affinity)
 
@@ -618,8 +623,11 @@ class _Master:
         """Diving with re-pricing: fix the LP's whole nodes, round up a tenth of its fractional
         columns (the cheapest to round up, or with ``nearest_first`` those used at least half),
         re-solve and re-price; until the LP is integral or the work is spent, then round up the
-        columns that still cover something (a cover, trimmed later)."""
+        columns that still cover something (a cover, trimmed later). What the LP leaves uncovered
+        (it could not be re-solved within the work, or leans on an artificial column) is covered
+        by the columns holding the most of each such row (:meth:`_complete_cover`)."""
         limit = self.spent + work
+        stalled = False
         while True:
             values = self.values()
             floors = np.floor(values + 1e-6)
@@ -630,7 +638,7 @@ class _Master:
                 var.SetLb(max(var.lb(), float(floors[i])))
             if len(fractional) == 0:
                 break
-            if self.spent >= limit or self.budget.out_of_time(PATTERN_STAGE, self.reserve):
+            if stalled or self.spent >= limit or self.budget.out_of_time(PATTERN_STAGE, self.reserve):
                 # Out of work: round up, most fractional first, the columns that still cover some
                 # of what is left (rounding every one up covers every row, so this does too).
                 residual = self.residual()
@@ -665,14 +673,38 @@ class _Master:
             if not self.generate(max(left, 0.0), rounds=DIVE_PRICING_ROUNDS) and not self.solve(
                 max(1, int(max(left, 0.01) * LP_ITERATIONS_PER_SECOND))
             ):
-                return None
+                # Measured at 100,000 pods: the last re-solve within the work left stops on its
+                # iteration limit; round up the last solution instead of giving up the dive.
+                stalled = True
+        self._complete_cover()
         if (self.residual() > 0).any():
-            return None  # the LP still leans on an artificial column: no cover
+            return None  # a row no column covers: no cover
         nodes: list[Pattern] = []
         for pattern, var in zip(self.patterns, self.variables, strict=True):
             count = round(var.lb())  # every column the LP used is fixed by now
             nodes.extend([pattern] * count)
         return nodes
+
+    def _complete_cover(self) -> None:
+        """Fix more copies of a column for each row still short: the column holding the most pods
+        of the row (the cheaper first, then the first generated), as many as the row needs."""
+        residual = self.residual()
+        for row in np.flatnonzero(residual > 0):
+            best: tuple[int, float, int] | None = None
+            for i, pattern in enumerate(self.patterns):
+                zone = int(self.compiled.option_zone[pattern.option])
+                for g, count in pattern.pods:
+                    if self.row_of(g, zone) == row:
+                        key = (-count, self.compiled.options[pattern.option].price_per_hour, i)
+                        if best is None or key < best:
+                            best = key
+            if best is None:
+                continue
+            var = self.variables[best[2]]
+            short = int(residual[row])
+            copies = -(-short // -best[0])
+            var.SetLb(var.lb() + copies)
+            residual = self.residual()
 
 
 def column_generation(

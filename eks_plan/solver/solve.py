@@ -120,6 +120,10 @@ PATTERN_WALL_KEEP = 0.4
 #: type: $546.60/h against $562.70/h), and the search moved the plan by less than 0.1% there.
 PATTERN_SHARE_BATCHED = 0.5
 PATTERN_WALL_KEEP_BATCHED = 0.2
+#: ... from :data:`LARGE_PODS` on: 21 batches at 100,000 pods on Karpenter's default types, whose
+#: GLOP solves take about 2 wall seconds per deterministic second under a load of 3 (0.5 of the
+#: work: the wall clock's net cut the batches at 16 of 23).
+PATTERN_SHARE_BATCHED_LARGE = 0.35
 #: Share of the work for the linear relaxation (:func:`~eks_plan.solver.bound.lp_bound`), and the
 #: most work for the bound of a partial plan at the end.
 LP_SHARE = 0.3
@@ -346,7 +350,7 @@ def _improve_with_patterns(
         compiled,
         placeable,
         [(node.option, node.zone, node.pods) for node in best.nodes],
-        budget.work * (PATTERN_SHARE_BATCHED if batched else PATTERN_SHARE),
+        budget.work * _pattern_share(sum(placeable)),
         budget,
         options.workers,
         options.seed,
@@ -376,6 +380,15 @@ def _improve_with_patterns(
         observer.on_progress(candidate.cost, bound, budget.elapsed())
         return candidate, True
     return best, False
+
+
+def _pattern_share(pods: int) -> float:
+    """The pattern stage's share of the work for a problem of ``pods`` pods."""
+    from eks_plan.solver import patterns
+
+    if pods <= patterns.WHOLE_MASTER_PODS:
+        return PATTERN_SHARE
+    return PATTERN_SHARE_BATCHED if pods < LARGE_PODS else PATTERN_SHARE_BATCHED_LARGE
 
 
 def _node_order(compiled: CompiledProblem, node: Node) -> tuple[str, str, int, str]:
