@@ -137,6 +137,10 @@ MAX_INTEGER_COLUMNS = 1_000
 #: Diving rounds up this fraction (1 / n) of the fractional columns at a time, and re-prices at
 #: most this many rounds after each.
 DIVE_FRACTION = 10
+#: The dives, each (nearest to a whole node first, the fraction ``1 / n`` rounded up at a time).
+DIVES = ((False, DIVE_FRACTION), (True, DIVE_FRACTION))
+#: ... in a batch.
+BATCH_DIVES = ((False, DIVE_FRACTION), (False, 4), (True, DIVE_FRACTION))
 DIVE_PRICING_ROUNDS = 3
 #: Weights of the cpu share (the rest: memory) in the knapsacks' orders of value density.
 SIZE_WEIGHTS = (0.2, 0.5, 0.8)
@@ -619,7 +623,9 @@ class _Master:
         self.pricer.set_residual(self.rows.demand)
         return self.solve(LP_ITERATIONS_PER_SECOND)
 
-    def dive(self, work: float, nearest_first: bool = False) -> list[Pattern] | None:
+    def dive(
+        self, work: float, nearest_first: bool = False, fraction_of: int = DIVE_FRACTION
+    ) -> list[Pattern] | None:
         """Diving with re-pricing: fix the LP's whole nodes, round up a tenth of its fractional
         columns (the cheapest to round up, or with ``nearest_first`` those used at least half),
         re-solve and re-price; until the LP is integral or the work is spent, then round up the
@@ -653,7 +659,7 @@ class _Master:
                             if row >= 0:
                                 residual[row] -= count
                 break
-            take = -(-len(fractional) // DIVE_FRACTION)
+            take = -(-len(fractional) // fraction_of)
             price = self.prices_of(fractional)
             high = [i for i in fractional if fraction[i] >= 0.5] if nearest_first else []
             if high:
@@ -934,11 +940,12 @@ def _pack_rows(
     duals = _group_duals(compiled, rows, master.duals) if math.isfinite(master.value) else None
     dived: list[Pattern] | None = None
     best: list[NodeSpec] | None = None
-    for variant, nearest_first in enumerate((False, True)):
+    dives = DIVES if not homogeneous else BATCH_DIVES
+    for variant, (nearest_first, fraction_of) in enumerate(dives):
         if variant and not master.reset():
             break
-        share = (work * (cg_share + dive_share) - master.spent) / (2 - variant)
-        nodes = master.dive(max(share, work * dive_share / 4), nearest_first)
+        share = (work * (cg_share + dive_share) - master.spent) / (len(dives) - variant)
+        nodes = master.dive(max(share, work * dive_share / 4), nearest_first, fraction_of)
         if nodes is None:
             continue
         trimmed = _trim(compiled, rows, nodes)

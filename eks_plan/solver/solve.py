@@ -119,7 +119,7 @@ PATTERN_WALL_KEEP = 0.4
 #: batches: its plan beats the per-class models' by several percent (10,000 pods over every current
 #: type: $546.60/h against $562.70/h), and the search moved the plan by less than 0.1% there.
 PATTERN_SHARE_BATCHED = 0.5
-PATTERN_WALL_KEEP_BATCHED = 0.2
+PATTERN_WALL_KEEP_BATCHED = 0.1
 #: ... from :data:`LARGE_PODS` on: 21 batches at 100,000 pods on Karpenter's default types, whose
 #: GLOP solves take about 2 wall seconds per deterministic second under a load of 3 (0.5 of the
 #: work: the wall clock's net cut the batches at 16 of 23).
