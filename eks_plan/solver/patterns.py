@@ -115,8 +115,9 @@ MAX_PODS = 50_000
 #: Most pods one master takes on; above, the rows go to masters of :data:`BATCH_ROWS` rows each.
 WHOLE_MASTER_PODS = 5_000
 #: Rows per batch. Measured at 10,000 pods over every current type (558 rows, 10 deterministic
-#: seconds for the stage, under a load of 4): 50 rows per batch $561.65/h, 100 $555.18/h, 200 (a
-#: zone per batch) $546.60/h; bigger batches pack better, as long as their LP converges.
+#: seconds for the stage, under a load of 4, batches then with an integer master): 50 rows per
+#: batch $561.65/h, 100 $555.18/h, 200 (a zone per batch) $546.60/h; bigger batches pack better
+#: as long as their LP converges.
 BATCH_ROWS = 200
 INTEGER_STAGE = "pattern packing (integer master)"
 #: GLOP simplex iterations per deterministic second (as in :mod:`~eks_plan.solver.bound`).

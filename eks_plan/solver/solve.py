@@ -120,13 +120,10 @@ PATTERN_STAGE = "pattern packing"
 PATTERN_WALL_KEEP = 0.4
 #: ... above :data:`~eks_plan.solver.patterns.WHOLE_MASTER_PODS` pods, where the stage solves
 #: batches: its plan beats the per-class models' by several percent (10,000 pods over every current
-#: type: $546.60/h against $562.70/h), and the search moved the plan by less than 0.1% there.
+#: type, 30 s: $516.92/h from the batches, $515.62/h after the search, against $562.70/h without
+#: them), and the search moved the plan by 0.25% there, so the batches get the wall time.
 PATTERN_SHARE_BATCHED = 0.5
 PATTERN_WALL_KEEP_BATCHED = 0.1
-#: ... from :data:`LARGE_PODS` on: 21 batches at 100,000 pods on Karpenter's default types, whose
-#: GLOP solves take about 2 wall seconds per deterministic second under a load of 3 (0.5 of the
-#: work: the wall clock's net cut the batches at 16 of 23).
-PATTERN_SHARE_BATCHED_LARGE = 0.35
 #: Share of the work for the linear relaxation (:func:`~eks_plan.solver.bound.lp_bound`), and the
 #: most work for the bound of a partial plan at the end.
 LP_SHARE = 0.3
@@ -389,9 +386,7 @@ def _pattern_share(pods: int) -> float:
     """The pattern stage's share of the work for a problem of ``pods`` pods."""
     from eks_plan.solver import patterns
 
-    if pods <= patterns.WHOLE_MASTER_PODS:
-        return PATTERN_SHARE
-    return PATTERN_SHARE_BATCHED if pods < LARGE_PODS else PATTERN_SHARE_BATCHED_LARGE
+    return PATTERN_SHARE if pods <= patterns.WHOLE_MASTER_PODS else PATTERN_SHARE_BATCHED
 
 
 def _node_order(compiled: CompiledProblem, node: Node) -> tuple[str, str, int, str]:
