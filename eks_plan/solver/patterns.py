@@ -522,6 +522,8 @@ class _Master:
 
     def solve(self, iterations: int) -> bool:
         """Solve the LP within ``iterations`` simplex iterations; read its value and duals."""
+        from ortools.linear_solver import linear_solver_pb2
+
         budget = self.budget
         budget.check()
         self.solver.SetTimeLimit(max(1, int(max(budget.left() - self.reserve, 0.001) * 1000)))
@@ -545,9 +547,14 @@ class _Master:
         if status != self.optimal:
             return False
         self.value = self.objective.Value()
-        self.solved_values = np.array([var.solution_value() for var in self.variables])
-        self.solved_reduced = np.array([var.reduced_cost() for var in self.variables])
-        self.duals = np.array([row.dual_value() for row in self.demand_rows])
+        # The whole solution in one call (reading it variable by variable took 1.7 of 12.5 wall
+        # seconds on a 185-row batch at 10,000 pods). The artificial columns come first.
+        response = linear_solver_pb2.MPSolutionResponse()
+        self.solver.FillSolutionResponseProto(response)
+        count = len(self.demand_rows)
+        self.solved_values = np.array(response.variable_value[count:], dtype=np.float64)
+        self.solved_reduced = np.array(response.reduced_cost[count:], dtype=np.float64)
+        self.duals = np.array(response.dual_value[:count], dtype=np.float64)
         pool_dual_of = {name: row.dual_value() for name, row in self.pool_rows.items()}
         self.pool_duals = np.array(
             [pool_dual_of.get(self.compiled.options[o].pool, 0.0) for o in self.pricer.options]
