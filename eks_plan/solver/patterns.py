@@ -43,17 +43,20 @@ each workload group it holds. This module builds plans from patterns:
    cpu-to-memory ratio). Each batch gets its own master, which prices only its zone's options and
    starts from each row's cheapest node of its group alone (:meth:`_Pricer.homogeneous`: the LP
    then converges in 1.3 deterministic seconds on 100 rows instead of 2.5 and with a quarter of
-   the columns), and three dives (no integer master: over a batch's columns CP-SAT's presolve
-   alone overran its work and it found nothing cheaper than the dives). The batches' nodes are
-   concatenated; the neighbourhood search then repairs the plan across batches.
+   the columns), and three dives (no integer master: over a 185-row batch's columns CP-SAT ran
+   3.3 deterministic seconds for 1.24 asked and found nothing cheaper than the dives). The
+   batches' nodes are concatenated; the neighbourhood search then repairs the plan across
+   batches. (GLOP's warm start fails on some rounds of these masters; the master is then rebuilt,
+   :meth:`_Master.solve`.)
 
 Measured at 10 s under a load average of 7-8 on the 2-core machine (the solve before this stage,
 then with it): $47.34/h -> $44.82/h on Karpenter's default types at 1,000 pods (gap 6.7% -> 1.5%),
-$40.94/h -> $38.53/h over every current type (7.8% -> 2.1%). At 10,000 pods in batches (30 s,
-load 1-3): $564.16/h -> $515.62/h over every current type (gap to the class LP's bound 13.9% ->
-6.2%); on Karpenter's default types the batches' plan ($559.72/h against $569.66/h from the
-per-class packing) needs 15 deterministic seconds, about 20-25 wall seconds under load, and the
-wall clock's net then sometimes cuts the last batch, when the per-class models' plan stays. At
+$40.94/h -> $38.53/h over every current type (7.8% -> 2.1%). At 10,000 pods in batches
+(``benchmarks/bench_solver.py --cases '10k-*'``, 30 s, load 2-3; before -> three runs with it):
+$564.16/h -> $517.76-517.80/h over every current type (gap to the class LP's bound 13.9% -> 6.2%),
+$567.61/h -> $561.15/h, $562.80/h and $569.66/h on Karpenter's default types, where the batches
+need their 15 deterministic seconds in 20-25 wall seconds under load: when the wall clock's net
+cuts the last batch short, the per-class models' plan stays (the $569.66/h run). At
 100,000 pods the stage is off (:data:`MAX_PODS`).
 
 The caller (:func:`~eks_plan.solver.solve.solve`) turns the nodes into a candidate plan, trims

@@ -24,7 +24,7 @@ instance types x 3 zones, on 2 cores):
    and the packings goes on. At 1,000 pods first-fit loses 5-8%, the patterns 1.5-2% after the
    search (measured under load at 10 s: $47.34/h -> $44.82/h on Karpenter's default types). Above
    :data:`~eks_plan.solver.patterns.WHOLE_MASTER_PODS` pods the rows are solved in batches of one
-   zone each (10,000 pods over every current type: $564.16/h -> $515.62/h at 30 s), with
+   zone each (10,000 pods over every current type: $564.16/h -> $517.76/h at 30 s), with
    :data:`PATTERN_SHARE_BATCHED` of the work. When
    its plan is the best, the per-class models of steps 3 and 5 are skipped: their decisions lose
    to it once packed.
