@@ -120,7 +120,10 @@ WHOLE_MASTER_PODS = 5_000
 #: Rows per batch. Measured at 10,000 pods over every current type (558 rows, 10 deterministic
 #: seconds for the stage, under a load of 4, batches then with an integer master): 50 rows per
 #: batch $561.65/h, 100 $555.18/h, 200 (a zone per batch) $546.60/h; bigger batches pack better
-#: as long as their LP converges.
+#: as long as their LP converges. With the final batches (homogeneous start, three dives, 15
+#: deterministic seconds, before the search): over every current type 200 rows $522.46/h, 100
+#: rows $535.30/h; on Karpenter's default types 200 rows $560.21/h in about 26 wall seconds under
+#: a load of 2, 100 rows $552.48/h in 14 (its batches converge in less than their share).
 BATCH_ROWS = 200
 INTEGER_STAGE = "pattern packing (integer master)"
 #: GLOP simplex iterations per deterministic second (as in :mod:`~eks_plan.solver.bound`).
