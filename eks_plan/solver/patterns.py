@@ -36,9 +36,28 @@ each workload group it holds. This module builds plans from patterns:
    (a node with fewer pods keeps every per-node rule), so the answer places exactly each row's
    pods.
 
+5. **Batches** (:func:`batch_rows_of`), above :data:`WHOLE_MASTER_PODS` pods: one master over
+   every row stalls there (10,000 pods, 558 rows: an LP of $505/h after 370 s, not converged).
+   Each group free of zone rules goes whole to one zone (:func:`free_zones`), so the rows separate
+   by zone, and each zone's rows are cut into batches of up to :data:`BATCH_ROWS` rows (mixed by
+   cpu-to-memory ratio). Each batch gets its own master, which prices only its zone's options and
+   starts from each row's cheapest node of its group alone (:meth:`_Pricer.homogeneous`: the LP
+   then converges in 1.3 deterministic seconds on 100 rows instead of 2.5 and with a quarter of
+   the columns), and three dives (no integer master: over a 185-row batch's columns CP-SAT ran
+   3.3 deterministic seconds for 1.24 asked and found nothing cheaper than the dives). The
+   batches' nodes are concatenated; the neighbourhood search then repairs the plan across
+   batches. (GLOP's warm start fails on some rounds of these masters; the master is then rebuilt,
+   :meth:`_Master.solve`.)
+
 Measured at 10 s under a load average of 7-8 on the 2-core machine (the solve before this stage,
 then with it): $47.34/h -> $44.82/h on Karpenter's default types at 1,000 pods (gap 6.7% -> 1.5%),
-$40.94/h -> $38.53/h over every current type (7.8% -> 2.1%).
+$40.94/h -> $38.53/h over every current type (7.8% -> 2.1%). At 10,000 pods in batches
+(``benchmarks/bench_solver.py --cases '10k-*'``, 30 s, load 2-3; before -> three runs with it):
+$564.16/h -> $517.76-517.80/h over every current type (gap to the class LP's bound 13.9% -> 6.2%),
+$567.61/h -> $561.15/h, $562.80/h and $569.66/h on Karpenter's default types, where the batches
+need their 15 deterministic seconds in 20-25 wall seconds under load: when the wall clock's net
+cuts the last batch short, the per-class models' plan stays (the $569.66/h run). At
+100,000 pods the stage is off (:data:`MAX_PODS`).
 
 The caller (:func:`~eks_plan.solver.solve.solve`) turns the nodes into a candidate plan, trims
 every node to the cheapest option that still holds it, runs the neighbourhood search on it and
@@ -76,7 +95,7 @@ Example: five 600m pods, nodes of 1,930m: the master takes one node of 3 and one
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,16 +105,26 @@ from eks_plan.solver.budget import SolveBudget, run_cp_sat
 from eks_plan.solver.compat import UNLIMITED, CompiledProblem
 
 PATTERN_STAGE = "pattern packing (column generation)"
-#: Most pods the stage takes on. At 10,000 pods (400 groups, 240 undominated options per zone)
-#: the master started from the incumbent stalls at its cost for 20+ pricing rounds (a degenerate
-#: LP) and a round costs 0.3-0.5 s of GLOP and pricing on the shared 2-core machine, so within 30 s
-#: it never beat the per-class models; those keep the large problems.
-MAX_PODS = 5_000
 #: Fewest pods the stage takes on: below, the neighbourhood search re-packs most of the plan
 #: exactly on its own, and it does better from the packer's plan (the Karpenter examples corpus,
 #: 72 pods: $3.37/h from the packing, $3.52/h from the patterns' plan, whose hostname spread caps
 #: of maxSkew per node it does not leave).
 MIN_PODS = 200
+#: Most pods the stage takes on. At 100,000 pods (4,200 rows, 21 batches) the batches' LPs do not
+#: converge within the solve's 120 s on the shared 2-core machine: with 1.8 deterministic seconds
+#: per batch (2.6-3 wall seconds each under a load of 2-3) their nodes cost $5,406/h on
+#: Karpenter's default types, against $5,114/h from the per-class packing before the search.
+MAX_PODS = 50_000
+#: Most pods one master takes on; above, the rows go to masters of :data:`BATCH_ROWS` rows each.
+WHOLE_MASTER_PODS = 5_000
+#: Rows per batch. Measured at 10,000 pods over every current type (558 rows, 10 deterministic
+#: seconds for the stage, under a load of 4, batches then with an integer master): 50 rows per
+#: batch $561.65/h, 100 $555.18/h, 200 (a zone per batch) $546.60/h; bigger batches pack better
+#: as long as their LP converges. With the final batches (homogeneous start, three dives, 15
+#: deterministic seconds, before the search): over every current type 200 rows $522.46/h, 100
+#: rows $535.30/h; on Karpenter's default types 200 rows $560.21/h in about 26 wall seconds under
+#: a load of 2, 100 rows $552.48/h in 14 (its batches converge in less than their share).
+BATCH_ROWS = 200
 INTEGER_STAGE = "pattern packing (integer master)"
 #: GLOP simplex iterations per deterministic second (as in :mod:`~eks_plan.solver.bound`).
 LP_ITERATIONS_PER_SECOND = 20_000
@@ -105,6 +134,12 @@ PRICING_UNITS_PER_SECOND = 3_000_000
 CG_SHARE = 0.35
 #: Share for diving; the integer master gets what is left, if at least :data:`MIN_INTEGER_WORK`.
 DIVE_SHARE = 0.3
+#: A batch's share of column generation (the rest goes to the dives): started from the
+#: homogeneous columns its LP converges in 1.3 deterministic seconds (100 rows, 10,000 pods), and
+#: dives from a converged LP pay most. A batch has no integer master: at 10,000 pods (a zone of
+#: 185 rows) CP-SAT over its columns ran 3.3 deterministic seconds for 1.24 asked (its presolve)
+#: and found nothing cheaper than the dive.
+BATCH_CG_SHARE = 0.6
 MIN_INTEGER_WORK = 0.2
 MAX_ROUNDS = 200
 #: Most columns added per pricing round (the most negative reduced costs). Measured at 1,000
@@ -125,6 +160,10 @@ MAX_INTEGER_COLUMNS = 1_000
 #: Diving rounds up this fraction (1 / n) of the fractional columns at a time, and re-prices at
 #: most this many rounds after each.
 DIVE_FRACTION = 10
+#: The dives, each (nearest to a whole node first, the fraction ``1 / n`` rounded up at a time).
+DIVES = ((False, DIVE_FRACTION), (True, DIVE_FRACTION))
+#: ... in a batch.
+BATCH_DIVES = ((False, DIVE_FRACTION), (False, 4), (True, DIVE_FRACTION))
 DIVE_PRICING_ROUNDS = 3
 #: Weights of the cpu share (the rest: memory) in the knapsacks' orders of value density.
 SIZE_WEIGHTS = (0.2, 0.5, 0.8)
@@ -250,12 +289,19 @@ def node_accepts(compiled: CompiledProblem, option: int, pods: Mapping[int, int]
 class _Pricer:
     """The greedy knapsacks of every undominated option, vectorised over the options."""
 
-    def __init__(self, compiled: CompiledProblem, rows: _Rows) -> None:
+    def __init__(
+        self, compiled: CompiledProblem, rows: _Rows, useful: Mapping[int, Sequence[int]] | None = None
+    ) -> None:
         from eks_plan.solver.lns import _useful_options
 
         self.compiled = compiled
         self.rows = rows
-        useful = _useful_options(compiled)
+        if useful is None:
+            useful = _useful_options(compiled)
+        zones = {z for _, z in rows.keys}
+        if None not in zones:
+            # Every row is bound to a zone (a batch of one zone): only those zones' options.
+            useful = {z: members for z, members in useful.items() if z in zones}
         options = sorted(o for members in useful.values() for o in members)
         groups = sorted({g for g, _ in rows.keys})
         allowed = compiled.allowed[np.ix_(groups, options)] if groups and options else np.zeros((0, 0), bool)
@@ -299,6 +345,31 @@ class _Pricer:
                 if g in local:
                     self.spread_members[local[g], j] = True
         self.units = 0
+
+    def homogeneous(self) -> list[Pattern]:
+        """Per row, the node of its group alone with the lowest price per pod (as many pods as
+        fit, the per-node caps and the row allow): a cover of every row at a realistic price.
+
+        Started from these (the classic first basis of cutting stock), the master's first duals
+        are prices of real nodes instead of the artificial columns' (measured on a 100-row batch
+        at 10,000 pods: the LP went 222 -> 97 over 40 rounds from the artificial columns)."""
+        compiled = self.compiled
+        demand = self.rows.demand
+        patterns = []
+        for i, g in enumerate(self.groups):
+            for row in sorted({int(r) for r in self.row[:, i] if r >= 0}):
+                options = np.flatnonzero((self.row[:, i] == row) & self.allowed[:, i])
+                if not len(options):
+                    continue
+                counts = np.minimum(
+                    compiled.fit_alone[g, self.options[options]], min(int(self.rule_cap[i]), int(demand[row]))
+                )
+                per_pod = self.prices[options] / np.maximum(counts, 1)
+                best = int(options[int(np.argmin(np.where(counts > 0, per_pod, np.inf)))])
+                count = int(min(compiled.fit_alone[g, self.options[best]], self.rule_cap[i], demand[row]))
+                if count > 0:
+                    patterns.append(Pattern(int(self.options[best]), ((int(g), count),)))
+        return patterns
 
     def set_residual(self, residual: np.ndarray) -> None:
         """Cap each column's pods of a group at what its row still needs (a column never needs
@@ -385,7 +456,12 @@ class _Master:
     """
 
     def __init__(
-        self, compiled: CompiledProblem, rows: _Rows, budget: SolveBudget, reserve: float = 0.0
+        self,
+        compiled: CompiledProblem,
+        rows: _Rows,
+        budget: SolveBudget,
+        reserve: float = 0.0,
+        useful: Mapping[int, Sequence[int]] | None = None,
     ) -> None:
         from ortools.linear_solver import pywraplp
 
@@ -393,9 +469,10 @@ class _Master:
         self.compiled = compiled
         self.rows = rows
         self.budget = budget
-        self.pricer = _Pricer(compiled, rows)
+        self.pricer = _Pricer(compiled, rows, useful)
         self.solver = pywraplp.Solver.CreateSolver("GLOP")
         self.optimal = pywraplp.Solver.OPTIMAL
+        self.abnormal = pywraplp.Solver.ABNORMAL
         infinity = self.solver.infinity()
         self.demand_rows = [
             self.solver.Constraint(float(d), infinity, f"demand[{i}]") for i, d in enumerate(rows.demand)
@@ -451,6 +528,8 @@ class _Master:
 
     def solve(self, iterations: int) -> bool:
         """Solve the LP within ``iterations`` simplex iterations; read its value and duals."""
+        from ortools.linear_solver import linear_solver_pb2
+
         budget = self.budget
         budget.check()
         self.solver.SetTimeLimit(max(1, int(max(budget.left() - self.reserve, 0.001) * 1000)))
@@ -459,17 +538,52 @@ class _Master:
             status = self.solver.Solve()
         budget.check()
         self.spent += self.solver.iterations() / LP_ITERATIONS_PER_SECOND
+        if status == self.abnormal:
+            # GLOP's warm start from the last basis sometimes fails at once on the columns just
+            # added (measured at 10,000 pods: "primal infeasibilities 5.9e16", ABNORMAL after 0
+            # iterations in most batches' third round, also with incrementality off), while a
+            # fresh solver solves the same model: rebuild it and solve again.
+            self._rebuild()
+            self.solver.SetTimeLimit(max(1, int(max(budget.left() - self.reserve, 0.001) * 1000)))
+            self.solver.SetSolverSpecificParametersAsString(f"max_number_of_iterations: {max(1, iterations)}")
+            with budget.stopping(self.solver.InterruptSolve):
+                status = self.solver.Solve()
+            budget.check()
+            self.spent += self.solver.iterations() / LP_ITERATIONS_PER_SECOND
         if status != self.optimal:
             return False
         self.value = self.objective.Value()
-        self.solved_values = np.array([var.solution_value() for var in self.variables])
-        self.solved_reduced = np.array([var.reduced_cost() for var in self.variables])
-        self.duals = np.array([row.dual_value() for row in self.demand_rows])
+        # The whole solution in one call (reading it variable by variable took 1.7 of 12.5 wall
+        # seconds on a 185-row batch at 10,000 pods). The artificial columns come first.
+        response = linear_solver_pb2.MPSolutionResponse()
+        self.solver.FillSolutionResponseProto(response)
+        count = len(self.demand_rows)
+        self.solved_values = np.array(response.variable_value[count:], dtype=np.float64)
+        self.solved_reduced = np.array(response.reduced_cost[count:], dtype=np.float64)
+        self.duals = np.array(response.dual_value[:count], dtype=np.float64)
         pool_dual_of = {name: row.dual_value() for name, row in self.pool_rows.items()}
         self.pool_duals = np.array(
             [pool_dual_of.get(self.compiled.options[o].pool, 0.0) for o in self.pricer.options]
         )
         return True
+
+    def _rebuild(self) -> None:
+        """A fresh GLOP solver over the same model (columns, bounds and rows), replacing this one."""
+        from ortools.linear_solver import linear_solver_pb2, pywraplp
+
+        proto = linear_solver_pb2.MPModelProto()
+        self.solver.ExportModelToProto(proto)
+        solver = pywraplp.Solver.CreateSolver("GLOP")
+        error = solver.LoadModelFromProto(proto)
+        if error:
+            raise RuntimeError(f"could not reload the pattern master: {error}")
+        constraints = solver.constraints()
+        count = len(self.demand_rows)
+        self.demand_rows = constraints[:count]
+        self.pool_rows = dict(zip(self.pool_rows, constraints[count:], strict=True))
+        self.variables = solver.variables()[count:]  # the artificial columns come first
+        self.objective = solver.Objective()
+        self.solver = solver
 
     def price(self) -> int:
         """Add the columns that price out at the smoothed duals (else at the LP's own duals)."""
@@ -539,12 +653,17 @@ class _Master:
         self.pricer.set_residual(self.rows.demand)
         return self.solve(LP_ITERATIONS_PER_SECOND)
 
-    def dive(self, work: float, nearest_first: bool = False) -> list[Pattern] | None:
+    def dive(
+        self, work: float, nearest_first: bool = False, fraction_of: int = DIVE_FRACTION
+    ) -> list[Pattern] | None:
         """Diving with re-pricing: fix the LP's whole nodes, round up a tenth of its fractional
         columns (the cheapest to round up, or with ``nearest_first`` those used at least half),
         re-solve and re-price; until the LP is integral or the work is spent, then round up the
-        columns that still cover something (a cover, trimmed later)."""
+        columns that still cover something (a cover, trimmed later). What the LP leaves uncovered
+        (it could not be re-solved within the work, or leans on an artificial column) is covered
+        by the columns holding the most of each such row (:meth:`_complete_cover`)."""
         limit = self.spent + work
+        stalled = False
         while True:
             values = self.values()
             floors = np.floor(values + 1e-6)
@@ -555,7 +674,7 @@ class _Master:
                 var.SetLb(max(var.lb(), float(floors[i])))
             if len(fractional) == 0:
                 break
-            if self.spent >= limit or self.budget.out_of_time(PATTERN_STAGE, self.reserve):
+            if stalled or self.spent >= limit or self.budget.out_of_time(PATTERN_STAGE, self.reserve):
                 # Out of work: round up, most fractional first, the columns that still cover some
                 # of what is left (rounding every one up covers every row, so this does too).
                 residual = self.residual()
@@ -570,7 +689,7 @@ class _Master:
                             if row >= 0:
                                 residual[row] -= count
                 break
-            take = -(-len(fractional) // DIVE_FRACTION)
+            take = -(-len(fractional) // fraction_of)
             price = self.prices_of(fractional)
             high = [i for i in fractional if fraction[i] >= 0.5] if nearest_first else []
             if high:
@@ -590,14 +709,38 @@ class _Master:
             if not self.generate(max(left, 0.0), rounds=DIVE_PRICING_ROUNDS) and not self.solve(
                 max(1, int(max(left, 0.01) * LP_ITERATIONS_PER_SECOND))
             ):
-                return None
+                # Measured at 100,000 pods: the last re-solve within the work left stops on its
+                # iteration limit; round up the last solution instead of giving up the dive.
+                stalled = True
+        self._complete_cover()
         if (self.residual() > 0).any():
-            return None  # the LP still leans on an artificial column: no cover
+            return None  # a row no column covers: no cover
         nodes: list[Pattern] = []
         for pattern, var in zip(self.patterns, self.variables, strict=True):
             count = round(var.lb())  # every column the LP used is fixed by now
             nodes.extend([pattern] * count)
         return nodes
+
+    def _complete_cover(self) -> None:
+        """Fix more copies of a column for each row still short: the column holding the most pods
+        of the row (the cheaper first, then the first generated), as many as the row needs."""
+        residual = self.residual()
+        for row in np.flatnonzero(residual > 0):
+            best: tuple[int, float, int] | None = None
+            for i, pattern in enumerate(self.patterns):
+                zone = int(self.compiled.option_zone[pattern.option])
+                for g, count in pattern.pods:
+                    if self.row_of(g, zone) == row:
+                        key = (-count, self.compiled.options[pattern.option].price_per_hour, i)
+                        if best is None or key < best:
+                            best = key
+            if best is None:
+                continue
+            var = self.variables[best[2]]
+            short = int(residual[row])
+            copies = -(-short // -best[0])
+            var.SetLb(var.lb() + copies)
+            residual = self.residual()
 
 
 def column_generation(
@@ -608,12 +751,20 @@ def column_generation(
     budget: SolveBudget,
     reserve: float = 0.0,
     group_duals: np.ndarray | None = None,
+    useful: Mapping[int, Sequence[int]] | None = None,
+    homogeneous: bool = False,
 ) -> tuple[_Master, CgResult]:
     """The LP master over patterns, grown by pricing until no column prices out or ``work``
-    (deterministic seconds: simplex iterations plus pricing units) is spent."""
-    master = _Master(compiled, rows, budget, reserve)
+    (deterministic seconds: simplex iterations plus pricing units) is spent. ``useful``: the
+    undominated options per zone (:func:`~eks_plan.solver.lns._useful_options`), when known.
+    ``homogeneous``: also start from each row's cheapest node of its group alone (see
+    :meth:`_Pricer.homogeneous`)."""
+    master = _Master(compiled, rows, budget, reserve, useful)
     if START_WITH_INCUMBENT:
         for pattern in start:
+            master.add(pattern)
+    if homogeneous:
+        for pattern in master.pricer.homogeneous():
             master.add(pattern)
     if group_duals is not None:
         # The per-class LP's duals (what one more pod of each group costs it) are close to the
@@ -644,9 +795,11 @@ def integer_master(
     workers: int,
     seed: int,
     wall: float | None = None,
+    used: list[float] | None = None,
 ) -> list[Pattern] | None:
     """The cheapest cover of the rows by whole columns that CP-SAT finds in ``work``
-    deterministic seconds, hinted with the incumbent; ``None`` if it found none."""
+    deterministic seconds, hinted with the incumbent; ``None`` if it found none. The deterministic
+    time CP-SAT spent is appended to ``used`` when given."""
     from ortools.sat.python import cp_model
 
     index = {(p.option, p.pods): i for i, p in enumerate(result.patterns)}
@@ -703,6 +856,8 @@ def integer_master(
     solver, status = run_cp_sat(
         model, budget, INTEGER_STAGE, work=work, workers=workers, seed=seed, wall=wall
     )
+    if used is not None:
+        used.append(float(solver.deterministic_time))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     nodes: list[Pattern] = []
@@ -748,12 +903,18 @@ def improve_with_patterns(
     seed: int = 0,
     reserve: float = 0.0,
     group_duals: np.ndarray | None = None,
+    batch_rows: int | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> PatternResult | None:
     """Nodes (option, zone, pods per group) from column generation and the integer master, and
     the master's duals per group; ``None`` when the stage does not apply. ``incumbent`` (the best plan so
     far, placing the same pods per zone-bound row) seeds the columns and hints the master. The
     stage stops its work when fewer than ``reserve`` wall seconds of ``budget`` are left.
-    ``group_duals`` (per group, the per-class LP's duals) seed the pricing."""
+    ``group_duals`` (per group, the per-class LP's duals) seed the pricing.
+
+    Above :data:`WHOLE_MASTER_PODS` pods (or when ``batch_rows`` is given) the rows are solved in
+    batches of about ``batch_rows`` rows (default :data:`BATCH_ROWS`), see :func:`batch_rows_of`;
+    ``on_batch(i, n)`` is called before batch ``i`` of ``n``."""
     if budget is None:
         budget = SolveBudget(10.0 * work + 1.0, work)
     if not supported(compiled) or work <= 0:
@@ -761,39 +922,292 @@ def improve_with_patterns(
     rows = build_rows(compiled, placeable)
     if not rows.keys:
         return None
+    start = _patterns_of(compiled, incumbent)
+    if batch_rows is None and sum(placeable) > WHOLE_MASTER_PODS:
+        batch_rows = BATCH_ROWS
+    if batch_rows is not None and len(rows.keys) > batch_rows:
+        return _improve_in_batches(
+            compiled, rows, incumbent, work, budget, workers, seed, reserve, group_duals, batch_rows, on_batch
+        )
+    nodes, row_duals, _ = _pack_rows(compiled, rows, start, work, budget, workers, seed, reserve, group_duals)
+    return PatternResult(nodes, None if row_duals is None else _group_duals(compiled, rows, row_duals))
+
+
+def _patterns_of(compiled: CompiledProblem, nodes: Sequence[NodeSpec]) -> list[Pattern]:
+    """The nodes as patterns, those :func:`node_accepts` takes."""
     start: list[Pattern] = []
-    for option, _, pods in incumbent:
+    for option, _, pods in nodes:
         pattern = Pattern(option, tuple(sorted((g, c) for g, c in pods.items() if c > 0)))
-        if node_accepts(compiled, option, pattern.as_dict()):
+        if pattern.pods and node_accepts(compiled, option, pattern.as_dict()):
             start.append(pattern)
-    master, result = column_generation(compiled, rows, start, work * CG_SHARE, budget, reserve, group_duals)
+    return start
+
+
+def _pack_rows(
+    compiled: CompiledProblem,
+    rows: _Rows,
+    start: Sequence[Pattern],
+    work: float,
+    budget: SolveBudget,
+    workers: int,
+    seed: int,
+    reserve: float,
+    group_duals: np.ndarray | None,
+    useful: Mapping[int, Sequence[int]] | None = None,
+    homogeneous: bool = False,
+    cg_share: float = CG_SHARE,
+    dive_share: float = DIVE_SHARE,
+) -> tuple[list[NodeSpec] | None, np.ndarray | None, float]:
+    """One master over ``rows``: column generation (``cg_share`` of ``work``), two dives
+    (``dive_share``), the integer master (the rest, when at least :data:`MIN_INTEGER_WORK`).
+    Returns the cheapest exact cover found (``None``: none), the master's duals per row, and the
+    work spent (deterministic seconds)."""
+    master, result = column_generation(
+        compiled, rows, start, work * cg_share, budget, reserve, group_duals, useful, homogeneous
+    )
     if not result.patterns:
-        return PatternResult(None)
-    duals = _group_duals(compiled, rows, master.duals) if math.isfinite(master.value) else None
+        return None, None, master.spent
+    duals = master.duals.copy() if math.isfinite(master.value) else None
     dived: list[Pattern] | None = None
     best: list[NodeSpec] | None = None
-    for variant, nearest_first in enumerate((False, True)):
+    dives = DIVES if not homogeneous else BATCH_DIVES
+    for variant, (nearest_first, fraction_of) in enumerate(dives):
         if variant and not master.reset():
             break
-        share = (work * (CG_SHARE + DIVE_SHARE) - master.spent) / (2 - variant)
-        nodes = master.dive(max(share, work * DIVE_SHARE / 4), nearest_first)
+        share = (work * (cg_share + dive_share) - master.spent) / (len(dives) - variant)
+        nodes = master.dive(max(share, work * dive_share / 4), nearest_first, fraction_of)
         if nodes is None:
             continue
         trimmed = _trim(compiled, rows, nodes)
         if best is None or _cost(compiled, trimmed) < _cost(compiled, best) - 1e-9:
             best, dived = trimmed, nodes
-    ip_work = work - master.spent
+    spent = master.spent
+    ip_work = work - master.spent if cg_share + dive_share < 1 else 0.0
     if ip_work >= MIN_INTEGER_WORK and not budget.out_of_time(INTEGER_STAGE, reserve):
         hint = dived if dived is not None else start
         final = CgResult(master.patterns, master.value, result.values, master.reduced(), 0, False, 0.0)
+        used: list[float] = []
         nodes = integer_master(
-            compiled, rows, final, hint, ip_work, budget, workers, seed, wall=budget.left() - reserve
+            compiled,
+            rows,
+            final,
+            hint,
+            ip_work,
+            budget,
+            workers,
+            seed,
+            wall=budget.left() - reserve,
+            used=used,
         )
+        spent += sum(used)
         if nodes is not None:
             trimmed = _trim(compiled, rows, nodes)
             if best is None or _cost(compiled, trimmed) < _cost(compiled, best) - 1e-9:
                 best = trimmed
-    return PatternResult(best, duals)
+    return best, duals, spent
+
+
+def free_zones(compiled: CompiledProblem, rows: _Rows) -> dict[int, int]:
+    """A zone for each group free of zone rules, so that the batches separate by zone.
+
+    No rule ties such a group's pods to a zone, and the zones' node options are alike, so each
+    goes whole to the zone it may use with the least load so far (the groups largest first, load
+    as the sum of the cpu and memory shares of the problem's total): the zones end up balanced and
+    each zone's master packs its groups with the zone-bound rows of that zone.
+    """
+    zones_in_problem = [z for z, name in enumerate(compiled.zones) if name in compiled.problem.zones]
+    allowed_zones = np.zeros((len(compiled.groups), len(compiled.zones)), dtype=bool)
+    for z in zones_in_problem:
+        allowed_zones[:, z] = compiled.allowed[:, compiled.option_zone == z].any(axis=1)
+    free = [(g, int(rows.demand[row])) for row, (g, z) in enumerate(rows.keys) if z is None]
+    totals = np.zeros(2)
+    for g, count in free:
+        totals += compiled.requests[g, :2] * count
+    totals = np.maximum(totals, 1.0)
+    size = {g: float((compiled.requests[g, :2] * count / totals).sum()) for g, count in free}
+    load = np.zeros(len(compiled.zones))
+    chosen: dict[int, int] = {}
+    for g, _ in sorted(free, key=lambda item: (-size[item[0]], item[0])):
+        candidates = [z for z in zones_in_problem if allowed_zones[g, z]]
+        if not candidates:
+            continue
+        zone = min(candidates, key=lambda z: (load[z], z))
+        chosen[g] = zone
+        load[zone] += size[g]
+    return chosen
+
+
+def batch_rows_of(
+    compiled: CompiledProblem, rows: _Rows, batch_rows: int, zone_of: Mapping[int, int] | None = None
+) -> list[list[int]]:
+    """The rows cut into batches of about ``batch_rows`` rows that each master solves fast.
+
+    With ``zone_of`` (a zone per free group, :func:`free_zones`) each batch holds the rows of one
+    zone only, its free groups' rows counting in that zone: its master then prices that zone's
+    options alone, a third of the columns over three zones, and every row of a batch may share a
+    node with every other. A batch's rows are whole rows, so the batches share no pods: their
+    nodes together place exactly every row. Within a zone, groups that need an extended
+    resource (GPUs) take up to half of the first batches, the others are dealt round-robin in
+    order of their cpu-to-memory ratio, so every batch holds cpu-heavy and memory-heavy groups
+    whose pods complement each other on a node. Deterministic: a fixed order on the groups'
+    requests and indices.
+    """
+    by_zone: dict[int | None, list[int]] = {}
+    for row, (g, z) in enumerate(rows.keys):
+        zone = z if z is not None or zone_of is None else zone_of.get(g)
+        by_zone.setdefault(zone if zone_of is not None else None, []).append(row)
+    result: list[list[int]] = []
+    for zone in sorted(by_zone, key=lambda z: -1 if z is None else z):
+        result.extend(_deal(compiled, rows, by_zone[zone], batch_rows))
+    return result
+
+
+def _deal(compiled: CompiledProblem, rows: _Rows, selected: list[int], batch_rows: int) -> list[list[int]]:
+    """``selected`` rows dealt into batches of about ``batch_rows`` (a group's rows together)."""
+    per_group: dict[int, list[int]] = {}
+    for row in selected:
+        per_group.setdefault(rows.keys[row][0], []).append(row)
+    count = max(1, math.ceil(len(selected) / max(batch_rows, 1)))
+    size = math.ceil(len(selected) / count)
+    batches: list[list[int]] = [[] for _ in range(count)]
+    requests = compiled.requests
+    special = {g for g in per_group if requests.shape[1] > 3 and (requests[g, 3:] > 0).any()}
+    filling = 0
+    for g in sorted(special):
+        # At most half of a batch, so that ordinary pods fill what the special ones leave.
+        if len(batches[filling]) >= max(size // 2, 1) and filling + 1 < count:
+            filling += 1
+        batches[filling].extend(per_group[g])
+    ordinary = [g for g in per_group if g not in special]
+    ratio = {g: float(requests[g, 0]) / max(float(requests[g, 1]), 1.0) for g in ordinary}
+    for position, g in enumerate(sorted(ordinary, key=lambda g: (ratio[g], g))):
+        # Round-robin, and past each full turn the other way round (a snake), so the batches'
+        # ratios balance; a full batch passes its turn to the smallest.
+        turn, step = divmod(position, count)
+        b = step if turn % 2 == 0 else count - 1 - step
+        if len(batches[b]) >= size:
+            b = min(range(count), key=lambda i: (len(batches[i]), i))
+        batches[b].extend(per_group[g])
+    return [sorted(batch) for batch in batches if batch]
+
+
+def _sub_rows(
+    compiled: CompiledProblem, rows: _Rows, selected: Sequence[int], zone_of: Mapping[int, int] | None = None
+) -> _Rows:
+    """The rows ``selected`` (indices into ``rows``) as a master's rows of their own; a free
+    group's row becomes a row of its zone in ``zone_of`` when it has one."""
+    free_row = np.full(len(compiled.groups), -1, dtype=np.int64)
+    zone_row = np.full((len(compiled.groups), len(compiled.zones)), -1, dtype=np.int64)
+    keys: list[tuple[int, int | None]] = []
+    for new, row in enumerate(selected):
+        g, z = rows.keys[row]
+        if z is None and zone_of is not None and g in zone_of:
+            z = zone_of[g]
+        keys.append((g, z))
+        if z is None:
+            free_row[g] = new
+        else:
+            zone_row[g, z] = new
+    demand = rows.demand[np.asarray(selected, dtype=np.int64)].copy()
+    return _Rows(keys, demand, free_row, zone_row, {})
+
+
+def _project(nodes: Sequence[NodeSpec], rows: _Rows, selected: Sequence[int]) -> list[NodeSpec]:
+    """The nodes holding only their pods of the rows ``selected`` (nodes left empty dropped):
+    fewer pods on a node keep every per-node rule."""
+    wanted = {rows.keys[row] for row in selected}
+    projected: list[NodeSpec] = []
+    for option, zone, pods in nodes:
+        kept = {
+            g: c
+            for g, c in pods.items()
+            if c > 0 and ((g, None) in wanted if rows.free_row[g] >= 0 else (g, zone) in wanted)
+        }
+        if kept:
+            projected.append((option, zone, kept))
+    return projected
+
+
+def _improve_in_batches(
+    compiled: CompiledProblem,
+    rows: _Rows,
+    incumbent: Sequence[NodeSpec],
+    work: float,
+    budget: SolveBudget,
+    workers: int,
+    seed: int,
+    reserve: float,
+    group_duals: np.ndarray | None,
+    batch_rows: int,
+    on_batch: Callable[[int, int], None] | None,
+) -> PatternResult | None:
+    """The rows solved batch by batch (:func:`batch_rows_of`, one zone at a time, the free groups
+    each in the zone :func:`free_zones` gives it), each by its own master with an equal share of
+    the work left (what a batch leaves goes to the next ones), its nodes concatenated.
+
+    When the wall clock's net is reached, the rows left keep the incumbent's nodes restricted to
+    them (together, so that those nodes stay whole); a batch whose master finds no cover makes the
+    whole stage fail (``None``: the incumbent then places its free groups in other zones). Pool
+    maximums span batches: problems with one are left to the single master (``None``). ``None``
+    too when the nodes do not place each row exactly.
+    """
+    from eks_plan.solver.lns import _useful_options
+
+    if any(pool.max_nodes is not None for pool in compiled.problem.pools):
+        return None
+    zone_of = free_zones(compiled, rows)
+    batches = batch_rows_of(compiled, rows, batch_rows, zone_of)
+    useful = _useful_options(compiled)
+    nodes: list[NodeSpec] = []
+    row_duals = np.zeros(len(rows.keys))
+    spent = 0.0
+    for index, batch in enumerate(batches):
+        if budget.out_of_time(PATTERN_STAGE, reserve):
+            nodes.extend(_project(incumbent, rows, [row for later in batches[index:] for row in later]))
+            break
+        if on_batch is not None:
+            on_batch(index, len(batches))
+        sub = _sub_rows(compiled, rows, batch, zone_of)
+        start = _patterns_of(compiled, _project(incumbent, sub, range(len(sub.keys))))
+        # What earlier batches left over goes to the later ones; an overrun (CP-SAT's presolve is
+        # not within its deterministic limit) takes at most a quarter of a later batch's share.
+        share = max(max(work - spent, 0.0) / (len(batches) - index), 0.75 * work / len(batches))
+        found, batch_duals, used = _pack_rows(
+            compiled,
+            sub,
+            start,
+            share,
+            budget,
+            workers,
+            seed,
+            reserve,
+            group_duals,
+            useful,
+            homogeneous=True,
+            cg_share=BATCH_CG_SHARE,
+            dive_share=1 - BATCH_CG_SHARE,
+        )
+        spent += used
+        if found is None:
+            return None
+        nodes.extend(found)
+        if batch_duals is not None:
+            row_duals[np.asarray(batch, dtype=np.int64)] = batch_duals
+    if not _places_exactly(compiled, rows, nodes):
+        return None
+    return PatternResult(nodes, _group_duals(compiled, rows, row_duals))
+
+
+def _places_exactly(compiled: CompiledProblem, rows: _Rows, nodes: Sequence[NodeSpec]) -> bool:
+    """Whether the nodes place exactly each row's pods (and no pod outside the rows)."""
+    covered = np.zeros(len(rows.keys), dtype=np.int64)
+    for _, zone, pods in nodes:
+        for g, count in pods.items():
+            row = int(rows.free_row[g]) if rows.free_row[g] >= 0 else int(rows.zone_row[g, zone])
+            if row < 0:
+                return False
+            covered[row] += count
+    return bool((covered == rows.demand).all())
 
 
 def _cost(compiled: CompiledProblem, nodes: Sequence[NodeSpec]) -> float:

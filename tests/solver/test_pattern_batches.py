@@ -1,0 +1,181 @@
+"""Pattern packing in batches (:func:`eks_plan.solver.patterns.improve_with_patterns` above
+``WHOLE_MASTER_PODS`` pods, forced here on tiny problems by a small ``batch_rows``): the batched
+plan's nodes each pass the per-node rules and the independent verifier, each demand row is placed
+exactly, the batches cut the rows cleanly, and the same input gives the same nodes.
+
+The per-node rules are kube-scheduler's filters, which the verifier re-derives from the problem:
+NodeResourcesFit (``pkg/scheduler/framework/plugins/noderesources/fit.go``, ``fitsRequest``),
+NodePorts (``plugins/nodeports/node_ports.go``, ``fitsPorts``), InterPodAffinity's required
+anti-affinity (``plugins/interpodaffinity/filtering.go``, ``satisfyExistingPodsAntiAffinity``) and
+PodTopologySpread (``plugins/podtopologyspread/filtering.go``, ``Filter``: on
+``kubernetes.io/hostname`` per node, on ``topology.kubernetes.io/zone`` per zone, which the batches
+keep through the zone-bound rows' fixed split).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+
+import pytest
+
+from eks_plan.scheduling.pod import HostPort
+from eks_plan.solver import NullObserver, Problem, SolveOptions, patterns, solve
+from eks_plan.solver.compat import compile_problem
+from eks_plan.solver.patterns import (
+    batch_rows_of,
+    build_rows,
+    free_zones,
+    improve_with_patterns,
+    node_accepts,
+)
+from eks_plan.solver.plan import Plan, PlannedNode
+from eks_plan.solver.verify import verify_plan
+from tests.builders import make_group, make_option
+
+ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+
+
+def _problem() -> Problem:
+    """Three zones; groups free of zone rules, zone-spread and zone-anti-affinity groups, and the
+    per-node rules the pricing keeps (hostname anti-affinity and spread, a host port shared by two
+    groups, an extended resource)."""
+    port = (HostPort(9100),)
+    exporter = make_group("exporter", 4, cpu="100m", memory="128Mi")
+    exporter = dataclasses.replace(exporter, pod=dataclasses.replace(exporter.pod, host_ports=port))
+    agent = make_group("agent", 3, cpu="100m", memory="128Mi")
+    agent = dataclasses.replace(agent, pod=dataclasses.replace(agent.pod, host_ports=port))
+    groups = (
+        make_group("api", 9, cpu="300m", memory="512Mi", hostname_spread=2),
+        make_group("db", 3, cpu="500m", memory="2Gi", anti_affinity_hostname=True),
+        make_group("small", 12, cpu="50m", memory="64Mi"),
+        make_group("cache", 7, cpu="200m", memory="3Gi"),
+        make_group("worker", 8, cpu="700m", memory="1Gi", zone_spread=1),
+        make_group("quorum", 3, cpu="250m", memory="512Mi", anti_affinity_zone=True),
+        make_group("train", 3, cpu="1", memory="2Gi", extra={"nvidia.com/gpu": 1}),
+        exporter,
+        agent,
+    )
+    overhead = {"cpu": 150, "memory": 256 * 2**20, "pods": 2}
+    options = []
+    for zone in ZONES:
+        options += [
+            make_option(
+                "c.large", zone=zone, cpu=2000, memory_mib=4096, pods=8, price=0.085, overhead=overhead
+            ),
+            make_option(
+                "m.xlarge", zone=zone, cpu=4000, memory_mib=16384, pods=12, price=0.2, overhead=overhead
+            ),
+            make_option(
+                "r.large", zone=zone, cpu=2000, memory_mib=16384, pods=12, price=0.13, overhead=overhead
+            ),
+            make_option(
+                "g.xlarge",
+                zone=zone,
+                cpu=4000,
+                memory_mib=16384,
+                pods=10,
+                price=0.5,
+                extra={"nvidia.com/gpu": 2},
+            ),
+        ]
+    return Problem(groups, tuple(options), ZONES)
+
+
+def _batched(problem: Problem, batch_rows: int = 3) -> list[tuple[int, int, dict[int, int]]]:
+    compiled = compile_problem(problem)
+    placeable = [group.count for group in problem.pod_groups]
+    result = improve_with_patterns(compiled, placeable, [], work=3.0, batch_rows=batch_rows)
+    assert result is not None and result.nodes is not None
+    return result.nodes
+
+
+def test_the_rows_are_cut_into_several_batches_of_one_zone_each() -> None:
+    """Every row is in exactly one batch, a batch's rows (free groups counted in their zone) are
+    of one zone, and each free group's zone is one it may use."""
+    problem = _problem()
+    compiled = compile_problem(problem)
+    rows = build_rows(compiled, [group.count for group in problem.pod_groups])
+    zone_of = free_zones(compiled, rows)
+    batches = batch_rows_of(compiled, rows, 3, zone_of)
+    assert len(batches) > 3
+    assert sorted(row for batch in batches for row in batch) == list(range(len(rows.keys)))
+    free = {g for g, z in rows.keys if z is None}
+    assert set(zone_of) == free
+    for g, zone in zone_of.items():
+        assert compiled.allowed[g, compiled.option_zone == zone].any()
+    for batch in batches:
+        zones = {z if z is not None else zone_of[g] for g, z in (rows.keys[row] for row in batch)}
+        assert len(zones) == 1, batch
+
+
+def test_every_batched_node_passes_the_per_node_rules_and_the_verifier() -> None:
+    """Each node of the batched plan is one :func:`node_accepts` takes, and the plan of all of them
+    breaks no rule of the independent verifier (resources, host ports, anti-affinity, hostname and
+    zone spreads, every pod accounted for)."""
+    problem = _problem()
+    compiled = compile_problem(problem)
+    nodes = _batched(problem)
+    for option, zone, pods in nodes:
+        assert node_accepts(compiled, option, pods), (option, pods)
+        assert zone == int(compiled.option_zone[option])
+    planned = tuple(
+        PlannedNode(
+            f"node-{i}",
+            problem.node_options[option],
+            {compiled.groups[g].key: count for g, count in sorted(pods.items())},
+        )
+        for i, (option, _, pods) in enumerate(nodes)
+    )
+    cost = sum(node.option.price_per_hour for node in planned)
+    assert verify_plan(problem, Plan(planned, (), cost, 0.0, "feasible", 0.0)) == []
+
+
+def test_each_rows_demand_is_placed_exactly() -> None:
+    """Each group's pods are all placed, once: per zone for a zone-bound group (the split of its
+    row), in total for a free one."""
+    problem = _problem()
+    compiled = compile_problem(problem)
+    placeable = [group.count for group in problem.pod_groups]
+    rows = build_rows(compiled, placeable)
+    placed: Counter[tuple[int, int | None]] = Counter()
+    for _, zone, pods in _batched(problem):
+        for g, count in pods.items():
+            placed[(g, None) if rows.free_row[g] >= 0 else (g, zone)] += count
+    assert dict(placed) == {key: int(demand) for key, demand in zip(rows.keys, rows.demand, strict=True)}
+    totals = Counter[int]()
+    for (g, _), count in placed.items():
+        totals[g] += count
+    assert [totals[g] for g in range(len(placeable))] == placeable
+
+
+def test_the_same_input_gives_the_same_nodes() -> None:
+    """Two batched runs on the same problem give identical nodes, and so does a smaller batch
+    size twice."""
+    problem = _problem()
+    assert _batched(problem) == _batched(problem)
+    assert _batched(problem, batch_rows=2) == _batched(problem, batch_rows=2)
+
+
+def test_the_solve_takes_the_batched_path_and_its_plan_is_verified(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the batch threshold lowered, :func:`~eks_plan.solver.solve` runs the batches (the
+    observer hears of them), and returns a verified plan placing every pod, the same twice."""
+    monkeypatch.setattr(patterns, "MIN_PODS", 0)
+    monkeypatch.setattr(patterns, "WHOLE_MASTER_PODS", 0)
+    monkeypatch.setattr(patterns, "BATCH_ROWS", 3)
+
+    class Phases(NullObserver):
+        def __init__(self) -> None:
+            self.phases: list[str] = []
+
+        def on_phase(self, message: str) -> None:
+            self.phases.append(message)
+
+    problem = _problem()
+    options = SolveOptions(time_limit_seconds=20.0, work_limit=0.5)
+    observer = Phases()
+    plans = [solve(problem, options, observer), solve(problem, options)]
+    assert any("batch 2 of" in phase for phase in observer.phases)
+    assert verify_plan(problem, plans[0]) == []
+    assert plans[0].unschedulable == ()
+    assert plans[0].nodes == plans[1].nodes
