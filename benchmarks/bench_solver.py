@@ -49,6 +49,9 @@ REPO_ROOT = BENCHMARKS.parent
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
 if str(BENCHMARKS) not in sys.path:
     sys.path.insert(0, str(BENCHMARKS))
+# The tree this script is in is what gets measured, not whatever eks-plan is installed (a
+# non-editable `pip install .` from an older commit once answered these imports).
+sys.path.insert(0, str(REPO_ROOT))
 
 from cluster_generator import ALL_CURRENT, KARPENTER_DEFAULT  # noqa: E402
 

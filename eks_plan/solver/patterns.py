@@ -125,6 +125,13 @@ WHOLE_MASTER_PODS = 5_000
 #: rows $535.30/h; on Karpenter's default types 200 rows $560.21/h in about 26 wall seconds under
 #: a load of 2, 100 rows $552.48/h in 14 (its batches converge in less than their share).
 BATCH_ROWS = 200
+#: ... and at most this many (row, group on a node) pairs: a batch's master gets harder as its
+#: patterns hold more groups, so batches shrink where the incumbent's nodes hold many groups
+#: (:func:`batch_size`). Measured at 10,000 pods: Karpenter's default types hold 26.0 groups per
+#: node (the per-class packing's nodes), every current type 6.6; with 2,600 the first gets the
+#: 100 rows that suit it, the second stays at 200.
+BATCH_DENSITY = 2_600
+MIN_BATCH_ROWS = 50
 INTEGER_STAGE = "pattern packing (integer master)"
 #: GLOP simplex iterations per deterministic second (as in :mod:`~eks_plan.solver.bound`).
 LP_ITERATIONS_PER_SECOND = 20_000
@@ -924,13 +931,29 @@ def improve_with_patterns(
         return None
     start = _patterns_of(compiled, incumbent)
     if batch_rows is None and sum(placeable) > WHOLE_MASTER_PODS:
-        batch_rows = BATCH_ROWS
+        batch_rows = batch_size(incumbent)
     if batch_rows is not None and len(rows.keys) > batch_rows:
         return _improve_in_batches(
             compiled, rows, incumbent, work, budget, workers, seed, reserve, group_duals, batch_rows, on_batch
         )
     nodes, row_duals, _ = _pack_rows(compiled, rows, start, work, budget, workers, seed, reserve, group_duals)
     return PatternResult(nodes, None if row_duals is None else _group_duals(compiled, rows, row_duals))
+
+
+def batch_size(incumbent: Sequence[NodeSpec]) -> int:
+    """Rows per batch: :data:`BATCH_ROWS`, fewer where the incumbent's nodes hold many groups
+    (:data:`BATCH_DENSITY`), never under :data:`MIN_BATCH_ROWS`.
+
+    >>> batch_size([(0, 0, {g: 1 for g in range(26)})] * 3), batch_size([(0, 0, {0: 2, 1: 5})])
+    (100, 200)
+    """
+    if not incumbent:
+        return BATCH_ROWS
+    groups_per_node = sum(sum(1 for count in pods.values() if count > 0) for _, _, pods in incumbent) / len(
+        incumbent
+    )
+    rows = int(BATCH_DENSITY / max(groups_per_node, 1.0))
+    return max(MIN_BATCH_ROWS, min(BATCH_ROWS, rows))
 
 
 def _patterns_of(compiled: CompiledProblem, nodes: Sequence[NodeSpec]) -> list[Pattern]:
