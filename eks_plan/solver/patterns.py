@@ -942,7 +942,7 @@ def improve_with_patterns(
 
 def batch_size(incumbent: Sequence[NodeSpec]) -> int:
     """Rows per batch: :data:`BATCH_ROWS`, fewer where the incumbent's nodes hold many groups
-    (:data:`BATCH_DENSITY`), never under :data:`MIN_BATCH_ROWS`.
+    (:data:`BATCH_DENSITY`), but not for that reason under :data:`MIN_BATCH_ROWS`.
 
     >>> batch_size([(0, 0, {g: 1 for g in range(26)})] * 3), batch_size([(0, 0, {0: 2, 1: 5})])
     (100, 200)
@@ -953,7 +953,7 @@ def batch_size(incumbent: Sequence[NodeSpec]) -> int:
         incumbent
     )
     rows = int(BATCH_DENSITY / max(groups_per_node, 1.0))
-    return max(MIN_BATCH_ROWS, min(BATCH_ROWS, rows))
+    return min(BATCH_ROWS, max(MIN_BATCH_ROWS, rows))
 
 
 def _patterns_of(compiled: CompiledProblem, nodes: Sequence[NodeSpec]) -> list[Pattern]:
