@@ -56,8 +56,10 @@ $40.94/h -> $38.53/h over every current type (7.8% -> 2.1%). At 10,000 pods in b
 $564.16/h -> $517.76-517.80/h over every current type (gap to the class LP's bound 13.9% -> 6.2%),
 $567.61/h -> $561.15/h, $562.80/h and $569.66/h on Karpenter's default types, where the batches
 need their 15 deterministic seconds in 20-25 wall seconds under load: when the wall clock's net
-cuts the last batch short, the per-class models' plan stays (the $569.66/h run). At
-100,000 pods the stage is off (:data:`MAX_PODS`).
+cuts the last batch short, the per-class models' plan stays (the $569.66/h run). Batches of 100
+rows there (:func:`batch_size`: its nodes hold 26 groups each, against 6.6 over every current
+type) give $547.81/h, with the batches done by 17 s. At 100,000 pods: $5,048.95/h -> $4,916.70/h
+and $5,030.12/h -> $4,921.48/h (:data:`MAX_PODS`).
 
 The caller (:func:`~eks_plan.solver.solve.solve`) turns the nodes into a candidate plan, trims
 every node to the cheapest option that still holds it, runs the neighbourhood search on it and
@@ -101,6 +103,7 @@ from typing import Any
 
 import numpy as np
 
+from eks_plan import limits
 from eks_plan.solver.budget import SolveBudget, run_cp_sat
 from eks_plan.solver.compat import UNLIMITED, CompiledProblem
 
@@ -110,11 +113,13 @@ PATTERN_STAGE = "pattern packing (column generation)"
 #: 72 pods: $3.37/h from the packing, $3.52/h from the patterns' plan, whose hostname spread caps
 #: of maxSkew per node it does not leave).
 MIN_PODS = 200
-#: Most pods the stage takes on. At 100,000 pods (4,200 rows, 21 batches) the batches' LPs do not
-#: converge within the solve's 120 s on the shared 2-core machine: with 1.8 deterministic seconds
-#: per batch (2.6-3 wall seconds each under a load of 2-3) their nodes cost $5,406/h on
-#: Karpenter's default types, against $5,114/h from the per-class packing before the search.
-MAX_PODS = 50_000
+#: Most pods the stage takes on: every problem the plan's limits admit (:mod:`eks_plan.limits`).
+#: At 100,000 pods with batches of 200 rows (21 batches, 1.8 deterministic seconds each) the
+#: batches' nodes cost $5,406/h on Karpenter's default types, against $5,114/h from the per-class
+#: packing; with the batches sized by :func:`batch_size` (90 rows there) the solve's plan is
+#: $4,916.70/h instead of $5,048.95/h, and over every current type (200 rows) $4,921.48/h instead
+#: of $5,030.12/h (120 s, load 1-2; the wall clock then cuts the search short).
+MAX_PODS = limits.MAX_PODS
 #: Most pods one master takes on; above, the rows go to masters of :data:`BATCH_ROWS` rows each.
 WHOLE_MASTER_PODS = 5_000
 #: Rows per batch. Measured at 10,000 pods over every current type (558 rows, 10 deterministic
