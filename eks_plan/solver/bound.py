@@ -96,6 +96,13 @@ class LpResult:
     duals: np.ndarray | None = None  # [g] what one more pod of g costs the LP ($/hour)
     converged: bool = False
     feasible: bool = True
+    #: The rows on node counts only (pools, zone loss, one pod per node): their duals times their
+    #: bounds (their part of the dual objective), and what they pay per node of each class.
+    row_value: float = 0.0
+    row_extra: np.ndarray | None = None
+    #: ``[c, r]``: what a unit of resource ``r`` on a node of class ``c`` is worth to the LP (its
+    #: capacity row's dual, in the LP's scaled units; 0 where the LP has no row for ``c``).
+    capacity_prices: np.ndarray | None = None
 
 
 def lp_bound(
@@ -121,7 +128,10 @@ def lp_bound(
             if merged is not None:
                 view, merged_pods, member_of, floor_rows = merged
                 result = _solve_lp(view, merged_pods, work, budget, floor_rows)  # type: ignore[arg-type]
-                return _spread_back(result, member_of, pods)
+                spread = _spread_back(result, member_of, pods)
+                if result.feasible and result.duals is not None:
+                    spread.bound = max(spread.bound, _farley_on_real_requests(compiled, pods, spread, budget))
+                return spread
     return _solve_lp(compiled, placeable, work, budget)
 
 
@@ -181,6 +191,8 @@ def _solve_lp(
             result.feasible = status != pywraplp.Solver.INFEASIBLE
             return result
         result, pi, y, extra = _read_back(lp, compiled, allowed)
+        result.row_value = sum(row.dual_value() * _active_side(row) for row, _ in lp.other_rows)
+        result.row_extra = extra
         if full:
             # Every column is in the LP: its optimum is the relaxation's optimum.
             result.converged = True
@@ -383,6 +395,7 @@ def _read_back(
     reduced = -(lp.requests_scaled @ y.T) - pi[:, None]
     reduced = np.where(allowed & with_columns[None, :], reduced, np.inf)
     result = LpResult(bound=0.0, objective=lp.objective.Value(), reduced=reduced, duals=pi.copy())
+    result.capacity_prices = -y
     for (g, c), (var, _) in lp.columns.items():
         value = var.solution_value()
         if value > 1e-9:
@@ -583,7 +596,100 @@ def _spread_back(result: LpResult, member_of: np.ndarray, pods: np.ndarray) -> L
         duals=duals,
         converged=result.converged,
         feasible=result.feasible,
+        row_value=result.row_value,
+        row_extra=result.row_extra,
+        capacity_prices=result.capacity_prices,
     )
+
+
+def _farley_on_real_requests(
+    compiled: CompiledProblem, pods: np.ndarray, merged: LpResult, budget: SolveBudget | None
+) -> float:
+    """Farley's bound on the real problem from the merged LP's duals: the merged LP rounds
+    requests DOWN, so its value misses what the rounding took off (4% of the cpu at 100,000 pods
+    over every current type); priced at the real requests, its duals prove more.
+
+    For duals ``pi`` on the demand rows and ``mu >= 0`` on the rows on node counts (every one of
+    them holds for the real problem: the merged rows are relaxations of real ones), every plan
+    costs at least ``(pi . pods + mu . b) / rho`` where ``rho = max_c (v[c] + extra[c]) / price[c]``,
+    ``v[c]`` the most ``pi``-value one node of class ``c`` holds with the REAL requests and
+    per-node caps, ``extra[c]`` what the rows pay for it (Lagrangian duality, the duals scaled by
+    ``1 / rho``; ``rho`` may be below 1: real pods fill a node with less value than rounded ones).
+    ``v[c]`` is over-estimated by LP duality (:func:`_node_value_upper`) for every class, then
+    computed exactly (:func:`_node_value_exact`) from the highest ratio down until the next
+    over-estimate is below the best exact ratio. Dominated classes hold no more for no less.
+
+    Example: 10 pods of 1,000m and 10 of 1,001m on nodes of 4,000m at $1/h, merged and rounded
+    down to 960m: the merged LP needs 20 x 960 / 4,000 = 4.8 nodes ($4.80/h), a cpu-millicore
+    costs it $1/4,000. Re-priced at the real requests (:func:`_real_duals`) the pods are worth
+    $0.25 and $0.25025; no node holds more than its $1 of them (rho = 1), so every plan costs at
+    least 10 x 0.25 + 10 x 0.25025 = $5.0025/h, the real LP's value
+    (``tests/solver/test_bound_rounding.py``).
+    """
+    assert merged.duals is not None
+    classes = compiled.classes
+    prices = np.array([c.price for c in classes])
+    allowed = compiled.class_allowed() & undominated_classes(compiled)[None, :]
+    allowed &= (pods > 0)[:, None]
+    extra = merged.row_extra if merged.row_extra is not None else np.zeros(len(classes))
+    usable = compiled.class_usable().astype(np.float64)
+    scale = np.maximum(np.abs(usable).max(axis=0), 1.0)
+    usable_scaled = usable / scale
+    requests_scaled = compiled.requests.astype(np.float64) / scale
+    hard_cap = np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)
+    per_node = np.minimum(compiled.class_fit(), hard_cap[:, None]).astype(np.float64)
+    pi = _real_duals(merged, allowed, requests_scaled)
+    candidates = np.flatnonzero(allowed.any(axis=0) & (prices > 0))
+    if len(candidates) == 0:
+        return 0.0
+    upper = np.array(
+        [
+            _node_value_upper(
+                pi,
+                per_node[:, c],
+                requests_scaled,
+                usable_scaled[c],
+                allowed[:, c],
+                np.zeros(usable.shape[1]),
+            )
+            for c in candidates.tolist()
+        ]
+    )
+    ratio_upper = (upper + extra[candidates]) / prices[candidates]
+    best = -math.inf
+    for i in np.argsort(-ratio_upper, kind="stable").tolist():
+        if ratio_upper[i] <= best:
+            break
+        if budget is not None:
+            budget.check()
+        c = int(candidates[i])
+        exact, _ = _node_value_exact(pi, per_node[:, c], requests_scaled, usable_scaled[c], allowed[:, c])
+        value = min(float(upper[i]), exact * (1 + 1e-9) + 1e-12)
+        best = max(best, (value + float(extra[c])) / float(prices[c]))
+    dual_objective = float((pi * np.where(pods > 0, pods, 0)).sum()) + merged.row_value
+    if best <= 0 or dual_objective <= 0:
+        return 0.0
+    return dual_objective / best * (1 - SAFETY)
+
+
+def _real_duals(merged: LpResult, allowed: np.ndarray, requests_scaled: np.ndarray) -> np.ndarray:
+    """A dual per real group: what its real requests cost at the merged LP's capacity prices on
+    the cheapest class for it, ``min_c sum_r w[c, r] * request[g, r]`` (the most the real LP's
+    dual constraints for ``g``'s columns allow, given ``w``), and never less than its merged
+    group's dual. A member whose requests were rounded down is worth more than its merged group
+    (its pods take more room); one whose requests were not keeps the merged dual. Any duals give a
+    valid bound through Farley's ``rho``; these make it tight where the rounding bit.
+    """
+    assert merged.duals is not None
+    pi = merged.duals.copy()
+    if merged.capacity_prices is None:
+        return pi
+    prices = merged.capacity_prices  # [c, r]
+    priced = np.asarray((prices > 0).any(axis=1), dtype=bool)
+    cost = requests_scaled @ prices.T  # [g, c]
+    usable = allowed & priced[None, :]
+    cheapest = np.where(usable, cost, np.inf).min(axis=1)
+    return np.where(np.isfinite(cheapest), np.maximum(pi, cheapest), pi)
 
 
 def _node_value_exact(
