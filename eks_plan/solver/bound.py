@@ -642,7 +642,9 @@ def _farley_on_real_requests(
     hard_cap = np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)
     per_node = np.minimum(compiled.class_fit(), hard_cap[:, None]).astype(np.float64)
     pi = _real_duals(merged, allowed, requests_scaled)
-    candidates = np.flatnonzero(allowed.any(axis=0) & (prices > 0))
+    if (prices[allowed.any(axis=0)] <= 0).any():
+        return 0.0  # a free node holds value for nothing: no finite rho, no bound from here
+    candidates = np.flatnonzero(allowed.any(axis=0))
     if len(candidates) == 0:
         return 0.0
     upper = np.array(
