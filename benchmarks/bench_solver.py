@@ -162,6 +162,7 @@ def solve_case(case: Case, time_limit_seconds: float, workers: int) -> dict[str,
         "lower_bound_per_hour": plan.lower_bound_per_hour,
         "gap": plan.gap,
         "status": plan.status,
+        "stopped_by": plan.stopped_by,
         "nodes": len(plan.nodes),
         "unschedulable_pods": sum(item.count for item in plan.unschedulable),
         "solve_seconds": seconds,
@@ -222,6 +223,7 @@ class Row:
     baseline_over_bound: float | None = None
     targets: dict[str, bool] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    stopped_by: str = ""  # what ended the solve: its work budget, or the wall clock's net
     best_known_per_hour: float | None = None
     excess_over_best: float | None = None
 
@@ -271,6 +273,12 @@ def run_case(case: Case, time_limit_scale: float, workers: int) -> Row:
         setattr(row, name, result[name])
     if result["violations"]:
         row.notes.append(f"eks-plan plan breaks rules, e.g. {result['violations'][0]}")
+    row.stopped_by = str(result.get("stopped_by", ""))
+    if row.stopped_by == "wall-clock":
+        row.notes.append(
+            "the wall clock cut the solve short before its work budget ended: on another run or "
+            "machine this row may differ"
+        )
     if row.unschedulable_pods != row.baseline_unschedulable_pods:
         row.notes.append(
             f"unschedulable pods: eks-plan {row.unschedulable_pods}, "

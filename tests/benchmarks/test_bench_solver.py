@@ -91,3 +91,30 @@ def test_table_has_one_line_per_row_with_the_marks() -> None:
     header, rule, line = table_lines([scored], {TEN_K.name: TEN_K})
     assert header.count("|") == rule.count("|") == line.count("|")
     assert "| 80.0000 | 79.0000 | 1.25% (≤2%) ✓ | 100.00 | 20.0% (≥20%) ✓ |" in line
+
+
+@pytest.mark.parametrize(("stopped_by", "noted"), [("work-limit", False), ("wall-clock", True)])
+def test_a_solve_the_wall_clock_cut_short_is_noted_under_the_table(
+    monkeypatch: pytest.MonkeyPatch, stopped_by: str, noted: bool
+) -> None:
+    """Its figures may differ from run to run, so the row says so; a solve its work budget ended
+    is not noted."""
+    case = next(case for case in all_cases() if case.corpus_folder)
+
+    def solved(case: Case, limit: float, workers: int) -> dict[str, object]:
+        return {
+            "cost_per_hour": 1.0,
+            "lower_bound_per_hour": 1.0,
+            "gap": 0.0,
+            "nodes": 1,
+            "unschedulable_pods": 0,
+            "solve_seconds": 1.0,
+            "peak_memory_bytes": 2**20,
+            "violations": [],
+            "stopped_by": stopped_by,
+        }
+
+    monkeypatch.setattr(bench_solver, "solve_in_subprocess", solved)
+    result = bench_solver.run_case(case, 1.0, 2)
+    assert result.stopped_by == stopped_by
+    assert any("wall clock cut the solve short" in note for note in result.notes) is noted
