@@ -30,7 +30,7 @@ from eks_plan.scheduling.labels import (
     OS,
     ZONE,
 )
-from eks_plan.scheduling.pod import PodSpec
+from eks_plan.scheduling.pod import HostPort, PodSpec
 from eks_plan.solver.problem import NodeOption, PodGroup
 
 _UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 10**3, "M": 10**6, "G": 10**9}
@@ -66,6 +66,7 @@ def make_pod(
     zone_spread: int | None = None,
     hostname_spread: int | None = None,
     host_network: bool = False,
+    host_ports: tuple[HostPort, ...] = (),
 ) -> PodSpec:
     """A pod with ``app=<name>`` labels; the topology flags select the pod's own replicas."""
     pod_labels = dict(labels or {"app": name})
@@ -94,6 +95,7 @@ def make_pod(
         pod_anti_affinity=tuple(anti),
         topology_spread=tuple(spreads),
         host_network=host_network,
+        host_ports=host_ports,
     )
 
 

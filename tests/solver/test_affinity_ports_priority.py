@@ -137,10 +137,9 @@ def test_a_daemonset_host_port_keeps_pods_binding_it_off_the_node() -> None:
         cpu="100m",
         memory="64Mi",
         tolerations=(Toleration("dedicated", TolerationOperator.EXISTS),),
+        host_ports=port,
     )
-    tolerant = replace(tolerant, pod=replace(tolerant.pod, host_ports=port))
-    strict = make_group("scraper", 1, cpu="100m", memory="64Mi")
-    strict = replace(strict, pod=replace(strict.pod, host_ports=port))
+    strict = make_group("scraper", 1, cpu="100m", memory="64Mi", host_ports=port)
     problem = Problem((tolerant, strict), (*plain, tainted), ZONES, (NodePool("default"), NodePool("edge")))
     plan = solved(problem)
     assert [n.option.zone for n in plan.nodes if "Deployment/default/probe" in n.pods] == ["c"]

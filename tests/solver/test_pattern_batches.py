@@ -14,7 +14,6 @@ keep through the zone-bound rows' fixed split).
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 
 import pytest
@@ -41,10 +40,8 @@ def _problem() -> Problem:
     per-node rules the pricing keeps (hostname anti-affinity and spread, a host port shared by two
     groups, an extended resource)."""
     port = (HostPort(9100),)
-    exporter = make_group("exporter", 4, cpu="100m", memory="128Mi")
-    exporter = dataclasses.replace(exporter, pod=dataclasses.replace(exporter.pod, host_ports=port))
-    agent = make_group("agent", 3, cpu="100m", memory="128Mi")
-    agent = dataclasses.replace(agent, pod=dataclasses.replace(agent.pod, host_ports=port))
+    exporter = make_group("exporter", 4, cpu="100m", memory="128Mi", host_ports=port)
+    agent = make_group("agent", 3, cpu="100m", memory="128Mi", host_ports=port)
     groups = (
         make_group("api", 9, cpu="300m", memory="512Mi", hostname_spread=2),
         make_group("db", 3, cpu="500m", memory="2Gi", anti_affinity_hostname=True),

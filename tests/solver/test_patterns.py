@@ -13,8 +13,6 @@ PodTopologySpread on ``kubernetes.io/hostname`` (``plugins/podtopologyspread/fil
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -107,10 +105,8 @@ def _rule_problem() -> Problem:
     resource, hostname anti-affinity, hostname spread, host ports, a conflict between groups."""
     gpu = {"nvidia.com/gpu": 1}
     port = (HostPort(9100),)
-    exporter = make_group("exporter", 4, cpu="100m", memory="128Mi")
-    exporter = dataclasses.replace(exporter, pod=dataclasses.replace(exporter.pod, host_ports=port))
-    agent = make_group("agent", 3, cpu="100m", memory="128Mi")
-    agent = dataclasses.replace(agent, pod=dataclasses.replace(agent.pod, host_ports=port))
+    exporter = make_group("exporter", 4, cpu="100m", memory="128Mi", host_ports=port)
+    agent = make_group("agent", 3, cpu="100m", memory="128Mi", host_ports=port)
     groups = (
         make_group("api", 9, cpu="300m", memory="512Mi", hostname_spread=2),
         make_group("db", 3, cpu="500m", memory="2Gi", anti_affinity_hostname=True),

@@ -102,8 +102,7 @@ def test_catches_zone_and_hostname_spread() -> None:
 
 def test_catches_host_port_conflict() -> None:
     node = option()
-    group = make_group("web", 2)
-    group = dataclasses.replace(group, pod=dataclasses.replace(group.pod, host_ports=(HostPort(80),)))
+    group = make_group("web", 2, host_ports=(HostPort(80),))
     problem = Problem((group,), (node,), ("a",))
     assert rules(problem, plan_of(("n1", node, {WEB: 2}))) == {"host ports"}
 
