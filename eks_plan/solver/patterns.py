@@ -542,26 +542,15 @@ class _Master:
         """Solve the LP within ``iterations`` simplex iterations; read its value and duals."""
         from ortools.linear_solver import linear_solver_pb2
 
-        budget = self.budget
-        budget.check()
-        self.solver.SetTimeLimit(max(1, int(max(budget.left() - self.reserve, 0.001) * 1000)))
-        self.solver.SetSolverSpecificParametersAsString(f"max_number_of_iterations: {max(1, iterations)}")
-        with budget.stopping(self.solver.InterruptSolve):
-            status = self.solver.Solve()
-        budget.check()
-        self.spent += self.solver.iterations() / LP_ITERATIONS_PER_SECOND
+        self.budget.check()
+        status = self._run_glop(iterations)
         if status == self.abnormal:
             # GLOP's warm start from the last basis sometimes fails at once on the columns just
             # added (measured at 10,000 pods: "primal infeasibilities 5.9e16", ABNORMAL after 0
             # iterations in most batches' third round, also with incrementality off), while a
             # fresh solver solves the same model: rebuild it and solve again.
             self._rebuild()
-            self.solver.SetTimeLimit(max(1, int(max(budget.left() - self.reserve, 0.001) * 1000)))
-            self.solver.SetSolverSpecificParametersAsString(f"max_number_of_iterations: {max(1, iterations)}")
-            with budget.stopping(self.solver.InterruptSolve):
-                status = self.solver.Solve()
-            budget.check()
-            self.spent += self.solver.iterations() / LP_ITERATIONS_PER_SECOND
+            status = self._run_glop(iterations)
         if status != self.optimal:
             return False
         self.value = self.objective.Value()
@@ -578,6 +567,18 @@ class _Master:
             [pool_dual_of.get(self.compiled.options[o].pool, 0.0) for o in self.pricer.options]
         )
         return True
+
+    def _run_glop(self, iterations: int) -> int:
+        """One GLOP solve within ``iterations`` and the wall time the budget leaves; its status.
+        The iterations it took are added to :attr:`spent`."""
+        budget = self.budget
+        self.solver.SetTimeLimit(max(1, int(max(budget.left() - self.reserve, 0.001) * 1000)))
+        self.solver.SetSolverSpecificParametersAsString(f"max_number_of_iterations: {max(1, iterations)}")
+        with budget.stopping(self.solver.InterruptSolve):
+            status = int(self.solver.Solve())
+        budget.check()
+        self.spent += self.solver.iterations() / LP_ITERATIONS_PER_SECOND
+        return status
 
     def _rebuild(self) -> None:
         """A fresh GLOP solver over the same model (columns, bounds and rows), replacing this one."""
