@@ -174,12 +174,9 @@ def _solve_lp(
     prices = np.array([c.price for c in classes])
     class_usable = compiled.class_usable().astype(np.float64)
     allowed = compiled.class_allowed() & undominated_classes(compiled)[None, :]
-    fit = compiled.class_fit()
     requests = compiled.requests.astype(np.float64)
-    scale = np.maximum(np.abs(class_usable).max(axis=0), 1.0)
-    usable_scaled = class_usable / scale
-    requests_scaled = requests / scale
-    hard_cap = np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)
+    usable_scaled, requests_scaled = _scaled(compiled)
+    hard_cap, per_node = _per_node_limits(compiled)
 
     lp = _ColumnLp(compiled, groups, pods, usable_scaled, requests_scaled)
     _node_count_rows(lp, compiled, groups, pods, hard_cap, floor_rows)
@@ -188,7 +185,6 @@ def _solve_lp(
     if not _start_columns(lp, compiled, groups, allowed, prices, class_usable, requests, full):
         return LpResult(0.0, 0.0, feasible=False)
 
-    per_node = np.minimum(fit, hard_cap[:, None]).astype(np.float64)  # [g, c]
     result = LpResult(0.0, 0.0)
     last: LpResult | None = None
     for lp_round in range(MAX_LP_ROUNDS):
@@ -231,6 +227,21 @@ def _solve_lp(
         if added == 0 or not more:
             return result
     return result
+
+
+def _scaled(compiled: CompiledProblem) -> tuple[np.ndarray, np.ndarray]:
+    """Usable capacity per class and requests per group, each resource divided by its largest
+    usable amount, so that GLOP's rows are of one magnitude whatever the units."""
+    usable = compiled.class_usable().astype(np.float64)
+    scale = np.maximum(np.abs(usable).max(axis=0), 1.0)
+    return usable / scale, compiled.requests.astype(np.float64) / scale
+
+
+def _per_node_limits(compiled: CompiledProblem) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, its hard cap of pods per node (hostname anti-affinity, a host port; else
+    unlimited); per group and class, the most pods one node holds (``[g, c]``)."""
+    hard_cap = np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)
+    return hard_cap, np.minimum(compiled.class_fit(), hard_cap[:, None]).astype(np.float64)
 
 
 class _ColumnLp:
@@ -642,12 +653,8 @@ def _farley_on_real_requests(
     allowed = compiled.class_allowed() & undominated_classes(compiled)[None, :]
     allowed &= (pods > 0)[:, None]
     extra = merged.row_extra if merged.row_extra is not None else np.zeros(len(classes))
-    usable = compiled.class_usable().astype(np.float64)
-    scale = np.maximum(np.abs(usable).max(axis=0), 1.0)
-    usable_scaled = usable / scale
-    requests_scaled = compiled.requests.astype(np.float64) / scale
-    hard_cap = np.where(compiled.rule_cap_is_hard, compiled.rule_cap, UNLIMITED)
-    per_node = np.minimum(compiled.class_fit(), hard_cap[:, None]).astype(np.float64)
+    usable_scaled, requests_scaled = _scaled(compiled)
+    _, per_node = _per_node_limits(compiled)
     pi = _real_duals(merged, allowed, requests_scaled)
     if (prices[allowed.any(axis=0)] <= 0).any():
         return 0.0  # a free node holds value for nothing: no finite rho, no bound from here
@@ -662,7 +669,7 @@ def _farley_on_real_requests(
                 requests_scaled,
                 usable_scaled[c],
                 allowed[:, c],
-                np.zeros(usable.shape[1]),
+                np.zeros(usable_scaled.shape[1]),
             )
             for c in candidates.tolist()
         ]
