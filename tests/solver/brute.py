@@ -13,6 +13,34 @@ from collections.abc import Iterator
 from eks_plan.solver.plan import Plan, PlannedNode
 from eks_plan.solver.problem import NodeOption, Problem
 from eks_plan.solver.verify import verify_plan
+from tests.builders import make_group, make_option
+
+
+def node_mix(zones: tuple[str, ...] = ("a",)) -> tuple[NodeOption, ...]:
+    """Three 2-vCPU types per zone (general, compute, memory) at prices that make the mix matter."""
+    options: list[NodeOption] = []
+    for zone in zones:
+        options += [
+            make_option("m.large", zone=zone, cpu=2000, memory_mib=8192, pods=20, price=0.10),
+            make_option("c.large", zone=zone, cpu=2000, memory_mib=4096, pods=20, price=0.085),
+            make_option("r.large", zone=zone, cpu=2000, memory_mib=16384, pods=20, price=0.13),
+        ]
+    return tuple(options)
+
+
+#: Workloads small enough for :func:`brute_force_optimum` over :func:`node_mix`.
+TINY_CASES = {
+    "cpu-heavy": (make_group("api", 3, cpu="900m", memory="1Gi"),),
+    "memory-heavy": (make_group("cache", 3, cpu="200m", memory="5Gi"),),
+    "mixed": (
+        make_group("api", 2, cpu="900m", memory="1Gi"),
+        make_group("cache", 2, cpu="300m", memory="5Gi"),
+    ),
+    "anti-affinity": (
+        make_group("db", 2, cpu="500m", memory="2Gi", anti_affinity_hostname=True),
+        make_group("web", 2, cpu="1", memory="1Gi"),
+    ),
+}
 
 
 def _compositions(total: int, parts: int) -> Iterator[tuple[int, ...]]:

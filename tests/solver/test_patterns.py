@@ -31,32 +31,7 @@ from eks_plan.solver.patterns import (
 from eks_plan.solver.plan import Plan, PlannedNode
 from eks_plan.solver.verify import verify_plan
 from tests.builders import make_group, make_option
-from tests.solver.brute import brute_force_optimum
-
-
-def _mix(zones=("a",)):
-    options = []
-    for zone in zones:
-        options += [
-            make_option("m.large", zone=zone, cpu=2000, memory_mib=8192, pods=20, price=0.10),
-            make_option("c.large", zone=zone, cpu=2000, memory_mib=4096, pods=20, price=0.085),
-            make_option("r.large", zone=zone, cpu=2000, memory_mib=16384, pods=20, price=0.13),
-        ]
-    return tuple(options)
-
-
-TINY = {
-    "cpu-heavy": (make_group("api", 3, cpu="900m", memory="1Gi"),),
-    "memory-heavy": (make_group("cache", 3, cpu="200m", memory="5Gi"),),
-    "mixed": (
-        make_group("api", 2, cpu="900m", memory="1Gi"),
-        make_group("cache", 2, cpu="300m", memory="5Gi"),
-    ),
-    "anti-affinity": (
-        make_group("db", 2, cpu="500m", memory="2Gi", anti_affinity_hostname=True),
-        make_group("web", 2, cpu="1", memory="1Gi"),
-    ),
-}
+from tests.solver.brute import TINY_CASES, brute_force_optimum, node_mix
 
 
 def _duals_of_the_master(problem: Problem) -> np.ndarray:
@@ -74,12 +49,12 @@ def _tiny_problems_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(patterns, "MIN_PODS", 0)
 
 
-@pytest.mark.parametrize("name", sorted(TINY))
+@pytest.mark.parametrize("name", sorted(TINY_CASES))
 def test_column_generation_bound_never_exceeds_the_brute_force_optimum(name: str) -> None:
     """Farley's bound from the pattern master's duals is at most the optimum the verifier-driven
     brute force finds, and not trivial; from the class LP's duals it is at most the optimum too
     (0 where that LP's one-pod-per-node rows, not its demand rows, carry the duals)."""
-    problem = Problem(TINY[name], _mix(), ("a",))
+    problem = Problem(TINY_CASES[name], node_mix(), ("a",))
     optimum = brute_force_optimum(problem, max_nodes=4)
     compiled = compile_problem(problem)
     placeable = [group.count for group in problem.pod_groups]
@@ -92,7 +67,7 @@ def test_column_generation_bound_never_exceeds_the_brute_force_optimum(name: str
 
 def test_farley_bound_holds_for_any_duals() -> None:
     """Any non-negative duals give a valid bound, however far they are from the master's."""
-    problem = Problem(TINY["mixed"], _mix(), ("a",))
+    problem = Problem(TINY_CASES["mixed"], node_mix(), ("a",))
     optimum = brute_force_optimum(problem, max_nodes=4)
     compiled = compile_problem(problem)
     for duals in ([1.0, 0.0], [0.0, 1.0], [5.0, 5.0], [0.01, 0.2]):
