@@ -122,6 +122,33 @@ def test_every_priced_pattern_passes_the_verifiers_per_node_rules() -> None:
     assert len(seen_rules) == len(problem.pod_groups)  # every group was priced into some node
 
 
+def test_exact_pricing_keeps_every_rule_and_beats_the_greedy_knapsacks() -> None:
+    """For every option, at duals that value every group: the exact knapsack's node passes the
+    verifier's per-node rules, holds at least the value of the best greedy fill, and at most the
+    fractional upper bound the master ranks options by."""
+    problem = _rule_problem()
+    compiled = compile_problem(problem)
+    rows = build_rows(compiled, [group.count for group in problem.pod_groups])
+    pricer = patterns._Pricer(compiled, rows)
+    duals = np.array([0.02, 0.05, 0.004, 0.3, 0.01, 0.012])[: len(rows.keys)]
+    value = pricer.values(duals)
+    greedy = pricer._greedy(value, [value / size for size in pricer.sizes])
+    greedy_worth = (greedy * value[None, :, :]).sum(axis=2).max(axis=0)
+    upper = pricer.upper_values(value)
+    budget = SolveBudget(60.0, 10.0)
+    for index, o in enumerate(pricer.options.tolist()):
+        worth, pattern, _ = pricer.exact(index, value, budget, 1.0, 60.0)
+        assert pattern is not None and pattern.option == o
+        assert worth == pytest.approx(sum(value[index, list(pricer.groups).index(g)] * c for g, c in pattern.pods))
+        assert greedy_worth[index] - 1e-6 <= worth <= upper[index] + 1e-6
+        assert node_accepts(compiled, o, pattern.as_dict())
+        option = problem.node_options[o]
+        pods = {compiled.groups[g].key: count for g, count in pattern.pods}
+        nodes = (PlannedNode("pattern", option, pods), PlannedNode("empty", option, {}))
+        plan = Plan(nodes, (), 2 * option.price_per_hour, 0.0, "feasible", 0.0)
+        assert [v for v in verify_plan(problem, plan) if v.rule != "pods accounted for"] == []
+
+
 def test_node_accepts_rejects_what_the_verifier_rejects() -> None:
     """The pricing's check refuses a node over max pods, two pods of a one-per-node group, two
     groups sharing a host port, and more hostname-spread pods than maxSkew."""
