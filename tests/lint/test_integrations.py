@@ -3,6 +3,7 @@ Action's shell step, run locally with the environment variables GitHub sets."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -26,7 +27,11 @@ def test_pre_commit_hook_fails_on_a_bad_manifest_and_passes_a_good_one(tmp_path)
     """``pre-commit try-repo`` installs the hook from this repository (its .pre-commit-hooks.yaml,
     language python) and runs it on a temporary git repository's files. The hook's virtualenv sees
     the test environment's packages (VIRTUALENV_SYSTEM_SITE_PACKAGES), so pip installs eks-plan
-    itself from this checkout without downloading its dependencies again."""
+    itself from this checkout without downloading its dependencies again, and builds it with the
+    test environment's hatchling (the [test] extra) instead of fetching one into an isolated build
+    environment. Its pip is linked from virtualenv's cache, not copied. Measured under load on 2
+    cores: the install took 13 s of a 22 s try-repo, of which 5 s went to the isolated hatchling
+    and 3 to 6 s to copying pip into the new virtualenv."""
     pytest.importorskip("pre_commit", reason="pre-commit is in the [test] extra")
     repo = tmp_path / "project"
     repo.mkdir()
@@ -38,8 +43,11 @@ def test_pre_commit_hook_fails_on_a_bad_manifest_and_passes_a_good_one(tmp_path)
         **os.environ,
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
         "VIRTUALENV_SYSTEM_SITE_PACKAGES": "1",
+        "VIRTUALENV_SYMLINK_APP_DATA": "1",
         "PYTHONPATH": "",
     }
+    if importlib.util.find_spec("hatchling") is not None:
+        environment["PIP_NO_BUILD_ISOLATION"] = "0"  # pip's spelling of --no-build-isolation
 
     def try_repo(file: str) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "eks-plan-lint"]
