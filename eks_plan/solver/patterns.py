@@ -30,13 +30,16 @@ each workload group it holds. This module builds plans from patterns:
    finds no column the LP's own duals are priced). When the greedy knapsacks find no column at
    the LP's duals either, exact knapsacks (CP-SAT, :meth:`_Pricer.exact`) price the
    :data:`EXACT_OPTIONS` options whose fractional upper bound (:meth:`_Pricer.upper_values`) is
-   highest against their price; only when they find none either has the master converged. The
-   greedy fills miss mixes that use both cpu and memory of a big node to the full: at the greedy's
-   convergence on a 185-row batch at 10,000 pods over every current type, an exact knapsack still
-   found an m6g.16xlarge node worth 1.14 times its price. Measured with a deterministic work limit
-   (the solve's; before -> after): $45.56/h -> $45.13/h on Karpenter's default types at 1,000 pods
-   (10), $38.47/h unchanged over every current type; at 10,000 pods (30) $547.81/h -> $546.42/h and
-   $514.48/h -> $512.73/h.
+   highest against their price; only when they find none either has the master converged. One
+   master over every row also prices exactly when the greedy's columns stall its LP
+   (:data:`STALL`). The greedy fills miss mixes that use both cpu and memory of a big node to the
+   full: at the greedy's convergence on a 185-row batch at 10,000 pods over every current type, an
+   exact knapsack still found an m6g.16xlarge node worth 1.14 times its price, and column
+   generation with exact knapsacks for every option took that batch's LP from $171.09/h to
+   $160.43/h in 11 rounds (about 7 s of CP-SAT per round: too slow for the solve's budget, hence
+   the few options per round). Measured with the solve's deterministic work, seed 0 (before ->
+   after): $45.56/h -> $44.94/h on Karpenter's default types at 1,000 pods, $38.47/h -> $38.30/h
+   over every current type; at 10,000 pods $547.81/h -> $546.42/h and $514.48/h -> $512.73/h.
 4. **Integer plans** (:meth:`_Master.dive`, :func:`integer_master`): two dives with re-pricing
    (fix the LP's whole nodes, round up a tenth of the fractional columns, the cheapest to round up
    first or those nearest a whole node first, cap the pricing at what each row still needs,
@@ -195,6 +198,15 @@ DIVE_PRICING_ROUNDS = 3
 #: to $160.43/h in 11 rounds, where the greedy had stopped).
 EXACT_OPTIONS = 12
 EXACT_KNAPSACK_WORK = 0.05
+#: ... and, in one master over every row, also when the greedy's columns stall the LP: less than
+#: :data:`STALL` of its value gained over the last :data:`STALL_ROUNDS` rounds. Measured with the
+#: solve's deterministic work (10 at 1,000 pods, 30 at 10,000; seeds 0-2, mean $/h), against exact
+#: pricing only once the greedy finds nothing: 1,000 pods on Karpenter's default types $45.31 ->
+#: $44.91, over every current type $38.51 -> $38.32; in the batches at 10,000 pods over every
+#: current type $512.94 -> $519.05 (dearer on each seed; Karpenter's default types, seed 0:
+#: $546.42 -> $543.10), so the batches do not.
+STALL = 0.001
+STALL_ROUNDS = 3
 #: Weights of the cpu share (the rest: memory) in the knapsacks' orders of value density.
 SIZE_WEIGHTS = (0.2, 0.5, 0.8)
 MICRO = 1_000_000
@@ -565,9 +577,11 @@ class _Master:
         budget: SolveBudget,
         reserve: float = 0.0,
         useful: Mapping[int, Sequence[int]] | None = None,
+        exact_on_stall: bool = True,
     ) -> None:
         from ortools.linear_solver import pywraplp
 
+        self.exact_on_stall = exact_on_stall
         self.reserve = reserve
         self.compiled = compiled
         self.rows = rows
@@ -740,13 +754,25 @@ class _Master:
     def generate(self, work: float, rounds: int = MAX_ROUNDS) -> bool:
         """Column generation until no column prices out (``True``) or the work is spent."""
         limit = self.spent + work
+        values: list[float] = []
         for _ in range(rounds):
             left = int((limit - self.spent) * LP_ITERATIONS_PER_SECOND)
             if left <= 0 or not self.solve(left):
                 return False
             if self.spent >= limit or self.budget.out_of_time(PATTERN_STAGE, self.reserve):
                 return False
-            if self.price() == 0 and self.price_exactly() == 0:
+            values.append(self.value)
+            stalled = (
+                self.exact_on_stall
+                and len(values) > STALL_ROUNDS
+                and values[-1] > values[-1 - STALL_ROUNDS] * (1 - STALL)
+            )
+            added = self.price()
+            if stalled or added == 0:
+                added += self.price_exactly()
+                if stalled:
+                    values.clear()
+            if added == 0:
                 return True
         return False
 
@@ -886,13 +912,15 @@ def column_generation(
     group_duals: np.ndarray | None = None,
     useful: Mapping[int, Sequence[int]] | None = None,
     homogeneous: bool = False,
+    exact_on_stall: bool = True,
 ) -> tuple[_Master, CgResult]:
     """The LP master over patterns, grown by pricing until no column prices out or ``work``
     (deterministic seconds: simplex iterations plus pricing units) is spent. ``useful``: the
     undominated options per zone (:func:`~eks_plan.solver.lns._useful_options`), when known.
     ``homogeneous``: also start from each row's cheapest node of its group alone (see
-    :meth:`_Pricer.homogeneous`)."""
-    master = _Master(compiled, rows, budget, reserve, useful)
+    :meth:`_Pricer.homogeneous`). ``exact_on_stall``: price exactly also when the greedy's columns
+    stall the LP (:data:`STALL`), not only when they run out."""
+    master = _Master(compiled, rows, budget, reserve, useful, exact_on_stall)
     if START_WITH_INCUMBENT:
         for pattern in start:
             master.add(pattern)
@@ -1112,7 +1140,17 @@ def _pack_rows(
     Returns the cheapest exact cover found (``None``: none), the master's duals per row, and the
     work spent (deterministic seconds)."""
     master, result = column_generation(
-        compiled, rows, start, work * cg_share, budget, reserve, group_duals, useful, homogeneous
+        compiled,
+        rows,
+        start,
+        work * cg_share,
+        budget,
+        reserve,
+        group_duals,
+        useful,
+        homogeneous,
+        # A batch prices exactly only once the greedy runs out (see STALL).
+        exact_on_stall=not homogeneous,
     )
     if not result.patterns:
         return None, None, master.spent
