@@ -139,7 +139,8 @@ def test_exact_pricing_keeps_every_rule_and_beats_the_greedy_knapsacks() -> None
     for index, o in enumerate(pricer.options.tolist()):
         worth, pattern, _ = pricer.exact(index, value, budget, 1.0, 60.0)
         assert pattern is not None and pattern.option == o
-        assert worth == pytest.approx(sum(value[index, list(pricer.groups).index(g)] * c for g, c in pattern.pods))
+        column = {int(g): j for j, g in enumerate(pricer.groups)}
+        assert worth == pytest.approx(sum(value[index, column[g]] * count for g, count in pattern.pods))
         assert greedy_worth[index] - 1e-6 <= worth <= upper[index] + 1e-6
         assert node_accepts(compiled, o, pattern.as_dict())
         option = problem.node_options[o]
