@@ -172,3 +172,19 @@ def test_search_keeps_a_raised_spread_within_its_skew() -> None:
         for i, n in enumerate(better)
     )
     assert verify_plan(problem, Plan(nodes, (), cost, 0.0, "search", 0.0)) == []
+
+
+@pytest.mark.parametrize(("left", "starts"), [(30.0, True), (19.0, True), (17.0, False), (5.0, False)])
+def test_a_per_class_model_starts_only_with_a_tenth_of_the_limit_left(
+    monkeypatch: pytest.MonkeyPatch, left: float, starts: bool
+) -> None:
+    """Building a per-class model is outside the wall time its solve gets, so it starts only with
+    a tenth of the time limit left beyond the verifier's reserve (120 s: 0.3 + 6 + 12 = 18.3 s),
+    and a model it skips is recorded as cut (the plan then says ``stopped_by: wall-clock``)."""
+    from eks_plan.solver.budget import SolveBudget
+    from eks_plan.solver.solve import _model_has_time
+
+    budget = SolveBudget(120.0, 120.0)
+    monkeypatch.setattr(budget, "left", lambda: left)
+    assert _model_has_time(budget, "choosing node counts per zone") is starts
+    assert (budget.stopped_by == "wall-clock") is not starts
