@@ -524,8 +524,8 @@ class _Pricer:
         density, once per density matrix (``S`` of them, each ``[O, G]``).
 
         The ``S`` fills run as one over ``S x O`` rows (the loop's steps are numpy calls on
-        small arrays, so their count, not their size, is the cost: measured at 10,000 pods,
-        four fills of 400-odd options took 7.6 ms one by one)."""
+        small arrays, so their count, not their size, is the cost: measured on a 10,000-pod
+        batch of 209 options, a price's four fills took 24.5 ms one by one, 15.6 ms as one)."""
         count_sizes = len(densities)
         count_options, count_groups = value.shape
         depth = min(KNAPSACK_GROUPS, count_groups)
