@@ -449,7 +449,7 @@ class _Pricer:
         """``[O]``: an upper bound on the most value one node of each option holds: the least,
         over the resources, of the fractional knapsack of that resource alone (pods may be
         split), with each group's pods capped as in :meth:`_greedy`."""
-        counts = np.where(value > 0, np.minimum(self.cap, UNLIMITED), 0).astype(np.float64)
+        counts = np.where(value > 0, self.cap, 0).astype(np.float64)  # cap <= UNLIMITED already
         best = np.full(len(self.options), np.inf)
         for r in range(self.usable.shape[1]):
             weight = self.requests[:, r].astype(np.float64)  # [G]
@@ -476,22 +476,16 @@ class _Pricer:
         pattern and the work spent. One worker and a fixed seed: the same answer on any machine."""
         from ortools.sat.python import cp_model
 
-        model = cp_model.CpModel()
         option = int(self.options[index])
         fit = self.compiled.fit_alone[self.groups, option]
-        counts: dict[int, Any] = {}
-        terms = []
-        for j in np.flatnonzero(value[index] > 0):
-            upper = int(min(self.cap[index, j], fit[j]))
-            if upper > 0:
-                counts[int(j)] = model.new_int_var(0, upper, f"n{j}")
-                terms.append((round(float(value[index, j]) * MICRO), counts[int(j)]))
-        if not terms:
+        items = {
+            int(j): (int(min(self.cap[index, j], fit[j])), round(float(value[index, j]) * MICRO))
+            for j in np.flatnonzero(value[index] > 0)
+        }
+        knapsack = _knapsack_model(items, self.requests, self.usable[index])
+        if knapsack is None:
             return 0.0, None, 0.0
-        for r in range(self.usable.shape[1]):
-            used = [(int(self.requests[j, r]), var) for j, var in counts.items() if self.requests[j, r] > 0]
-            if used:
-                model.add(sum(a * var for a, var in used) <= int(self.usable[index, r]))
+        model, counts = knapsack
         for k, cap in enumerate(self.spread_caps.tolist()):
             members = [var for j, var in counts.items() if self.spread_members[j, k]]
             if len(members) > 1:
@@ -507,7 +501,6 @@ class _Pricer:
                             present[member] = model.new_bool_var(f"b{member}")
                             model.add(counts[member] == 0).only_enforce_if(present[member].Not())
                     model.add_bool_or([present[first].Not(), present[second].Not()])
-        model.maximize(sum(c * var for c, var in terms))
         solver, status = run_cp_sat(model, budget, PATTERN_STAGE, work=work, workers=1, seed=0, wall=wall)
         spent = float(solver.deterministic_time) + MODEL_CHARGE
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -1514,26 +1507,18 @@ def _exact_node_value(
     its proven bound when it stops early, with values rounded up); and the work it took."""
     from ortools.sat.python import cp_model
 
-    model = cp_model.CpModel()
-    terms: list[tuple[int, Any]] = []
-    usage: list[list[tuple[int, Any]]] = [[] for _ in compiled.resources]
-    for g in groups:
-        if not compiled.allowed[g, option]:
-            continue
-        upper = int(min(compiled.fit_alone[g, option], hard_cap[g], pods[g]))
-        if upper <= 0:
-            continue
-        var = model.new_int_var(0, upper, f"n{g}")
-        terms.append((math.ceil(float(pi[g]) * MICRO), var))
-        for r, amount in enumerate(compiled.requests[g]):
-            if amount > 0:
-                usage[r].append((int(amount), var))
-    if not terms:
+    items = {
+        int(g): (
+            int(min(compiled.fit_alone[g, option], hard_cap[g], pods[g])),
+            math.ceil(float(pi[g]) * MICRO),
+        )
+        for g in groups
+        if compiled.allowed[g, option]
+    }
+    knapsack = _knapsack_model(items, compiled.requests, compiled.usable[option])
+    if knapsack is None:
         return 0.0, 0.0
-    for r, used in enumerate(usage):
-        if used:
-            model.add(sum(a * v for a, v in used) <= int(compiled.usable[option, r]))
-    model.maximize(sum(c * v for c, v in terms))
+    model, _ = knapsack
     solver, status = run_cp_sat(
         model, budget, BOUND_STAGE, work=max(min(work, EXACT_NODE_WORK), 0.001), workers=1, seed=seed
     )
@@ -1543,3 +1528,30 @@ def _exact_node_value(
     if status == cp_model.FEASIBLE:
         return solver.best_objective_bound / MICRO, spent
     return math.inf, spent
+
+
+def _knapsack_model(
+    items: Mapping[int, tuple[int, int]], requests: np.ndarray, capacity: np.ndarray
+) -> tuple[Any, dict[int, Any]] | None:
+    """A CP-SAT model of one node's content: ``items[i] = (most, value)`` allows up to ``most``
+    pods of item ``i`` (a row of ``requests``), each worth ``value`` (an integer, in millionths);
+    every resource within ``capacity``; the value maximised. Returns the model and the count
+    variable of each item it holds, or ``None`` when no item may take a pod. The callers add
+    their own rows (conflicts, spread caps) before solving."""
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    counts: dict[int, Any] = {}
+    terms: list[tuple[int, Any]] = []
+    for i, (most, value) in items.items():
+        if most > 0:
+            counts[i] = model.new_int_var(0, most, f"n{i}")
+            terms.append((value, counts[i]))
+    if not terms:
+        return None
+    for r in range(len(capacity)):
+        used = [(int(requests[i, r]), var) for i, var in counts.items() if requests[i, r] > 0]
+        if used:
+            model.add(sum(a * var for a, var in used) <= int(capacity[r]))
+    model.maximize(sum(c * var for c, var in terms))
+    return model, counts
