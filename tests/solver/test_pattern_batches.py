@@ -15,11 +15,13 @@ keep through the zone-bound rows' fixed split).
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from eks_plan.scheduling.pod import HostPort
 from eks_plan.solver import NullObserver, Problem, SolveOptions, patterns, solve
+from eks_plan.solver.budget import SolveBudget
 from eks_plan.solver.compat import compile_problem
 from eks_plan.solver.patterns import (
     batch_rows_of,
@@ -176,3 +178,49 @@ def test_the_solve_takes_the_batched_path_and_its_plan_is_verified(monkeypatch: 
     assert verify_plan(problem, plans[0]) == []
     assert plans[0].unschedulable == ()
     assert plans[0].nodes == plans[1].nodes
+
+
+@pytest.mark.parametrize("dearer", [True, False])
+def test_a_batch_the_wall_clock_cuts_short_keeps_the_cheaper_nodes(
+    monkeypatch: pytest.MonkeyPatch, dearer: bool
+) -> None:
+    """When the wall clock runs out during a batch, that batch's nodes stay (with the incumbent's
+    nodes of the rows left) only if they cost less than the incumbent's nodes of its rows and
+    those left; else the incumbent's nodes place all of them. The first batch's nodes are made
+    dearer here (one pod per node) or left as its master found them."""
+    problem = _problem()
+    compiled = compile_problem(problem)
+    placeable = [group.count for group in problem.pod_groups]
+    incumbent = _batched(problem)
+    batches: list[list[tuple[int, int, dict[int, int]]]] = []
+    real_pack = patterns._pack_rows
+
+    def pack_then_cut(*args: Any, **kwargs: Any) -> Any:
+        found, duals, used = real_pack(*args, **kwargs)
+        assert found is not None
+        if dearer:
+            found = [(o, z, {g: 1}) for o, z, pods in found for g, n in pods.items() for _ in range(n)]
+        batches.append(found)
+        return found, duals, used
+
+    class CutAfterFirstBatch(SolveBudget):
+        def out_of_time(self, stage: str, reserve: float = 0.0) -> bool:
+            return bool(batches)
+
+    monkeypatch.setattr(patterns, "_pack_rows", pack_then_cut)
+    budget = CutAfterFirstBatch(60.0, 3.0)
+    result = improve_with_patterns(compiled, placeable, incumbent, work=3.0, budget=budget, batch_rows=3)
+    assert result is not None and result.nodes is not None
+    assert len(batches) == 1
+
+    def cost(nodes: list[tuple[int, int, dict[int, int]]]) -> float:
+        return sum(problem.node_options[option].price_per_hour for option, _, _ in nodes)
+
+    rows = build_rows(compiled, placeable)
+    first, *later = batch_rows_of(compiled, rows, 3, free_zones(compiled, rows))
+    rest = patterns._project(incumbent, rows, [row for batch in later for row in batch])
+    fallback = patterns._project(incumbent, rows, [*first, *(row for batch in later for row in batch)])
+    cheaper = cost(batches[0]) + cost(rest) < cost(fallback) - 1e-9
+    assert cheaper is not dearer  # each case takes the branch it is about
+    expected = batches[0] + rest if cheaper else fallback
+    assert Counter(map(repr, result.nodes)) == Counter(map(repr, expected))

@@ -150,6 +150,64 @@ def test_exact_pricing_keeps_every_rule_and_beats_the_greedy_knapsacks() -> None
         assert [v for v in verify_plan(problem, plan) if v.rule != "pods accounted for"] == []
 
 
+def test_rounded_relaxations_keep_every_rule_and_sit_between_the_bounds() -> None:
+    """For every option, at duals that value every group: each node the rounded relaxation gives
+    (:meth:`_Pricer.rounded`, every density order) passes :func:`node_accepts`, the best one
+    passes the verifier's per-node rules and is worth at most the exact knapsack's node; the
+    relaxation's value lies between the exact value and the surrogate bound, which is at most the
+    bound by each resource alone."""
+    problem = _rule_problem()
+    compiled = compile_problem(problem)
+    rows = build_rows(compiled, [group.count for group in problem.pod_groups])
+    pricer = patterns._Pricer(compiled, rows)
+    duals = np.array([0.02, 0.05, 0.004, 0.3, 0.01, 0.012])[: len(rows.keys)]
+    value = pricer.values(duals)
+    everything = np.arange(len(pricer.options))
+    contents, relaxed = pricer.rounded(value, everything, 60.0)
+    surrogate = pricer.upper_values(value)
+    by_resource = pricer.upper_values(value, mixed=False)
+    budget = SolveBudget(60.0, 10.0)
+    for index, o in enumerate(pricer.options.tolist()):
+        for content in contents[:, index]:
+            assert node_accepts(compiled, o, {int(pricer.groups[j]): int(c) for j, c in enumerate(content)})
+        worth = (contents[:, index] * value[index]).sum(axis=1)
+        exact, _, _ = pricer.exact(index, value, budget, 1.0, 60.0)
+        assert worth.max() <= exact + 1e-6
+        assert exact - 1e-6 <= relaxed[index] <= surrogate[index] + 1e-6 <= by_resource[index] + 2e-6
+        best = contents[int(np.argmax(worth)), index]
+        option = problem.node_options[o]
+        pods = {compiled.groups[int(pricer.groups[j])].key: int(c) for j, c in enumerate(best) if c}
+        nodes = (PlannedNode("rounded", option, pods), PlannedNode("empty", option, {}))
+        plan = Plan(nodes, (), 2 * option.price_per_hour, 0.0, "feasible", 0.0)
+        assert [v for v in verify_plan(problem, plan) if v.rule != "pods accounted for"] == []
+    assert (relaxed < by_resource - 1e-6).any()  # the relaxation is tighter somewhere
+
+
+def test_rounded_relaxations_keep_a_hostname_spread_over_several_groups() -> None:
+    """Two groups whose pods share the labels one hostname spread selects (maxSkew 2): a node
+    holds at most 2 of their pods together, so the relaxation's row for the spread must hold the
+    rounded node to 2 (kube-scheduler's PodTopologySpread counts every pod its selector matches,
+    ``plugins/podtopologyspread/filtering.go``, ``Filter``)."""
+    shared = {"app": "shared"}
+    groups = (
+        make_group("front", 6, cpu="100m", memory="128Mi", labels=shared, hostname_spread=2),
+        make_group("back", 6, cpu="100m", memory="128Mi", labels=shared, hostname_spread=2),
+    )
+    option = make_option("m.xlarge", cpu=4000, memory_mib=16384, pods=30, price=0.2)
+    problem = Problem(groups, (option,), ("us-east-1a",))
+    compiled = compile_problem(problem)
+    rows = build_rows(compiled, [6, 6])
+    pricer = patterns._Pricer(compiled, rows)
+    assert pricer.spread_caps.tolist() == [2, 2]  # each group's spread selects both groups
+    value = pricer.values(np.array([0.05, 0.06])[: len(rows.keys)])
+    contents, relaxed = pricer.rounded(value, np.arange(len(pricer.options)), 60.0)
+    assert relaxed[0] == pytest.approx(2 * 0.06)
+    for content in contents[:, 0]:
+        assert content.sum() == 2
+        pods = {int(g): int(c) for g, c in zip(pricer.groups, content, strict=True)}
+        assert node_accepts(compiled, int(pricer.options[0]), pods)
+
+
 def test_node_accepts_rejects_what_the_verifier_rejects() -> None:
     """The pricing's check refuses a node over max pods, two pods of a one-per-node group, two
     groups sharing a host port, and more hostname-spread pods than maxSkew."""
@@ -175,6 +233,12 @@ def test_each_stage_is_deterministic() -> None:
     second = column_generation(compiled, rows, [], 1.0, SolveBudget(60.0, 1.0))[1]
     assert first.patterns == second.patterns
     assert first.lp_value == second.lp_value
+    rounding = [
+        column_generation(compiled, rows, [], 1.0, SolveBudget(60.0, 1.0), round_first=True)[1]
+        for _ in range(2)
+    ]
+    assert rounding[0].patterns == rounding[1].patterns
+    assert rounding[0].lp_value == rounding[1].lp_value
     runs = [improve_with_patterns(compiled, placeable, [], work=1.0) for _ in range(2)]
     assert runs[0] is not None and runs[1] is not None
     assert runs[0].nodes == runs[1].nodes
