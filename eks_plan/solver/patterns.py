@@ -44,7 +44,13 @@ each workload group it holds. This module builds plans from patterns:
    on Karpenter's default types at 1,000 pods, $38.47/h -> $38.30/h over every current type; at
    10,000 pods $547.81/h -> $546.42/h and $514.48/h -> $512.73/h.
    The rounded relaxations then took 10,000 pods to $545.49/h and $511.67/h (every current type,
-   seeds 0-2: $512.94/h -> $512.06/h, each seed cheaper). In the one master of 1,000 pods they
+   seeds 0-2: $512.94/h -> $512.06/h, each seed cheaper), 100,000 pods (work 120) from $4,923.68/h
+   to $4,909.91/h on Karpenter's default types and from $4,930.90/h to $4,942.09/h over every
+   current type. Rounding at every round of a batch's column generation lowers its LP much faster
+   (10,000 pods, every current type, batch 0: $167.02/h against $171.09/h after 3.3 deterministic
+   seconds, $159.83/h after 15.6), but the dives then found dearer plans ($519.03/h at 10,000
+   pods, $4,974.69/h at 100,000), so it rounds only where the greedy stops. In the one master of
+   1,000 pods they
    made plans dearer (Karpenter's default types, seeds 0-4: $44.91/h -> $45.09/h, although the
    master's LP fell from $44.48/h to $44.35/h: the integer stage, not the LP, limits the plan
    there), and so did ranking its CP-SAT knapsacks by the surrogate bounds ($45.03/h); it keeps
@@ -515,8 +521,8 @@ class _Pricer:
         relaxation mixes groups to use both. Measured at the greedy's convergence on a 185-row
         batch at 10,000 pods over every current type (209 options): the greedy's best node was
         3.8% of the price below the exact value on average (21% at most) and priced out no
-        option; the rounded nodes 0.9% (9.4% at most), pricing out 25 of the 27 options an
-        exact knapsack prices out."""
+        option; the rounded nodes 1.05% (9.4% at most), pricing out 25 of the 27 options an
+        exact knapsack prices out (``benchmarks/bench_pricing.py``)."""
         # Imported by name: OR-Tools ships stubs for this module alone, and mypy, following them,
         # would take the untyped package around it (pywraplp, used elsewhere) for a typed one.
         mbh: Any = importlib.import_module("ortools.linear_solver.python.model_builder_helper")
