@@ -50,11 +50,10 @@ each workload group it holds. This module builds plans from patterns:
    (10,000 pods, every current type, batch 0: $167.02/h against $171.09/h after 3.3 deterministic
    seconds, $159.83/h after 15.6), but the dives then found dearer plans ($519.03/h at 10,000
    pods, $4,974.69/h at 100,000), so it rounds only where the greedy stops. In the one master of
-   1,000 pods they
-   made plans dearer (Karpenter's default types, seeds 0-4: $44.91/h -> $45.09/h, although the
-   master's LP fell from $44.48/h to $44.35/h: the integer stage, not the LP, limits the plan
-   there), and so did ranking its CP-SAT knapsacks by the surrogate bounds ($45.03/h); it keeps
-   the bounds by each resource alone.
+   1,000 pods the rounded relaxations made plans dearer (Karpenter's default types, seeds 0-4:
+   $44.91/h -> $45.09/h, although the master's LP fell from $44.48/h to $44.35/h: the integer
+   stage, not the LP, limits the plan there), and so did ranking its CP-SAT knapsacks by the
+   surrogate bounds ($45.03/h); it keeps the CP-SAT knapsacks ranked by each resource alone.
 4. **Integer plans** (:meth:`_Master.dive`, :func:`integer_master`): two dives with re-pricing
    (fix the LP's whole nodes, round up a tenth of the fractional columns, the cheapest to round up
    first or those nearest a whole node first, cap the pricing at what each row still needs,
@@ -473,9 +472,9 @@ class _Pricer:
         holds: the least, over surrogate constraints, of the fractional knapsack under that
         constraint alone (pods may be split), with each group's pods capped as in :meth:`_greedy`.
         The surrogates are each resource alone and the mixes :data:`SIZE_WEIGHTS` of the cpu and
-        memory shares of the node: every node that keeps each resource keeps each of them, so
-        each one's fractional knapsack bounds the node's value, and the mixes bound the nodes
-        whose best content uses both cpu and memory to the full much more tightly than either
+        memory shares of the node: a node within every resource is within each such mix, so each
+        one's fractional knapsack bounds the node's value, and the mixes bound the nodes whose
+        best content uses both cpu and memory to the full much more tightly than either resource
         alone (measured at the greedy's convergence on a 185-row batch at 10,000 pods over every
         current type: 21.5% of the price above the exact value on average by the resources
         alone)."""
