@@ -20,7 +20,7 @@ from eks_plan.scheduling.pod import HostPort
 from eks_plan.solver import Problem, SolveOptions, patterns, solve
 from eks_plan.solver.bound import lp_bound
 from eks_plan.solver.budget import SolveBudget
-from eks_plan.solver.compat import compile_problem
+from eks_plan.solver.compat import CompiledProblem, compile_problem
 from eks_plan.solver.patterns import (
     build_rows,
     column_generation,
@@ -122,16 +122,33 @@ def test_every_priced_pattern_passes_the_verifiers_per_node_rules() -> None:
     assert len(seen_rules) == len(problem.pod_groups)  # every group was priced into some node
 
 
-def test_exact_pricing_keeps_every_rule_and_beats_the_greedy_knapsacks() -> None:
-    """For every option, at duals that value every group: the exact knapsack's node passes the
-    verifier's per-node rules, holds at least the value of the best greedy fill, and at most the
-    fractional upper bound the master ranks options by."""
+def _rule_pricer() -> tuple[Problem, CompiledProblem, patterns._Pricer, np.ndarray]:
+    """The rule problem's pricer and its values at duals that value every group."""
     problem = _rule_problem()
     compiled = compile_problem(problem)
     rows = build_rows(compiled, [group.count for group in problem.pod_groups])
     pricer = patterns._Pricer(compiled, rows)
     duals = np.array([0.02, 0.05, 0.004, 0.3, 0.01, 0.012])[: len(rows.keys)]
-    value = pricer.values(duals)
+    return problem, compiled, pricer, pricer.values(duals)
+
+
+def _assert_the_verifier_takes_the_node(
+    problem: Problem, compiled: CompiledProblem, o: int, pods: dict[int, int]
+) -> None:
+    """One node of option ``o`` holding ``pods`` (per group) breaks no per-node rule of the
+    verifier (a plan of it and an empty node: the pods left out are not its business)."""
+    option = problem.node_options[o]
+    held = {compiled.groups[g].key: count for g, count in pods.items()}
+    nodes = (PlannedNode("pattern", option, held), PlannedNode("empty", option, {}))
+    plan = Plan(nodes, (), 2 * option.price_per_hour, 0.0, "feasible", 0.0)
+    assert [v for v in verify_plan(problem, plan) if v.rule != "pods accounted for"] == []
+
+
+def test_exact_pricing_keeps_every_rule_and_beats_the_greedy_knapsacks() -> None:
+    """For every option, at duals that value every group: the exact knapsack's node passes the
+    verifier's per-node rules, holds at least the value of the best greedy fill, and at most the
+    fractional upper bound the master ranks options by."""
+    problem, compiled, pricer, value = _rule_pricer()
     greedy = pricer._greedy(value, [value / size for size in pricer.sizes])
     greedy_worth = (greedy * value[None, :, :]).sum(axis=2).max(axis=0)
     upper = pricer.upper_values(value)
@@ -143,11 +160,7 @@ def test_exact_pricing_keeps_every_rule_and_beats_the_greedy_knapsacks() -> None
         assert worth == pytest.approx(sum(value[index, column[g]] * count for g, count in pattern.pods))
         assert greedy_worth[index] - 1e-6 <= worth <= upper[index] + 1e-6
         assert node_accepts(compiled, o, pattern.as_dict())
-        option = problem.node_options[o]
-        pods = {compiled.groups[g].key: count for g, count in pattern.pods}
-        nodes = (PlannedNode("pattern", option, pods), PlannedNode("empty", option, {}))
-        plan = Plan(nodes, (), 2 * option.price_per_hour, 0.0, "feasible", 0.0)
-        assert [v for v in verify_plan(problem, plan) if v.rule != "pods accounted for"] == []
+        _assert_the_verifier_takes_the_node(problem, compiled, o, pattern.as_dict())
 
 
 def test_rounded_relaxations_keep_every_rule_and_sit_between_the_bounds() -> None:
@@ -156,12 +169,7 @@ def test_rounded_relaxations_keep_every_rule_and_sit_between_the_bounds() -> Non
     passes the verifier's per-node rules and is worth at most the exact knapsack's node; the
     relaxation's value lies between the exact value and the surrogate bound, which is at most the
     bound by each resource alone."""
-    problem = _rule_problem()
-    compiled = compile_problem(problem)
-    rows = build_rows(compiled, [group.count for group in problem.pod_groups])
-    pricer = patterns._Pricer(compiled, rows)
-    duals = np.array([0.02, 0.05, 0.004, 0.3, 0.01, 0.012])[: len(rows.keys)]
-    value = pricer.values(duals)
+    problem, compiled, pricer, value = _rule_pricer()
     everything = np.arange(len(pricer.options))
     contents, relaxed = pricer.rounded(value, everything, 60.0)
     surrogate = pricer.upper_values(value)
@@ -175,11 +183,8 @@ def test_rounded_relaxations_keep_every_rule_and_sit_between_the_bounds() -> Non
         assert worth.max() <= exact + 1e-6
         assert exact - 1e-6 <= relaxed[index] <= surrogate[index] + 1e-6 <= by_resource[index] + 2e-6
         best = contents[int(np.argmax(worth)), index]
-        option = problem.node_options[o]
-        pods = {compiled.groups[int(pricer.groups[j])].key: int(c) for j, c in enumerate(best) if c}
-        nodes = (PlannedNode("rounded", option, pods), PlannedNode("empty", option, {}))
-        plan = Plan(nodes, (), 2 * option.price_per_hour, 0.0, "feasible", 0.0)
-        assert [v for v in verify_plan(problem, plan) if v.rule != "pods accounted for"] == []
+        pods = {int(pricer.groups[j]): int(c) for j, c in enumerate(best) if c}
+        _assert_the_verifier_takes_the_node(problem, compiled, o, pods)
     assert (relaxed < by_resource - 1e-6).any()  # the relaxation is tighter somewhere
 
 
