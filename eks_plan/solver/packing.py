@@ -190,6 +190,13 @@ class Packer:
         for portion in self._ordered(portions):
             self._place(portion)
 
+    def place_portions(self, portions: Sequence[Portion]) -> None:
+        """Place each portion (``count`` pods of ``group`` on its class, in its zone; another
+        class when that one has no room left), the biggest pods first, as :meth:`place_all`
+        places a decision's."""
+        for portion in self._ordered(list(portions)):
+            self._place(portion)
+
     def cheapest_class(self, g: int, zone: int | None, exclude: frozenset[int] = frozenset()) -> int | None:
         """The class with the lowest price per pod of ``g`` (dominant share of a node), in ``zone``.
 

@@ -185,9 +185,9 @@ def test_a_batch_the_wall_clock_cuts_short_keeps_the_cheaper_nodes(
     monkeypatch: pytest.MonkeyPatch, dearer: bool
 ) -> None:
     """When the wall clock runs out during a batch, that batch's nodes stay (with the incumbent's
-    nodes of the rows left) only if they cost less than the incumbent's nodes of its rows and
-    those left; else the incumbent's nodes place all of them. The first batch's nodes are made
-    dearer here (one pod per node) or left as its master found them."""
+    pods of the rows left, packed afresh) only if they cost less than the incumbent's pods of its
+    rows and those left; else the incumbent's pods place all of them. The first batch's nodes are
+    made dearer here (one pod per node) or left as its master found them."""
     problem = _problem()
     compiled = compile_problem(problem)
     placeable = [group.count for group in problem.pod_groups]
@@ -218,9 +218,44 @@ def test_a_batch_the_wall_clock_cuts_short_keeps_the_cheaper_nodes(
 
     rows = build_rows(compiled, placeable)
     first, *later = batch_rows_of(compiled, rows, 3, free_zones(compiled, rows))
-    rest = patterns._project(incumbent, rows, [row for batch in later for row in batch])
-    fallback = patterns._project(incumbent, rows, [*first, *(row for batch in later for row in batch)])
+    rest = patterns._left_to_incumbent(compiled, incumbent, rows, [row for batch in later for row in batch])
+    fallback = patterns._left_to_incumbent(
+        compiled, incumbent, rows, [*first, *(row for batch in later for row in batch)]
+    )
     cheaper = cost(batches[0]) + cost(rest) < cost(fallback) - 1e-9
     assert cheaper is not dearer  # each case takes the branch it is about
     expected = batches[0] + rest if cheaper else fallback
     assert Counter(map(repr, result.nodes)) == Counter(map(repr, expected))
+
+
+def test_the_rows_left_to_the_incumbent_get_its_pods_packed_afresh() -> None:
+    """The rows no batch master placed get exactly the incumbent's pods of those rows (per zone
+    for a zone-bound row), on nodes that each pass the per-node rules, and cost no more than the
+    incumbent's nodes restricted to them: less where those nodes were shared with other rows."""
+    problem = _problem()
+    compiled = compile_problem(problem)
+    placeable = [group.count for group in problem.pod_groups]
+    rows = build_rows(compiled, placeable)
+    incumbent = _batched(problem, batch_rows=2)  # a plan whose nodes mix the rows of several batches
+    batches = batch_rows_of(compiled, rows, 3, free_zones(compiled, rows))
+
+    def placed(nodes: list[tuple[int, int, dict[int, int]]]) -> Counter[tuple[int, int | None]]:
+        counts: Counter[tuple[int, int | None]] = Counter()
+        for _, zone, pods in nodes:
+            for g, count in pods.items():
+                counts[(g, None) if rows.free_row[g] >= 0 else (g, zone)] += count
+        return counts
+
+    def cost(nodes: list[tuple[int, int, dict[int, int]]]) -> float:
+        return sum(problem.node_options[option].price_per_hour for option, _, _ in nodes)
+
+    savings = []
+    for first in range(len(batches)):
+        selected = [row for batch in batches[first:] for row in batch]
+        restricted = patterns._project(incumbent, rows, selected)
+        nodes = patterns._left_to_incumbent(compiled, incumbent, rows, selected)
+        assert placed(nodes) == placed(restricted)
+        assert all(node_accepts(compiled, option, pods) for option, _, pods in nodes)
+        assert cost(nodes) <= cost(restricted) + 1e-9
+        savings.append(cost(restricted) - cost(nodes))
+    assert max(savings) > 1e-9
