@@ -217,6 +217,27 @@ def build_node_options(
     from eks_plan.catalog.capacity import allocatable, pod_addresses
     from eks_plan.catalog.labels import node_labels
 
+    # Which DaemonSets land on a node depends on the node only through its labels, and only through
+    # the labels their selectors read (the pool's taints are the same on every option): the same
+    # values of those keys give the same DaemonSets, overhead and host ports, so each set is summed
+    # once per call. The default pool's 2,142 options have 2 DaemonSets without selectors, so one
+    # landing; a selector on the instance type makes one per type, shared by its zones and capacity
+    # types.
+    tolerating = [d for d in daemonsets if not untolerated(taints, d.pod.tolerations)]
+    read_keys = tuple(sorted(frozenset().union(*(d.pod.node_selector.keys() for d in tolerating))))
+    landings: dict[tuple[str | None, ...], tuple[Resources, tuple[Any, ...]]] = {}
+
+    def landing_of(labels: Mapping[str, str]) -> tuple[Resources, tuple[Any, ...]]:
+        key = tuple(labels.get(name) for name in read_keys)
+        found = landings.get(key)
+        if found is None:
+            landing = [d for d in tolerating if d.pod.node_selector.matches(labels)]
+            overhead = total(d.pod.requests for d in landing) + {
+                VPC_IP_PODS: sum(1 for d in landing if takes_pool_address(d.pod))
+            }
+            found = landings[key] = (overhead, tuple(port for d in landing for port in d.pod.host_ports))
+        return found
+
     options: list[NodeOption] = []
     for instance_type in instance_types:
         node_allocatable = allocatable(instance_type, settings)
@@ -242,10 +263,7 @@ def build_node_options(
                     zone_id=(zone_ids or {}).get(zone),
                     pool_labels=pool_labels,
                 )
-                landing = [d for d in daemonsets if d.runs_on(labels, taints)]
-                overhead = total(d.pod.requests for d in landing) + {
-                    VPC_IP_PODS: sum(1 for d in landing if takes_pool_address(d.pod))
-                }
+                overhead, host_ports = landing_of(labels)
                 options.append(
                     NodeOption(
                         pool=pool,
@@ -257,7 +275,7 @@ def build_node_options(
                         daemonset_overhead=overhead,
                         labels=MappingProxyType(labels),
                         taints=taints,
-                        daemonset_host_ports=tuple(port for d in landing for port in d.pod.host_ports),
+                        daemonset_host_ports=host_ports,
                     )
                 )
     return tuple(options)
