@@ -190,11 +190,8 @@ def pool_instance_types(
 ) -> list[InstanceType]:
     """Instance types the region offers that the pool's filter accepts (or, with ``accepted=False``,
     rejects: the candidates for an "allow instance type X" fix)."""
-    return [
-        instance_type
-        for instance_type in catalog
-        if instance_type.offered_in(region) and accepted == pool.instances.accepts_type(instance_type)
-    ]
+    accepts, rejects = catalog.split(pool.instances, region)
+    return list(accepts if accepted else rejects)
 
 
 def build_node_options(
