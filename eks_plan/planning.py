@@ -278,13 +278,14 @@ def _kept_node_options(
     request: _OptionsRequest,
 ) -> tuple[tuple[NodeOption, ...], tuple[tuple[InstanceType, str, str], ...]]:
     """The options, and the (type, capacity type, zone) nodes ``request.pricing`` had no price for."""
+    from eks_plan.catalog.capacity import allocatable, pod_addresses
+    from eks_plan.catalog.labels import node_labels
+
     instance_types, pool, region, zones = request.instance_types, request.pool, request.region, request.zones
     capacity_types, settings, pricing = request.capacity_types, request.settings, request.pricing
     daemonsets, taints = request.daemonsets, request.taints
     pool_labels = None if request.pool_labels is None else dict(request.pool_labels)
     zone_ids = None if request.zone_ids is None else dict(request.zone_ids)
-    from eks_plan.catalog.capacity import allocatable, pod_addresses
-    from eks_plan.catalog.labels import node_labels
 
     # Which DaemonSets land on a node depends on the node only through its labels, and only through
     # the labels their selectors read (the pool's taints are the same on every option): the same
