@@ -30,6 +30,7 @@ import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -190,11 +191,8 @@ def pool_instance_types(
 ) -> list[InstanceType]:
     """Instance types the region offers that the pool's filter accepts (or, with ``accepted=False``,
     rejects: the candidates for an "allow instance type X" fix)."""
-    return [
-        instance_type
-        for instance_type in catalog
-        if instance_type.offered_in(region) and accepted == pool.instances.accepts_type(instance_type)
-    ]
+    accepts, rejects = catalog.split(pool.instances, region)
+    return list(accepts if accepted else rejects)
 
 
 def build_node_options(
@@ -213,11 +211,105 @@ def build_node_options(
 ) -> tuple[NodeOption, ...]:
     """Every (instance type, zone, capacity type) node the pool may buy, with its price, allocatable,
     labels, taints and DaemonSet overhead. Types without a price for a capacity type are left out
-    (``pricing.warnings`` lists them); a zone that does not offer the type is left out."""
+    (``pricing.warnings`` lists them); a zone that does not offer the type is left out.
+
+    The last :data:`KEPT_OPTION_SETS` results are kept, by every input (the pricing by
+    :attr:`~eks_plan.catalog.pricing.Pricing.key`, which decides every price): ``size`` builds the
+    same pool's options twice in ``diff``, on every explore re-solve and in ``lint`` beside its plan,
+    and the test suite builds the same few configurations about 330 times, two times in three with
+    inputs it built before. A kept result is the tuple a new build would make (frozen options of
+    frozen inputs); the prices it could not find are asked of ``pricing`` again, so that its
+    warnings list the same types.
+    """
+    types = tuple(instance_types)
+    request = _OptionsRequest(
+        type_ids=tuple(map(id, types)),
+        instance_types=types,
+        pool=pool,
+        region=region,
+        zones=tuple(zones),
+        capacity_types=tuple(capacity_types),
+        settings=settings,
+        prices=pricing.key,
+        daemonsets=tuple(daemonsets),
+        pool_labels=None if pool_labels is None else tuple(pool_labels.items()),
+        taints=taints,
+        zone_ids=None if zone_ids is None else tuple(zone_ids.items()),
+        pricing=pricing,
+    )
+    options, unpriced = _kept_node_options(request)
+    for instance_type, capacity_type, zone in unpriced:
+        pricing.price_per_hour(instance_type, capacity_type, zone)  # records it for pricing.warnings
+    return options
+
+
+#: How many :func:`build_node_options` results a process keeps (1.6 MB for the default pool's
+#: 2,142 options, mostly their labels; a kept result is also what the plans of the process hold).
+KEPT_OPTION_SETS = 8
+
+
+@dataclass(frozen=True)
+class _OptionsRequest:
+    """The inputs of :func:`build_node_options` as hashable values: its cache key.
+
+    The instance types count by identity (``type_ids``): their equality leaves out the offering and
+    price rows, which a node option reads, so two catalogues' equal types may still differ here. A
+    kept request holds its types, so no other object can take their ids while it is kept. ``pricing``
+    counts by ``prices``, its :attr:`~eks_plan.catalog.pricing.Pricing.key`.
+    """
+
+    type_ids: tuple[int, ...]
+    instance_types: tuple[InstanceType, ...] = field(compare=False)
+    pool: str
+    region: str
+    zones: tuple[str, ...]
+    capacity_types: tuple[str, ...]
+    settings: NodeSettings
+    prices: tuple[object, ...]
+    daemonsets: tuple[DaemonSetLoad, ...]
+    pool_labels: tuple[tuple[str, str], ...] | None
+    taints: tuple[Any, ...]
+    zone_ids: tuple[tuple[str, str], ...] | None
+    pricing: Pricing = field(compare=False)
+
+
+@lru_cache(maxsize=KEPT_OPTION_SETS)
+def _kept_node_options(
+    request: _OptionsRequest,
+) -> tuple[tuple[NodeOption, ...], tuple[tuple[InstanceType, str, str], ...]]:
+    """The options, and the (type, capacity type, zone) nodes ``request.pricing`` had no price for."""
     from eks_plan.catalog.capacity import allocatable, pod_addresses
     from eks_plan.catalog.labels import node_labels
 
+    instance_types, pool, region, zones = request.instance_types, request.pool, request.region, request.zones
+    capacity_types, settings, pricing = request.capacity_types, request.settings, request.pricing
+    daemonsets, taints = request.daemonsets, request.taints
+    pool_labels = None if request.pool_labels is None else dict(request.pool_labels)
+    zone_ids = None if request.zone_ids is None else dict(request.zone_ids)
+
+    # Which DaemonSets land on a node depends on the node only through its labels, and only through
+    # the labels their selectors read (the pool's taints are the same on every option): the same
+    # values of those keys give the same DaemonSets, overhead and host ports, so each set is summed
+    # once per call. The default pool's 2,142 options have 2 DaemonSets without selectors, so one
+    # landing; a selector on the instance type makes one per type, shared by its zones and capacity
+    # types.
+    tolerating = [d for d in daemonsets if not untolerated(taints, d.pod.tolerations)]
+    read_keys = tuple(sorted(frozenset().union(*(d.pod.node_selector.keys() for d in tolerating))))
+    landings: dict[tuple[str | None, ...], tuple[Resources, tuple[Any, ...]]] = {}
+
+    def landing_of(labels: Mapping[str, str]) -> tuple[Resources, tuple[Any, ...]]:
+        key = tuple(labels.get(name) for name in read_keys)
+        found = landings.get(key)
+        if found is None:
+            landing = [d for d in tolerating if d.pod.node_selector.matches(labels)]
+            overhead = total(d.pod.requests for d in landing) + {
+                VPC_IP_PODS: sum(1 for d in landing if takes_pool_address(d.pod))
+            }
+            found = landings[key] = (overhead, tuple(port for d in landing for port in d.pod.host_ports))
+        return found
+
     options: list[NodeOption] = []
+    unpriced: list[tuple[InstanceType, str, str]] = []
     for instance_type in instance_types:
         node_allocatable = allocatable(instance_type, settings)
         addresses = pod_addresses(instance_type, settings)
@@ -231,6 +323,7 @@ def build_node_options(
             for capacity_type in capacity_types:
                 price = pricing.price_per_hour(instance_type, capacity_type, zone)
                 if price is None:
+                    unpriced.append((instance_type, capacity_type, zone))
                     continue
                 labels = node_labels(
                     instance_type,
@@ -242,10 +335,7 @@ def build_node_options(
                     zone_id=(zone_ids or {}).get(zone),
                     pool_labels=pool_labels,
                 )
-                landing = [d for d in daemonsets if d.runs_on(labels, taints)]
-                overhead = total(d.pod.requests for d in landing) + {
-                    VPC_IP_PODS: sum(1 for d in landing if takes_pool_address(d.pod))
-                }
+                overhead, host_ports = landing_of(labels)
                 options.append(
                     NodeOption(
                         pool=pool,
@@ -257,10 +347,10 @@ def build_node_options(
                         daemonset_overhead=overhead,
                         labels=MappingProxyType(labels),
                         taints=taints,
-                        daemonset_host_ports=tuple(port for d in landing for port in d.pod.host_ports),
+                        daemonset_host_ports=host_ports,
                     )
                 )
-    return tuple(options)
+    return tuple(options), tuple(unpriced)
 
 
 def takes_pool_address(pod: PodSpec) -> bool:

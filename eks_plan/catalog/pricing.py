@@ -247,6 +247,15 @@ class Pricing:
             )
         self._spot = read_spot_prices(self.settings.spot_price_file) if self.settings.spot_price_file else {}
         self._unpriced: set[tuple[str, str]] = set()
+        self.key: tuple[object, ...] = (
+            self.price_region,
+            self.settings.savings_plan_discount,
+            self.settings.spot_discount,
+            tuple((name, tuple(by_zone.items())) for name, by_zone in self._spot.items()),
+        )
+        """Everything :meth:`price_per_hour` reads besides its arguments and the instance type's own
+        prices: the price region, both discounts and the spot price file's rows. Two pricings with
+        equal keys give every node the same price (``eks_plan.planning`` keeps node options by it)."""
 
     @property
     def warnings(self) -> tuple[str, ...]:
