@@ -103,14 +103,8 @@ class Packer:
         self.unplaced: dict[int, int] = defaultdict(int)
         self.unplaced_why: dict[int, UnplacedReason] = {}
         self.pool_max = {p.name: p.max_nodes for p in compiled.problem.pools if p.max_nodes is not None}
-        usable = compiled.usable.astype(np.float64)
-        self._share = np.zeros((len(compiled.groups), len(compiled.options)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for r in range(len(compiled.resources)):
-                ratio = np.where(
-                    usable[None, :, r] > 0, compiled.requests[:, None, r] / usable[None, :, r], 0
-                )
-                self._share = np.maximum(self._share, ratio)
+        self._usable = compiled.usable.astype(np.float64)
+        self._shares: dict[int, np.ndarray] = {}
         self._flat_classes = _FlatClasses(compiled)
         self._host_hard = [
             target is not None and target != frozenset({g}) for g, target in enumerate(compiled.host_affinity)
@@ -218,7 +212,7 @@ class Packer:
             return None
         classes = flat.class_index[positions]
         first = positions[np.r_[True, classes[1:] != classes[:-1]]]  # each class's first usable option
-        costs = flat.price[first] * np.maximum(self._share[g, flat.options[first]], 1e-9)
+        costs = flat.price[first] * np.maximum(self._share(g)[flat.options[first]], 1e-9)
         return int(flat.class_index[first[int(np.argmin(costs))]])
 
     def cost(self) -> float:
@@ -229,7 +223,7 @@ class Packer:
     def _ordered(self, portions: list[Portion]) -> list[Portion]:
         def size(portion: Portion) -> float:
             option = self.compiled.classes[portion.class_index].options[0]
-            return float(self._share[portion.group, option])
+            return float(self._share(portion.group)[option])
 
         return sorted(
             portions,
@@ -498,6 +492,20 @@ class Packer:
             self.class_zone_counts[node.class_index][node.zone] += 1
             self._option[node.index] = best
             self._free[node.index] = compiled.usable[best] - used
+
+    def _share(self, g: int) -> np.ndarray:
+        """``[O]``: one pod of ``g``'s dominant share of each option's usable capacity (0 where the
+        option has none of a resource), computed the first time a group asks: a packing reads it
+        for the groups it places, and the whole ``[G, O]`` table cost 0.4 s at 100,000 pods over
+        every current type (3,000 groups x 3,708 options), on every packer made."""
+        share = self._shares.get(g)
+        if share is None:
+            usable = self._usable
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(usable > 0, self.compiled.requests[g][None, :] / usable, 0.0)
+            share = np.maximum(ratio.max(axis=1, initial=0.0), 0.0)
+            self._shares[g] = share
+        return share
 
     def _pool_has_room(self, pool: str) -> bool:
         limit = self.pool_max.get(pool)

@@ -1536,8 +1536,8 @@ def _improve_in_batches(
     the work left (what a batch leaves goes to the next ones), its nodes concatenated.
 
     When the wall clock's net is reached, the rows left keep the incumbent's nodes restricted to
-    them (together, so that those nodes stay whole), and so do the rows of the batch it cut short
-    if that batch's nodes cost more than the incumbent's; a batch whose master finds no cover makes the
+    them, packed afresh (:func:`_left_to_incumbent`), and so do the rows of the batch it cut short
+    if that batch's nodes cost more; a batch whose master finds no cover makes the
     whole stage fail (``None``: the incumbent then places its free groups in other zones). Pool
     maximums span batches: problems with one are left to the single master (``None``). ``None``
     too when the nodes do not place each row exactly.
@@ -1586,15 +1586,12 @@ def _improve_in_batches(
             row_duals[np.asarray(batch, dtype=np.int64)] = batch_duals
         if budget.out_of_time(PATTERN_STAGE, reserve):
             # The wall clock may have cut this batch short (a dive cut short rounds up every
-            # fractional column): its nodes stay only if, with the incumbent's pods of the rows
-            # left, they cost less than the incumbent's pods of its rows and those left.
+            # fractional column): its nodes stay only if they cost less than the incumbent's pods
+            # of its rows packed afresh; the rows left get the incumbent's pods.
+            instead = _left_to_incumbent(compiled, incumbent, rows, batch)
+            nodes.extend(found if _cost(compiled, found) < _cost(compiled, instead) - 1e-9 else instead)
             left = [row for later in batches[index + 1 :] for row in later]
-            rest = _left_to_incumbent(compiled, incumbent, rows, left)
-            fallback = _left_to_incumbent(compiled, incumbent, rows, [*batch, *left])
-            if _cost(compiled, found) + _cost(compiled, rest) < _cost(compiled, fallback) - 1e-9:
-                nodes.extend(found + rest)
-            else:
-                nodes.extend(fallback)
+            nodes.extend(_left_to_incumbent(compiled, incumbent, rows, left))
             break
         nodes.extend(found)
     if not _places_exactly(compiled, rows, nodes):

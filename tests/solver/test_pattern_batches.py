@@ -184,10 +184,10 @@ def test_the_solve_takes_the_batched_path_and_its_plan_is_verified(monkeypatch: 
 def test_a_batch_the_wall_clock_cuts_short_keeps_the_cheaper_nodes(
     monkeypatch: pytest.MonkeyPatch, dearer: bool
 ) -> None:
-    """When the wall clock runs out during a batch, that batch's nodes stay (with the incumbent's
-    pods of the rows left, packed afresh) only if they cost less than the incumbent's pods of its
-    rows and those left; else the incumbent's pods place all of them. The first batch's nodes are
-    made dearer here (one pod per node) or left as its master found them."""
+    """When the wall clock runs out during a batch, that batch's nodes stay only if they cost less
+    than the incumbent's pods of its rows packed afresh, which place its rows otherwise; the rows
+    left get the incumbent's pods. The first batch's nodes are made dearer here (one pod per
+    node) or left as its master found them."""
     problem = _problem()
     compiled = compile_problem(problem)
     placeable = [group.count for group in problem.pod_groups]
@@ -218,13 +218,11 @@ def test_a_batch_the_wall_clock_cuts_short_keeps_the_cheaper_nodes(
 
     rows = build_rows(compiled, placeable)
     first, *later = batch_rows_of(compiled, rows, 3, free_zones(compiled, rows))
+    instead = patterns._left_to_incumbent(compiled, incumbent, rows, first)
     rest = patterns._left_to_incumbent(compiled, incumbent, rows, [row for batch in later for row in batch])
-    fallback = patterns._left_to_incumbent(
-        compiled, incumbent, rows, [*first, *(row for batch in later for row in batch)]
-    )
-    cheaper = cost(batches[0]) + cost(rest) < cost(fallback) - 1e-9
+    cheaper = cost(batches[0]) < cost(instead) - 1e-9
     assert cheaper is not dearer  # each case takes the branch it is about
-    expected = batches[0] + rest if cheaper else fallback
+    expected = (batches[0] if cheaper else instead) + rest
     assert Counter(map(repr, result.nodes)) == Counter(map(repr, expected))
 
 
