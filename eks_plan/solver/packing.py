@@ -151,8 +151,7 @@ class Packer:
                 portions += _zone_portions(compiled, g, classes, zone_counts[g])
             else:
                 portions += [Portion(g, c, None, n) for c, n in classes.items()]
-        for portion in self._ordered(portions):
-            self._place(portion)
+        self.place_portions(portions)
 
     def place_zoned(
         self, per_class_zone: Mapping[int, Mapping[tuple[int, int], int]], placeable: Sequence[int]
@@ -181,8 +180,7 @@ class Packer:
                     self._give_up(g, missing, NO_OPTION)
                 else:
                     portions.append(Portion(g, cheapest, None, missing))
-        for portion in self._ordered(portions):
-            self._place(portion)
+        self.place_portions(portions)
 
     def place_portions(self, portions: Sequence[Portion]) -> None:
         """Place each portion (``count`` pods of ``group`` on its class, in its zone; another

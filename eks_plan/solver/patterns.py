@@ -541,14 +541,14 @@ class _Pricer:
                 np.zeros(count), most[blocks, groups].astype(np.float64), np.zeros(count, dtype=bool), ""
             )
             bounds = np.searchsorted(blocks, np.arange(len(index) + 1))
+            # Each row's amount per group: every resource's request, then each spread's members.
+            per_group_rows = self.requests.T.tolist() + self.spread_members.T.astype(np.int64).tolist()
             for k in range(len(index)):
                 members = range(int(bounds[k]), int(bounds[k + 1]))
                 if not len(members):
                     continue
-                limits_of = list(zip(self.usable[index[k]].tolist(), self.requests.T.tolist(), strict=True))
-                for j, cap in enumerate(self.spread_caps.tolist()):
-                    limits_of.append((cap, self.spread_members[:, j].tolist()))
-                for capacity, per_group in limits_of:
+                capacities = self.usable[index[k]].tolist() + self.spread_caps.tolist()
+                for capacity, per_group in zip(capacities, per_group_rows, strict=True):
                     used = [(v, per_group[int(groups[v])]) for v in members if per_group[int(groups[v])]]
                     if not used:
                         continue
@@ -860,7 +860,7 @@ class _Master:
         price = pricer.prices - (self.pool_duals if len(self.pool_duals) else 0.0)
         floor = EPSILON * np.maximum(pricer.prices, 1.0)
         if self.round_first:
-            added, candidates, bounds = self.price_rounded(self.duals)
+            added, candidates, bounds = self.price_rounded(value, price, floor)
             if added:
                 return added
         else:
@@ -886,20 +886,18 @@ class _Master:
                 added += self.add(pattern)
         return added
 
-    def price_rounded(self, duals: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-        """Add the columns that price out at ``duals`` by the rounded linear relaxations
-        (:meth:`_Pricer.rounded`) of the options whose surrogate bound prices out. Returns how
-        many were added, those options (indices into the pricer's) and their relaxations' values."""
+    def price_rounded(
+        self, value: np.ndarray, price: np.ndarray, floor: np.ndarray
+    ) -> tuple[int, np.ndarray, np.ndarray]:
+        """Add the columns that price out by the rounded linear relaxations
+        (:meth:`_Pricer.rounded`) of the options whose surrogate bound prices out, at the values
+        per pod ``value`` (:meth:`_Pricer.values`), each option's ``price`` less its pool's dual,
+        and the least reduced cost ``floor`` that counts. Returns how many were added, those
+        options (indices into the pricer's) and their relaxations' values."""
         pricer = self.pricer
-        empty = np.zeros(0, dtype=np.int64)
-        if self.budget.out_of_time(PATTERN_STAGE, self.reserve):
-            return 0, empty, np.zeros(0)
-        value = pricer.values(duals)
-        price = pricer.prices - (self.pool_duals if len(self.pool_duals) else 0.0)
-        floor = EPSILON * np.maximum(pricer.prices, 1.0)
         candidates = np.flatnonzero(pricer.upper_values(value) - price > floor)
         if not len(candidates):
-            return 0, empty, np.zeros(0)
+            return 0, candidates, np.zeros(0)
         before = pricer.units
         contents, bounds = pricer.rounded(value, candidates, self.budget.left() - self.reserve)
         self.spent += (pricer.units - before) / PRICING_UNITS_PER_SECOND
@@ -1511,7 +1509,7 @@ def _left_to_incumbent(
             portions[(g, int(compiled.class_of[option]), zone)] += count
     packer = Packer(compiled)
     packer.place_portions([Portion(g, c, z, n) for (g, c, z), n in sorted(portions.items())])
-    if packer.unplaced and any(packer.unplaced.values()):
+    if any(packer.unplaced.values()):
         return projected
     packer.downsize()
     repacked = [(node.option, node.zone, dict(node.pods)) for node in packer.nodes if node.pods]
