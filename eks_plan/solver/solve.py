@@ -364,7 +364,6 @@ def _improve_with_patterns(
         [(node.option, node.zone, node.pods) for node in best.nodes],
         budget.work * _pattern_share(sum(placeable)),
         budget,
-        options.workers,
         options.seed,
         reserve=_reserve(budget)
         + (PATTERN_WALL_KEEP_BATCHED if batched else PATTERN_WALL_KEEP) * budget.left(),
