@@ -59,6 +59,8 @@ SEED = 1  # the generator's seed for every synthetic case
 SOLVER_SEED = 0
 WORKERS = 2
 GIB = 2**30
+#: Steps of the speed probe (:func:`speed_probe`), about a second of pure Python on this machine.
+SPEED_PROBE_STEPS = 10_000_000
 #: The best verified plan known for each case, from long runs (``--record-best``): the excess of
 #: a plan over it tells plan weakness from bound weakness.
 BEST_KNOWN = BENCHMARKS / "best_known.json"
@@ -414,12 +416,26 @@ def table_lines(rows: list[Row], cases: dict[str, Case]) -> list[str]:
     return lines
 
 
+def speed_probe(steps: int = SPEED_PROBE_STEPS) -> float:
+    """Seconds a fixed pure-Python loop takes now: the machine's speed at the moment.
+
+    The rows cut by the wall clock depend on it, and it varies on the shared benchmark machine:
+    the same loop took 0.73 to 1.33 s within a minute on an idle machine (2026-12-01), and the
+    10k all-current case at 30 s gave $514.57/h on one run and $546.38/h an hour later, same code.
+    A probe before each synthetic case puts that variation in the report beside the rows.
+    """
+    start = time.perf_counter()
+    sum(i * i for i in range(steps))
+    return time.perf_counter() - start
+
+
 def markdown_document(
     rows: list[Row],
     cases: dict[str, Case],
     command: str,
     scale: float,
     load: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
+    speed: dict[str, float] | None = None,
 ) -> str:
     from importlib.metadata import version
 
@@ -451,6 +467,12 @@ def markdown_document(
             "- Load average (1, 5, 15 min) on the shared machine: "
             + " at the start, ".join(", ".join(f"{value:.1f}" for value in sample) for sample in load)
             + " at the end"
+        )
+    if speed:
+        lines.append(
+            f"- Speed probe before each synthetic case (a fixed Python loop of {SPEED_PROBE_STEPS:,} steps, "
+            "seconds; lower is faster; the same idle machine has measured 0.73-1.33 s): "
+            + ", ".join(f"{name} {seconds:.2f}" for name, seconds in speed.items())
         )
     if scale != 1:
         lines.append(f"- Time limits scaled by {scale:g} (the targets are not)")
@@ -540,10 +562,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     rows: list[Row] = []
+    speed: dict[str, float] = {}
     load_at_start = os.getloadavg()
     commit_at_start = current_commit()
     for case in select_cases(args.cases):
         limit = case.time_limit_seconds * args.time_limit_scale
+        if not case.corpus_folder:
+            speed[case.name] = speed_probe()
+            print(f"{case.name}: speed probe {speed[case.name]:.2f} s", file=sys.stderr)
         print(f"{case.name}: packing the baseline, then solving ({limit:g} s)...", file=sys.stderr)
         row = run_case(case, args.time_limit_scale, args.workers)
         print(
@@ -570,7 +596,12 @@ def main(argv: list[str] | None = None) -> int:
         write_atomically(
             args.markdown,
             markdown_document(
-                rows, cases, command.strip(), args.time_limit_scale, (load_at_start, os.getloadavg())
+                rows,
+                cases,
+                command.strip(),
+                args.time_limit_scale,
+                (load_at_start, os.getloadavg()),
+                speed,
             ),
         )
         print(f"wrote {args.markdown}", file=sys.stderr)

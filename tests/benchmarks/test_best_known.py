@@ -55,3 +55,15 @@ def test_the_report_splits_the_gap_between_plan_and_bound(tmp_path: Path, monkey
         "gap 13.42% = 4.76% from the plan to the best known + 8.66% from the best known to the bound" in text
     )
     assert "--time-limit-scale 30" in text
+
+
+def test_the_report_shows_the_speed_probe_before_each_synthetic_case() -> None:
+    text = markdown_document(
+        [_row(46.2)],
+        {ONE_K.name: ONE_K},
+        "python benchmarks/bench_solver.py",
+        1.0,
+        speed={ONE_K.name: 0.9251},
+    )
+    assert "- Speed probe before each synthetic case" in text
+    assert f"{ONE_K.name} 0.93" in text
