@@ -118,7 +118,14 @@ SEARCH_SHARE = 0.5
 PATTERN_SHARE = 0.35
 PATTERN_STAGE = "pattern packing"
 #: Share of the wall time left that the pattern stage leaves to the search (a safety net only).
-PATTERN_WALL_KEEP = 0.4
+#: The stage's plan is worth far more than the search's seconds: at 1,000 pods on Karpenter's
+#: default types it needs about 7 wall s for its work on the 2-core machine, and with 0.4 left to
+#: the search the wall clock cut it before its integer master in most 10 s runs, which then kept
+#: first-fit's plan. Measured at a 10 s limit, seeds 0-2, runs interleaved (2026-12-01): Karpenter
+#: default $47.54 / $47.51 / $45.79 per hour with 0.4, $45.06 / $45.02 / $45.06 with 0.15 ($45.35 /
+#: $44.96 / $45.18 with 0.25, $45.08 / $45.03 / $45.09 with 0.05); all-current $38.30-38.39 with
+#: each.
+PATTERN_WALL_KEEP = 0.15
 #: ... above :data:`~eks_plan.solver.patterns.WHOLE_MASTER_PODS` pods, where the stage solves
 #: batches: its plan beats the per-class models' by several percent (10,000 pods over every current
 #: type, 30 s: $516.92/h from the batches, $515.62/h after the search, against $562.70/h without
