@@ -421,7 +421,7 @@ def speed_probe(steps: int = SPEED_PROBE_STEPS) -> float:
 
     The rows cut by the wall clock depend on it, and it varies on the shared benchmark machine:
     the same loop took 0.73 to 1.33 s within a minute on an idle machine (2026-12-01), and the
-    10k all-current case at 30 s gave $514.57/h on one run and $546.38/h an hour later, same code.
+    10k all-current case at 30 s gave $514.57/h at 10:35 and $545.24/h at 11:50 on commit 2dd8d37.
     A probe before each synthetic case puts that variation in the report beside the rows.
     """
     start = time.perf_counter()
