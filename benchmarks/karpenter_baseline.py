@@ -420,11 +420,11 @@ class _Packer:
                     placed = True
                     break
             if not placed:
-                node = self._new_node(group)
-                if node is None:
+                opened = self._new_node(group)
+                if opened is None:
                     failed += 1
                     continue
-                heapq.heappush(buckets[node.zones], (node.pods, node.index))
+                heapq.heappush(buckets[opened.zones], (opened.pods, opened.index))
         return failed
 
     def finish(self, seconds: float, unplaced: dict[int, int]) -> BaselinePlan:
