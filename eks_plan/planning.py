@@ -293,15 +293,14 @@ def _kept_node_options(
     # once per call. The default pool's 2,142 options have 2 DaemonSets without selectors, so one
     # landing; a selector on the instance type makes one per type, shared by its zones and capacity
     # types.
-    tolerating = [d for d in daemonsets if not untolerated(taints, d.pod.tolerations)]
-    read_keys = tuple(sorted(frozenset().union(*(d.pod.node_selector.keys() for d in tolerating))))
+    read_keys = tuple(sorted(frozenset().union(*(d.pod.node_selector.keys() for d in daemonsets))))
     landings: dict[tuple[str | None, ...], tuple[Resources, tuple[Any, ...]]] = {}
 
     def landing_of(labels: Mapping[str, str]) -> tuple[Resources, tuple[Any, ...]]:
         key = tuple(labels.get(name) for name in read_keys)
         found = landings.get(key)
         if found is None:
-            landing = [d for d in tolerating if d.pod.node_selector.matches(labels)]
+            landing = [d for d in daemonsets if d.runs_on(labels, taints)]
             overhead = total(d.pod.requests for d in landing) + {
                 VPC_IP_PODS: sum(1 for d in landing if takes_pool_address(d.pod))
             }

@@ -501,7 +501,7 @@ class Packer:
             usable = self._usable
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(usable > 0, self.compiled.requests[g][None, :] / usable, 0.0)
-            share = np.maximum(ratio.max(axis=1, initial=0.0), 0.0)
+            share = ratio.max(axis=1, initial=0.0)
             self._shares[g] = share
         return share
 

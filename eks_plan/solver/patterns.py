@@ -460,11 +460,15 @@ class _Pricer:
         result = []
         for index in np.flatnonzero(lowest < -EPSILON * np.maximum(self.price_of(), 1.0)):
             o = int(index)
-            counts = contents[best[o], o]
-            pods = tuple((int(self.groups[j]), int(counts[j])) for j in np.flatnonzero(counts))
-            result.append((float(lowest[o]), Pattern(int(self.options[o]), pods)))
+            result.append((float(lowest[o]), self.pattern(o, contents[best[o], o])))
         result.sort(key=lambda item: (item[0], item[1].option))
         return result
+
+    def pattern(self, index: int, counts: np.ndarray) -> Pattern:
+        """The node of option ``self.options[index]`` holding ``counts[j]`` pods of each group
+        ``self.groups[j]`` (a row of the fills' contents)."""
+        pods = tuple((int(self.groups[j]), int(counts[j])) for j in np.flatnonzero(counts))
+        return Pattern(int(self.options[index]), pods)
 
     def upper_values(
         self, value: np.ndarray, index: np.ndarray | None = None, mixed: bool = True
@@ -906,10 +910,9 @@ class _Master:
         added = 0
         for k, index in enumerate(candidates.tolist()):
             if price[index] - worth[best[k], k] < -floor[index]:
-                counts = contents[best[k], k]
-                pods = tuple((int(pricer.groups[j]), int(counts[j])) for j in np.flatnonzero(counts))
-                if node_accepts(self.compiled, int(pricer.options[index]), dict(pods)):
-                    added += self.add(Pattern(int(pricer.options[index]), pods))
+                pattern = pricer.pattern(index, contents[best[k], k])
+                if node_accepts(self.compiled, pattern.option, pattern.as_dict()):
+                    added += self.add(pattern)
         return added, candidates, bounds
 
     def _add_priced(self, duals: np.ndarray) -> int:
