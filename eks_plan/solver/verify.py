@@ -117,6 +117,8 @@ class _Index:
         self._spread_cache: dict[tuple[str, TopologySpreadConstraint], frozenset[str]] = {}
         self._eligible_zones: dict[object, tuple[str, ...]] = {}
         self._eligible_nodes: dict[object, tuple[int, ...]] = {}
+        self._eligible_sets: dict[tuple[int, ...], frozenset[int]] = {}
+        self._holders: dict[str, list[tuple[int, int]]] | None = None
 
     def _candidates(self, selector: LabelSelector) -> Iterable[str]:
         """Groups that may match ``selector``: those carrying all its ``matchLabels`` (a shortcut;
@@ -193,6 +195,23 @@ class _Index:
                 )
             )
         return self._eligible_nodes[cache_key]
+
+    def eligible_set(self, group: PodGroup, spread: TopologySpreadConstraint) -> frozenset[int]:
+        """:meth:`eligible_nodes` as a set."""
+        nodes = self.eligible_nodes(group, spread)
+        if nodes not in self._eligible_sets:
+            self._eligible_sets[nodes] = frozenset(nodes)
+        return self._eligible_sets[nodes]
+
+    def holders(self, key: str) -> list[tuple[int, int]]:
+        """The nodes holding pods of group ``key``, each with how many."""
+        if self._holders is None:
+            self._holders = defaultdict(list)
+            for i, node in enumerate(self.nodes):
+                for held, count in node.pods.items():
+                    if count > 0:
+                        self._holders[held].append((i, count))
+        return self._holders.get(key, [])
 
 
 def _spread_selector(owner: PodGroup, spread: TopologySpreadConstraint) -> LabelSelector | None:
@@ -446,32 +465,44 @@ def _check_spread(index: _Index, by_zone: Mapping[str, Mapping[str, int]]) -> li
                 continue
             selected = index.selected_by_spread(group, spread)
             if spread.topology_key == HOSTNAME:
-                counts = {}
-                hosting = set()
-                for i in index.eligible_nodes(group, spread):
-                    pods = index.nodes[i].pods
-                    counts[index.nodes[i].name] = sum(pods.get(k, 0) for k in selected.intersection(pods))
-                    if pods.get(group.key, 0) > 0:
-                        hosting.add(index.nodes[i].name)
+                # Only the eligible nodes holding a selected pod are visited (at 100,000 pods,
+                # visiting all 10,500 nodes for each of 450 spreads took 14 s); every other
+                # eligible node counts 0.
+                eligible = index.eligible_set(group, spread)
+                counts: dict[str, int] = defaultdict(int)
+                for key in selected:
+                    for i, count in index.holders(key):
+                        if i in eligible:
+                            counts[index.nodes[i].name] += count
+                hosting = {index.nodes[i].name for i, _ in index.holders(group.key) if i in eligible}
+                domains = len(eligible)
             elif spread.topology_key in _ZONE_KEYS:
                 counts = {}
                 for zone in index.eligible_zones(group, spread):
                     pods = by_zone.get(zone, {})
                     counts[zone] = sum(pods.get(k, 0) for k in selected.intersection(pods))
                 hosting = {zone for zone, pods in by_zone.items() if pods.get(group.key, 0) > 0}
+                domains = len(counts)
             else:
                 continue
-            found += _spread_skew(group, spread, counts, hosting)
+            found += _spread_skew(group, spread, counts, hosting, domains)
     return found
 
 
 def _spread_skew(
-    group: PodGroup, spread: TopologySpreadConstraint, counts: Mapping[str, int], hosting: set[str]
+    group: PodGroup,
+    spread: TopologySpreadConstraint,
+    counts: Mapping[str, int],
+    hosting: set[str],
+    domains: int,
 ) -> list[Violation]:
-    if not counts:
+    """The violations of ``spread`` by ``group``'s pods: ``counts`` holds the matching pods of
+    the eligible domains (those it leaves out hold none), ``domains`` how many there are, and
+    ``hosting`` the domains holding the group's own pods."""
+    if not domains:
         return []
-    minimum = min(counts.values())
-    if spread.min_domains is not None and len(counts) < spread.min_domains:
+    minimum = min(counts.values()) if len(counts) == domains else 0
+    if spread.min_domains is not None and domains < spread.min_domains:
         minimum = 0
     hostname = spread.topology_key == HOSTNAME
     # A pod outside the eligible domains breaks its node selector, which _check_node reports.
