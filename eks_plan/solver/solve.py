@@ -372,7 +372,11 @@ def _improve_with_patterns(
         budget.work * _pattern_share(sum(placeable)),
         budget,
         options.seed,
+        # The verifier's time grows with the nodes (as in the search's reserve): at 100,000 pods
+        # over every current type the batches ran up to the reserve, and the verifier (15 s then,
+        # 3 s since it visits only the nodes that hold a spread's pods) ended the solve at 123 s.
         reserve=_reserve(budget)
+        + VERIFY_SECONDS_PER_NODE * len(best.nodes)
         + (PATTERN_WALL_KEEP_BATCHED if batched else PATTERN_WALL_KEEP) * budget.left(),
         group_duals=duals,
         on_batch=lambda i, n: observer.on_phase(
