@@ -72,11 +72,12 @@ each workload group it holds. This module builds plans from patterns:
    the columns), and three dives (no integer master: over a 185-row batch's columns CP-SAT ran
    3.3 deterministic seconds for 1.24 asked and found nothing cheaper than the dives). A dive
    that runs out of work finishes greedily (:meth:`_Master._round_up_greedily`), so a batch with
-   little work still gives a cover close to its LP, and when the earlier batches' pace says the
-   rest would not run in the wall time left, each batch left gets an equal slice of it
-   (:func:`_fit_to_wall`). The batches' nodes are concatenated; the neighbourhood search then
-   repairs the plan across batches. (GLOP's warm start fails on some rounds of these masters;
-   the master is then rebuilt, :meth:`_Master.solve`.)
+   little work still gives a cover close to its LP, and a batch that at the earlier batches'
+   pace would take more than its equal part of the wall time left gets that part
+   (:func:`_fit_to_wall`; its nodes stay only if they beat the incumbent's). The batches' nodes
+   are concatenated; the neighbourhood search then repairs the plan across batches. (GLOP's warm
+   start fails on some rounds of these masters; the master is then rebuilt,
+   :meth:`_Master.solve`.)
 
 Measured at 10 s under a load average of 7-8 on the 2-core machine (the solve before this stage,
 then with it): $47.34/h -> $44.82/h on Karpenter's default types at 1,000 pods (gap 6.7% -> 1.5%),
@@ -1073,34 +1074,53 @@ class _Master:
     def _round_up_greedily(self) -> None:
         """Out of work mid-dive: fix whole copies of columns until every row is covered, each
         time the column that covers the most of what is left per dollar, a pod valued at its
-        row's dual in the last LP (plus a millionth of the largest, so that a row whose dual is
-        0 still counts). Any column will do, not only the LP's fractional ones: rounding up a
-        column whose rows are mostly covered already buys a node for a pod or two.
+        row's dual in the last LP (plus a millionth of the largest dual, or of 1 if that is
+        larger, so that a row whose dual is 0 still counts). Any column will do, not only the
+        LP's fractional ones: rounding up a column whose rows are mostly covered already buys a
+        node for a pod or two. Only the rows still short and the columns holding some of them
+        count; after each fix only the rows it covered are revalued.
 
         Example: rows short of 3 and 1 pods, both duals 1, columns holding (3, 0) at $1, (0, 1)
         at $0.5 and (3, 1) at $1.2: the third covers 4 for $1.2 (3.33 per dollar, against 3 and
         2), so it is fixed once and covers both rows for $1.2, where the first two cost $1.5."""
-        residual = self.residual().astype(np.float64)
-        if not (residual > 0).any():
+        residual = self.residual()
+        short = np.flatnonzero(residual > 0)
+        if not len(short):
             return
-        weight = np.maximum(self.duals, 0.0)
-        weight = weight + 1e-6 * max(float(weight.max()), 1.0)
-        holds = np.zeros((len(self.patterns), len(residual)))
+        position = {int(row): k for k, row in enumerate(short)}
+        columns: list[int] = []
+        entries: list[tuple[int, int, int]] = []  # (column's position, short row's position, pods)
         for i, pattern in enumerate(self.patterns):
             zone = int(self.compiled.option_zone[pattern.option])
-            for g, count in pattern.pods:
-                row = self.row_of(g, zone)
-                if row >= 0:
-                    holds[i, row] += count
-        price = np.array([self.compiled.options[p.option].price_per_hour for p in self.patterns])
-        while (residual > 0).any():
-            covered = np.minimum(holds, np.maximum(residual, 0.0)[None, :]) @ weight
-            best = int(np.argmax(covered / np.maximum(price, 1e-12)))
-            if covered[best] <= 0:
+            held = [
+                (position[row], count)
+                for g, count in pattern.pods
+                if (row := self.row_of(g, zone)) in position
+            ]
+            if held:
+                entries += [(len(columns), k, count) for k, count in held]
+                columns.append(i)
+        holds = np.zeros((len(columns), len(short)))
+        for c, k, count in entries:
+            holds[c, k] += count
+        duals = np.nan_to_num(np.maximum(self.duals[short], 0.0), nan=0.0, posinf=0.0)
+        weight = duals + 1e-6 * max(float(duals.max()), 1.0)
+        price = np.maximum(
+            [self.compiled.options[self.patterns[i].option].price_per_hour for i in columns], 1e-12
+        )
+        left = residual[short].astype(np.float64)
+        covered = (np.minimum(holds, left[None, :]) * weight[None, :]).sum(axis=1)
+        while (left > 0).any():
+            # Rounded so that ties (the first column wins) do not hang on the last bit of a sum.
+            best = int(np.argmax(np.round(covered / price, 9)))
+            if not covered[best] > 0:
                 break
-            var = self.variables[best]
+            var = self.variables[columns[best]]
             var.SetLb(var.lb() + 1.0)
-            residual -= holds[best]
+            for k in np.flatnonzero(holds[best]).tolist():
+                before = np.minimum(holds[:, k], max(left[k], 0.0))
+                left[k] -= holds[best, k]
+                covered -= (before - np.minimum(holds[:, k], max(left[k], 0.0))) * weight[k]
 
     def _complete_cover(self) -> None:
         """Fix more copies of a column for each row still short: the column holding the most pods
@@ -1387,7 +1407,9 @@ def _pack_rows(
         if variant and not master.reset():
             break
         share = (work * (cg_share + dive_share) - master.spent) / (len(dives) - variant)
-        nodes = master.dive(max(share, work * dive_share / 4), nearest_first, fraction_of, homogeneous)
+        nodes = master.dive(
+            max(share, work * dive_share / 4), nearest_first, fraction_of, greedy_finish=homogeneous
+        )
         if nodes is None:
             continue
         trimmed = _trim(compiled, rows, nodes)
@@ -1583,11 +1605,13 @@ def _improve_in_batches(
 ) -> PatternResult | None:
     """The rows solved batch by batch (:func:`batch_rows_of`, one zone at a time, the free groups
     each in the zone :func:`free_zones` gives it), each by its own master with an equal share of
-    the work left (what a batch leaves goes to the next ones), its nodes concatenated.
+    the work left (what a batch leaves goes to the next ones; less when the wall time left would
+    not hold it, :func:`_fit_to_wall`), its nodes concatenated.
 
     When the wall clock's net is reached, the rows left keep the incumbent's nodes restricted to
-    them, packed afresh (:func:`_left_to_incumbent`), and so do the rows of the batch it cut short
-    if that batch's nodes cost more; a batch whose master finds no cover makes the
+    them, packed afresh (:func:`_left_to_incumbent`), and so do the rows of a batch that the wall
+    clock cut short or whose work was cut to fit it, if that batch's nodes cost more; a batch
+    whose master finds no cover makes the
     whole stage fail (``None``: the incumbent then places its free groups in other zones). Pool
     maximums span batches: problems with one are left to the single master (``None``). ``None``
     too when the nodes do not place each row exactly.
@@ -1601,8 +1625,7 @@ def _improve_in_batches(
     useful = _useful_options(compiled)
     nodes: list[NodeSpec] = []
     row_duals = np.zeros(len(rows.keys))
-    spent = asked = 0.0
-    started = budget.elapsed()
+    spent = asked = batches_wall = 0.0
     for index, batch in enumerate(batches):
         if budget.out_of_time(PATTERN_STAGE, reserve):
             left = [row for later in batches[index:] for row in later]
@@ -1615,18 +1638,19 @@ def _improve_in_batches(
         # What earlier batches left over goes to the later ones; an overrun (CP-SAT's presolve is
         # not within its deterministic limit) takes at most a quarter of a later batch's share.
         share = max(max(work - spent, 0.0) / (len(batches) - index), 0.75 * work / len(batches))
+        fitted = share
         if asked > 0:
-            # Wall seconds per unit of work asked (not spent: a batch that converges early asks
-            # for more than it spends, and would make the rate of a small problem look slow).
-            share = _fit_to_wall(
-                share, (budget.elapsed() - started) / asked, len(batches) - index, budget, reserve
-            )
-        asked += share
+            # The earlier masters' wall seconds per unit of work asked (not spent: a batch that
+            # converges early asks for more than it spends, and would make a small problem's
+            # rate look slow).
+            fitted = _fit_to_wall(share, batches_wall / asked, len(batches) - index, budget, reserve)
+        asked += fitted
+        batch_started = budget.elapsed()
         found, batch_duals, used = _pack_rows(
             compiled,
             sub,
             start,
-            share,
+            fitted,
             budget,
             seed,
             reserve,
@@ -1636,21 +1660,25 @@ def _improve_in_batches(
             cg_share=BATCH_CG_SHARE,
             dive_share=1 - BATCH_CG_SHARE,
         )
+        batches_wall += budget.elapsed() - batch_started
         spent += used
         if found is None:
             return None
         if batch_duals is not None:
             row_duals[np.asarray(batch, dtype=np.int64)] = batch_duals
-        if budget.out_of_time(PATTERN_STAGE, reserve):
-            # The wall clock may have cut this batch short: its nodes stay only if they cost less
-            # than the incumbent's pods of its rows packed afresh; the rows left get the
-            # incumbent's pods.
+        out_of_time = budget.out_of_time(PATTERN_STAGE, reserve)
+        if out_of_time or fitted < share:
+            # The wall clock may have cut this batch short, or its work was cut to fit it: its
+            # nodes stay only if they cost less than the incumbent's pods of its rows packed
+            # afresh.
             instead = _left_to_incumbent(compiled, incumbent, rows, batch)
-            nodes.extend(found if _cost(compiled, found) < _cost(compiled, instead) - 1e-9 else instead)
+            found = found if _cost(compiled, found) < _cost(compiled, instead) - 1e-9 else instead
+        nodes.extend(found)
+        if out_of_time:
+            # The rows left get the incumbent's pods.
             left = [row for later in batches[index + 1 :] for row in later]
             nodes.extend(_left_to_incumbent(compiled, incumbent, rows, left))
             break
-        nodes.extend(found)
     if not _places_exactly(compiled, rows, nodes):
         return None
     return PatternResult(nodes, _group_duals(compiled, rows, row_duals))

@@ -295,10 +295,10 @@ def _out_of_work_dive(greedy_finish: bool) -> tuple[float, list[Any], Any]:
 
 def test_a_dive_out_of_work_finishes_greedily_with_a_cheaper_cover_of_every_row() -> None:
     """With no work left for re-solving, the batches' dive covers what the LP's whole nodes leave
-    by the columns that hold most of it per dollar, not by rounding every fractional column up:
-    every row is still covered, by columns the pricing made (each a node a scheduler takes), for
-    less: here $1.426/h against $1.596/h (LP $1.271/h); measured on a 185-row batch at 10,000
-    pods, $216.70/h against $279.25/h (LP $193.32/h)."""
+    by the columns that hold most of it per dollar, not by rounding up each fractional column
+    that still covers something: every row is still covered, by columns the pricing made (each
+    a node a scheduler takes), for less: here $1.426/h against $1.596/h (LP $1.271/h); measured
+    on a 185-row batch at 10,000 pods, $216.70/h against $279.25/h (LP $193.32/h)."""
     greedy_cost, greedy_nodes, master = _out_of_work_dive(greedy_finish=True)
     rounded_cost, _, _ = _out_of_work_dive(greedy_finish=False)
     assert (master.residual() <= 0).all()
