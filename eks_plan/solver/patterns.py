@@ -83,7 +83,7 @@ each workload group it holds. This module builds plans from patterns:
    but they converge only after 16-30 work each (47-103 wall s). A 30 s solve gives each
    batch's column generation 0.9-1.4 work: batches 1 and 4 then reach $176.15/h against
    $171.89/h converged (+2.5%), and the default :data:`MAX_ROUNDS` stops all six at $535.67/h
-   whatever the work. Faster convergence is what the 2% target there needs; Wentges smoothing
+   at 6 work as at 12. Faster convergence is what the 2% target there needs; Wentges smoothing
    of 0 to 0.9 and seeding at 1-5% above the class LP's duals moved the LPs after 1.44 work by
    under 0.2%.
 
@@ -1013,7 +1013,7 @@ class _Master:
 
         Why the greedy finish only for the batches: measured on a 185-row batch at 10,000 pods
         on Karpenter's default types (2.5 work, LP $193.32/h), the three dives gave $279.25,
-        $230.09 and $221.86/h rounding up and $216.70, $215.50 and $201.37/h greedily. The
+        $230.09 and $221.86/h rounding up and $216.70, $215.50 and $201.12/h greedily. The
         single master's dives only hint its integer master, and there the greedy dives' cheaper
         hints gave dearer covers: 1,000 pods on Karpenter's default types at 10 work, seeds 0-2,
         $45.04 / $44.99 / $45.20/h against $44.84 / $44.88 / $44.80/h."""
