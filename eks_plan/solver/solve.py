@@ -293,9 +293,10 @@ def _model_has_time(budget: SolveBudget, stage: str) -> bool:
     return not budget.out_of_time(stage, _reserve(budget) + MODEL_MIN_WALL_SHARE * budget.limit)
 
 
-def _reserve(budget: SolveBudget) -> float:
-    """Wall seconds kept for the verifier and the report."""
-    return VERIFY_RESERVE + VERIFY_SHARE * budget.limit
+def _reserve(budget: SolveBudget, nodes: int = 0) -> float:
+    """Wall seconds kept for the verifier and the report, of a plan of ``nodes`` nodes when
+    known (their time grows with the nodes)."""
+    return VERIFY_RESERVE + VERIFY_SHARE * budget.limit + VERIFY_SECONDS_PER_NODE * nodes
 
 
 def _search_neighbourhoods(
@@ -312,7 +313,7 @@ def _search_neighbourhoods(
     from eks_plan.solver.lns import LnsNode, improve_nodes
 
     start = [LnsNode(node.option, node.zone, dict(node.pods)) for node in best.nodes]
-    reserve = _reserve(budget) + VERIFY_SECONDS_PER_NODE * len(best.nodes)
+    reserve = _reserve(budget, len(best.nodes))
     improved = improve_nodes(
         compiled,
         start,
@@ -372,11 +373,10 @@ def _improve_with_patterns(
         budget.work * _pattern_share(sum(placeable)),
         budget,
         options.seed,
-        # The verifier's time grows with the nodes (as in the search's reserve): at 100,000 pods
-        # over every current type the batches ran up to the reserve, and the verifier (15 s then,
-        # 3 s since it visits only the nodes that hold a spread's pods) ended the solve at 123 s.
-        reserve=_reserve(budget)
-        + VERIFY_SECONDS_PER_NODE * len(best.nodes)
+        # The reserve counts the incumbent's nodes: at 100,000 pods over every current type the
+        # batches ran up to a reserve without them, and the verifier (15 s then, 3 s since it
+        # visits only the nodes that hold a spread's pods) ended the solve at 123 s.
+        reserve=_reserve(budget, len(best.nodes))
         + (PATTERN_WALL_KEEP_BATCHED if batched else PATTERN_WALL_KEEP) * budget.left(),
         group_duals=duals,
         on_batch=lambda i, n: observer.on_phase(

@@ -116,8 +116,7 @@ class _Index:
         self._term_cache: dict[PodAffinityTerm, frozenset[str]] = {}
         self._spread_cache: dict[tuple[str, TopologySpreadConstraint], frozenset[str]] = {}
         self._eligible_zones: dict[object, tuple[str, ...]] = {}
-        self._eligible_nodes: dict[object, tuple[int, ...]] = {}
-        self._eligible_sets: dict[int, tuple[frozenset[int], int]] = {}
+        self._eligible_nodes: dict[object, tuple[frozenset[int], int]] = {}
         self._holders: dict[str, list[tuple[int, int]]] | None = None
 
     def _candidates(self, selector: LabelSelector) -> Iterable[str]:
@@ -176,13 +175,14 @@ class _Index:
             )
         return self._eligible_zones[cache_key]
 
-    def eligible_nodes(self, group: PodGroup, spread: TopologySpreadConstraint) -> tuple[int, ...]:
-        """The plan's nodes that are domains of ``group``'s constraint ``spread``."""
+    def eligible_nodes(self, group: PodGroup, spread: TopologySpreadConstraint) -> tuple[frozenset[int], int]:
+        """The plan's nodes that are domains of ``group``'s constraint ``spread``, and how many
+        domains (distinct node names) they are."""
         pod = group.pod
         keys = tuple(c.topology_key for c in pod.topology_spread if c.binds())
         cache_key = spread_domain_key(spread, pod.node_selector, pod.tolerations, keys)
         if cache_key not in self._eligible_nodes:
-            self._eligible_nodes[cache_key] = tuple(
+            nodes = frozenset(
                 i
                 for i in range(len(self.nodes))
                 if spread_counts_node(
@@ -194,15 +194,8 @@ class _Index:
                     keys,
                 )
             )
+            self._eligible_nodes[cache_key] = (nodes, len({self.nodes[i].name for i in nodes}))
         return self._eligible_nodes[cache_key]
-
-    def eligible_set(self, group: PodGroup, spread: TopologySpreadConstraint) -> tuple[frozenset[int], int]:
-        """:meth:`eligible_nodes` as a set, and how many domains (distinct node names) they are."""
-        nodes = self.eligible_nodes(group, spread)
-        key = id(nodes)  # the cached tuple itself: hashing 10,000 indices per spread is not free
-        if key not in self._eligible_sets:
-            self._eligible_sets[key] = (frozenset(nodes), len({self.nodes[i].name for i in nodes}))
-        return self._eligible_sets[key]
 
     def holders(self, key: str) -> list[tuple[int, int]]:
         """The nodes holding pods of group ``key``, each with how many."""
@@ -469,7 +462,7 @@ def _check_spread(index: _Index, by_zone: Mapping[str, Mapping[str, int]]) -> li
                 # Only the eligible nodes holding a selected pod are visited (at 100,000 pods,
                 # visiting all 10,500 nodes for each of 450 spreads took 14 s); every other
                 # eligible node counts 0.
-                eligible, domains = index.eligible_set(group, spread)
+                eligible, domains = index.eligible_nodes(group, spread)
                 counts: dict[str, int] = defaultdict(int)
                 for key in selected:
                     for i, count in index.holders(key):
