@@ -100,6 +100,32 @@ def test_catches_zone_and_hostname_spread() -> None:
     assert rules(host, plan_of(("n1", a, {WEB: 3}), ("n2", a, {}))) == {"topology spread"}
 
 
+def test_hostname_spread_counts_other_workloads_pods_on_the_owners_eligible_nodes_only() -> None:
+    """podtopologyspread ``filtering.go``: ``calPreFilterState`` counts the pods the selector
+    matches (here both workloads' ``tier=front``) on each node that passes the owner's node
+    inclusion policy (``nodeAffinityPolicy: Honor`` by default, so the other pool's nodes are no
+    domains), and ``Filter`` rejects a node whose count exceeds the least count by more than
+    ``maxSkew``. An eligible node holding none of them counts 0."""
+    front = {"tier": "front"}
+    general = option(labels={"pool": "general"})
+    other = option(labels={"pool": "batch"}, pool="batch")
+    web = make_group("web", 1, labels=front, node_selector={"pool": "general"}, hostname_spread=1)
+    api = make_group("api", 2, labels=front)
+    problem = Problem((web, api), (general, other), ("a",))
+    api_key = "Deployment/default/api"
+    # n1 holds 2 matching pods, the empty general node 0: skew 2.
+    assert rules(problem, plan_of(("n1", general, {WEB: 1, api_key: 2}), ("n2", general, {}))) == {
+        "topology spread"
+    }
+    # The batch nodes are no domains of web's, even the empty one: n1 is the only one, skew 0.
+    batch_nodes = (("n2", other, {api_key: 1}), ("n3", other, {}))
+    assert rules(problem, plan_of(("n1", general, {WEB: 1, api_key: 1}), *batch_nodes)) == set()
+    # api's pod on the second general node lifts the least count to 1: skew 1.
+    assert (
+        rules(problem, plan_of(("n1", general, {WEB: 1, api_key: 1}), ("n2", general, {api_key: 1}))) == set()
+    )
+
+
 def test_catches_host_port_conflict() -> None:
     node = option()
     group = make_group("web", 2, host_ports=(HostPort(80),))
