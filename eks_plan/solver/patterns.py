@@ -300,8 +300,6 @@ class PatternResult:
 def supported(compiled: CompiledProblem, placeable: Sequence[int] | None = None) -> bool:
     """Whether this stage handles the problem: no zone loss, no pod affinity on hostname, and
     from :data:`MIN_PODS` to :data:`MAX_PODS` pods."""
-    if compiled.problem.tolerate_zone_loss:
-        return False
     if placeable is not None and not MIN_PODS <= sum(placeable) <= MAX_PODS:
         return False
     return all(target is None for target in compiled.host_affinity)

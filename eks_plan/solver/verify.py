@@ -597,12 +597,16 @@ def _how_many_fit(
     """How many more pods of ``key`` the node takes, honouring every per-node rule."""
     node = index.nodes[node_index]
     pod = index.groups[key].pod
+    # Room first: it is the cheap test, and most survivors are full (a zone-loss check at 10,000
+    # pods visits 390,000 pairs of workload and node).
+    fit = min((free.get(name, 0) // amount for name, amount in pod.requests.items() if amount > 0), default=0)
+    if fit <= 0:
+        return 0
     if not pod.node_selector.matches(index.labels[node_index]) or untolerated(
         node.option.taints, pod.tolerations
     ):
         return 0
-    fit = min((free.get(name, 0) // amount for name, amount in pod.requests.items() if amount > 0), default=0)
-    if fit <= 0 or _conflicts(index, key, pods):
+    if _conflicts(index, key, pods):
         return 0
     # A second replica must not conflict with the first (self anti-affinity, a host port).
     return 1 if _conflicts(index, key, {key: 1}) else fit
