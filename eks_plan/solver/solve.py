@@ -15,10 +15,12 @@ instance types x 3 zones, on 2 cores):
    (:mod:`~eks_plan.solver.model`); reducing the option set is safe because the bound is not
    taken from it.
 4. **Packing** (:mod:`~eks_plan.solver.packing`): zone split and first-fit decreasing onto
-   concrete nodes, then enough spare nodes for zone loss when asked.
+   concrete nodes, then enough spare nodes for zone loss when asked
+   (:func:`~eks_plan.solver.packing.add_zone_loss_spares`: one lost zone at a time, its leftover
+   pods packed by the verifier's own first-fit onto spares in the zones with the least capacity).
 4b. **Pattern packing** (:mod:`~eks_plan.solver.patterns`), from
    :data:`~eks_plan.solver.patterns.MIN_PODS` to :data:`~eks_plan.solver.patterns.MAX_PODS` pods
-   without zone loss or pod affinity on hostname:
+   without pod affinity on hostname (with zone loss, the spares are bought after it):
    column generation over whole-node patterns started from the best packing's nodes and the LP's
    duals, two dives with re-pricing and a CP-SAT master over the columns; the best of its plan
    and the packings goes on. At 1,000 pods first-fit loses 5-8%, the patterns 1.5-2% after the
