@@ -73,7 +73,14 @@ from eks_plan.solver.bound import INTEGER_BOUND_STAGE, LpResult, integer_zone_bo
 from eks_plan.solver.budget import SolveBudget
 from eks_plan.solver.compat import CompiledProblem, compile_problem
 from eks_plan.solver.model import CLASS_STAGE, ZONED_STAGE
-from eks_plan.solver.packing import Node, Packer, add_zone_loss_spares, enforce_rules, zone_rules_reason
+from eks_plan.solver.packing import (
+    Node,
+    Packer,
+    add_zone_loss_spares,
+    enforce_rules,
+    zone_loss_leftover,
+    zone_rules_reason,
+)
 from eks_plan.solver.plan import (
     Fit,
     FitCount,
@@ -404,6 +411,8 @@ def _improve_with_patterns(
     ordered = sorted(packer.nodes, key=lambda n: _node_order(compiled, n))
     if compiled.problem.tolerate_zone_loss:
         ordered = add_zone_loss_spares(compiled, packer, ordered)
+        if zone_loss_leftover(compiled, ordered):
+            return best, False  # some spares could not be bought (a pool at its maximum)
         # The spares are empty nodes, hence domains of the hostname spreads, as in _build.
         enforce_rules(compiled, packer, ordered)
     candidate = _Candidate(compiled, best.decision, packer, ordered, "patterns")

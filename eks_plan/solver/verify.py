@@ -581,7 +581,7 @@ def _replace_lost_zone(index: _Index, zone: str) -> list[tuple[str, int]]:
         for i in survivors:
             if remaining == 0:
                 break
-            if free[i].get(CPU, 0) < cpu or free[i].get(MEMORY, 0) < memory:
+            if (cpu > 0 and free[i].get(CPU, 0) < cpu) or (memory > 0 and free[i].get(MEMORY, 0) < memory):
                 continue  # no room: the cheap test, before the node's rules (most survivors are full)
             take = min(_how_many_fit(index, key, free[i], pods_on[i], i), remaining)
             if take > 0:
