@@ -84,3 +84,36 @@ def test_a_zone_loss_problem_takes_the_pattern_stage_and_its_plan_is_verified(
     assert calls
     assert verify_plan(problem, plan) == []
     assert plan.unschedulable == ()
+
+
+def test_spares_stand_only_where_the_workload_may_run() -> None:
+    """16 one-cpu pods that select ``tier=x``, which only zones a and b's nodes carry: the spares
+    for losing a stand in b and those for losing b in a; none in zone c, where no pod may go."""
+    options = tuple(
+        make_option("m.xlarge", zone=zone, cpu=4000, memory_mib=16384, pods=40, price=0.20,
+                    labels={"tier": "x"} if zone != "c" else None)
+        for zone in ZONES
+    )  # fmt: skip
+    group = make_group("web", 16, cpu="1", memory="1Gi", node_selector={"tier": "x"})
+    problem = Problem((group,), options, ZONES, tolerate_zone_loss=True)
+    plan = solve(problem, SolveOptions(time_limit_seconds=5.0, work_limit=1.0))
+    assert verify_plan(problem, plan) == []
+    assert Counter(node.option.zone for node in plan.nodes) == {"a": 4, "b": 4}
+    assert plan.node_cost_per_hour == pytest.approx(1.6)
+
+
+def test_pods_of_no_cpu_on_overcommitted_nodes_are_re_placed() -> None:
+    """DaemonSets ask more cpu (1,100m) than the node has (1,000m): pods that request no cpu
+    still fit it (NodeResourcesFit checks only what a pod requests: ``fitsRequest`` in
+    kube-scheduler's ``noderesources/fit.go``), so the zone-loss check re-places them there."""
+    options = tuple(
+        make_option(
+            "t.small", zone=zone, cpu=1000, overhead={"cpu": 1100}, memory_mib=4096, pods=8, price=0.01
+        )
+        for zone in ZONES
+    )
+    group = make_group("agent", 6, cpu=0, memory="64Mi", zone_spread=1)
+    problem = Problem((group,), options, ZONES, tolerate_zone_loss=True)
+    plan = solve(problem, SolveOptions(time_limit_seconds=5.0, work_limit=1.0))
+    assert verify_plan(problem, plan) == []
+    assert len(plan.nodes) == 3
