@@ -37,7 +37,7 @@ Example: 5 pods of 600m on nodes that take 3 each become two nodes, 3 + 2::
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -677,6 +677,29 @@ def _dependency_order(compiled: CompiledProblem) -> list[int]:
     return order
 
 
+def _loss_order(compiled: CompiledProblem, groups: Iterable[int]) -> list[int]:
+    """``groups`` in the order the zone-loss check re-places them: cpu, then memory, descending,
+    then workload key."""
+    keys = [group.key for group in compiled.groups]
+    requests = compiled.requests
+    return sorted(groups, key=lambda g: (-int(requests[g, 0]), -int(requests[g, 1]), keys[g]))
+
+
+def _room(compiled: CompiledProblem, g: int, free: np.ndarray, limit: int) -> np.ndarray:
+    """Pods of ``g`` each row of ``free`` (room per resource) holds, at most ``limit``."""
+    requests = compiled.requests[g].astype(np.int64)
+    positive = requests > 0
+    fit = np.full(len(free), limit, dtype=np.int64)
+    if positive.any():
+        fit = np.minimum(fit, (free[:, positive] // requests[positive]).min(axis=1))
+    return fit
+
+
+def _first_fit(fit: np.ndarray, count: int) -> np.ndarray:
+    """What each row takes of ``count`` pods, first-fit in row order, when it holds ``fit``."""
+    return np.clip(count - (np.cumsum(fit) - fit), 0, fit)
+
+
 def zone_loss_leftover(compiled: CompiledProblem, nodes: Sequence[Node]) -> dict[int, dict[int, int]]:
     """For each zone, the pods that do not fit the other zones' spare room when it is lost.
 
@@ -689,9 +712,6 @@ def zone_loss_leftover(compiled: CompiledProblem, nodes: Sequence[Node]) -> dict
     if not nodes:
         return {}
     problem_zones = [z for z, name in enumerate(compiled.zones) if name in compiled.problem.zones]
-    cpu = compiled.requests[:, 0]
-    memory = compiled.requests[:, 1]
-    keys = [group.key for group in compiled.groups]
     node_zone = np.array([node.zone for node in nodes], dtype=np.int64)
     node_free = np.array([node.free for node in nodes], dtype=np.int64).reshape(len(nodes), -1)
     result: dict[int, dict[int, int]] = {}
@@ -717,19 +737,15 @@ def zone_loss_leftover(compiled: CompiledProblem, nodes: Sequence[Node]) -> dict
                 if g in on_node:
                     on_node[g][k] += count
         leftover: dict[int, int] = {}
-        for g in sorted(lost, key=lambda g: (-int(cpu[g]), -int(memory[g]), keys[g])):
+        for g in _loss_order(compiled, lost):
             requests = compiled.requests[g].astype(np.int64)
-            positive = requests > 0
-            fit = np.full(len(rows), lost[g], dtype=np.int64)
-            if positive.any():
-                fit = np.minimum(fit, (free[:, positive] // requests[positive]).min(axis=1))
+            fit = _room(compiled, g, free, lost[g])
             fit[~compiled.allowed[g, options]] = 0
             for other in compiled.conflicts[g]:
                 fit[on_node[other] > 0] = 0  # a pod there, as the verifier counts (a 0 entry is none)
             if compiled.rule_cap_is_hard[g]:
                 fit = np.minimum(fit, 1 - on_node[g])
-            fit = np.maximum(fit, 0)
-            take = np.clip(lost[g] - (np.cumsum(fit) - fit), 0, fit)
+            take = _first_fit(np.maximum(fit, 0), lost[g])
             free -= take[:, None] * requests[None, :]
             if g in on_node:
                 on_node[g] += take
@@ -744,9 +760,12 @@ def zone_loss_leftover(compiled: CompiledProblem, nodes: Sequence[Node]) -> dict
 SPARE_ROUNDS = 200
 
 
-def add_zone_loss_spares(compiled: CompiledProblem, packer: Packer, nodes: list[Node]) -> list[Node]:
-    """``nodes``, extended in place, with empty spare nodes appended until the loss of any one
-    zone leaves no pod without a node (:func:`zone_loss_leftover`, the verifier's rule).
+def add_zone_loss_spares(
+    compiled: CompiledProblem, packer: Packer, nodes: list[Node]
+) -> dict[int, dict[int, int]]:
+    """Append empty spare nodes to ``nodes`` (in place) until the loss of any one zone leaves no
+    pod without a node (:func:`zone_loss_leftover`, the verifier's rule); return what is still
+    left over (``{}`` unless some spare could not be bought).
 
     One lost zone at a time, the one with the most cpu left over first: the spares it buys stand
     in the other zones and serve their losses too, so the leftovers are measured again after
@@ -775,9 +794,10 @@ def add_zone_loss_spares(compiled: CompiledProblem, packer: Packer, nodes: list[
         >>> nodes = [packer.open_node(o) for o in range(3)]
         >>> for node in nodes:
         ...     packer._put(0, node, 3)
-        >>> spares = add_zone_loss_spares(compiled, packer, nodes)[3:]
-        >>> sorted(compiled.zones[node.zone] for node in spares), zone_loss_leftover(compiled, nodes)
-        (['a', 'b'], {})
+        >>> add_zone_loss_spares(compiled, packer, nodes), zone_loss_leftover(compiled, nodes)
+        ({}, {})
+        >>> sorted(compiled.zones[node.zone] for node in nodes[3:])
+        ['a', 'b']
 
     Two spares is the least: each zone's loss needs 3 cpu free elsewhere, and one spare (3 cpu)
     stands in one zone, whose own loss then leaves the other zones with none.
@@ -788,16 +808,19 @@ def add_zone_loss_spares(compiled: CompiledProblem, packer: Packer, nodes: list[
     worth = _standalone_worth(compiled)
     cpu = compiled.requests[:, 0]
     given_up: set[int] = set()
+    leftover = zone_loss_leftover(compiled, nodes)
     for _ in range(SPARE_ROUNDS):
-        leftover = {z: pods for z, pods in zone_loss_leftover(compiled, nodes).items() if z not in given_up}
-        if not leftover:
+        open_zones = sorted(z for z in leftover if z not in given_up)
+        if not open_zones:
             break
-        lost = max(sorted(leftover), key=lambda z: sum(int(cpu[g]) * n for g, n in leftover[z].items()))
+        lost = max(open_zones, key=lambda z: sum(int(cpu[g]) * n for g, n in leftover[z].items()))
         added = _spares_for_lost_zone(compiled, packer, nodes, lost, leftover[lost], useful, worth)
         if not added:
             given_up.add(lost)  # no spare can hold them (pools at their maximum): the verifier says so
+            continue
         nodes.extend(added)
-    return nodes
+        leftover = zone_loss_leftover(compiled, nodes)
+    return leftover
 
 
 class _Spares:
@@ -824,17 +847,14 @@ class _Spares:
         order under the zone-loss check's per-node rules; the spares' room is taken."""
         compiled = self.compiled
         requests = compiled.requests[g].astype(np.int64)
-        positive = requests > 0
         rows = np.array(spares, dtype=np.int64)
-        fit = np.full(len(rows), 1 if compiled.rule_cap_is_hard[g] else count, dtype=np.int64)
-        if positive.any():
-            fit = np.minimum(fit, (self.free[rows][:, positive] // requests[positive]).min(axis=1))
+        fit = _room(compiled, g, self.free[rows], 1 if compiled.rule_cap_is_hard[g] else count)
         fit[~compiled.allowed[g, np.array(self.options, dtype=np.int64)[rows]]] = 0
         if compiled.conflicts[g]:
             for k in np.flatnonzero(fit).tolist():
                 if self.held[int(rows[k])] & compiled.conflicts[g]:
                     fit[k] = 0
-        take = np.clip(count - (np.cumsum(fit) - fit), 0, fit)
+        take = _first_fit(fit, count)
         for k in np.flatnonzero(take).tolist():
             self.free[rows[k]] -= take[k] * requests
             self.held[rows[k]].add(g)
@@ -871,11 +891,7 @@ def _spares_for_lost_zone(
         for z in survivors
         for o in useful[z]
     }
-    keys = [group.key for group in compiled.groups]
-    order = sorted(
-        (g for g, n in pods.items() if n > 0),
-        key=lambda g: (-int(compiled.requests[g, 0]), -int(compiled.requests[g, 1]), keys[g]),
-    )
+    order = _loss_order(compiled, (g for g, n in pods.items() if n > 0))
     remaining = {g: pods[g] for g in order}
     spares = _Spares(compiled, packer)
     for i, g in enumerate(order):
@@ -955,11 +971,7 @@ def _spare_fill(
     value = np.zeros(len(options))
     for j, g in enumerate(order):
         requests = compiled.requests[g].astype(np.int64)
-        positive = requests > 0
-        cap = 1 if compiled.rule_cap_is_hard[g] else remaining[g]
-        fit = np.full(len(options), min(cap, remaining[g]), dtype=np.int64)
-        if positive.any():
-            fit = np.minimum(fit, (free[:, positive] // requests[positive]).min(axis=1))
+        fit = _room(compiled, g, free, 1 if compiled.rule_cap_is_hard[g] else remaining[g])
         fit[~compiled.allowed[g, options]] = 0
         for other in compiled.conflicts[g]:
             if other in column:

@@ -78,7 +78,6 @@ from eks_plan.solver.packing import (
     Packer,
     add_zone_loss_spares,
     enforce_rules,
-    zone_loss_leftover,
     zone_rules_reason,
 )
 from eks_plan.solver.plan import (
@@ -419,8 +418,7 @@ def _improve_with_patterns(
     _fill_pool_minimums(compiled, packer)
     ordered = sorted(packer.nodes, key=lambda n: _node_order(compiled, n))
     if compiled.problem.tolerate_zone_loss:
-        ordered = add_zone_loss_spares(compiled, packer, ordered)
-        if zone_loss_leftover(compiled, ordered):
+        if add_zone_loss_spares(compiled, packer, ordered):
             return best, False  # some spares could not be bought (a pool at its maximum)
         # The spares are empty nodes, hence domains of the hostname spreads, as in _build.
         enforce_rules(compiled, packer, ordered)
@@ -511,7 +509,7 @@ def _pack(
     _fill_pool_minimums(compiled, packer)
     nodes = sorted(packer.nodes, key=lambda n: _node_order(compiled, n))
     if compiled.problem.tolerate_zone_loss:
-        nodes = add_zone_loss_spares(compiled, packer, nodes)
+        add_zone_loss_spares(compiled, packer, nodes)  # the verifier reports what it could not cover
     # Last, on the final nodes (empty pool-minimum and spare nodes are domains too).
     emptied = enforce_rules(compiled, packer, nodes)
     if emptied and not compiled.problem.tolerate_zone_loss:
