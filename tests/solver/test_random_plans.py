@@ -37,7 +37,11 @@ from eks_plan.scheduling.labels import HOSTNAME, ZONE
 from eks_plan.scheduling.pod import HostPort, PodSpec
 from eks_plan.scheduling.topology import ZONE_ID, NodeInclusionPolicy
 from eks_plan.solver import NodePool, Problem, SolveOptions, solve
+from eks_plan.solver.bound import lp_bound
+from eks_plan.solver.budget import SolveBudget
+from eks_plan.solver.compat import compile_problem
 from eks_plan.solver.problem import PodGroup
+from eks_plan.solver.solve import _build, _greedy_decision, _round_lp, _structural_limits, _to_plan
 from eks_plan.solver.verify import verify_plan
 from tests.builders import make_option
 
@@ -170,6 +174,39 @@ def test_random_problems_give_verified_plans_and_exit_0_or_1(problem: Problem) -
     independent verifier, every replica is placed or listed, and every listed pod has a reason
     (``size`` exits 1 exactly when some are listed)."""
     plan = solve(problem, SolveOptions(time_limit_seconds=0.3, workers=1))
+    assert verify_plan(problem, plan) == []
+    placed = {group.key: 0 for group in problem.pod_groups}
+    for node in plan.nodes:
+        for key, count in node.pods.items():
+            placed[key] += count
+    for entry in plan.unschedulable:
+        assert entry.count > 0 and entry.reasons
+        placed[entry.workload] += entry.count
+    assert placed == {group.key: group.count for group in problem.pod_groups}
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(problems(), st.integers(4, 12))
+def test_a_decision_placed_node_by_node_in_proportion_is_verified(problem: Problem, scale: int) -> None:
+    """``Packer.place_sampled`` lays each zone's pods of a class over whole nodes, an even share
+    of every group per node, and places the rest first-fit: on the same random rules (replicas
+    scaled up, so that the blocks fill whole nodes), its plan passes the independent verifier
+    and every replica is placed or listed with a reason. ``solve`` raises on a candidate that
+    breaks a rule, so this is what keeps the candidate safe to offer."""
+    scaled = tuple(replace(group, count=group.count * scale) for group in problem.pod_groups)
+    problem = replace(problem, pod_groups=scaled)
+    compiled = compile_problem(problem)
+    placeable, set_aside = _structural_limits(compiled)
+    lp = lp_bound(compiled, placeable, 1.0)
+    decision = _round_lp(lp, placeable) if lp.pods else _greedy_decision(compiled, placeable)
+    candidate = _build(compiled, decision, placeable, "sampled", placement="sampled")
+    plan = _to_plan(compiled, candidate, set_aside, 0.0, SolveBudget(10.0, 10.0))
     assert verify_plan(problem, plan) == []
     placed = {group.key: 0 for group in problem.pod_groups}
     for node in plan.nodes:
