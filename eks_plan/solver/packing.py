@@ -184,6 +184,11 @@ class Packer:
             >>> [sorted(n.pods.items()) for n in packer.nodes]
             [[(0, 4)], [(0, 2), (1, 4)], [(1, 2)]]
         """
+        if self.by_priority:
+            # Pools too small for every pod: the pods left Pending must be the lowest-priority
+            # ones, which only placing by priority, one portion after another, keeps.
+            self.place_all(per_class, placeable)
+            return
         compiled = self.compiled
         problem_zones = [z for z, name in enumerate(compiled.zones) if name in compiled.problem.zones]
         blocks: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
