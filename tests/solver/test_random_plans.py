@@ -41,7 +41,14 @@ from eks_plan.solver.bound import lp_bound
 from eks_plan.solver.budget import SolveBudget
 from eks_plan.solver.compat import compile_problem
 from eks_plan.solver.problem import PodGroup
-from eks_plan.solver.solve import _build, _greedy_decision, _round_lp, _structural_limits, _to_plan
+from eks_plan.solver.solve import (
+    Placement,
+    _build,
+    _greedy_decision,
+    _round_lp,
+    _structural_limits,
+    _to_plan,
+)
 from eks_plan.solver.verify import verify_plan
 from tests.builders import make_option
 
@@ -192,8 +199,11 @@ def test_random_problems_give_verified_plans_and_exit_0_or_1(problem: Problem) -
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(problems(), st.integers(4, 12))
-def test_a_decision_placed_node_by_node_in_proportion_is_verified(problem: Problem, scale: int) -> None:
+@pytest.mark.parametrize("placement", ["balanced", "cuts"])
+@given(problem=problems(), scale=st.integers(4, 12))
+def test_a_decision_placed_node_by_node_in_proportion_is_verified(
+    placement: Placement, problem: Problem, scale: int
+) -> None:
     """``Packer.place_sampled`` lays each zone's pods of a class over whole nodes, an even share
     of every group per node, and places the rest first-fit: on the same random rules (replicas
     scaled up, so that the blocks fill whole nodes), its plan passes the independent verifier
@@ -205,7 +215,7 @@ def test_a_decision_placed_node_by_node_in_proportion_is_verified(problem: Probl
     placeable, set_aside = _structural_limits(compiled)
     lp = lp_bound(compiled, placeable, 1.0)
     decision = _round_lp(lp, placeable) if lp.pods else _greedy_decision(compiled, placeable)
-    candidate = _build(compiled, decision, placeable, "sampled", placement="sampled")
+    candidate = _build(compiled, decision, placeable, placement, placement=placement)
     plan = _to_plan(compiled, candidate, set_aside, 0.0, SolveBudget(10.0, 10.0))
     assert verify_plan(problem, plan) == []
     placed = {group.key: 0 for group in problem.pod_groups}
