@@ -17,8 +17,9 @@ instance types x 3 zones, on 2 cores):
 4. **Packing** (:mod:`~eks_plan.solver.packing`): zone split and first-fit decreasing onto
    concrete nodes; the LP's decision is also placed node by node in proportion
    (:meth:`~eks_plan.solver.packing.Packer.place_sampled`: each node an even share of its class's
-   pods, which at 10,000 and 100,000 pods beats what first-fit and the pattern stage reach,
-   e.g. $4,617.57/h against $4,929.45/h at 100,000 pods on Karpenter's default types); then
+   pods; from :data:`PROPORTIONAL_PODS` pods), which on Karpenter's default types beats what
+   first-fit and the pattern stage reach (100,000 pods: $4,600.52/h against $4,929.45/h), though
+   not over every current type at 10,000 pods, where the pattern stage wins; then
    enough spare nodes for zone loss when asked
    (:func:`~eks_plan.solver.packing.add_zone_loss_spares`: one lost zone at a time, its leftover
    pods packed by the verifier's own first-fit onto spares in the zones with the least capacity).
@@ -126,6 +127,10 @@ ZONED_SHARE = 0.15
 #: pods: its best mix packs to 30% more) while the zone-indexed model keeps improving: their shares.
 #: The LP's rounding is also packed class by class there (2.3% cheaper at 100,000 pods).
 LARGE_PODS = 50_000
+#: From this many pods the LP's decision is also placed node by node in proportion: at 1,000 pods
+#: it was dearer than first-fit on both benchmark type sets ($51.32/h against $47.74/h on
+#: Karpenter's default types), where the 10 s budget has no time to spare.
+PROPORTIONAL_PODS = 5_000
 #: From this many pods the LP's decision is also placed in evenly spaced cuts, beside the balanced
 #: placement: at 100,000 pods over every current type the cuts packed it for $4,898.41/h against
 #: $4,978.79/h (at 10,000 pods they lost on both type sets, and at 1,000 neither wins).
@@ -213,7 +218,8 @@ def solve(
     if lp.pods:
         rounded = _round_lp(lp, placeable)
         candidates.append(("lp-rounded", rounded, "first-fit"))
-        candidates.append(("lp-rounded, node by node in proportion", rounded, "balanced"))
+        if sum(placeable) >= PROPORTIONAL_PODS:
+            candidates.append(("lp-rounded, node by node in proportion", rounded, "balanced"))
         if sum(placeable) >= PROPORTIONAL_CUTS_PODS:
             candidates.append(("lp-rounded, node by node in even cuts", rounded, "cuts"))
         if sum(placeable) >= LARGE_PODS:
@@ -240,11 +246,15 @@ def solve(
     large = sum(placeable) >= LARGE_PODS
     patterned = False
     if lp.pods and not budget.out_of_time(PATTERN_STAGE, _reserve(budget)):
+        # patterned: the stage beat the first-fit packings, and with them what the per-class
+        # models would give, which first-fit packs too; so they are skipped even when a
+        # proportional packing beats the stage.
         staged, patterned = _improve_with_patterns(
-            compiled, placeable, packed, budget, options, observer, lp.bound, lp.duals
+            compiled, placeable, packed, budget, options, observer, lp.duals
         )
         if staged.better_than(best):
             best = staged
+            observer.on_progress(best.cost, lp.bound, budget.elapsed())
     if lp.pods and not patterned and _model_has_time(budget, CLASS_STAGE):
         from eks_plan.solver.model import improve_with_cp_sat
 
@@ -393,7 +403,6 @@ def _improve_with_patterns(
     budget: SolveBudget,
     options: SolveOptions,
     observer: SolveObserver,
-    bound: float,
     duals: np.ndarray | None,
 ) -> tuple[_Candidate, bool]:
     """The best candidate, or the plan of whole-node patterns (:mod:`~eks_plan.solver.patterns`)
@@ -448,8 +457,7 @@ def _improve_with_patterns(
         enforce_rules(compiled, packer, ordered)
     candidate = _Candidate(compiled, best.decision, packer, ordered, "patterns")
     if candidate.better_than(best):
-        observer.on_progress(candidate.cost, bound, budget.elapsed())
-        return candidate, True
+        return candidate, True  # the caller reports it if it is the best so far
     return best, False
 
 

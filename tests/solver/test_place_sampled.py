@@ -8,11 +8,15 @@ class's nodes cannot hold move to the zone's other class instead of opening a no
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
+from eks_plan.scheduling import LabelSelector, PodAffinityTerm
+from eks_plan.scheduling.labels import HOSTNAME
+from eks_plan.solver import NodePool
 from eks_plan.solver.compat import compile_problem
 from eks_plan.solver.packing import Packer
-from eks_plan.solver.problem import Problem
-from tests.builders import make_group, make_option
+from eks_plan.solver.problem import PodGroup, Problem
+from tests.builders import make_group, make_option, make_pod
 
 ZONE = "us-east-1a"
 
@@ -62,3 +66,39 @@ def test_a_class_whose_pods_all_move_opens_no_node() -> None:
     assert not packer.unplaced
     assert {compiled.options[node.option].instance_type for node in packer.nodes} == {"b.big"}
     assert [node.pods.get(0, 0) for node in packer.nodes].count(1) == 2
+
+
+def test_a_group_whose_replicas_share_one_node_stays_on_one_node() -> None:
+    """Pod affinity of a group to itself on hostname puts every replica on one node (what
+    first-fit does); an even share over the block's nodes would split them, and the rule pass
+    would then list half as unschedulable."""
+    pod = make_pod("tight", cpu="1", memory="1Gi")
+    own = LabelSelector(match_labels=pod.labels)
+    pod = replace(pod, pod_affinity=(PodAffinityTerm(own, HOSTNAME, frozenset({pod.namespace})),))
+    tight = PodGroup("Deployment/default/tight", 4, pod)
+    small = make_group("small", 8, cpu="500m", memory="512Mi")
+    node = make_option("a.big", zone=ZONE, cpu=4000, memory_mib=65536, pods=99, price=1.0)
+    compiled = compile_problem(Problem((tight, small), (node,), (ZONE,)))
+    for balanced in (True, False):
+        packer = Packer(compiled)
+        packer.place_sampled({0: {0: 4}, 1: {0: 8}}, [4, 8], balanced=balanced)
+        assert sorted(node.pods.get(0, 0) for node in packer.nodes) == [0, 4]
+        assert not packer.unplaced
+
+
+def test_what_is_left_of_a_group_free_of_zone_rules_may_use_any_zone() -> None:
+    """16 one-per-node pods free of zone rules, split 8 and 8 over zones a and b; pool p0 (both
+    zones) holds at most 4 nodes, pool p2 (zone b only) 12. Zone a's leftovers must be free to
+    go to p2 in zone b, as first-fit sends them, not pinned to zone a, where no node is left."""
+    web = make_group("web", 16, cpu="1500m", memory="64Mi", anti_affinity_hostname=True)
+    options = (
+        make_option("s.large", zone="a", pool="p0", cpu=2000, memory_mib=4096, pods=10, price=0.05),
+        make_option("s.large", zone="b", pool="p0", cpu=2000, memory_mib=4096, pods=10, price=0.05),
+        make_option("s.large", zone="b", pool="p2", cpu=2000, memory_mib=4096, pods=10, price=0.05),
+    )
+    pools = (NodePool("p0", 0, 4), NodePool("p2", 0, 12))
+    compiled = compile_problem(Problem((web,), options, ("a", "b"), pools))
+    packer = Packer(compiled)
+    packer.place_sampled({0: {0: 16}}, [16])
+    assert not packer.unplaced
+    assert sum(node.pods.get(0, 0) for node in packer.nodes) == 16

@@ -216,6 +216,10 @@ def test_a_decision_placed_node_by_node_in_proportion_is_verified(
     lp = lp_bound(compiled, placeable, 1.0)
     decision = _round_lp(lp, placeable) if lp.pods else _greedy_decision(compiled, placeable)
     candidate = _build(compiled, decision, placeable, placement, placement=placement)
+    packer = candidate.packer
+    for g in range(len(compiled.groups)):  # fits(first=) asks of the last nodes only, the same way
+        for first in range(0, len(packer.nodes), 3):
+            assert packer.fits(g, first=first).tolist() == packer.fits(g)[first:].tolist()
     plan = _to_plan(compiled, candidate, set_aside, 0.0, SolveBudget(10.0, 10.0))
     assert verify_plan(problem, plan) == []
     placed = {group.key: 0 for group in problem.pod_groups}
