@@ -36,7 +36,7 @@ from eks_plan.scheduling import (
 from eks_plan.scheduling.labels import HOSTNAME, ZONE
 from eks_plan.scheduling.pod import HostPort, PodSpec
 from eks_plan.scheduling.topology import ZONE_ID, NodeInclusionPolicy
-from eks_plan.solver import NodePool, Problem, SolveOptions, solve
+from eks_plan.solver import NodePool, Plan, Problem, SolveOptions, solve
 from eks_plan.solver.bound import lp_bound
 from eks_plan.solver.budget import SolveBudget
 from eks_plan.solver.compat import compile_problem
@@ -168,37 +168,27 @@ def problems(draw: st.DrawFn) -> Problem:
     return Problem(groups, options, zones, node_pools)
 
 
-@settings(
+#: The same examples every run, in a few seconds: derandomized, no example database, bounded.
+REPEATABLE = settings(
     max_examples=25,
     deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+
+@REPEATABLE
 @given(problems())
 def test_random_problems_give_verified_plans_and_exit_0_or_1(problem: Problem) -> None:
     """Whatever the rules, ``solve`` returns (``size`` would not exit 3), the plan passes the
     independent verifier, every replica is placed or listed, and every listed pod has a reason
     (``size`` exits 1 exactly when some are listed)."""
     plan = solve(problem, SolveOptions(time_limit_seconds=0.3, workers=1))
-    assert verify_plan(problem, plan) == []
-    placed = {group.key: 0 for group in problem.pod_groups}
-    for node in plan.nodes:
-        for key, count in node.pods.items():
-            placed[key] += count
-    for entry in plan.unschedulable:
-        assert entry.count > 0 and entry.reasons
-        placed[entry.workload] += entry.count
-    assert placed == {group.key: group.count for group in problem.pod_groups}
+    _assert_verified_and_every_replica_placed_or_listed(problem, plan)
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@REPEATABLE
 @pytest.mark.parametrize("placement", ["balanced", "cuts"])
 @given(problem=problems(), scale=st.integers(4, 12))
 def test_a_decision_placed_node_by_node_in_proportion_is_verified(
@@ -221,6 +211,12 @@ def test_a_decision_placed_node_by_node_in_proportion_is_verified(
         for first in range(0, len(packer.nodes), 3):
             assert packer.fits(g, first=first).tolist() == packer.fits(g)[first:].tolist()
     plan = _to_plan(compiled, candidate, set_aside, 0.0, SolveBudget(10.0, 10.0))
+    _assert_verified_and_every_replica_placed_or_listed(problem, plan)
+
+
+def _assert_verified_and_every_replica_placed_or_listed(problem: Problem, plan: Plan) -> None:
+    """The plan passes the independent verifier, every replica is on a node or listed, and every
+    listed pod has a reason."""
     assert verify_plan(problem, plan) == []
     placed = {group.key: 0 for group in problem.pod_groups}
     for node in plan.nodes:
