@@ -205,8 +205,10 @@ class Packer:
         rest: list[Portion] = []
         portions = self._ordered(self._decision_portions(per_class, placeable))
         free: set[int] = set()  # groups of no zone rule: what is left of them may go to any zone
+        rank: dict[int, int] = {}  # each group's place in the order of the portions
         for portion in portions:
             g, c = portion.group, portion.class_index
+            rank.setdefault(g, len(rank))
             candidates = [portion.zone] if portion.zone is not None else problem_zones
             zones = [z for z in candidates if self._option_in(g, c, z) is not None]
             if compiled.host_affinity[g] is not None or not zones:
@@ -220,9 +222,6 @@ class Packer:
                 share = portion.count // len(zones) + (k < portion.count % len(zones))
                 if share:
                     blocks[(z, c)][g] = blocks[(z, c)].get(g, 0) + share
-        rank: dict[int, int] = {}
-        for portion in portions:
-            rank.setdefault(portion.group, len(rank))
         self._move_capped_surplus(blocks, rank)
         for (z, c), counts in blocks.items():  # in the order of their first portion
             left = self._lay_over_whole_nodes(z, c, counts, balanced)
@@ -528,15 +527,7 @@ class Packer:
         count = len(self.nodes)
         if count <= first:
             return np.zeros(0, dtype=np.int64)
-        requests = compiled.requests[g]
-        positive = requests > 0
-        free = self._free[first:count]
-        fit = (
-            (free[:, positive] // requests[positive]).min(axis=1)
-            if positive.any()
-            else np.full(count - first, UNLIMITED)
-        )
-        fit = np.maximum(fit, 0)
+        fit = np.maximum(_room(compiled, g, self._free[first:count], UNLIMITED), 0)
         fit[~compiled.allowed[g, self._option[first:count]]] = 0
         if zone is not None:
             fit[self._zone[first:count] != zone] = 0

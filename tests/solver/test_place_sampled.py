@@ -13,7 +13,7 @@ from dataclasses import replace
 from eks_plan.scheduling import LabelSelector, PodAffinityTerm
 from eks_plan.scheduling.labels import HOSTNAME
 from eks_plan.solver import NodePool
-from eks_plan.solver.compat import compile_problem
+from eks_plan.solver.compat import CompiledProblem, compile_problem
 from eks_plan.solver.packing import Packer
 from eks_plan.solver.problem import PodGroup, Problem
 from tests.builders import make_group, make_option, make_pod
@@ -21,7 +21,7 @@ from tests.builders import make_group, make_option, make_pod
 ZONE = "us-east-1a"
 
 
-def _classes(compiled) -> dict[str, int]:
+def _classes(compiled: CompiledProblem) -> dict[str, int]:
     return {compiled.classes[c].instance_type: c for c in range(len(compiled.classes))}
 
 
