@@ -29,7 +29,9 @@ def test_one_per_node_pods_beyond_a_class_nodes_move_to_the_other_class() -> Non
     """The decision puts 6 pods of a hostname anti-affinity group on a class whose pods fill 2
     nodes, and 32 pods of 2 cpu on a class of 16 cpu nodes (4 nodes). The 4 pods the 2 nodes
     cannot hold move to the 4 bigger nodes, whose displaced cpu pods share one new node:
-    7 nodes, where leaving them to first-fit opens one node per pod (10 nodes)."""
+    7 nodes, where leaving them to first-fit opens one node per pod (10 nodes). One per node is
+    interpodaffinity ``filtering.go`` ``satisfyPodAntiAffinity`` on the hostname key, with two
+    workloads on the same nodes."""
     solo = make_group("solo", 6, cpu="100m", memory="128Mi", anti_affinity_hostname=True)
     small = make_group("small", 16, cpu="1", memory="1Gi")
     wide = make_group("wide", 32, cpu="2", memory="1Gi")
@@ -71,7 +73,10 @@ def test_a_class_whose_pods_all_move_opens_no_node() -> None:
 def test_a_group_whose_replicas_share_one_node_stays_on_one_node() -> None:
     """Pod affinity of a group to itself on hostname puts every replica on one node (what
     first-fit does); an even share over the block's nodes would split them, and the rule pass
-    would then list half as unschedulable."""
+    would then list half as unschedulable. The rule is kube-scheduler's: interpodaffinity
+    ``filtering.go`` ``satisfyPodAffinity`` admits a pod only on a node whose hostname domain
+    already holds a matching pod, except for the very first one (``podMatchesAllAffinityTerms``
+    on the pod itself); the verifier follows it."""
     pod = make_pod("tight", cpu="1", memory="1Gi")
     own = LabelSelector(match_labels=pod.labels)
     pod = replace(pod, pod_affinity=(PodAffinityTerm(own, HOSTNAME, frozenset({pod.namespace})),))
