@@ -163,7 +163,10 @@ class ExploreApp(App[None]):
         Binding("ctrl+z", "undo", "Undo", priority=True),
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("ctrl+o", "export", "Export", priority=True),
-        Binding("colon", "command_line", "Command", show=False),
+        # A priority binding: the app handles ':' as it arrives, so the keys that came with it (a
+        # terminal delivers fast typing in one read) find the command line already focused. Bubbled
+        # up from the knobs table instead, ':' would move focus only after they had gone there.
+        Binding("colon", "command_line", "Command", show=False, priority=True),
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
         Binding("q", "quit_twice", "Quit", show=False),
@@ -339,6 +342,13 @@ class ExploreApp(App[None]):
         command.value = f"{name}={self.session.knob_values()[name]}"
         command.cursor_position = len(command.value)
         command.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # ':' opens the command line only from the main screen's widgets; where text is being typed
+        # (the command line itself, a dialog's or the palette's input) it is a colon.
+        if action == "command_line":
+            return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
+        return True
 
     def action_command_line(self) -> None:
         # Focus now, not through Widget.focus() (which defers it with call_later): keys typed right
