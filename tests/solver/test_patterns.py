@@ -254,6 +254,37 @@ def test_each_stage_is_deterministic() -> None:
     assert bounds[0] == bounds[1] > 0
 
 
+def test_the_parts_of_the_stage_share_its_wall_time_as_they_share_its_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Column generation stops once less than the dives' and the integer master's part of the
+    stage's wall time is left, the dives once less than the integer master's part: where the
+    machine is slower than the work assumes, the integer master (which makes most of the plan)
+    still runs, instead of finding the clock spent by the parts before it."""
+    problem = _rule_problem()
+    compiled = compile_problem(problem)
+    rows = build_rows(compiled, [group.count for group in problem.pod_groups])
+    kept: dict[str, float] = {}
+    real_generation, real_dive = patterns.column_generation, patterns._Master.dive
+
+    def generation(*args: object, **kwargs: object) -> object:
+        kept["column generation"] = float(args[5])  # type: ignore[arg-type]  # its reserve
+        return real_generation(*args, **kwargs)  # type: ignore[arg-type]
+
+    def dive(self: patterns._Master, *args: object, **kwargs: object) -> object:
+        kept.setdefault("dives", self.reserve)
+        return real_dive(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(patterns, "column_generation", generation)
+    monkeypatch.setattr(patterns._Master, "dive", dive)
+    budget = SolveBudget(110.0, 1.0)
+    reserve = 10.0  # of the 110 s, 100 are the stage's
+    patterns._pack_rows(compiled, rows, [], 1.0, budget, 0, reserve, None)
+    integer_part = 1 - patterns.CG_SHARE - patterns.DIVE_SHARE
+    assert kept["column generation"] == pytest.approx(reserve + 100 * (1 - patterns.CG_SHARE), abs=1.0)
+    assert kept["dives"] == pytest.approx(reserve + 100 * integer_part, abs=1.0)
+
+
 def test_solve_uses_the_patterns_and_every_plan_is_verified() -> None:
     """The whole solve with the pattern stage (on this small problem too): a verified plan
     placing every pod, no dearer than the pattern stage's own nodes, the same twice."""
