@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -344,16 +344,31 @@ class ExploreApp(App[None]):
         command.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # ':' opens the command line only from the main screen's widgets; where text is being typed
-        # (the command line itself, a dialog's or the palette's input) it is a colon.
+        # ':' opens the command line from the main screen only: on a dialog with no input (help)
+        # it would focus the hidden command line. Where an input has focus (the command line, a
+        # dialog's path, the palette) Textual gives it the key first, and ':' is a colon.
         if action == "command_line":
-            return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
-        return True
+            return self.screen is self.screen_stack[0]
+        return super().check_action(action, parameters)
 
     def action_command_line(self) -> None:
         # Focus now, not through Widget.focus() (which defers it with call_later): keys typed right
         # after ':' are already queued and would otherwise go to the knobs table and be lost.
         self.screen.set_focus(self.query_one("#command", Input))
+
+    def on_paste(self, event: events.Paste) -> None:
+        """Text pasted where no input has focus (the knobs table): a paste arrives as one event,
+        not as keys, so the ':' binding never sees it. Pasted ':headroom=20' opens the command
+        line with 'headroom=20' in it, as the same keys typed would; other text is ignored, as
+        typed keys are there."""
+        if self.screen is not self.screen_stack[0] or isinstance(self.focused, Input):
+            return
+        lines = event.text.splitlines()
+        if not lines or not lines[0].startswith(":"):
+            return
+        event.stop()
+        self.action_command_line()
+        self.query_one("#command", Input).insert_text_at_cursor(lines[0][1:])
 
     @on(Input.Submitted, "#command")
     def command_submitted(self, event: Input.Submitted) -> None:

@@ -57,8 +57,8 @@ class Pane:
             time.sleep(0.2)
 
     def type_command(self, text: str) -> None:
-        """':' then ``text`` on the command line, as a user types them: the text in one send-keys,
-        so it reaches the app in one read, with or right behind the ':'."""
+        """':' then ``text`` on the command line, as a user types them fast: the text in one
+        send-keys, so its keys arrive together, right behind the ':'."""
         self.keys(":")
         self.keys(text, literal=True)
         self.wait_for(text)

@@ -271,8 +271,8 @@ def test_a_colon_typed_into_the_open_command_line_is_the_prompt_not_the_command(
 
 
 def test_keys_that_arrive_with_the_colon_go_to_the_command_line(tiny: Path, session_of) -> None:  # type: ignore[no-untyped-def]
-    """A terminal delivers ':headroom=20' typed fast (or pasted) in one read, so its keys reach the
-    app together, before the ':' has been handled. Every key after the ':' goes to the command line:
+    """A terminal delivers ':headroom=20' typed fast in one read, so its keys reach the app
+    together, before the ':' has been handled. Every key after the ':' goes to the command line:
     none is left with the knobs table, where it would be lost (the tmux smoke test lost some this
     way on a busy machine, the first key or all of them)."""
     from textual import events
@@ -299,5 +299,50 @@ def test_keys_that_arrive_with_the_colon_go_to_the_command_line(tiny: Path, sess
         await pilot.pause()
         await pilot.press("colon")
         assert app.screen.query_one("#path").value == ":"  # the default path is selected: replaced
+
+    drive(session, steps)
+
+
+def test_a_pasted_command_opens_the_command_line_with_it(tiny: Path, session_of) -> None:  # type: ignore[no-untyped-def]
+    """A paste arrives as one event, not as keys: pasted on the knobs table, ':headroom=20' opens
+    the command line holding 'headroom=20' (its first line), as typing it would; other text pasted
+    there is ignored, as typed keys are."""
+    from textual import events
+
+    session = session_of(tiny)
+
+    async def steps(app: ExploreApp, pilot: Any) -> None:
+        await settle(app, pilot)
+        command = app.query_one("#command")
+        app.post_message(events.Paste("headroom=20"))
+        await pilot.pause()
+        assert app.focused is app.query_one("#knobs") and command.value == ""
+        app.post_message(events.Paste(":headroom=20\nzone-loss=true\n"))
+        await pilot.pause()
+        assert app.focused is command and command.value == "headroom=20"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert session.pending == [("headroom", "20")], status(app)
+
+    drive(session, steps)
+
+
+def test_a_colon_on_the_help_screen_leaves_the_command_line_alone(tiny: Path, session_of) -> None:  # type: ignore[no-untyped-def]
+    """':' opens the command line from the main screen only: on the help screen it does nothing,
+    and closing help gives the focus back to the knobs table."""
+    session = session_of(tiny)
+
+    async def steps(app: ExploreApp, pilot: Any) -> None:
+        await settle(app, pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        help_screen = app.screen
+        await pilot.press("colon")
+        await pilot.pause()
+        assert app.screen is help_screen
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is app.query_one("#knobs")
+        assert app.query_one("#command").value == ""
 
     drive(session, steps)
