@@ -13,6 +13,8 @@ PodTopologySpread on ``kubernetes.io/hostname`` (``plugins/podtopologyspread/fil
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -254,35 +256,50 @@ def test_each_stage_is_deterministic() -> None:
     assert bounds[0] == bounds[1] > 0
 
 
-def test_the_parts_of_the_stage_share_its_wall_time_as_they_share_its_work(
+class _SlowMachine(SolveBudget):
+    """A budget whose clock runs ``seconds_per_lp`` further at every LP solve of a master: a
+    machine far slower than the work assumes, without waiting for it."""
+
+    def __init__(self, time_limit: float, work: float, seconds_per_lp: float) -> None:
+        super().__init__(time_limit, work)
+        self.seconds_per_lp = seconds_per_lp
+        self.slowed = 0.0
+
+    def elapsed(self) -> float:
+        return super().elapsed() + self.slowed
+
+
+def test_on_a_slow_machine_the_integer_master_still_gets_its_part_of_the_clock(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Column generation stops once less than the dives' and the integer master's part of the
-    stage's wall time is left, the dives once less than the integer master's part: where the
-    machine is slower than the work assumes, the integer master (which makes most of the plan)
-    still runs, instead of finding the clock spent by the parts before it."""
+    """Column generation and the dives stop at their parts of the stage's wall time, not at its
+    end: where every LP solve takes a quarter of the clock, the integer master still runs, with
+    wall time left. (Run in turn, the parts before it spent the whole clock and it never ran.)"""
     problem = _rule_problem()
     compiled = compile_problem(problem)
-    rows = build_rows(compiled, [group.count for group in problem.pod_groups])
-    kept: dict[str, float] = {}
-    real_generation, real_dive = patterns.column_generation, patterns._Master.dive
+    placeable = [group.count for group in problem.pod_groups]
+    rows = build_rows(compiled, placeable)
+    # The stage starts from the incumbent's nodes (here the stage's own plan on a normal clock).
+    unhurried = improve_with_patterns(compiled, placeable, [], work=1.0)
+    assert unhurried is not None and unhurried.nodes is not None
+    start = patterns._patterns_of(compiled, unhurried.nodes)
+    budget = _SlowMachine(100.0, 10.0, seconds_per_lp=25.0)
+    real_glop, real_integer_master = patterns._Master._run_glop, patterns.integer_master
+    walls: list[float] = []
 
-    def generation(*args: object, **kwargs: object) -> object:
-        kept["column generation"] = float(args[5])  # type: ignore[arg-type]  # its reserve
-        return real_generation(*args, **kwargs)  # type: ignore[arg-type]
+    def slow_glop(self: patterns._Master, iterations: int) -> int:
+        budget.slowed += budget.seconds_per_lp
+        return real_glop(self, iterations)
 
-    def dive(self: patterns._Master, *args: object, **kwargs: object) -> object:
-        kept.setdefault("dives", self.reserve)
-        return real_dive(self, *args, **kwargs)  # type: ignore[arg-type]
+    def integer_master(*args: Any, **kwargs: Any) -> Any:
+        walls.append(kwargs["wall"])
+        return real_integer_master(*args, **kwargs)
 
-    monkeypatch.setattr(patterns, "column_generation", generation)
-    monkeypatch.setattr(patterns._Master, "dive", dive)
-    budget = SolveBudget(110.0, 1.0)
-    reserve = 10.0  # of the 110 s, 100 are the stage's
-    patterns._pack_rows(compiled, rows, [], 1.0, budget, 0, reserve, None)
-    integer_part = 1 - patterns.CG_SHARE - patterns.DIVE_SHARE
-    assert kept["column generation"] == pytest.approx(reserve + 100 * (1 - patterns.CG_SHARE), abs=1.0)
-    assert kept["dives"] == pytest.approx(reserve + 100 * integer_part, abs=1.0)
+    monkeypatch.setattr(patterns._Master, "_run_glop", slow_glop)
+    monkeypatch.setattr(patterns, "integer_master", integer_master)
+    nodes, _, _ = patterns._pack_rows(compiled, rows, start, 10.0, budget, 0, 0.0, None)
+    assert len(walls) == 1 and walls[0] > 0
+    assert nodes is not None and patterns._places_exactly(compiled, rows, nodes)
 
 
 def test_solve_uses_the_patterns_and_every_plan_is_verified() -> None:
