@@ -253,6 +253,9 @@ BOUND_STAGE = "lower bound (patterns)"
 EXACT_NODE_WORK = 0.05
 MODEL_CHARGE = 0.002
 EPSILON = 1e-7
+#: Wall seconds within which an LP solve that stopped short of optimal is taken to have been
+#: stopped by its time limit (set to the whole millisecond below the time left to the part).
+GLOP_CLOCK_SLACK = 0.01
 
 NodeSpec = tuple[int, int, dict[int, int]]  # (option, zone, pods per group)
 
@@ -834,6 +837,8 @@ class _Master:
             status = int(self.solver.Solve())
         budget.check()
         self.spent += self.solver.iterations() / LP_ITERATIONS_PER_SECOND
+        if status != self.optimal and budget.left() <= self.reserve + GLOP_CLOCK_SLACK:
+            budget.note_cut(PATTERN_STAGE)  # stopped by the clock, not by its iterations
         return status
 
     def _rebuild(self) -> None:
@@ -1402,15 +1407,22 @@ def _pack_rows(
     When there is an integer master, the wall time left to the stage is shared out among its
     parts: column generation stops once less than the integer master's part (its share of the
     work) and half the dives' part are left, the dives once less than the integer master's part
-    is. Where the work limit ends the parts first, nothing changes. Where the clock is shorter
-    (at 1,000 pods the parts take about 3 wall seconds per unit of work on this 2-core machine,
-    so a 10-work solve runs 18-19 s), the parts ran in turn until the clock stopped them, and
-    the integer master, which makes most of the plan, often got no time. Measured at 10 s,
-    1,000 pods: Karpenter's default types $46.56-47.74/h in turn, $45.27-46.41/h with each
-    part held to its own share, $45.48-46.46/h as here; every current type $38.3916/h in turn
-    (column generation finished in time), $38.39-39.31/h held to its share (column generation
-    cut short), $38.33-38.39/h as here, where it may also take half the dives' part. A batch
-    (no integer master) keeps the stage's clock whole: :func:`_fit_to_wall` sizes it."""
+    is. A run whose parts each end on their work before their part of the clock is as before.
+    Where the clock is shorter, the parts ran in turn until it stopped them, and the integer
+    master, which makes most of the plan, often got no time: at 1,000 pods the stage's parts
+    take 2.4-3.5 wall seconds per unit of work on this 2-core machine. Measured at a 10 s
+    limit, 1,000 pods, 10 work:
+
+    - Karpenter's default types: in turn (1652e66) $45.35-47.74/h, 7 of 9 runs $47.01/h or
+      more; each part held to its own share (4e0ec2a) $45.27-46.19/h, 9 runs; as here
+      $45.48-46.46/h, 5 runs;
+    - every current type: in turn $38.3916/h in all 9 runs (column generation finished within
+      the clock); each part held to its own share (4e0ec2a, 1106f7c) $38.32-39.31/h, 16 runs
+      (column generation cut short); as here $38.33-38.39/h, 5 runs.
+
+    A batch (no integer master) keeps the stage's clock whole (:func:`_fit_to_wall` sizes it);
+    there too a dive stopped by the clock no longer solves once more, and no dive starts after
+    the clock has passed the stage's reserve."""
     wall = max(budget.left() - reserve, 0.0)
     integer_part = 1 - cg_share - dive_share
     if work * integer_part < MIN_INTEGER_WORK:
@@ -1435,6 +1447,8 @@ def _pack_rows(
     dived: list[Pattern] | None = None
     best: list[NodeSpec] | None = None
     dives = DIVES if not homogeneous else BATCH_DIVES
+    if work - master.spent - work * dive_share < MIN_INTEGER_WORK:
+        wall = 0.0  # column generation overran: the integer master will not have the work to run
     master.reserve = reserve + wall * integer_part
     for variant, (nearest_first, fraction_of) in enumerate(dives):
         if variant and (budget.out_of_time(PATTERN_STAGE, master.reserve) or not master.reset()):

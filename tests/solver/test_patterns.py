@@ -274,7 +274,9 @@ def test_on_a_slow_machine_the_integer_master_still_gets_its_part_of_the_clock(
 ) -> None:
     """Column generation and the dives stop at their parts of the stage's wall time, not at its
     end: where every LP solve takes a quarter of the clock, the integer master still runs, with
-    wall time left. (Run in turn, the parts before it spent the whole clock and it never ran.)"""
+    its part of the clock less at most one LP solve, and the stage is recorded as cut by the
+    clock. (Run in turn, the parts before it spent the whole clock and it never ran.) On a
+    clock long enough, nothing is cut."""
     problem = _rule_problem()
     compiled = compile_problem(problem)
     placeable = [group.count for group in problem.pod_groups]
@@ -298,8 +300,13 @@ def test_on_a_slow_machine_the_integer_master_still_gets_its_part_of_the_clock(
     monkeypatch.setattr(patterns._Master, "_run_glop", slow_glop)
     monkeypatch.setattr(patterns, "integer_master", integer_master)
     nodes, _, _ = patterns._pack_rows(compiled, rows, start, 10.0, budget, 0, 0.0, None)
-    assert len(walls) == 1 and walls[0] > 0
+    integer_part = 100.0 * (1 - patterns.CG_SHARE - patterns.DIVE_SHARE)
+    assert len(walls) == 1 and walls[0] >= integer_part - budget.seconds_per_lp
+    assert budget.cut == [patterns.PATTERN_STAGE]
     assert nodes is not None and patterns._places_exactly(compiled, rows, nodes)
+    budget = _SlowMachine(100.0, 10.0, seconds_per_lp=0.0)
+    patterns._pack_rows(compiled, rows, start, 10.0, budget, 0, 0.0, None)
+    assert budget.cut == []
 
 
 def test_solve_uses_the_patterns_and_every_plan_is_verified() -> None:
