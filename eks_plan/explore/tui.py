@@ -343,12 +343,16 @@ class ExploreApp(App[None]):
         command.cursor_position = len(command.value)
         command.focus()
 
+    def _on_main_screen(self) -> bool:
+        """Whether the knobs, plan and command line are showing (no dialog, help or palette)."""
+        return self.screen is self.screen_stack[0]
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # ':' opens the command line from the main screen only: on a dialog with no input (help)
         # it would focus the hidden command line. Where an input has focus (the command line, a
         # dialog's path, the palette) Textual gives it the key first, and ':' is a colon.
         if action == "command_line":
-            return self.screen is self.screen_stack[0]
+            return self._on_main_screen()
         return super().check_action(action, parameters)
 
     def action_command_line(self) -> None:
@@ -357,11 +361,11 @@ class ExploreApp(App[None]):
         self.screen.set_focus(self.query_one("#command", Input))
 
     def on_paste(self, event: events.Paste) -> None:
-        """Text pasted where no input has focus (the knobs table): a paste arrives as one event,
-        not as keys, so the ':' binding never sees it. Pasted ':headroom=20' opens the command
-        line with 'headroom=20' in it, as the same keys typed would; other text is ignored, as
-        typed keys are there."""
-        if self.screen is not self.screen_stack[0] or isinstance(self.focused, Input):
+        """Text pasted where no input has focus (the knobs table; an input takes its pastes and
+        stops them): a paste arrives as one event, not as keys, so the ':' binding never sees it.
+        Pasted ':headroom=20' opens the command line with 'headroom=20' in it, as the same keys
+        typed would; other text is ignored, as typed keys are there."""
+        if not self._on_main_screen():
             return
         lines = event.text.splitlines()
         if not lines or not lines[0].startswith(":"):

@@ -22,6 +22,8 @@ import pytest
 
 pytest.importorskip("textual")
 
+from textual import events
+
 from eks_plan.explore.tui import ExploreApp, Progress, screen_text
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -275,8 +277,6 @@ def test_keys_that_arrive_with_the_colon_go_to_the_command_line(tiny: Path, sess
     together, before the ':' has been handled. Every key after the ':' goes to the command line:
     none is left with the knobs table, where it would be lost (the tmux smoke test lost some this
     way on a busy machine, the first key or all of them)."""
-    from textual import events
-
     session = session_of(tiny)
     names = {":": "colon", "=": "equals_sign"}
 
@@ -307,8 +307,6 @@ def test_a_pasted_command_opens_the_command_line_with_it(tiny: Path, session_of)
     """A paste arrives as one event, not as keys: pasted on the knobs table, ':headroom=20' opens
     the command line holding 'headroom=20' (its first line), as typing it would; other text pasted
     there is ignored, as typed keys are."""
-    from textual import events
-
     session = session_of(tiny)
 
     async def steps(app: ExploreApp, pilot: Any) -> None:
@@ -323,6 +321,10 @@ def test_a_pasted_command_opens_the_command_line_with_it(tiny: Path, session_of)
         await pilot.press("enter")
         await pilot.pause()
         assert session.pending == [("headroom", "20")], status(app)
+        # Pasted where the command line has focus, the text goes in as it is, ':' and all.
+        app.post_message(events.Paste(":zone-loss=true"))
+        await pilot.pause()
+        assert command.value == ":zone-loss=true"
 
     drive(session, steps)
 
