@@ -216,14 +216,16 @@ def solve(
     candidates: list[tuple[str, PodsPerClass, Placement]] = [
         ("greedy", _greedy_decision(compiled, placeable), "first-fit")
     ]
+    pod_count = sum(placeable)
+    large = pod_count >= LARGE_PODS
     if lp.pods:
         rounded = _round_lp(lp, placeable)
         candidates.append(("lp-rounded", rounded, "first-fit"))
-        if sum(placeable) >= PROPORTIONAL_PODS:
+        if pod_count >= PROPORTIONAL_PODS:
             candidates.append(("lp-rounded, node by node in proportion", rounded, "balanced"))
-        if sum(placeable) >= PROPORTIONAL_CUTS_PODS:
+        if pod_count >= PROPORTIONAL_CUTS_PODS:
             candidates.append(("lp-rounded, node by node in even cuts", rounded, "cuts"))
-        if sum(placeable) >= LARGE_PODS:
+        if large:
             candidates.append(("lp-rounded, own class first", rounded, "own-class-first"))
     best: _Candidate | None = None
     # The pattern stage starts from the best first-fit packing, not from the proportional one:
@@ -244,7 +246,6 @@ def solve(
             observer.on_progress(best.cost, lp.bound, budget.elapsed())
 
     assert best is not None and packed is not None  # the greedy candidate always exists
-    large = sum(placeable) >= LARGE_PODS
     patterned = False
     if lp.pods and not budget.out_of_time(PATTERN_STAGE, _reserve(budget)):
         # patterned: the stage beat the first-fit packings, and with them what the per-class
@@ -414,14 +415,15 @@ def _improve_with_patterns(
     if not patterns.supported(compiled, placeable):
         return best, False
     observer.on_phase("packing whole-node patterns (column generation, CP-SAT)")
-    batched = sum(placeable) > patterns.WHOLE_MASTER_PODS
+    pod_count = sum(placeable)
+    batched = pod_count > patterns.WHOLE_MASTER_PODS
     result = patterns.improve_with_patterns(
         compiled,
         placeable,
         # The nodes that hold pods: a zone-loss plan's spares would thin out batch_size's groups
         # per node (10,000 pods: 930 spares of 1,311 nodes; the batches then took 200 rows).
         [(node.option, node.zone, node.pods) for node in best.nodes if node.pods],
-        budget.work * _pattern_share(sum(placeable)),
+        budget.work * _pattern_share(pod_count),
         budget,
         options.seed,
         # The reserve counts the incumbent's nodes: at 100,000 pods over every current type the
