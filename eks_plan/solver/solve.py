@@ -184,19 +184,81 @@ NO_OBSERVER = NullObserver()
 def solve(
     problem: Problem, options: SolveOptions = DEFAULT_OPTIONS, observer: SolveObserver = NO_OBSERVER
 ) -> Plan:
-    """The cheapest verified plan found within ``options.work_limit``, with its bound.
+    """The cheapest verified plan found within ``options.work_limit``, with its bound: the steps
+    of the module docstring, each a function below.
 
     Raises :class:`~eks_plan.solver.budget.Cancelled` when ``options.cancel`` is cancelled.
     """
     budget = SolveBudget(options.time_limit_seconds, options.work_limit, options.cancel)
-    work = budget.work
     observer.on_phase("matching workloads to node options")
     compiled = compile_problem(problem)
     placeable, set_aside = _structural_limits(compiled)
     budget.check()
+    lp, whole_nodes_bound = _prove_bounds(compiled, placeable, budget, options, observer)
+    run = _Run(compiled, placeable, budget, options, observer, lp)
+    packed = _pack_candidates(run)
+    patterned = False
+    if lp.pods and not budget.out_of_time(PATTERN_STAGE, _reserve(budget)):
+        # patterned: the stage beat the first-fit packings, and with them what the per-class
+        # models would give, which first-fit packs too; so they are skipped even when a
+        # proportional packing beats the stage.
+        staged, patterned = _improve_with_patterns(run, packed)
+        run.offer(staged)
+    if lp.pods and not patterned:
+        _improve_with_class_models(run)
+    searched = None
+    if not compiled.problem.tolerate_zone_loss:
+        observer.on_phase("re-packing the most wasteful nodes (large-neighbourhood search)")
+        searched = _search_neighbourhoods(run)
+    return _verified_plan(run, problem, searched, set_aside, whole_nodes_bound)
 
+
+class _Run:
+    """What the stages of one solve share: the compiled problem, the pods to place, the budget,
+    the options, the observer, the per-class LP, and the best candidate so far
+    (:meth:`offer` keeps it)."""
+
+    def __init__(
+        self,
+        compiled: CompiledProblem,
+        placeable: list[int],
+        budget: SolveBudget,
+        options: SolveOptions,
+        observer: SolveObserver,
+        lp: LpResult,
+    ) -> None:
+        self.compiled = compiled
+        self.placeable = placeable
+        self.budget = budget
+        self.options = options
+        self.observer = observer
+        self.lp = lp
+        self.pod_count = sum(placeable)
+        self._best: _Candidate | None = None
+
+    @property
+    def best(self) -> _Candidate:
+        assert self._best is not None, "the greedy candidate is offered first"
+        return self._best
+
+    def offer(self, candidate: _Candidate) -> None:
+        """Keep ``candidate`` when it beats the best so far, and tell the observer."""
+        if self._best is None or candidate.better_than(self._best):
+            self._best = candidate
+            self.observer.on_progress(candidate.cost, self.lp.bound, self.budget.elapsed())
+
+
+def _prove_bounds(
+    compiled: CompiledProblem,
+    placeable: list[int],
+    budget: SolveBudget,
+    options: SolveOptions,
+    observer: SolveObserver,
+) -> tuple[LpResult, float]:
+    """Step 2: the per-class LP (its bound, and its solution for the candidates) and the integer
+    bound with whole nodes per zone (0 when it does not apply or has no time)."""
     observer.on_phase("proving a lower bound (linear relaxation over every node option)")
-    lp = lp_bound(compiled, placeable, work * LP_SHARE, budget)
+    lp = lp_bound(compiled, placeable, budget.work * LP_SHARE, budget)
     observer.on_progress(None, lp.bound, budget.elapsed())
     whole_nodes_bound = 0.0
     if lp.feasible and not budget.out_of_time(INTEGER_BOUND_STAGE, _reserve(budget)):
@@ -204,7 +266,7 @@ def solve(
         whole_nodes_bound = integer_zone_bound(
             compiled,
             placeable,
-            work * BOUND_SHARE,
+            budget.work * BOUND_SHARE,
             options.workers,
             options.seed,
             budget,
@@ -212,124 +274,116 @@ def solve(
         )
         if whole_nodes_bound > lp.bound:
             observer.on_progress(None, whole_nodes_bound, budget.elapsed())
+    return lp, whole_nodes_bound
 
+
+def _pack_candidates(run: _Run) -> _Candidate:
+    """Steps 3 and 4: the greedy and the LP's rounded decisions, packed into nodes (first-fit,
+    and from :data:`PROPORTIONAL_PODS` pods also node by node in proportion); the best becomes
+    the run's. Returns the best first-fit packing, where the pattern stage starts."""
+    compiled, placeable, budget, lp = run.compiled, run.placeable, run.budget, run.lp
     candidates: list[tuple[str, PodsPerClass, Placement]] = [
         ("greedy", _greedy_decision(compiled, placeable), "first-fit")
     ]
-    pod_count = sum(placeable)
-    large = pod_count >= LARGE_PODS
     if lp.pods:
         rounded = _round_lp(lp, placeable)
         candidates.append(("lp-rounded", rounded, "first-fit"))
-        if pod_count >= PROPORTIONAL_PODS:
+        if run.pod_count >= PROPORTIONAL_PODS:
             candidates.append(("lp-rounded, node by node in proportion", rounded, "balanced"))
-        if pod_count >= PROPORTIONAL_CUTS_PODS:
+        if run.pod_count >= PROPORTIONAL_CUTS_PODS:
             candidates.append(("lp-rounded, node by node in even cuts", rounded, "cuts"))
-        if large:
+        if run.pod_count >= LARGE_PODS:
             candidates.append(("lp-rounded, own class first", rounded, "own-class-first"))
-    best: _Candidate | None = None
     # The pattern stage starts from the best first-fit packing, not from the proportional one:
     # from that start its batches found dearer plans (10,000 pods over every current type at 30
     # work: $515.04/h against $510.78/h), and where the proportional one is cheaper, the stage
     # did not beat it from either start.
     packed: _Candidate | None = None
-    for name, decision, placement in candidates:
+    for position, (name, decision, placement) in enumerate(candidates):
         budget.check()
-        if best is not None and budget.out_of_time(PACKING_STAGE, _reserve(budget)):
+        if position and budget.out_of_time(PACKING_STAGE, _reserve(budget)):
             break
-        observer.on_phase(f"packing the {name} plan into nodes")
+        run.observer.on_phase(f"packing the {name} plan into nodes")
         candidate = _build(compiled, decision, placeable, name, placement=placement)
         if placement not in PROPORTIONAL and (packed is None or candidate.better_than(packed)):
             packed = candidate
-        if best is None or candidate.better_than(best):
-            best = candidate
-            observer.on_progress(best.cost, lp.bound, budget.elapsed())
+        run.offer(candidate)
+    assert packed is not None  # the greedy candidate always exists
+    return packed
 
-    assert best is not None and packed is not None  # the greedy candidate always exists
-    patterned = False
-    if lp.pods and not budget.out_of_time(PATTERN_STAGE, _reserve(budget)):
-        # patterned: the stage beat the first-fit packings, and with them what the per-class
-        # models would give, which first-fit packs too; so they are skipped even when a
-        # proportional packing beats the stage.
-        staged, patterned = _improve_with_patterns(
-            compiled, placeable, packed, budget, options, observer, lp.duals
-        )
-        if staged.better_than(best):
-            best = staged
-            observer.on_progress(best.cost, lp.bound, budget.elapsed())
-    if lp.pods and not patterned and _model_has_time(budget, CLASS_STAGE):
-        from eks_plan.solver.model import improve_with_cp_sat
 
-        observer.on_phase("searching for a cheaper mix of instance types (CP-SAT)")
+def _improve_with_class_models(run: _Run) -> None:
+    """Steps 3 and 5: CP-SAT's per-class model, then its counts per zone (not with zone loss),
+    each within its share of the work; every decision they yield is packed and offered."""
+    from eks_plan.solver.model import improve_with_cp_sat, zoned_decisions
+
+    compiled, placeable, budget, options, lp = run.compiled, run.placeable, run.budget, run.options, run.lp
+    large = run.pod_count >= LARGE_PODS
+    if _model_has_time(budget, CLASS_STAGE):
+        run.observer.on_phase("searching for a cheaper mix of instance types (CP-SAT)")
         for decision in improve_with_cp_sat(
             compiled,
             placeable,
             lp,
-            best.decision,
-            work * (CP_SAT_SHARE if not large else CP_SAT_SHARE_LARGE),
+            run.best.decision,
+            budget.work * (CP_SAT_SHARE if not large else CP_SAT_SHARE_LARGE),
             options,
-            observer,
+            run.observer,
             budget.elapsed,
             budget,
             wall=(budget.left() - _reserve(budget)) * 0.5,
         ):
-            candidate = _build(compiled, decision, placeable, "cp-sat")
-            if candidate.better_than(best):
-                best = candidate
-                observer.on_progress(best.cost, lp.bound, budget.elapsed())
-
-    assert best is not None
-    if (
-        lp.pods
-        and not patterned
-        and not compiled.problem.tolerate_zone_loss
-        and _model_has_time(budget, ZONED_STAGE)
-    ):
-        from eks_plan.solver.model import zoned_decisions
-
-        observer.on_phase("choosing node counts per zone (CP-SAT)")
-        incumbent_nodes = [(node.class_index, node.zone, node.pods) for node in best.nodes]
+            run.offer(_build(compiled, decision, placeable, "cp-sat"))
+    if not compiled.problem.tolerate_zone_loss and _model_has_time(budget, ZONED_STAGE):
+        run.observer.on_phase("choosing node counts per zone (CP-SAT)")
+        incumbent_nodes = [(node.class_index, node.zone, node.pods) for node in run.best.nodes]
         for zoned in zoned_decisions(
             compiled,
             placeable,
             lp,
-            best.decision,
+            run.best.decision,
             incumbent_nodes,
-            work * (ZONED_SHARE if not large else ZONED_SHARE_LARGE),
+            budget.work * (ZONED_SHARE if not large else ZONED_SHARE_LARGE),
             options,
-            observer,
+            run.observer,
             budget.elapsed,
             budget,
             wall=(budget.left() - _reserve(budget)) * 0.5,
         ):
-            candidate = _build(compiled, zoned, placeable, "cp-sat by zone", zoned=True)
-            if candidate.better_than(best):
-                best = candidate
-                observer.on_progress(best.cost, lp.bound, budget.elapsed())
-    searched = None
-    if not compiled.problem.tolerate_zone_loss:
-        observer.on_phase("re-packing the most wasteful nodes (large-neighbourhood search)")
-        searched = _search_neighbourhoods(compiled, best, budget, options, observer, lp.bound, lp.duals)
+            run.offer(_build(compiled, zoned, placeable, "cp-sat by zone", zoned=True))
+
+
+def _verified_plan(
+    run: _Run,
+    problem: Problem,
+    searched: _Candidate | None,
+    set_aside: Mapping[int, tuple[int, UnplacedReason | None]],
+    whole_nodes_bound: float,
+) -> Plan:
+    """Step 7: the search's plan if it is cheaper and the verifier accepts it, else the best
+    packing's, which the verifier must accept (:class:`SolverBug` if not); with the proven bound
+    (over the pods placed, when some could not be)."""
+    compiled, placeable, budget, lp, best = run.compiled, run.placeable, run.budget, run.lp, run.best
     budget.check()
     placed = best.placed_counts()
     bound = max(lp.bound, whole_nodes_bound)
     if not lp.feasible or placed != list(placeable):
         # Some pods could not be placed (pool limits): bound the cost of placing what was placed.
-        bound = lp_bound(compiled, placed, min(FINAL_LP_WORK, work * LP_SHARE), budget).bound
+        bound = lp_bound(compiled, placed, min(FINAL_LP_WORK, budget.work * LP_SHARE), budget).bound
     bound = min(bound, best.cost)
     budget.check()
-    observer.on_phase("verifying the plan node by node")
+    run.observer.on_phase("verifying the plan node by node")
     if searched is not None and searched.cost < best.cost - 1e-9:
         plan = _to_plan(compiled, searched, set_aside, min(bound, searched.cost), budget)
         if not verify_plan(problem, plan):
-            observer.on_progress(plan.node_cost_per_hour, plan.lower_bound_per_hour, budget.elapsed())
+            run.observer.on_progress(plan.node_cost_per_hour, plan.lower_bound_per_hour, budget.elapsed())
             return plan
         # The search's plan breaks a rule its sub-models missed: keep the packer's plan.
     plan = _to_plan(compiled, best, set_aside, bound, budget)
     violations = verify_plan(problem, plan)
     if violations:
         raise SolverBug("the solver's plan breaks rules:\n" + format_violations(violations[:20]))
-    observer.on_progress(plan.node_cost_per_hour, plan.lower_bound_per_hour, budget.elapsed())
+    run.observer.on_progress(plan.node_cost_per_hour, plan.lower_bound_per_hour, budget.elapsed())
     return plan
 
 
@@ -350,19 +404,13 @@ def _reserve(budget: SolveBudget, nodes: int = 0, zone_loss: bool = False) -> fl
     return VERIFY_RESERVE + VERIFY_SHARE * budget.limit + per_node * nodes
 
 
-def _search_neighbourhoods(
-    compiled: CompiledProblem,
-    best: _Candidate,
-    budget: SolveBudget,
-    options: SolveOptions,
-    observer: SolveObserver,
-    bound: float,
-    pod_values: np.ndarray | None = None,
-) -> _Candidate | None:
-    """The best candidate's nodes after large-neighbourhood search (:mod:`~eks_plan.solver.lns`),
-    or ``None`` when it found nothing cheaper."""
+def _search_neighbourhoods(run: _Run) -> _Candidate | None:
+    """Step 6: the best candidate's nodes after large-neighbourhood search
+    (:mod:`~eks_plan.solver.lns`, led by the LP's duals), or ``None`` when it found nothing
+    cheaper."""
     from eks_plan.solver.lns import LnsNode, improve_nodes
 
+    compiled, budget, best, bound = run.compiled, run.budget, run.best, run.lp.bound
     start = [LnsNode(node.option, node.zone, dict(node.pods)) for node in best.nodes]
     reserve = _reserve(budget, len(best.nodes))
     improved = improve_nodes(
@@ -370,9 +418,9 @@ def _search_neighbourhoods(
         start,
         budget=budget.work * SEARCH_SHARE,
         deadline=budget.deadline - reserve,
-        seed=options.seed,
-        pod_values=pod_values,
-        on_improvement=lambda cost: observer.on_progress(cost, bound, budget.elapsed()),
+        seed=run.options.seed,
+        pod_values=run.lp.duals,
+        on_improvement=lambda cost: run.observer.on_progress(cost, bound, budget.elapsed()),
         solve_budget=budget,
     )
     cost = sum(compiled.options[n.option].price_per_hour for n in improved)
@@ -398,34 +446,26 @@ def _search_neighbourhoods(
     return _Candidate(compiled, best.decision, best.packer, nodes, "neighbourhood search")
 
 
-def _improve_with_patterns(
-    compiled: CompiledProblem,
-    placeable: Sequence[int],
-    best: _Candidate,
-    budget: SolveBudget,
-    options: SolveOptions,
-    observer: SolveObserver,
-    duals: np.ndarray | None,
-) -> tuple[_Candidate, bool]:
-    """The best candidate, or the plan of whole-node patterns (:mod:`~eks_plan.solver.patterns`)
-    when it is better; and whether it was (the per-class models are then skipped: their
-    decisions lose to it once packed)."""
+def _improve_with_patterns(run: _Run, best: _Candidate) -> tuple[_Candidate, bool]:
+    """Step 4b: ``best`` (the best first-fit packing), or the plan of whole-node patterns
+    (:mod:`~eks_plan.solver.patterns`) started from it when it is better; and whether it was (the
+    per-class models are then skipped: their decisions lose to it once packed)."""
     from eks_plan.solver import patterns
 
+    compiled, placeable, budget, observer = run.compiled, run.placeable, run.budget, run.observer
     if not patterns.supported(compiled, placeable):
         return best, False
     observer.on_phase("packing whole-node patterns (column generation, CP-SAT)")
-    pod_count = sum(placeable)
-    batched = pod_count > patterns.WHOLE_MASTER_PODS
+    batched = run.pod_count > patterns.WHOLE_MASTER_PODS
     result = patterns.improve_with_patterns(
         compiled,
         placeable,
         # The nodes that hold pods: a zone-loss plan's spares would thin out batch_size's groups
         # per node (10,000 pods: 930 spares of 1,311 nodes; the batches then took 200 rows).
         [(node.option, node.zone, node.pods) for node in best.nodes if node.pods],
-        budget.work * _pattern_share(pod_count),
+        budget.work * _pattern_share(run.pod_count),
         budget,
-        options.seed,
+        run.options.seed,
         # The reserve counts the incumbent's nodes: at 100,000 pods over every current type the
         # batches ran up to a reserve without them, and the verifier (15 s then, 3 s since it
         # visits only the nodes that hold a spread's pods) ended the solve at 123 s.
@@ -434,7 +474,7 @@ def _improve_with_patterns(
         # The per-class LP's duals, unless zone loss: its row carries part of the nodes' value
         # then, and the pricing started from the demand rows' rest packed worse (1,000 pods on
         # Karpenter's default types, work 10: nodes of $48.40/h against $44.88/h unseeded).
-        group_duals=None if compiled.problem.tolerate_zone_loss else duals,
+        group_duals=None if compiled.problem.tolerate_zone_loss else run.lp.duals,
         on_batch=lambda i, n: observer.on_phase(
             f"packing whole-node patterns, batch {i + 1} of {n} (column generation, CP-SAT)"
         ),
