@@ -68,6 +68,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -213,28 +214,23 @@ def solve(
     return _verified_plan(run, problem, searched, set_aside, whole_nodes_bound)
 
 
+@dataclass
 class _Run:
     """What the stages of one solve share: the compiled problem, the pods to place, the budget,
     the options, the observer, the per-class LP, and the best candidate so far
     (:meth:`offer` keeps it)."""
 
-    def __init__(
-        self,
-        compiled: CompiledProblem,
-        placeable: list[int],
-        budget: SolveBudget,
-        options: SolveOptions,
-        observer: SolveObserver,
-        lp: LpResult,
-    ) -> None:
-        self.compiled = compiled
-        self.placeable = placeable
-        self.budget = budget
-        self.options = options
-        self.observer = observer
-        self.lp = lp
-        self.pod_count = sum(placeable)
-        self._best: _Candidate | None = None
+    compiled: CompiledProblem
+    placeable: list[int]
+    budget: SolveBudget
+    options: SolveOptions
+    observer: SolveObserver
+    lp: LpResult
+    pod_count: int = field(init=False)
+    _best: _Candidate | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.pod_count = sum(self.placeable)
 
     @property
     def best(self) -> _Candidate:
