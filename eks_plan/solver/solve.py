@@ -198,19 +198,14 @@ def solve(
     lp, whole_nodes_bound = _prove_bounds(compiled, placeable, budget, options, observer)
     run = _Run(compiled, placeable, budget, options, observer, lp)
     packed = _pack_candidates(run)
-    patterned = False
-    if lp.pods and not budget.out_of_time(PATTERN_STAGE, _reserve(budget)):
-        # patterned: the stage beat the first-fit packings, and with them what the per-class
-        # models would give, which first-fit packs too; so they are skipped even when a
-        # proportional packing beats the stage.
-        staged, patterned = _improve_with_patterns(run, packed)
-        run.offer(staged)
+    # patterned: the stage beat the first-fit packings, and with them what the per-class models
+    # would give, which first-fit packs too; so they are skipped even when a proportional
+    # packing beats the stage.
+    staged, patterned = _improve_with_patterns(run, packed)
+    run.offer(staged)
     if lp.pods and not patterned:
         _improve_with_class_models(run)
-    searched = None
-    if not compiled.problem.tolerate_zone_loss:
-        observer.on_phase("re-packing the most wasteful nodes (large-neighbourhood search)")
-        searched = _search_neighbourhoods(run)
+    searched = _search_neighbourhoods(run)
     return _verified_plan(run, problem, searched, set_aside, whole_nodes_bound)
 
 
@@ -403,10 +398,13 @@ def _reserve(budget: SolveBudget, nodes: int = 0, zone_loss: bool = False) -> fl
 def _search_neighbourhoods(run: _Run) -> _Candidate | None:
     """Step 6: the best candidate's nodes after large-neighbourhood search
     (:mod:`~eks_plan.solver.lns`, led by the LP's duals), or ``None`` when it found nothing
-    cheaper."""
+    cheaper or the plan must survive a zone loss (its spares are sized from the packing)."""
     from eks_plan.solver.lns import LnsNode, improve_nodes
 
     compiled, budget, best, bound = run.compiled, run.budget, run.best, run.lp.bound
+    if compiled.problem.tolerate_zone_loss:
+        return None
+    run.observer.on_phase("re-packing the most wasteful nodes (large-neighbourhood search)")
     start = [LnsNode(node.option, node.zone, dict(node.pods)) for node in best.nodes]
     reserve = _reserve(budget, len(best.nodes))
     improved = improve_nodes(
@@ -442,15 +440,17 @@ def _search_neighbourhoods(run: _Run) -> _Candidate | None:
     return _Candidate(compiled, best.decision, best.packer, nodes, "neighbourhood search")
 
 
-def _improve_with_patterns(run: _Run, best: _Candidate) -> tuple[_Candidate, bool]:
-    """Step 4b: ``best`` (the best first-fit packing), or the plan of whole-node patterns
-    (:mod:`~eks_plan.solver.patterns`) started from it when it is better; and whether it was (the
-    per-class models are then skipped: their decisions lose to it once packed)."""
+def _improve_with_patterns(run: _Run, packed: _Candidate) -> tuple[_Candidate, bool]:
+    """Step 4b: the plan of whole-node patterns (:mod:`~eks_plan.solver.patterns`) started from
+    ``packed`` (the best first-fit packing) when it beats ``packed``, else ``packed``; and whether
+    it did (the per-class models are then skipped: their decisions lose to it once packed)."""
     from eks_plan.solver import patterns
 
     compiled, placeable, budget, observer = run.compiled, run.placeable, run.budget, run.observer
+    if not run.lp.pods or budget.out_of_time(PATTERN_STAGE, _reserve(budget)):
+        return packed, False
     if not patterns.supported(compiled, placeable):
-        return best, False
+        return packed, False
     observer.on_phase("packing whole-node patterns (column generation, CP-SAT)")
     batched = run.pod_count > patterns.WHOLE_MASTER_PODS
     result = patterns.improve_with_patterns(
@@ -458,14 +458,14 @@ def _improve_with_patterns(run: _Run, best: _Candidate) -> tuple[_Candidate, boo
         placeable,
         # The nodes that hold pods: a zone-loss plan's spares would thin out batch_size's groups
         # per node (10,000 pods: 930 spares of 1,311 nodes; the batches then took 200 rows).
-        [(node.option, node.zone, node.pods) for node in best.nodes if node.pods],
+        [(node.option, node.zone, node.pods) for node in packed.nodes if node.pods],
         budget.work * _pattern_share(run.pod_count),
         budget,
         run.options.seed,
         # The reserve counts the incumbent's nodes: at 100,000 pods over every current type the
         # batches ran up to a reserve without them, and the verifier (15 s then, 3 s since it
         # visits only the nodes that hold a spread's pods) ended the solve at 123 s.
-        reserve=_reserve(budget, len(best.nodes), compiled.problem.tolerate_zone_loss)
+        reserve=_reserve(budget, len(packed.nodes), compiled.problem.tolerate_zone_loss)
         + (PATTERN_WALL_KEEP_BATCHED if batched else PATTERN_WALL_KEEP) * budget.left(),
         # The per-class LP's duals, unless zone loss: its row carries part of the nodes' value
         # then, and the pricing started from the demand rows' rest packed worse (1,000 pods on
@@ -476,9 +476,9 @@ def _improve_with_patterns(run: _Run, best: _Candidate) -> tuple[_Candidate, boo
         ),
     )
     if result is None:
-        return best, False
+        return packed, False
     if result.nodes is None:
-        return best, False
+        return packed, False
     packer = Packer(compiled)
     for g, count in sorted(patterns.build_rows(compiled, placeable).unplaced.items()):
         packer._give_up(g, count, zone_rules_reason(compiled))
@@ -491,13 +491,13 @@ def _improve_with_patterns(run: _Run, best: _Candidate) -> tuple[_Candidate, boo
     ordered = sorted(packer.nodes, key=lambda n: _node_order(compiled, n))
     if compiled.problem.tolerate_zone_loss:
         if add_zone_loss_spares(compiled, packer, ordered):
-            return best, False  # some spares could not be bought (a pool at its maximum)
+            return packed, False  # some spares could not be bought (a pool at its maximum)
         # The spares are empty nodes, hence domains of the hostname spreads, as in _build.
         enforce_rules(compiled, packer, ordered)
-    candidate = _Candidate(compiled, best.decision, packer, ordered, "patterns")
-    if candidate.better_than(best):
+    candidate = _Candidate(compiled, packed.decision, packer, ordered, "patterns")
+    if candidate.better_than(packed):
         return candidate, True  # the caller reports it if it is the best so far
-    return best, False
+    return packed, False
 
 
 def _pattern_share(pods: int) -> float:
