@@ -196,7 +196,7 @@ def solve(
     placeable, set_aside = _structural_limits(compiled)
     budget.check()
     lp, whole_nodes_bound = _prove_bounds(compiled, placeable, budget, options, observer)
-    run = _Run(compiled, placeable, budget, options, observer, lp)
+    run = _Run(compiled, placeable, budget, options, observer, lp, max(lp.bound, whole_nodes_bound))
     packed = _pack_candidates(run)
     # patterned: the stage beat the first-fit packings, and with them what the per-class models
     # would give, which first-fit packs too; so they are skipped even when a proportional
@@ -206,14 +206,15 @@ def solve(
     if lp.pods and not patterned:
         _improve_with_class_models(run)
     searched = _search_neighbourhoods(run)
-    return _verified_plan(run, problem, searched, set_aside, whole_nodes_bound)
+    return _verified_plan(run, problem, searched, set_aside)
 
 
 @dataclass
 class _Run:
     """What the stages of one solve share: the compiled problem, the pods to place, the budget,
-    the options, the observer, the per-class LP, and the best candidate so far
-    (:meth:`offer` keeps it)."""
+    the options, the observer, the per-class LP, the best proven bound (the LP's or the integer
+    bound's: progress reports it, so the bound shown never falls back), and the best candidate so
+    far (:meth:`offer` keeps it)."""
 
     compiled: CompiledProblem
     placeable: list[int]
@@ -221,6 +222,7 @@ class _Run:
     options: SolveOptions
     observer: SolveObserver
     lp: LpResult
+    bound: float
     pod_count: int = field(init=False)
     _best: _Candidate | None = field(default=None, init=False)
 
@@ -232,11 +234,19 @@ class _Run:
         assert self._best is not None, "the greedy candidate is offered first"
         return self._best
 
+    def on_phase(self, message: str) -> None:
+        self.observer.on_phase(message)
+
+    def on_progress(self, best_cost: float | None, bound: float, elapsed_seconds: float) -> None:
+        """A stage's progress, passed on with the best bound proven so far (the per-class models
+        know only the LP's): the run is the observer its stages report to."""
+        self.observer.on_progress(best_cost, max(bound, self.bound), elapsed_seconds)
+
     def offer(self, candidate: _Candidate) -> None:
         """Keep ``candidate`` when it beats the best so far, and tell the observer."""
         if self._best is None or candidate.better_than(self._best):
             self._best = candidate
-            self.observer.on_progress(candidate.cost, self.lp.bound, self.budget.elapsed())
+            self.observer.on_progress(candidate.cost, self.bound, self.budget.elapsed())
 
 
 def _prove_bounds(
@@ -319,7 +329,7 @@ def _improve_with_class_models(run: _Run) -> None:
             run.best.decision,
             budget.work * (CP_SAT_SHARE if not large else CP_SAT_SHARE_LARGE),
             options,
-            run.observer,
+            run,
             budget.elapsed,
             budget,
             wall=(budget.left() - _reserve(budget)) * 0.5,
@@ -336,7 +346,7 @@ def _improve_with_class_models(run: _Run) -> None:
             incumbent_nodes,
             budget.work * (ZONED_SHARE if not large else ZONED_SHARE_LARGE),
             options,
-            run.observer,
+            run,
             budget.elapsed,
             budget,
             wall=(budget.left() - _reserve(budget)) * 0.5,
@@ -349,7 +359,6 @@ def _verified_plan(
     problem: Problem,
     searched: _Candidate | None,
     set_aside: Mapping[int, tuple[int, UnplacedReason | None]],
-    whole_nodes_bound: float,
 ) -> Plan:
     """Step 7: the search's plan if it is cheaper and the verifier accepts it, else the best
     packing's, which the verifier must accept (:class:`SolverBug` if not); with the proven bound
@@ -357,7 +366,7 @@ def _verified_plan(
     compiled, placeable, budget, lp, best = run.compiled, run.placeable, run.budget, run.lp, run.best
     budget.check()
     placed = best.placed_counts()
-    bound = max(lp.bound, whole_nodes_bound)
+    bound = run.bound
     if not lp.feasible or placed != list(placeable):
         # Some pods could not be placed (pool limits): bound the cost of placing what was placed.
         bound = lp_bound(compiled, placed, min(FINAL_LP_WORK, budget.work * LP_SHARE), budget).bound
@@ -401,7 +410,7 @@ def _search_neighbourhoods(run: _Run) -> _Candidate | None:
     cheaper or the plan must survive a zone loss (its spares are sized from the packing)."""
     from eks_plan.solver.lns import LnsNode, improve_nodes
 
-    compiled, budget, best, bound = run.compiled, run.budget, run.best, run.lp.bound
+    compiled, budget, best, bound = run.compiled, run.budget, run.best, run.bound
     if compiled.problem.tolerate_zone_loss:
         return None
     run.observer.on_phase("re-packing the most wasteful nodes (large-neighbourhood search)")

@@ -38,6 +38,34 @@ def test_zone_spread_bound_counts_a_whole_node_in_every_zone() -> None:
     assert plan.gap == pytest.approx(0.0, abs=1e-5)
 
 
+class _ProgressRecorder:
+    """A solve observer that keeps each progress report's (best cost, bound)."""
+
+    def __init__(self) -> None:
+        self.reports: list[tuple[float | None, float]] = []
+
+    def on_phase(self, message: str) -> None:
+        return None
+
+    def on_progress(self, best_cost: float | None, bound: float, elapsed_seconds: float) -> None:
+        self.reports.append((best_cost, bound))
+
+
+def test_progress_keeps_the_whole_node_bound_once_it_beats_the_lp() -> None:
+    """The case above: the LP proves under $0.2/h, the integer bound $0.2679/h. Every report after
+    that carries the better bound, the packings' and the per-class models' too, which know only
+    the LP's (``solve._Run``): the bound a user watches never falls back."""
+    problem = Problem((make_group("web", 6, cpu="600m", memory="256Mi", zone_spread=1),), _c7i(), ZONES)
+    recorder = _ProgressRecorder()
+    plan = solve(problem, FAST, recorder)
+    bounds = [bound for _, bound in recorder.reports]
+    assert bounds[0] < 0.2
+    whole = next(i for i, bound in enumerate(bounds) if bound > 0.2)
+    assert any(cost is not None for cost, _ in recorder.reports[whole:])  # plans reported after it
+    assert bounds[whole:] == sorted(bounds[whole:])
+    assert bounds[-1] == pytest.approx(plan.lower_bound_per_hour)
+
+
 def test_zone_spread_with_skew_2_leaves_one_zone_nearly_empty() -> None:
     # maxSkew 2: 4 pods may split 2/2/0 (skew 2), so two nodes do; the bound must not ask for a
     # node in the third zone.
